@@ -1,0 +1,204 @@
+/*
+ * meta.h - the metadata engine interface of jfsd.
+ *
+ * An engine stores a JuiceFS volume's metadata in exactly JuiceFS's own
+ * format (Redis keys and binary records today, SQL tables later), so a
+ * volume is shared with the real `juicefs` client.  Everything above this
+ * interface (jfsd's request handlers, the chunk layer, jfsadm) is engine
+ * independent.
+ *
+ * Conventions:
+ *  - every function returns 0 or a negative errno (-ENOENT, -EEXIST, ...),
+ *    the same currency as the kernel protocol's reply header;
+ *  - an engine instance serves one volume and is safe to call from many
+ *    threads at once (each engine keeps per-thread or pooled connections);
+ *  - names are raw bytes with an explicit length (no NUL needed, never
+ *    containing '/' or NUL, 1..255 bytes: callers check, engines recheck);
+ *  - meta_errmsg() gives the last human-readable failure detail of the
+ *    calling thread (e.g. "redis 127.0.0.1:6379: Connection refused").
+ */
+#ifndef JFS_META_H
+#define JFS_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define META_ROOT_INO		1ULL
+#define META_TRASH_INO		0x7FFFFFFF10000000ULL
+#define META_CHUNK_SIZE		(64U << 20)
+#define META_MAX_NAME		255
+#define META_MAX_SYMLINK	4096
+
+/* JuiceFS inode types (stored in the top 4 bits of the attr mode field) */
+enum meta_type {
+	META_TYPE_FILE = 1,
+	META_TYPE_DIR = 2,
+	META_TYPE_SYMLINK = 3,
+	META_TYPE_FIFO = 4,
+	META_TYPE_BLKDEV = 5,
+	META_TYPE_CHRDEV = 6,
+	META_TYPE_SOCKET = 7,
+};
+
+/* JuiceFS attr flags */
+#define META_FLAG_IMMUTABLE	0x01
+#define META_FLAG_APPEND	0x02
+
+/* Decoded JuiceFS attribute (the `i{ino}` record). */
+struct meta_attr {
+	uint8_t flags;
+	uint8_t type;		/* enum meta_type */
+	uint16_t mode;		/* permission bits, 07777 */
+	uint32_t uid;
+	uint32_t gid;
+	int64_t atime;
+	int64_t mtime;
+	int64_t ctime;
+	uint32_t atimensec;
+	uint32_t mtimensec;
+	uint32_t ctimensec;
+	uint32_t nlink;
+	uint64_t length;
+	uint32_t rdev;
+	uint64_t parent;	/* 0: several parents, see p{ino} */
+	uint32_t access_acl;	/* JuiceFS 1.2 ACL ids, 0 = none */
+	uint32_t default_acl;
+	uint8_t tier;
+};
+
+/* One 24-byte record of a chunk's slice list (`c{ino}_{indx}`). */
+struct meta_slice {
+	uint32_t pos;		/* offset in the chunk */
+	uint64_t id;		/* 0 = zeros */
+	uint32_t size;		/* size of the slice object set */
+	uint32_t off;		/* visible part starts here in the slice */
+	uint32_t len;		/* visible length */
+};
+
+struct meta_dirent {
+	uint64_t ino;
+	uint8_t type;		/* enum meta_type */
+	uint16_t namelen;
+	char *name;		/* namelen bytes + NUL, owned by the array */
+	struct meta_attr attr;	/* valid only when readdir was asked for attrs */
+};
+
+/* setattr mask */
+#define META_SET_MODE		(1U << 0)
+#define META_SET_UID		(1U << 1)
+#define META_SET_GID		(1U << 2)
+#define META_SET_ATIME		(1U << 3)
+#define META_SET_MTIME		(1U << 4)
+#define META_SET_CTIME		(1U << 5)	/* else ctime = now */
+
+/* rename flags (same values as the kernel's RENAME_*) */
+#define META_RENAME_NOREPLACE	(1U << 0)
+#define META_RENAME_EXCHANGE	(1U << 1)
+
+/* A session as listed by `jfsadm status`. */
+struct meta_session_info {
+	uint64_t sid;
+	int64_t expire;		/* unix seconds */
+	char *info;		/* SessionInfo JSON as stored, may be NULL */
+	uint64_t *sustained;	/* inodes kept open after unlink */
+	size_t nsustained;
+};
+
+struct meta;
+
+/*
+ * Callbacks a mount wires into its engine instance.  is_open() tells the
+ * engine whether this session has `ino` open, so a last unlink keeps the
+ * inode as "sustained" (JuiceFS session{sid}) instead of deleting it.
+ * delete_slice() removes a slice's objects once its refcount drops below
+ * zero; it is called from the thread that freed the slice.
+ */
+struct meta_hooks {
+	void *arg;
+	bool (*is_open)(void *arg, uint64_t ino);
+	int (*delete_slice)(void *arg, uint64_t id, uint32_t size);
+};
+
+struct meta_ops {
+	const char *scheme;	/* "redis", "sqlite3" ... */
+
+	int (*open)(const char *url, struct meta **mp);
+	void (*close)(struct meta *m);
+
+	/* volume */
+	int (*get_setting)(struct meta *m, char **json);	/* -ENOENT: unformatted */
+	int (*init)(struct meta *m, const char *json, bool trash);	/* writes setting, root */
+	int (*statfs)(struct meta *m, uint64_t *used_space, uint64_t *used_inodes);
+
+	/* sessions */
+	int (*new_session)(struct meta *m, const char *info_json, uint64_t *sid);
+	int (*refresh_session)(struct meta *m, uint64_t sid, const char *info_json);
+	int (*close_session)(struct meta *m, uint64_t sid);
+	int (*list_sessions)(struct meta *m, struct meta_session_info **s, size_t *n);
+	int (*cleanup_stale_sessions)(struct meta *m);
+
+	/* namespace; `now` is the time stamped on what changes */
+	int (*lookup)(struct meta *m, uint64_t parent, const char *name, size_t len,
+		      uint64_t *ino, struct meta_attr *attr);
+	int (*getattr)(struct meta *m, uint64_t ino, struct meta_attr *attr);
+	int (*setattr)(struct meta *m, uint64_t ino, unsigned int set,
+		       const struct meta_attr *in, struct meta_attr *out);
+	int (*truncate)(struct meta *m, uint64_t ino, uint64_t length,
+			struct meta_attr *attr);
+	int (*mknod)(struct meta *m, uint64_t parent, const char *name, size_t len,
+		     uint8_t type, uint16_t mode, uint32_t uid, uint32_t gid,
+		     uint32_t rdev, const char *target, size_t targetlen,
+		     uint64_t *ino, struct meta_attr *attr);
+	int (*link)(struct meta *m, uint64_t ino, uint64_t newparent,
+		    const char *name, size_t len, struct meta_attr *attr);
+	int (*unlink)(struct meta *m, uint64_t parent, const char *name, size_t len);
+	int (*rmdir)(struct meta *m, uint64_t parent, const char *name, size_t len);
+	int (*rename)(struct meta *m, uint64_t psrc, const char *nsrc, size_t lsrc,
+		      uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags);
+	int (*readlink)(struct meta *m, uint64_t ino, char **target, size_t *len);
+	int (*readdir)(struct meta *m, uint64_t ino, bool plus,
+		       struct meta_dirent **ents, size_t *n);
+
+	/* last close of a sustained inode: delete it and its data */
+	int (*release_sustained)(struct meta *m, uint64_t ino);
+
+	/* data */
+	int (*new_slice_id)(struct meta *m, uint64_t *id);
+	int (*read_chunk)(struct meta *m, uint64_t ino, uint32_t indx,
+			  struct meta_slice **slices, size_t *n);
+	int (*write_slice)(struct meta *m, uint64_t ino, uint32_t indx,
+			   const struct meta_slice *s, const struct timespec *mtime,
+			   struct meta_attr *attr);
+};
+
+/* Fields common to every engine instance; engines embed this first. */
+struct meta {
+	const struct meta_ops *ops;
+	struct meta_hooks hooks;
+	uint64_t sid;			/* 0 until a session is opened */
+};
+
+/* Opens the engine named by the URL's scheme; does not need a volume. */
+int meta_open(const char *url, struct meta **mp);
+void meta_close(struct meta *m);
+const char *meta_errmsg(void);
+void meta_set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void meta_free_dirents(struct meta_dirent *ents, size_t n);
+void meta_free_sessions(struct meta_session_info *s, size_t n);
+
+/* JuiceFS attr record codec (72/73/80/81-byte values); engine independent. */
+#define META_ATTR_MAX_BYTES	81
+size_t meta_attr_encode(const struct meta_attr *a, unsigned char *buf);
+int meta_attr_decode(const unsigned char *buf, size_t len, struct meta_attr *a);
+void meta_slice_encode(const struct meta_slice *s, unsigned char buf[24]);
+void meta_slice_decode(const unsigned char buf[24], struct meta_slice *s);
+
+/* align4K as JuiceFS accounts space: every inode costs at least 4 KiB */
+static inline uint64_t meta_align4k(uint64_t n)
+{
+	return n == 0 ? 4096 : (n + 4095) / 4096 * 4096;
+}
+
+#endif /* JFS_META_H */

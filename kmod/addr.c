@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page cache I/O.
+ *
+ * Reads: readahead is widened to whole JuiceFS blocks (4 MiB by default)
+ * so one READ to jfsd, and one object GET behind it, fills a whole block
+ * of page cache.  Writes: writeback gathers contiguous dirty folios into
+ * one WRITE of up to JFS_IO_MAX bytes, cut at block boundaries; jfsd
+ * stores the data and commits it as a slice before replying.
+ *
+ * Only order-0 folios are used for now (no mapping_set_large_folios()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/pagemap.h>
+#include <linux/writeback.h>
+#include <linux/highmem.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include "jfs.h"
+
+/* Asks jfsd for [pos, pos + len); the reply may be short at EOF. */
+static struct jfs_req *jfs_fetch(struct inode *inode, loff_t pos, size_t len)
+{
+	struct jfs_io_in io = { .offset = pos, .size = len };
+	struct jfs_req *req;
+	int ret;
+
+	req = jfs_req_new(JFS_SB(inode->i_sb), JFS_OP_READ, inode->i_ino,
+			  sizeof(io), len);
+	if (IS_ERR(req))
+		return req;
+	memcpy(jfs_req_args(req), &io, sizeof(io));
+	ret = jfs_req_send(req);
+	if (ret) {
+		jfs_req_put(req);
+		return ERR_PTR(ret);
+	}
+	return req;
+}
+
+/* Copies up to avail bytes into a folio and zeroes the rest of it. */
+static void jfs_fill_folio(struct folio *folio, const char *data, size_t avail)
+{
+	size_t off, n;
+	char *kaddr;
+
+	for (off = 0; off < folio_size(folio); off += PAGE_SIZE) {
+		kaddr = kmap_local_folio(folio, off);
+		n = avail > off ? min_t(size_t, avail - off, PAGE_SIZE) : 0;
+		memcpy(kaddr, data + off, n);
+		memset(kaddr + n, 0, PAGE_SIZE - n);
+		kunmap_local(kaddr);
+	}
+	flush_dcache_folio(folio);
+}
+
+/* Fills a locked folio from jfsd; the folio stays locked. */
+static int jfs_read_folio_locked(struct inode *inode, struct folio *folio)
+{
+	loff_t pos = folio_pos(folio);
+	loff_t isize = i_size_read(inode);
+	struct jfs_req *req;
+
+	if (pos >= isize) {
+		jfs_fill_folio(folio, NULL, 0);
+		folio_mark_uptodate(folio);
+		return 0;
+	}
+	req = jfs_fetch(inode, pos, min_t(loff_t, folio_size(folio),
+					  isize - pos));
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	jfs_fill_folio(folio, req->out, req->out_len);
+	folio_mark_uptodate(folio);
+	jfs_req_put(req);
+	return 0;
+}
+
+static int jfs_read_folio(struct file *file, struct folio *folio)
+{
+	int ret = jfs_read_folio_locked(folio->mapping->host, folio);
+
+	folio_unlock(folio);
+	return ret;
+}
+
+static void jfs_readahead(struct readahead_control *rac)
+{
+	struct inode *inode = rac->mapping->host;
+	u32 bs = JFS_SB(inode->i_sb)->block_size;
+	loff_t isize = i_size_read(inode);
+	loff_t start, end, pos;
+	struct jfs_req *req;
+	struct folio *folio;
+	size_t len, done;
+
+	start = round_down(readahead_pos(rac), bs);
+	end = round_up(readahead_pos(rac) + readahead_length(rac), bs);
+	end = min_t(loff_t, end, round_up(isize, PAGE_SIZE));
+	if (end > start)
+		readahead_expand(rac, start, end - start);
+
+	while (readahead_count(rac)) {
+		pos = readahead_pos(rac);
+		/* one READ per block at most: never straddle a block */
+		len = min_t(size_t, readahead_length(rac), bs - pos % bs);
+		len = min_t(size_t, len, JFS_IO_MAX);
+		req = NULL;
+		if (pos < isize)
+			req = jfs_fetch(inode, pos, min_t(loff_t, len,
+							  isize - pos));
+		for (done = 0; done < len; done += folio_size(folio)) {
+			folio = readahead_folio(rac);
+			if (!folio)
+				break;
+			if (!IS_ERR(req)) {
+				size_t have = req ? req->out_len : 0;
+
+				jfs_fill_folio(folio, req ? req->out + done :
+					       NULL, have > done ? have - done : 0);
+				folio_mark_uptodate(folio);
+			}
+			folio_unlock(folio);
+		}
+		if (!IS_ERR_OR_NULL(req))
+			jfs_req_put(req);
+	}
+}
+
+/* ---- writeback ---- */
+
+struct jfs_wb {
+	struct inode *inode;
+	struct jfs_req *req;	/* WRITE being filled, JFS_IO_MAX of room */
+	loff_t start;
+	size_t len;
+	unsigned int nr;
+	struct folio **folios;
+};
+
+/* Sends a filled WRITE request; refreshes attributes from the reply. */
+static int jfs_send_write(struct inode *inode, struct jfs_req *req,
+			  loff_t start, size_t len)
+{
+	struct jfs_io_in *io = jfs_req_args(req);
+	struct jfs_write_out wo;
+	int ret;
+
+	io->offset = start;
+	io->size = len;
+	req->in_len = sizeof(struct jfs_in_hdr) + sizeof(*io) + len;
+	req->in->len = req->in_len;
+	ret = jfs_req_send(req);
+	if (ret)
+		return ret;
+	if (req->out_len != sizeof(wo))
+		return -EIO;
+	memcpy(&wo, req->out, sizeof(wo));
+	if (wo.written != len || wo.attr.ino != inode->i_ino ||
+	    jfs_check_attr(&wo.attr))
+		return -EIO;
+	jfs_attr_apply(inode, &wo.attr);
+	return 0;
+}
+
+static struct jfs_req *jfs_write_req(struct inode *inode, size_t max)
+{
+	return jfs_req_new(JFS_SB(inode->i_sb), JFS_OP_WRITE, inode->i_ino,
+			   sizeof(struct jfs_io_in) + max,
+			   sizeof(struct jfs_write_out));
+}
+
+static void jfs_copy_from_folio(void *dst, struct folio *folio, size_t len)
+{
+	size_t off, n;
+	char *kaddr;
+
+	for (off = 0; off < len; off += n) {
+		n = min_t(size_t, len - off, PAGE_SIZE);
+		kaddr = kmap_local_folio(folio, off);
+		memcpy(dst + off, kaddr, n);
+		kunmap_local(kaddr);
+	}
+}
+
+static int jfs_wb_flush(struct jfs_wb *wb)
+{
+	unsigned int i;
+	int ret;
+
+	ret = jfs_send_write(wb->inode, wb->req, wb->start, wb->len);
+	for (i = 0; i < wb->nr; i++) {
+		if (ret)
+			mapping_set_error(wb->folios[i]->mapping, ret);
+		folio_end_writeback(wb->folios[i]);
+		folio_put(wb->folios[i]);
+	}
+	jfs_req_put(wb->req);
+	wb->req = NULL;
+	wb->nr = 0;
+	wb->len = 0;
+	return ret;
+}
+
+static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
+		      struct jfs_wb *wb)
+{
+	struct inode *inode = wb->inode;
+	u32 bs = JFS_SB(inode->i_sb)->block_size;
+	loff_t pos = folio_pos(folio);
+	loff_t isize = i_size_read(inode);
+	size_t len;
+	int ret;
+
+	if (pos >= isize) {	/* truncated meanwhile */
+		folio_unlock(folio);
+		return 0;
+	}
+	len = min_t(loff_t, folio_size(folio), isize - pos);
+	if (wb->nr && (pos != wb->start + wb->len || pos % bs == 0 ||
+		       wb->len + folio_size(folio) > JFS_IO_MAX)) {
+		ret = jfs_wb_flush(wb);
+		if (ret) {
+			folio_redirty_for_writepage(wbc, folio);
+			folio_unlock(folio);
+			return ret;
+		}
+	}
+	if (!wb->req) {
+		wb->req = jfs_write_req(inode, JFS_IO_MAX);
+		if (IS_ERR(wb->req)) {
+			ret = PTR_ERR(wb->req);
+			wb->req = NULL;
+			folio_redirty_for_writepage(wbc, folio);
+			folio_unlock(folio);
+			return ret;
+		}
+		wb->start = pos;
+	}
+	folio_start_writeback(folio);
+	jfs_copy_from_folio(jfs_req_args(wb->req) + sizeof(struct jfs_io_in) +
+			    (pos - wb->start), folio, len);
+	folio_unlock(folio);
+	folio_get(folio);
+	wb->folios[wb->nr++] = folio;
+	wb->len = pos - wb->start + len;
+	return 0;
+}
+
+#ifdef JFS_HAVE_WRITEPAGE_FOLIO
+static int jfs_writepage_cb(struct folio *folio, struct writeback_control *wbc,
+			    void *data)
+{
+	return jfs_wb_add(folio, wbc, data);
+}
+#else
+static int jfs_writepage_cb(struct page *page, struct writeback_control *wbc,
+			    void *data)
+{
+	return jfs_wb_add(page_folio(page), wbc, data);
+}
+#endif
+
+static int jfs_writepages(struct address_space *mapping,
+			  struct writeback_control *wbc)
+{
+	struct jfs_wb wb = { .inode = mapping->host };
+	unsigned int nofs;
+	int ret, ret2;
+
+	wb.folios = kmalloc_array(JFS_IO_MAX / PAGE_SIZE, sizeof(*wb.folios),
+				  GFP_NOFS);
+	if (!wb.folios)
+		return -ENOMEM;
+	/* Reclaim must not recurse into our own writeback from here. */
+	nofs = memalloc_nofs_save();
+	ret = write_cache_pages(mapping, wbc, jfs_writepage_cb, &wb);
+	if (wb.nr) {
+		ret2 = jfs_wb_flush(&wb);
+		if (!ret)
+			ret = ret2;
+	}
+	if (wb.req)
+		jfs_req_put(wb.req);
+	memalloc_nofs_restore(nofs);
+	kfree(wb.folios);
+	return ret;
+}
+
+/* invalidate_inode_pages2() met a dirty folio: write it out now. */
+static int jfs_launder_folio(struct folio *folio)
+{
+	struct inode *inode = folio->mapping->host;
+	loff_t pos = folio_pos(folio);
+	loff_t isize = i_size_read(inode);
+	struct jfs_req *req;
+	size_t len;
+	int ret;
+
+	if (!folio_clear_dirty_for_io(folio) || pos >= isize)
+		return 0;
+	len = min_t(loff_t, folio_size(folio), isize - pos);
+	req = jfs_write_req(inode, len);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	jfs_copy_from_folio(jfs_req_args(req) + sizeof(struct jfs_io_in),
+			    folio, len);
+	ret = jfs_send_write(inode, req, pos, len);
+	jfs_req_put(req);
+	return ret;
+}
+
+/* Makes the folio ready for a partial write of [pos, pos + len). */
+static int jfs_prepare_folio(struct inode *inode, struct folio *folio,
+			     loff_t pos, unsigned int len)
+{
+	size_t off = offset_in_folio(folio, pos);
+
+	if (folio_test_uptodate(folio))
+		return 0;
+	if (off == 0 && len >= folio_size(folio))
+		return 0;	/* fully overwritten: see jfs_write_end() */
+	if (folio_pos(folio) >= i_size_read(inode)) {
+		/* Past EOF there is nothing to read: zero around the write. */
+		folio_zero_segments(folio, 0, off, off + len,
+				    folio_size(folio));
+		folio_mark_uptodate(folio);
+		return 0;
+	}
+	return jfs_read_folio_locked(inode, folio);
+}
+
+static int jfs_write_begin_folio(struct address_space *mapping, loff_t pos,
+				 unsigned int len, struct folio **foliop)
+{
+	struct folio *folio;
+	int ret;
+
+	folio = __filemap_get_folio(mapping, pos >> PAGE_SHIFT, FGP_WRITEBEGIN,
+				    mapping_gfp_mask(mapping));
+	/* NULL on older kernels, an ERR_PTR on newer ones */
+	if (IS_ERR_OR_NULL(folio))
+		return folio ? PTR_ERR(folio) : -ENOMEM;
+	ret = jfs_prepare_folio(mapping->host, folio, pos, len);
+	if (ret) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return ret;
+	}
+	*foliop = folio;
+	return 0;
+}
+
+static int jfs_write_end_folio(struct address_space *mapping, loff_t pos,
+			       unsigned int len, unsigned int copied,
+			       struct folio *folio)
+{
+	struct inode *inode = mapping->host;
+
+	if (!folio_test_uptodate(folio)) {
+		/* A short copy into an unread folio: let the caller retry. */
+		if (copied < len) {
+			copied = 0;
+			goto out;
+		}
+		folio_mark_uptodate(folio);
+	}
+	if (pos + copied > i_size_read(inode))
+		i_size_write(inode, pos + copied);
+	if (copied)
+		folio_mark_dirty(folio);
+out:
+	folio_unlock(folio);
+	folio_put(folio);
+	return copied;
+}
+
+#ifdef JFS_HAVE_WRITE_BEGIN_FOLIO
+static int jfs_write_begin(struct file *file, struct address_space *mapping,
+			   loff_t pos, unsigned int len, struct folio **foliop,
+			   void **fsdata)
+{
+	return jfs_write_begin_folio(mapping, pos, len, foliop);
+}
+
+static int jfs_write_end(struct file *file, struct address_space *mapping,
+			 loff_t pos, unsigned int len, unsigned int copied,
+			 struct folio *folio, void *fsdata)
+{
+	return jfs_write_end_folio(mapping, pos, len, copied, folio);
+}
+#else
+static int jfs_write_begin(struct file *file, struct address_space *mapping,
+			   loff_t pos, unsigned int len, struct page **pagep,
+			   void **fsdata)
+{
+	struct folio *folio;
+	int ret;
+
+	ret = jfs_write_begin_folio(mapping, pos, len, &folio);
+	if (!ret)
+		*pagep = &folio->page;
+	return ret;
+}
+
+static int jfs_write_end(struct file *file, struct address_space *mapping,
+			 loff_t pos, unsigned int len, unsigned int copied,
+			 struct page *page, void *fsdata)
+{
+	return jfs_write_end_folio(mapping, pos, len, copied, page_folio(page));
+}
+#endif
+
+const struct address_space_operations jfs_aops = {
+	.read_folio	= jfs_read_folio,
+	.readahead	= jfs_readahead,
+	.writepages	= jfs_writepages,
+	.dirty_folio	= filemap_dirty_folio,
+	.write_begin	= jfs_write_begin,
+	.write_end	= jfs_write_end,
+	.launder_folio	= jfs_launder_folio,
+};

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between 6.1 and current LTS kernels, absorbed in
+ * one place.  The JFS_HAVE_* macros come from compat-probe.sh, which reads
+ * the target's headers (distributions backport, so versions lie).
+ */
+#ifndef _JFSK_COMPAT_H
+#define _JFSK_COMPAT_H
+
+#include <linux/fs.h>
+#include "compat_gen.h"
+
+#ifdef JFS_HAVE_MNT_IDMAP
+#define JFS_IDMAP_T		struct mnt_idmap
+#define JFS_NOP_IDMAP		(&nop_mnt_idmap)
+#else
+#define JFS_IDMAP_T		struct user_namespace
+#define JFS_NOP_IDMAP		(&init_user_ns)
+#endif
+
+static inline void jfs_fillattr(JFS_IDMAP_T *idmap, u32 mask,
+				struct inode *inode, struct kstat *stat)
+{
+#ifdef JFS_HAVE_FILLATTR_MASK
+	generic_fillattr(idmap, mask, inode, stat);
+#else
+	generic_fillattr(idmap, inode, stat);
+#endif
+}
+
+static inline void jfs_set_times(struct inode *inode, struct timespec64 atime,
+				 struct timespec64 mtime,
+				 struct timespec64 ctime)
+{
+#ifdef JFS_HAVE_INODE_MTIME_ACCESSORS
+	inode_set_atime_to_ts(inode, atime);
+	inode_set_mtime_to_ts(inode, mtime);
+#else
+	inode->i_atime = atime;
+	inode->i_mtime = mtime;
+#endif
+#ifdef JFS_HAVE_INODE_CTIME_ACCESSORS
+	inode_set_ctime_to_ts(inode, ctime);
+#else
+	inode->i_ctime = ctime;
+#endif
+}
+
+#ifdef JFS_HAVE_FILEMAP_SPLICE_READ
+#define jfs_splice_read		filemap_splice_read
+#else
+#define jfs_splice_read		generic_file_splice_read
+#endif
+
+/* 6.1 has the flags but not the name for them (added in 6.2) */
+#include <linux/pagemap.h>
+#ifndef FGP_WRITEBEGIN
+#define FGP_WRITEBEGIN		(FGP_LOCK | FGP_WRITE | FGP_CREAT | FGP_STABLE)
+#endif
+
+#endif /* _JFSK_COMPAT_H */

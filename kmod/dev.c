@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/jfs: the channel between the kernel and jfsd.
+ *
+ * A caller builds a request (header + arguments in one buffer), queues it
+ * on the pending list and sleeps killably.  jfsd read()s requests one at a
+ * time; each read moves a request into the "sent" table keyed by its
+ * unique id.  jfsd write()s exactly one reply per request; the reply is
+ * checked (length, opcode, id, errno range, payload size) before anything
+ * is copied, and a bad reply fails only its own request.
+ *
+ * One jfsd serves every mount.  When it closes the device, every queued
+ * and sent request fails with -ENOTCONN and new ones fail at once.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/miscdevice.h>
+#include <linux/hashtable.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/cred.h>
+#include "jfs.h"
+
+struct jfs_chan {
+	spinlock_t lock;		/* protects everything below */
+	struct list_head pending;
+	DECLARE_HASHTABLE(sent, 8);
+	wait_queue_head_t waitq;	/* jfsd readers */
+	bool open;			/* a jfsd holds the device */
+	bool attached;			/* ... and completed the handshake */
+	u64 next_unique;
+};
+
+static struct jfs_chan jfs_chan;
+
+bool jfs_dev_attached(void)
+{
+	return READ_ONCE(jfs_chan.attached);
+}
+
+struct jfs_req *jfs_req_new(struct jfs_sb_info *sbi, u16 opcode, u64 ino,
+			    size_t args_len, size_t out_max)
+{
+	struct jfs_req *req;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return ERR_PTR(-ENOMEM);
+	req->in_len = sizeof(struct jfs_in_hdr) + args_len;
+	/* Not zeroed whole: WRITE data (up to 4 MiB) overwrites it anyway. */
+	req->in = kvmalloc(req->in_len, GFP_KERNEL);
+	if (out_max)
+		req->out = kvmalloc(out_max, GFP_KERNEL);
+	if (!req->in || (out_max && !req->out)) {
+		kvfree(req->in);
+		kvfree(req->out);
+		kfree(req);
+		return ERR_PTR(-ENOMEM);
+	}
+	memset(req->in, 0, min_t(size_t, req->in_len, 512));
+	INIT_LIST_HEAD(&req->list);
+	refcount_set(&req->ref, 1);
+	init_completion(&req->done);
+	req->sbi = sbi;
+	req->opcode = opcode;
+	req->out_max = out_max;
+	req->in->len = req->in_len;
+	req->in->opcode = opcode;
+	req->in->mount_id = sbi ? sbi->mount_id : 0;
+	req->in->ino = ino;
+	req->in->uid = from_kuid(&init_user_ns, current_fsuid());
+	req->in->gid = from_kgid(&init_user_ns, current_fsgid());
+	req->in->pid = task_tgid_nr(current);
+	return req;
+}
+
+void jfs_req_put(struct jfs_req *req)
+{
+	if (!refcount_dec_and_test(&req->ref))
+		return;
+	kvfree(req->in);
+	kvfree(req->out);
+	kfree(req);
+}
+
+static void jfs_req_account(struct jfs_req *req)
+{
+	struct jfs_sb_info *sbi = req->sbi;
+	struct jfs_op_stats *st;
+
+	if (!sbi || req->opcode >= JFS_OP_MAX)
+		return;
+	st = &sbi->ops[req->opcode];
+	atomic64_inc(&st->count);
+	if (req->error)
+		atomic64_inc(&st->errors);
+	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)),
+		     &st->latency_ns);
+	atomic64_dec(&sbi->inflight);
+}
+
+/* Finishes a request that is no longer on any list; drops the queue's ref. */
+static void jfs_req_end(struct jfs_req *req, int error)
+{
+	if (error)
+		req->error = error;
+	jfs_req_account(req);
+	complete(&req->done);
+	jfs_req_put(req);
+}
+
+static int jfs_req_queue(struct jfs_req *req)
+{
+	struct jfs_chan *ch = &jfs_chan;
+
+	spin_lock(&ch->lock);
+	if (!ch->attached) {
+		spin_unlock(&ch->lock);
+		return -ENOTCONN;
+	}
+	req->unique = ++ch->next_unique;
+	req->in->unique = req->unique;
+	req->state = JFS_REQ_PENDING;
+	req->start = ktime_get();
+	refcount_inc(&req->ref);	/* the queue's reference */
+	list_add_tail(&req->list, &ch->pending);
+	if (req->sbi)
+		atomic64_inc(&req->sbi->inflight);
+	spin_unlock(&ch->lock);
+	wake_up(&ch->waitq);
+	return 0;
+}
+
+/**
+ * jfs_req_send - queue a request and wait killably for its reply
+ * @req: the request; the caller keeps its reference and puts it after
+ *
+ * Return: the reply's error (0 or -errno), -ENOTCONN without jfsd, or
+ * -EINTR when a fatal signal ended the wait.
+ */
+int jfs_req_send(struct jfs_req *req)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	int ret;
+
+	ret = jfs_req_queue(req);
+	if (ret)
+		return ret;
+	if (!wait_for_completion_killable(&req->done))
+		return req->error;
+
+	spin_lock(&ch->lock);
+	switch (req->state) {
+	case JFS_REQ_PENDING:
+		/* jfsd never saw it: withdraw it. */
+		list_del_init(&req->list);
+		req->state = JFS_REQ_DONE;
+		spin_unlock(&ch->lock);
+		jfs_req_end(req, -EINTR);
+		return -EINTR;
+	case JFS_REQ_SENT:
+		/* The reply will be dropped into our buffers and freed. */
+		req->noreply = true;
+		spin_unlock(&ch->lock);
+		return -EINTR;
+	default:
+		spin_unlock(&ch->lock);
+		return req->error;
+	}
+}
+
+/* Queues a request nobody waits for (release paths must never block). */
+void jfs_req_send_noreply(struct jfs_req *req)
+{
+	req->noreply = true;
+	jfs_req_queue(req);
+	jfs_req_put(req);
+}
+
+/* One-shot helper for requests with small fixed-size arguments/replies. */
+int jfs_simple_req(struct jfs_sb_info *sbi, u16 op, u64 ino,
+		   const void *args, size_t args_len, void *out, size_t out_len)
+{
+	struct jfs_req *req;
+	int ret;
+
+	req = jfs_req_new(sbi, op, ino, args_len, out_len);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	if (args_len)
+		memcpy(jfs_req_args(req), args, args_len);
+	ret = jfs_req_send(req);
+	if (!ret && req->out_len != out_len)
+		ret = -EIO;	/* replies of fixed-size ops must be exact */
+	if (!ret && out_len)
+		memcpy(out, req->out, out_len);
+	jfs_req_put(req);
+	return ret;
+}
+
+static int jfs_dev_open(struct inode *inode, struct file *file)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	int ret = 0;
+
+	spin_lock(&ch->lock);
+	if (ch->open)
+		ret = -EBUSY;
+	else
+		ch->open = true;
+	spin_unlock(&ch->lock);
+	if (ret)
+		return ret;
+	return stream_open(inode, file);
+}
+
+/* Fails every queued and sent request; used when jfsd goes away. */
+static void jfs_chan_abort(void)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	struct jfs_req *req, *tmp;
+	struct hlist_node *n;
+	LIST_HEAD(dead);
+	int bkt;
+
+	spin_lock(&ch->lock);
+	ch->attached = false;
+	list_splice_init(&ch->pending, &dead);
+	hash_for_each_safe(ch->sent, bkt, n, req, hnode) {
+		hash_del(&req->hnode);
+		list_add_tail(&req->list, &dead);
+	}
+	list_for_each_entry(req, &dead, list)
+		req->state = JFS_REQ_DONE;
+	spin_unlock(&ch->lock);
+
+	list_for_each_entry_safe(req, tmp, &dead, list) {
+		list_del_init(&req->list);
+		jfs_req_end(req, -ENOTCONN);
+	}
+}
+
+static int jfs_dev_release(struct inode *inode, struct file *file)
+{
+	struct jfs_chan *ch = &jfs_chan;
+
+	jfs_chan_abort();
+	spin_lock(&ch->lock);
+	ch->open = false;
+	spin_unlock(&ch->lock);
+	wake_up_all(&ch->waitq);
+	return 0;
+}
+
+static struct jfs_req *jfs_chan_take(size_t count, int *err)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	struct jfs_req *req;
+
+	spin_lock(&ch->lock);
+	if (!ch->attached) {
+		spin_unlock(&ch->lock);
+		*err = -EPROTO;
+		return NULL;
+	}
+	req = list_first_entry_or_null(&ch->pending, struct jfs_req, list);
+	if (req && req->in_len > count) {
+		spin_unlock(&ch->lock);
+		*err = -EINVAL;	/* jfsd's buffer is smaller than JFS_MSG_MAX */
+		return NULL;
+	}
+	if (req) {
+		list_del_init(&req->list);
+		req->state = JFS_REQ_SENT;
+		hash_add(ch->sent, &req->hnode, req->unique);
+		refcount_inc(&req->ref);	/* held while we copy */
+	}
+	spin_unlock(&ch->lock);
+	*err = 0;
+	return req;
+}
+
+/* Removes a sent request from the table; NULL if it is no longer there. */
+static struct jfs_req *jfs_chan_claim(u64 unique)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	struct jfs_req *req;
+
+	spin_lock(&ch->lock);
+	hash_for_each_possible(ch->sent, req, hnode, unique) {
+		if (req->unique == unique && req->state == JFS_REQ_SENT) {
+			hash_del(&req->hnode);
+			req->state = JFS_REQ_DONE;
+			spin_unlock(&ch->lock);
+			return req;
+		}
+	}
+	spin_unlock(&ch->lock);
+	return NULL;
+}
+
+static ssize_t jfs_dev_read(struct file *file, char __user *buf, size_t count,
+			    loff_t *ppos)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	struct jfs_req *req;
+	int err;
+
+	for (;;) {
+		req = jfs_chan_take(count, &err);
+		if (req || err)
+			break;
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		err = wait_event_interruptible(ch->waitq,
+					       !list_empty(&ch->pending) ||
+					       !READ_ONCE(ch->attached));
+		if (err)
+			return err;
+	}
+	if (err)
+		return err;
+
+	if (copy_to_user(buf, req->in, req->in_len)) {
+		struct jfs_req *claimed = jfs_chan_claim(req->unique);
+
+		if (claimed)
+			jfs_req_end(claimed, -EIO);
+		jfs_req_put(req);
+		return -EFAULT;
+	}
+	if (req->sbi && req->opcode == JFS_OP_WRITE)
+		atomic64_add(req->in_len - sizeof(struct jfs_in_hdr) -
+			     sizeof(struct jfs_io_in), &req->sbi->bytes_out);
+	err = req->in_len;
+	jfs_req_put(req);
+	return err;
+}
+
+/* A reply must echo the opcode, carry a sane errno and fit its buffer. */
+static int jfs_reply_check(const struct jfs_out_hdr *oh, struct jfs_req *req,
+			   size_t payload)
+{
+	if (oh->opcode != req->opcode)
+		return -EIO;
+	if (oh->error > 0 || oh->error < -MAX_ERRNO)
+		return -EIO;
+	if (oh->error && payload)
+		return -EIO;
+	if (payload > req->out_max)
+		return -EIO;
+	return 0;
+}
+
+static ssize_t jfs_dev_write(struct file *file, const char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct jfs_out_hdr oh;
+	struct jfs_req *req;
+	size_t payload;
+	int ret;
+
+	if (!jfs_dev_attached())
+		return -EPROTO;
+	if (count < sizeof(oh) || count > JFS_MSG_MAX)
+		return -EINVAL;
+	if (copy_from_user(&oh, buf, sizeof(oh)))
+		return -EFAULT;
+	if (oh.len != count)
+		return -EINVAL;
+
+	req = jfs_chan_claim(oh.unique);
+	if (!req)
+		return -ENOENT;	/* unknown id, or its caller gave up */
+
+	payload = count - sizeof(oh);
+	ret = jfs_reply_check(&oh, req, payload);
+	if (ret) {
+		pr_warn_ratelimited("bad reply to op %u (unique %llu): opcode %u error %d len %zu\n",
+				    req->opcode, req->unique, oh.opcode,
+				    oh.error, count);
+		jfs_req_end(req, -EIO);
+		return -EINVAL;
+	}
+	if (payload && copy_from_user(req->out, buf + sizeof(oh), payload)) {
+		jfs_req_end(req, -EIO);
+		return -EFAULT;
+	}
+	req->out_len = payload;
+	req->error = oh.error;
+	if (req->sbi && req->opcode == JFS_OP_READ)
+		atomic64_add(payload, &req->sbi->bytes_in);
+	jfs_req_end(req, 0);
+	return count;
+}
+
+static __poll_t jfs_dev_poll(struct file *file, poll_table *wait)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &ch->waitq, wait);
+	spin_lock(&ch->lock);
+	if (!list_empty(&ch->pending))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&ch->lock);
+	return mask;
+}
+
+static long jfs_dev_handshake(void __user *arg)
+{
+	struct jfs_chan *ch = &jfs_chan;
+	struct jfs_handshake hs;
+
+	if (copy_from_user(&hs, arg, sizeof(hs)))
+		return -EFAULT;
+	if (hs.major != JFS_PROTO_MAJOR) {
+		pr_err("jfsd speaks protocol %u.%u, this module %u.%u: install matching versions\n",
+		       hs.major, hs.minor, JFS_PROTO_MAJOR, JFS_PROTO_MINOR);
+		return -EPROTO;
+	}
+	hs.major = JFS_PROTO_MAJOR;
+	hs.minor = JFS_PROTO_MINOR;
+	hs.msg_max = JFS_MSG_MAX;
+	hs.flags = 0;
+	if (copy_to_user(arg, &hs, sizeof(hs)))
+		return -EFAULT;
+	spin_lock(&ch->lock);
+	ch->attached = true;
+	spin_unlock(&ch->lock);
+	return 0;
+}
+
+static long jfs_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	switch (cmd) {
+	case JFS_IOC_HANDSHAKE:
+		return jfs_dev_handshake((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations jfs_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= jfs_dev_open,
+	.release	= jfs_dev_release,
+	.read		= jfs_dev_read,
+	.write		= jfs_dev_write,
+	.poll		= jfs_dev_poll,
+	.unlocked_ioctl	= jfs_dev_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice jfs_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= JFS_DEV_NAME,
+	.fops	= &jfs_dev_fops,
+	.mode	= 0600,
+};
+
+int jfs_dev_init(void)
+{
+	spin_lock_init(&jfs_chan.lock);
+	INIT_LIST_HEAD(&jfs_chan.pending);
+	hash_init(jfs_chan.sent);
+	init_waitqueue_head(&jfs_chan.waitq);
+	return misc_register(&jfs_miscdev);
+}
+
+void jfs_dev_exit(void)
+{
+	misc_deregister(&jfs_miscdev);
+}

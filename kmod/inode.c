@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inodes: allocation, the attribute cache, getattr/setattr, symlinks.
+ *
+ * Attributes from jfsd are trusted for attr_timeout (JuiceFS's
+ * --attr-cache, 1 s by default); after that getattr asks again.  Other
+ * clients' changes therefore show up within the timeout, and at once on
+ * open (close-to-open, see file.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/pagemap.h>
+#include <linux/namei.h>
+#include <linux/cred.h>
+#include "jfs.h"
+
+static struct kmem_cache *jfs_inode_cachep;
+
+struct inode *jfs_alloc_inode(struct super_block *sb)
+{
+	struct jfs_inode_info *ji;
+
+	ji = alloc_inode_sb(sb, jfs_inode_cachep, GFP_KERNEL);
+	if (!ji)
+		return NULL;
+	ji->attr_expire = jiffies;
+	ji->srv_size = 0;
+	ji->srv_mtime = (struct timespec64){};
+	ji->link = NULL;
+	return &ji->vfs_inode;
+}
+
+void jfs_free_inode(struct inode *inode)
+{
+	struct jfs_inode_info *ji = JFS_I(inode);
+
+	kfree(ji->link);
+	kmem_cache_free(jfs_inode_cachep, ji);
+}
+
+static void jfs_inode_init_once(void *obj)
+{
+	struct jfs_inode_info *ji = obj;
+
+	inode_init_once(&ji->vfs_inode);
+}
+
+int jfs_inode_cache_init(void)
+{
+	jfs_inode_cachep = kmem_cache_create("jfsk_inode_cache",
+					     sizeof(struct jfs_inode_info), 0,
+					     SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					     jfs_inode_init_once);
+	return jfs_inode_cachep ? 0 : -ENOMEM;
+}
+
+void jfs_inode_cache_exit(void)
+{
+	/* Inodes are freed after an RCU grace period: wait for them. */
+	rcu_barrier();
+	kmem_cache_destroy(jfs_inode_cachep);
+}
+
+/* Attributes come from userspace: never trust them blindly. */
+int jfs_check_attr(const struct jfs_attr *attr)
+{
+	switch (attr->mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFIFO:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFSOCK:
+		break;
+	default:
+		return -EIO;
+	}
+	if (!attr->ino || attr->mode & ~(S_IFMT | 07777))
+		return -EIO;
+	if (attr->atimensec >= NSEC_PER_SEC ||
+	    attr->mtimensec >= NSEC_PER_SEC ||
+	    attr->ctimensec >= NSEC_PER_SEC)
+		return -EIO;
+	if (attr->size > MAX_LFS_FILESIZE)
+		return -EIO;
+	if (S_ISLNK(attr->mode) && attr->size > JFS_SYMLINK_MAX)
+		return -EIO;
+	return 0;
+}
+
+static struct timespec64 jfs_ts(s64 sec, u32 nsec)
+{
+	return (struct timespec64){ .tv_sec = sec, .tv_nsec = nsec };
+}
+
+static bool jfs_has_dirty_data(struct inode *inode)
+{
+	struct address_space *mapping = inode->i_mapping;
+
+	return mapping_tagged(mapping, PAGECACHE_TAG_DIRTY) ||
+	       mapping_tagged(mapping, PAGECACHE_TAG_WRITEBACK);
+}
+
+/**
+ * jfs_attr_apply - refresh an inode from attributes jfsd sent
+ * @inode: the inode
+ * @attr: checked attributes of the same inode
+ *
+ * The local size wins while this client holds dirty pages past the
+ * server's size: those bytes are ours and not yet committed.
+ */
+void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
+{
+	struct jfs_inode_info *ji = JFS_I(inode);
+	struct jfs_sb_info *sbi = JFS_SB(inode->i_sb);
+	loff_t size = attr->size;
+
+	spin_lock(&inode->i_lock);
+	inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & 07777);
+	inode->i_uid = make_kuid(&init_user_ns, attr->uid);
+	inode->i_gid = make_kgid(&init_user_ns, attr->gid);
+	set_nlink(inode, attr->nlink);
+	jfs_set_times(inode, jfs_ts(attr->atime, attr->atimensec),
+		      jfs_ts(attr->mtime, attr->mtimensec),
+		      jfs_ts(attr->ctime, attr->ctimensec));
+	ji->srv_mtime = jfs_ts(attr->mtime, attr->mtimensec);
+	ji->srv_size = attr->size;
+	if (S_ISREG(inode->i_mode) && size < i_size_read(inode) &&
+	    jfs_has_dirty_data(inode))
+		size = i_size_read(inode);
+	i_size_write(inode, size);
+	inode->i_blocks = (attr->size + 511) >> 9;
+	ji->attr_expire = jiffies + sbi->attr_timeout;
+	spin_unlock(&inode->i_lock);
+}
+
+void jfs_attr_invalidate(struct inode *inode)
+{
+	JFS_I(inode)->attr_expire = jiffies - 1;
+}
+
+static void jfs_inode_init(struct inode *inode, const struct jfs_attr *attr)
+{
+	inode->i_mode = attr->mode & S_IFMT;
+	switch (inode->i_mode) {
+	case S_IFREG:
+		inode->i_op = &jfs_file_inode_operations;
+		inode->i_fop = &jfs_file_operations;
+		inode->i_mapping->a_ops = &jfs_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &jfs_dir_inode_operations;
+		inode->i_fop = &jfs_dir_operations;
+		break;
+	case S_IFLNK:
+		inode->i_op = &jfs_symlink_inode_operations;
+		inode_nohighmem(inode);
+		break;
+	default:
+		inode->i_op = &jfs_special_inode_operations;
+		init_special_inode(inode, inode->i_mode,
+				   new_decode_dev(attr->rdev));
+		break;
+	}
+}
+
+/**
+ * jfs_iget - find or create the inode for checked attributes
+ * @sb: the superblock
+ * @attr: attributes from jfsd, already passed through jfs_check_attr()
+ *
+ * JuiceFS never reuses inode numbers, so a type change means a broken
+ * helper: refuse it rather than morph a live inode.
+ */
+struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr)
+{
+	struct inode *inode;
+
+	inode = iget_locked(sb, attr->ino);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW)) {
+		if ((inode->i_mode ^ attr->mode) & S_IFMT) {
+			iput(inode);
+			return ERR_PTR(-EIO);
+		}
+		jfs_attr_apply(inode, attr);
+		return inode;
+	}
+	jfs_inode_init(inode, attr);
+	jfs_attr_apply(inode, attr);
+	unlock_new_inode(inode);
+	return inode;
+}
+
+/* Fetches fresh attributes if the cached ones have expired. */
+int jfs_revalidate(struct inode *inode)
+{
+	struct jfs_attr attr;
+	int ret;
+
+	if (time_before(jiffies, JFS_I(inode)->attr_expire))
+		return 0;
+	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_GETATTR, inode->i_ino,
+			     NULL, 0, &attr, sizeof(attr));
+	if (ret)
+		return ret;
+	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino ||
+	    ((attr.mode ^ inode->i_mode) & S_IFMT))
+		return -EIO;
+	jfs_attr_apply(inode, &attr);
+	return 0;
+}
+
+int jfs_getattr(JFS_IDMAP_T *idmap, const struct path *path,
+		struct kstat *stat, u32 mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	int ret;
+
+	if (!(flags & AT_STATX_DONT_SYNC)) {
+		ret = jfs_revalidate(inode);
+		if (ret)
+			return ret;
+	}
+	jfs_fillattr(idmap, mask, inode, stat);
+	stat->blksize = JFS_SB(inode->i_sb)->block_size;
+	return 0;
+}
+
+static void jfs_iattr_to_in(const struct iattr *ia, struct jfs_setattr_in *in)
+{
+	unsigned int v = ia->ia_valid;
+
+	if (v & ATTR_MODE) {
+		in->valid |= JFS_SET_MODE;
+		in->mode = ia->ia_mode & 07777;
+	}
+	if (v & ATTR_UID) {
+		in->valid |= JFS_SET_UID;
+		in->uid = from_kuid(&init_user_ns, ia->ia_uid);
+	}
+	if (v & ATTR_GID) {
+		in->valid |= JFS_SET_GID;
+		in->gid = from_kgid(&init_user_ns, ia->ia_gid);
+	}
+	if (v & ATTR_SIZE) {
+		in->valid |= JFS_SET_SIZE;
+		in->size = ia->ia_size;
+	}
+	if (v & ATTR_ATIME) {
+		if (v & ATTR_ATIME_SET) {
+			in->valid |= JFS_SET_ATIME;
+			in->atime = ia->ia_atime.tv_sec;
+			in->atimensec = ia->ia_atime.tv_nsec;
+		} else {
+			in->valid |= JFS_SET_ATIME_NOW;
+		}
+	}
+	if (v & ATTR_MTIME) {
+		if (v & ATTR_MTIME_SET) {
+			in->valid |= JFS_SET_MTIME;
+			in->mtime = ia->ia_mtime.tv_sec;
+			in->mtimensec = ia->ia_mtime.tv_nsec;
+		} else {
+			in->valid |= JFS_SET_MTIME_NOW;
+		}
+	}
+}
+
+int jfs_setattr(JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct jfs_setattr_in in = {};
+	struct jfs_attr attr;
+	int ret;
+
+	ret = setattr_prepare(idmap, dentry, iattr);
+	if (ret)
+		return ret;
+	if (iattr->ia_valid & ATTR_SIZE && S_ISREG(inode->i_mode)) {
+		/* Commit what is dirty first: jfsd truncates committed data. */
+		ret = filemap_write_and_wait(inode->i_mapping);
+		if (ret)
+			return ret;
+	}
+	jfs_iattr_to_in(iattr, &in);
+	if (!in.valid)
+		return 0;
+	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_SETATTR, inode->i_ino,
+			     &in, sizeof(in), &attr, sizeof(attr));
+	if (ret)
+		return ret;
+	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino)
+		return -EIO;
+	if (in.valid & JFS_SET_SIZE) {
+		truncate_setsize(inode, attr.size);
+		JFS_I(inode)->srv_size = attr.size;
+	}
+	jfs_attr_apply(inode, &attr);
+	return 0;
+}
+
+/*
+ * Owner of a new inode: the caller's fsuid, and its fsgid unless the
+ * parent directory is setgid (then the directory's group, and new
+ * directories inherit the bit), as inode_init_owner() would decide.
+ */
+void jfs_fill_in_owner(struct jfs_req *req, struct inode *dir, umode_t *mode)
+{
+	if (dir->i_mode & S_ISGID) {
+		req->in->gid = from_kgid(&init_user_ns, dir->i_gid);
+		if (S_ISDIR(*mode))
+			*mode |= S_ISGID;
+	}
+}
+
+static const char *jfs_get_link(struct dentry *dentry, struct inode *inode,
+				struct delayed_call *done)
+{
+	struct jfs_inode_info *ji = JFS_I(inode);
+	struct jfs_req *req;
+	char *target;
+	int ret;
+
+	target = READ_ONCE(ji->link);
+	if (target)
+		return target;
+	if (!dentry)
+		return ERR_PTR(-ECHILD);
+
+	req = jfs_req_new(JFS_SB(inode->i_sb), JFS_OP_READLINK, inode->i_ino,
+			  0, JFS_SYMLINK_MAX);
+	if (IS_ERR(req))
+		return ERR_CAST(req);
+	ret = jfs_req_send(req);
+	if (!ret && (!req->out_len || memchr(req->out, 0, req->out_len)))
+		ret = -EIO;
+	target = ret ? NULL : kmemdup_nul(req->out, req->out_len, GFP_KERNEL);
+	jfs_req_put(req);
+	if (ret)
+		return ERR_PTR(ret);
+	if (!target)
+		return ERR_PTR(-ENOMEM);
+	/* JuiceFS symlinks never change: cache the first answer for good. */
+	if (cmpxchg(&ji->link, NULL, target)) {
+		kfree(target);
+		target = ji->link;
+	}
+	return target;
+}
+
+const struct inode_operations jfs_file_inode_operations = {
+	.getattr	= jfs_getattr,
+	.setattr	= jfs_setattr,
+};
+
+const struct inode_operations jfs_symlink_inode_operations = {
+	.get_link	= jfs_get_link,
+	.getattr	= jfs_getattr,
+	.setattr	= jfs_setattr,
+};
+
+const struct inode_operations jfs_special_inode_operations = {
+	.getattr	= jfs_getattr,
+	.setattr	= jfs_setattr,
+};

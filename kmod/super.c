@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Superblock, mount options and module init.
+ *
+ * The mount source is the volume's META-URL.  Mounting asks jfsd to open
+ * the volume (JFS_OP_MOUNT); jfsd answers with the root attributes and
+ * the session id.  Every mount gets its own superblock and session, as
+ * two `juicefs mount`s of one volume would.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/backing-dev.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+#include "jfs.h"
+
+static char *fstype = "jfs";
+module_param(fstype, charp, 0444);
+MODULE_PARM_DESC(fstype, "file system type name to register (default \"jfs\")");
+
+DEFINE_MUTEX(jfs_mounts_lock);
+LIST_HEAD(jfs_mounts);
+static atomic64_t jfs_next_mount_id = ATOMIC64_INIT(0);
+
+struct jfs_fs_context {
+	unsigned int attr_timeout_ms;
+	unsigned int entry_timeout_ms;
+};
+
+enum { Opt_attr_timeout, Opt_entry_timeout };
+
+static const struct fs_parameter_spec jfs_fs_parameters[] = {
+	fsparam_u32("attr_timeout", Opt_attr_timeout),
+	fsparam_u32("entry_timeout", Opt_entry_timeout),
+	fsparam_u32("attr_timeout_ms", Opt_attr_timeout),
+	fsparam_u32("entry_timeout_ms", Opt_entry_timeout),
+	{}
+};
+
+static int jfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct jfs_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	unsigned int scale;
+	int opt;
+
+	opt = fs_parse(fc, jfs_fs_parameters, param, &result);
+	if (opt < 0)
+		return opt;
+	/* "x_timeout" is in seconds as in JuiceFS; "x_timeout_ms" in ms */
+	scale = strstr(param->key, "_ms") ? 1 : MSEC_PER_SEC;
+	if (result.uint_32 > 3600U * MSEC_PER_SEC / scale)
+		return invalfc(fc, "%s too large", param->key);
+	switch (opt) {
+	case Opt_attr_timeout:
+		ctx->attr_timeout_ms = result.uint_32 * scale;
+		break;
+	case Opt_entry_timeout:
+		ctx->entry_timeout_ms = result.uint_32 * scale;
+		break;
+	}
+	return 0;
+}
+
+/* "redis://user:secret@host/1" -> "redis://user:****@host/1" */
+static char *jfs_redact_url(const char *url)
+{
+	const char *scheme, *auth, *at = NULL, *colon, *p;
+	size_t len;
+
+	scheme = strstr(url, "://");
+	if (!scheme)
+		return kstrdup(url, GFP_KERNEL);
+	auth = scheme + 3;
+	len = strcspn(auth, "/?#");
+	for (p = auth; p < auth + len; p++)	/* a password may hold '@' */
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return kstrdup(url, GFP_KERNEL);
+	colon = strnchr(auth, at - auth, ':');
+	if (!colon)
+		return kstrdup(url, GFP_KERNEL);
+	return kasprintf(GFP_KERNEL, "%.*s****%s", (int)(colon + 1 - url), url,
+			 at);
+}
+
+static int jfs_show_devname(struct seq_file *m, struct dentry *root)
+{
+	seq_escape(m, JFS_SB(root->d_sb)->display, " \t\n\\");
+	return 0;
+}
+
+static int jfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct jfs_sb_info *sbi = JFS_SB(root->d_sb);
+
+	seq_printf(m, ",attr_timeout_ms=%u,entry_timeout_ms=%u",
+		   sbi->attr_timeout_ms, sbi->entry_timeout_ms);
+	seq_puts(m, ",volume=");
+	seq_escape(m, sbi->name, ", \t\n\\");
+	return 0;
+}
+
+static int jfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct jfs_sb_info *sbi = JFS_SB(dentry->d_sb);
+	struct jfs_statfs_out out;
+	int ret;
+
+	ret = jfs_simple_req(sbi, JFS_OP_STATFS, 0, NULL, 0, &out, sizeof(out));
+	if (ret)
+		return ret;
+	if (!out.bsize || out.bfree > out.blocks || out.bavail > out.blocks ||
+	    out.ffree > out.files)
+		return -EIO;
+	buf->f_type = JFS_SUPER_MAGIC;
+	buf->f_bsize = out.bsize;
+	buf->f_frsize = out.bsize;
+	buf->f_blocks = out.blocks;
+	buf->f_bfree = out.bfree;
+	buf->f_bavail = out.bavail;
+	buf->f_files = out.files;
+	buf->f_ffree = out.ffree;
+	buf->f_namelen = JFS_NAME_MAX;
+	return 0;
+}
+
+static const struct super_operations jfs_super_ops = {
+	.alloc_inode	= jfs_alloc_inode,
+	.free_inode	= jfs_free_inode,
+	.statfs		= jfs_statfs,
+	.show_devname	= jfs_show_devname,
+	.show_options	= jfs_show_options,
+};
+
+/* Asks jfsd to open the volume; fills in what it tells about it. */
+static int jfs_mount_volume(struct jfs_sb_info *sbi, struct jfs_mount_out *mo)
+{
+	size_t url_len = strlen(sbi->url);
+	struct jfs_mount_in *mi;
+	struct jfs_req *req;
+	int ret;
+
+	if (!jfs_dev_attached()) {
+		pr_err("no jfsd attached to /dev/%s: start jfsd before mounting\n",
+		       JFS_DEV_NAME);
+		return -ENOTCONN;
+	}
+	req = jfs_req_new(sbi, JFS_OP_MOUNT, 0, sizeof(*mi) + url_len,
+			  sizeof(*mo));
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	mi = jfs_req_args(req);
+	mi->flags = sbi->rdonly ? JFS_MOUNT_RDONLY : 0;
+	mi->url_len = url_len;
+	memcpy(mi + 1, sbi->url, url_len);
+	ret = jfs_req_send(req);
+	if (!ret && req->out_len != sizeof(*mo))
+		ret = -EIO;
+	if (!ret)
+		memcpy(mo, req->out, sizeof(*mo));
+	jfs_req_put(req);
+	if (ret)
+		return ret;
+	if (mo->root.ino != 1 || !S_ISDIR(mo->root.mode) ||
+	    jfs_check_attr(&mo->root) || !mo->block_size ||
+	    !is_power_of_2(mo->block_size))
+		return -EIO;
+	mo->name[sizeof(mo->name) - 1] = '\0';
+	mo->uuid[sizeof(mo->uuid) - 1] = '\0';
+	return 0;
+}
+
+static void jfs_free_sbi(struct jfs_sb_info *sbi)
+{
+	kfree(sbi->url);
+	kfree(sbi->display);
+	kfree(sbi);
+}
+
+static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct jfs_fs_context *ctx = fc->fs_private;
+	struct jfs_sb_info *sbi = sb->s_fs_info;
+	struct jfs_mount_out mo;
+	struct inode *root;
+	int ret;
+
+	sbi->sb = sb;
+	sbi->rdonly = sb_rdonly(sb);
+	sbi->attr_timeout_ms = ctx->attr_timeout_ms;
+	sbi->entry_timeout_ms = ctx->entry_timeout_ms;
+	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);
+	sbi->entry_timeout = msecs_to_jiffies(ctx->entry_timeout_ms);
+
+	ret = jfs_mount_volume(sbi, &mo);
+	if (ret)
+		return ret;
+	sbi->mounted = true;
+	sbi->sid = mo.sid;
+	sbi->block_size = mo.block_size;
+	strscpy(sbi->name, mo.name, sizeof(sbi->name));
+	strscpy(sbi->uuid, mo.uuid, sizeof(sbi->uuid));
+
+	sb->s_magic = JFS_SUPER_MAGIC;
+	sb->s_op = &jfs_super_ops;
+	sb->s_d_op = &jfs_dentry_operations;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	sb->s_blocksize = PAGE_SIZE;
+	sb->s_blocksize_bits = PAGE_SHIFT;
+	ret = super_setup_bdi(sb);
+	if (ret)
+		return ret;
+	/* Read ahead in whole JuiceFS blocks: one object GET per block. */
+	sb->s_bdi->ra_pages = max_t(unsigned long, sbi->block_size >> PAGE_SHIFT,
+				    (unsigned long)(SZ_128K >> PAGE_SHIFT));
+	sb->s_bdi->io_pages = sb->s_bdi->ra_pages;
+
+	root = jfs_iget(sb, &mo.root);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	sb->s_root = d_make_root(root);
+	if (!sb->s_root)
+		return -ENOMEM;
+
+	mutex_lock(&jfs_mounts_lock);
+	list_add_tail(&sbi->node, &jfs_mounts);
+	mutex_unlock(&jfs_mounts_lock);
+	return 0;
+}
+
+static int jfs_get_tree(struct fs_context *fc)
+{
+	struct jfs_sb_info *sbi;
+	int ret;
+
+	if (!fc->source || !*fc->source)
+		return invalfc(fc, "no META-URL given");
+	if (strlen(fc->source) > JFS_URL_MAX)
+		return invalfc(fc, "META-URL too long");
+	if (!strstr(fc->source, "://"))
+		return invalfc(fc, "invalid META-URL (expected scheme://...)");
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&sbi->node);
+	sbi->mount_id = atomic64_inc_return(&jfs_next_mount_id);
+	sbi->url = kstrdup(fc->source, GFP_KERNEL);
+	sbi->display = sbi->url ? jfs_redact_url(sbi->url) : NULL;
+	if (!sbi->url || !sbi->display) {
+		jfs_free_sbi(sbi);
+		return -ENOMEM;
+	}
+	fc->s_fs_info = sbi;
+	ret = get_tree_nodev(fc, jfs_fill_super);
+	/* On failure sget/kill_sb already freed it, or fc_free will. */
+	return ret;
+}
+
+static void jfs_free_fc(struct fs_context *fc)
+{
+	struct jfs_sb_info *sbi = fc->s_fs_info;
+
+	if (sbi)
+		jfs_free_sbi(sbi);
+	kfree(fc->fs_private);
+}
+
+static const struct fs_context_operations jfs_context_ops = {
+	.free		= jfs_free_fc,
+	.parse_param	= jfs_parse_param,
+	.get_tree	= jfs_get_tree,
+};
+
+static int jfs_init_fs_context(struct fs_context *fc)
+{
+	struct jfs_fs_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->attr_timeout_ms = MSEC_PER_SEC;	/* JuiceFS default: 1 s */
+	ctx->entry_timeout_ms = MSEC_PER_SEC;
+	fc->fs_private = ctx;
+	fc->ops = &jfs_context_ops;
+	return 0;
+}
+
+static void jfs_kill_sb(struct super_block *sb)
+{
+	struct jfs_sb_info *sbi = JFS_SB(sb);
+
+	if (sbi) {
+		mutex_lock(&jfs_mounts_lock);
+		list_del_init(&sbi->node);
+		mutex_unlock(&jfs_mounts_lock);
+	}
+	/* Writes back dirty data first: that still needs jfsd. */
+	kill_anon_super(sb);
+	if (!sbi)
+		return;
+	if (sbi->mounted)
+		jfs_simple_req(sbi, JFS_OP_UMOUNT, 0, NULL, 0, NULL, 0);
+	jfs_free_sbi(sbi);
+}
+
+static struct file_system_type jfs_fs_type = {
+	.owner			= THIS_MODULE,
+	.init_fs_context	= jfs_init_fs_context,
+	.parameters		= jfs_fs_parameters,
+	.kill_sb		= jfs_kill_sb,
+};
+
+static int __init jfs_init(void)
+{
+	int ret;
+
+	jfs_fs_type.name = fstype;
+	ret = jfs_inode_cache_init();
+	if (ret)
+		return ret;
+	ret = jfs_dev_init();
+	if (ret)
+		goto out_cache;
+	ret = jfs_netlink_init();
+	if (ret)
+		goto out_dev;
+	ret = register_filesystem(&jfs_fs_type);
+	if (ret == -EBUSY) {
+		pr_err("file system type \"%s\" is already registered (IBM JFS loaded?): unload it or load this module with fstype=juicefs\n",
+		       fstype);
+		goto out_nl;
+	}
+	if (ret)
+		goto out_nl;
+	return 0;
+
+out_nl:
+	jfs_netlink_exit();
+out_dev:
+	jfs_dev_exit();
+out_cache:
+	jfs_inode_cache_exit();
+	return ret;
+}
+
+static void __exit jfs_exit(void)
+{
+	unregister_filesystem(&jfs_fs_type);
+	jfs_netlink_exit();
+	jfs_dev_exit();
+	jfs_inode_cache_exit();
+}
+
+module_init(jfs_init);
+module_exit(jfs_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Native kernel client for JuiceFS-format volumes");
+MODULE_ALIAS_FS("jfs");

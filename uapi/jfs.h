@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * jfs kernel <-> jfsd protocol.
+ *
+ * This is the one definition of the wire format between the kernel module
+ * and the userspace helper; both sides include it and nothing here is
+ * defined twice.  All structs are fixed-size, naturally aligned to 8 bytes
+ * and little-endian (host order on every platform we build for); there
+ * are no pointers, enums or bools in them.
+ *
+ * Hot path: /dev/jfs.  jfsd read()s one request at a time (header +
+ * op arguments) and write()s exactly one reply per request, matched by
+ * `unique`.  Control path: the generic netlink family JFS_GENL_NAME.
+ */
+#ifndef _UAPI_JFS_H
+#define _UAPI_JFS_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define JFS_PROTO_MAJOR		1
+#define JFS_PROTO_MINOR		0
+
+#define JFS_DEV_NAME		"jfs"		/* /dev/jfs */
+#define JFS_GENL_NAME		"jfs"
+#define JFS_GENL_VERSION	1
+
+#define JFS_NAME_MAX		255
+#define JFS_SYMLINK_MAX		4096
+#define JFS_URL_MAX		4096
+#define JFS_OPTS_MAX		4096
+/* Largest data payload of one READ/WRITE: one default JuiceFS block. */
+#define JFS_IO_MAX		(4U << 20)
+/* Largest READDIR reply payload. */
+#define JFS_READDIR_MAX		(64U << 10)
+/* Every message fits in this; jfsd's read buffer must be at least this. */
+#define JFS_MSG_MAX		(JFS_IO_MAX + 8192)
+
+/* Versioned handshake: jfsd must do this before read() returns requests. */
+struct jfs_handshake {
+	__u32	major;		/* in: JFS_PROTO_MAJOR of jfsd; out: kernel's */
+	__u32	minor;		/* in: jfsd's minor; out: kernel's */
+	__u32	msg_max;	/* out: JFS_MSG_MAX of the kernel */
+	__u32	flags;		/* reserved, 0 */
+};
+
+#define JFS_IOC_MAGIC		0xb7
+#define JFS_IOC_HANDSHAKE	_IOWR(JFS_IOC_MAGIC, 1, struct jfs_handshake)
+
+enum {
+	JFS_OP_MOUNT = 1,
+	JFS_OP_UMOUNT,
+	JFS_OP_STATFS,
+	JFS_OP_LOOKUP,
+	JFS_OP_GETATTR,
+	JFS_OP_SETATTR,
+	JFS_OP_MKNOD,		/* regular files (create), fifos, devices, sockets */
+	JFS_OP_MKDIR,
+	JFS_OP_SYMLINK,
+	JFS_OP_LINK,
+	JFS_OP_UNLINK,
+	JFS_OP_RMDIR,
+	JFS_OP_RENAME,
+	JFS_OP_READLINK,
+	JFS_OP_OPEN,
+	JFS_OP_RELEASE,
+	JFS_OP_OPENDIR,
+	JFS_OP_READDIR,
+	JFS_OP_RELEASEDIR,
+	JFS_OP_READ,
+	JFS_OP_WRITE,
+	JFS_OP_FLUSH,
+	JFS_OP_FSYNC,
+	JFS_OP_MAX
+};
+
+/* kernel -> jfsd: every request starts with this */
+struct jfs_in_hdr {
+	__u32	len;		/* whole message, header included */
+	__u16	opcode;
+	__u16	flags;
+	__u64	unique;		/* request id, echoed in the reply */
+	__u64	mount_id;	/* which mount (kernel-assigned, never reused) */
+	__u64	ino;		/* inode the op applies to (parent for names) */
+	__u32	uid;		/* caller's fsuid/fsgid/tgid, for ownership */
+	__u32	gid;
+	__u32	pid;
+	__u32	padding;
+};
+
+/* jfsd -> kernel: every reply starts with this */
+struct jfs_out_hdr {
+	__u32	len;		/* whole message, header included */
+	__s32	error;		/* 0 or -errno */
+	__u64	unique;
+	__u16	opcode;		/* echo of the request's opcode */
+	__u16	padding[3];
+};
+
+/* Inode attributes as the kernel sees them. mode carries S_IFMT. */
+struct jfs_attr {
+	__u64	ino;
+	__u64	size;
+	__s64	atime;
+	__s64	mtime;
+	__s64	ctime;
+	__u32	atimensec;
+	__u32	mtimensec;
+	__u32	ctimensec;
+	__u32	mode;
+	__u32	nlink;
+	__u32	uid;
+	__u32	gid;
+	__u32	rdev;		/* new_encode_dev() form, as JuiceFS stores it */
+	__u32	flags;		/* JuiceFS attr flags (immutable, append...) */
+	__u32	padding;
+};
+
+/* JFS_OP_MOUNT: args = jfs_mount_in, url bytes, option bytes (no NULs) */
+#define JFS_MOUNT_RDONLY	(1U << 0)
+
+struct jfs_mount_in {
+	__u32	flags;
+	__u32	url_len;
+	__u32	opts_len;
+	__u32	padding;
+};
+
+struct jfs_mount_out {
+	struct jfs_attr	root;
+	__u64	sid;		/* session id in the metadata engine */
+	__u32	block_size;	/* bytes */
+	__u32	flags;
+	char	name[64];	/* volume name, NUL-terminated */
+	char	uuid[40];	/* volume UUID, NUL-terminated */
+};
+
+struct jfs_statfs_out {
+	__u64	blocks;		/* in units of bsize */
+	__u64	bfree;
+	__u64	bavail;
+	__u64	files;
+	__u64	ffree;
+	__u32	bsize;
+	__u32	namelen;
+};
+
+/* LOOKUP, UNLINK, RMDIR: args = jfs_name_in + name */
+struct jfs_name_in {
+	__u32	namelen;
+	__u32	padding;
+};
+
+/* SETATTR */
+#define JFS_SET_MODE		(1U << 0)
+#define JFS_SET_UID		(1U << 1)
+#define JFS_SET_GID		(1U << 2)
+#define JFS_SET_SIZE		(1U << 3)
+#define JFS_SET_ATIME		(1U << 4)
+#define JFS_SET_MTIME		(1U << 5)
+#define JFS_SET_ATIME_NOW	(1U << 6)
+#define JFS_SET_MTIME_NOW	(1U << 7)
+#define JFS_SET_CTIME		(1U << 8)
+#define JFS_SET_ALL		0x1ffU
+
+struct jfs_setattr_in {
+	__u32	valid;
+	__u32	mode;
+	__u32	uid;
+	__u32	gid;
+	__u64	size;
+	__s64	atime;
+	__s64	mtime;
+	__s64	ctime;
+	__u32	atimensec;
+	__u32	mtimensec;
+	__u32	ctimensec;
+	__u32	padding;
+};
+
+/* MKNOD, MKDIR: args = jfs_create_in + name; reply = jfs_attr */
+struct jfs_create_in {
+	__u32	mode;		/* S_IFMT | permission bits, umask applied */
+	__u32	rdev;
+	__u32	namelen;
+	__u32	padding;
+};
+
+/* SYMLINK: args = jfs_symlink_in + name + target; reply = jfs_attr */
+struct jfs_symlink_in {
+	__u32	namelen;
+	__u32	targetlen;
+};
+
+/* LINK: hdr.ino = existing inode; args = jfs_link_in + name */
+struct jfs_link_in {
+	__u64	newparent;
+	__u32	namelen;
+	__u32	padding;
+};
+
+/* RENAME: hdr.ino = old parent; args = jfs_rename_in + oldname + newname */
+#define JFS_RENAME_NOREPLACE	(1U << 0)
+#define JFS_RENAME_EXCHANGE	(1U << 1)
+#define JFS_RENAME_WHITEOUT	(1U << 2)
+
+struct jfs_rename_in {
+	__u64	newparent;
+	__u32	flags;
+	__u16	oldlen;
+	__u16	newlen;
+};
+
+/* OPEN, OPENDIR: reply = jfs_open_out (fresh attributes: close-to-open) */
+struct jfs_open_in {
+	__u32	flags;		/* O_ACCMODE | O_TRUNC | O_APPEND ... */
+	__u32	padding;
+};
+
+struct jfs_open_out {
+	__u64	fh;
+	struct jfs_attr	attr;
+};
+
+/* RELEASE, RELEASEDIR, FLUSH, FSYNC */
+#define JFS_FSYNC_DATASYNC	(1U << 0)
+
+struct jfs_fh_in {
+	__u64	fh;
+	__u32	flags;
+	__u32	padding;
+};
+
+/*
+ * READDIR: args = jfs_readdir_in; reply = packed jfs_dirent records, each
+ * followed by its name padded to 8 bytes (JFS_DIRENT_SIZE).  `offset` is
+ * the cookie to resume after this entry.  "." and ".." are not sent.
+ */
+struct jfs_readdir_in {
+	__u64	fh;
+	__u64	offset;
+	__u32	size;		/* max reply payload */
+	__u32	padding;
+};
+
+struct jfs_dirent {
+	struct jfs_attr	attr;	/* attr.ino is the entry's inode */
+	__u64	offset;
+	__u32	namelen;
+	__u32	type;		/* DT_* */
+};
+
+#define JFS_ALIGN8(x)		(((x) + 7) & ~(__u64)7)
+#define JFS_DIRENT_SIZE(namelen) \
+	JFS_ALIGN8(sizeof(struct jfs_dirent) + (namelen))
+
+/* READ: args = jfs_io_in; reply = data (shorter than size only at EOF) */
+/* WRITE: args = jfs_io_in + data; reply = jfs_write_out */
+struct jfs_io_in {
+	__u64	fh;
+	__u64	offset;
+	__u32	size;
+	__u32	flags;
+};
+
+struct jfs_write_out {
+	__u32	written;
+	__u32	padding;
+	struct jfs_attr	attr;
+};
+
+/*
+ * Generic netlink family JFS_GENL_NAME (control, not the hot path).
+ * JFS_CMD_GET_MOUNTS is a dump: one message per mount, attributes below;
+ * JFS_A_OPS nests one JFS_A_OP per opcode, each nesting JFS_OPA_*.
+ */
+enum {
+	JFS_CMD_UNSPEC,
+	JFS_CMD_GET_MOUNTS,
+	__JFS_CMD_MAX
+};
+#define JFS_CMD_MAX	(__JFS_CMD_MAX - 1)
+
+enum {
+	JFS_A_UNSPEC,
+	JFS_A_PAD,
+	JFS_A_MOUNT_ID,		/* u64 */
+	JFS_A_VOLUME,		/* string */
+	JFS_A_UUID,		/* string */
+	JFS_A_URL,		/* string, password removed */
+	JFS_A_SID,		/* u64 */
+	JFS_A_HELPER,		/* u8: 1 if jfsd is attached */
+	JFS_A_RDONLY,		/* u8 */
+	JFS_A_INFLIGHT,		/* u64 */
+	JFS_A_BYTES_IN,		/* u64: data read through jfsd */
+	JFS_A_BYTES_OUT,	/* u64: data written through jfsd */
+	JFS_A_OPS,		/* nested JFS_A_OP */
+	JFS_A_OP,		/* nested JFS_OPA_* */
+	__JFS_A_MAX
+};
+#define JFS_A_MAX	(__JFS_A_MAX - 1)
+
+enum {
+	JFS_OPA_UNSPEC,
+	JFS_OPA_PAD,
+	JFS_OPA_CODE,		/* u32: JFS_OP_* */
+	JFS_OPA_COUNT,		/* u64 */
+	JFS_OPA_ERRORS,		/* u64 */
+	JFS_OPA_LATENCY_NS,	/* u64: sum */
+	__JFS_OPA_MAX
+};
+#define JFS_OPA_MAX	(__JFS_OPA_MAX - 1)
+
+#endif /* _UAPI_JFS_H */
