@@ -1,0 +1,2891 @@
+/*
+ * meta_redis.c - the Redis metadata engine: a JuiceFS volume's metadata in
+ * standalone Redis, with exactly JuiceFS's key schema and binary values so
+ * the `juicefs` client can share the volume.
+ *
+ * DESIGN
+ *
+ * Connections.  hiredis contexts are not thread-safe, so an engine keeps a
+ * pool of connections guarded by 'pool_lock'; an operation takes one for
+ * its whole duration and gives it back, so a context is only ever used by
+ * one thread at a time.  A context whose 'err' is set is dead (hiredis
+ * errors are sticky): it is reconnected once and the operation retried.
+ *
+ * Transactions.  Every change is an optimistic transaction as in JuiceFS's
+ * redisMeta.txn: WATCH the keys, read, then MULTI ... EXEC.  A nil EXEC
+ * means another client changed a watched key: the whole read-modify-write
+ * is run again, up to 50 times with a random quadratic backoff.  Within one
+ * engine, transactions on the same first key are serialised on one of 1024
+ * local mutexes (as JuiceFS does), so only other clients cause conflicts.
+ * The commands between MULTI and EXEC are pipelined: one round trip.
+ *
+ * Ids.  Inode numbers and slice ids come from batches reserved with INCRBY
+ * on 'nextinode' (1024) and 'nextchunk' (4096), handed out under 'id_lock'.
+ *
+ * Every command goes through redisCommandArgv/redisAppendCommandArgv with
+ * explicit lengths: names are arbitrary bytes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+
+#include "meta.h"
+#include "url.h"
+
+/* ---- types --------------------------------------------------------- */
+
+#define RM_DEFAULT_PORT		6379
+#define RM_CONNECT_TIMEOUT	5	/* seconds */
+#define RM_COMMAND_TIMEOUT	30	/* seconds, JuiceFS read-timeout */
+#define RM_TXN_RETRIES		50
+#define RM_TXN_LOCKS		1024
+#define RM_INODE_BATCH		1024
+#define RM_SLICE_BATCH		4096
+#define RM_SESSION_TTL		60	/* 5 x the 12 s heartbeat */
+#define RM_BATCH		1000	/* HSCAN COUNT, MGET and LLEN batches */
+#define RM_ARGS			8
+#define RM_ARGLEN		48
+
+struct rconn {
+	redisContext *c;	/* NULL or dead (err set): reconnect */
+	bool watching;		/* WATCH sent, no EXEC yet */
+	int queued;		/* commands queued after MULTI */
+	struct rconn *next;	/* in the pool */
+};
+
+struct rmeta {
+	struct meta base;
+	char *host;			/* NULL for a unix socket */
+	int port;
+	char *path;			/* unix socket path */
+	char *user;
+	char *pass;
+	int db;
+	char addr[300];			/* "host:port" or the socket path */
+
+	pthread_mutex_t pool_lock;	/* guards pool */
+	struct rconn *pool;
+
+	pthread_mutex_t id_lock;	/* guards the four id fields */
+	uint64_t ino_next, ino_max;
+	uint64_t slice_next, slice_max;
+
+	pthread_mutex_t txn_locks[RM_TXN_LOCKS];
+};
+
+/* One command: argv with lengths; small arguments are formatted in 'buf'. */
+struct cmd {
+	int argc;
+	const char *argv[RM_ARGS];
+	size_t len[RM_ARGS];
+	char buf[RM_ARGS][RM_ARGLEN];
+};
+
+typedef int (*rm_body)(struct rmeta *m, struct rconn *rc, void *arg);
+
+/* the engine's ops table, defined at the end and listed by meta.c */
+extern const struct meta_ops meta_redis_ops;
+
+/* A slice whose last reference went away while a chunk was deleted. */
+struct freed_slice {
+	uint64_t id;
+	uint32_t size;
+};
+
+/* ---- static state --------------------------------------------------- */
+
+/* per-thread seed of the transaction backoff */
+static __thread unsigned int rm_seed;
+
+/* ---- helpers: commands ------------------------------------------------ */
+
+static void cmd_bin(struct cmd *c, const void *p, size_t n)
+{
+	if (c->argc >= RM_ARGS)
+		abort();	/* a command built wrong: a bug, not a condition */
+	c->argv[c->argc] = p;
+	c->len[c->argc] = n;
+	c->argc++;
+}
+
+static void cmd_str(struct cmd *c, const char *s)
+{
+	cmd_bin(c, s, strlen(s));
+}
+
+static void cmd_init(struct cmd *c, const char *name)
+{
+	c->argc = 0;
+	cmd_str(c, name);
+}
+
+/* formats one argument (keys and numbers only, never user data) */
+__attribute__((format(printf, 2, 3)))
+static void cmd_fmt(struct cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->buf[c->argc], RM_ARGLEN, fmt, ap);
+	va_end(ap);
+	cmd_bin(c, c->buf[c->argc], n);
+}
+
+/* ---- helpers: errors ----------------------------------------------- */
+
+/*
+ * The one place where hiredis failures become errnos.  A NULL 'r' means
+ * the context failed (transport, timeout, protocol: it is dead now); else
+ * 'r' is an error reply from the server.  'c' names the command and key
+ * in the message; AUTH is never echoed.
+ */
+static int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
+		    const struct cmd *c)
+{
+	static const int io_errnos[] = {
+		ECONNREFUSED, ETIMEDOUT, EAGAIN, EHOSTUNREACH, ENETUNREACH,
+		ENOENT, EACCES, ECONNRESET, EPIPE,
+	};
+	char what[96] = "";
+	const char *msg;
+	char ebuf[128];
+	size_t i;
+	int ret = -EIO;
+
+	if (c && c->argc > 1 && strcasecmp(c->argv[0], "AUTH"))
+		snprintf(what, sizeof(what), " (%s '%.*s')", c->argv[0],
+			 (int)(c->len[1] < 64 ? c->len[1] : 64), c->argv[1]);
+	else if (c)
+		snprintf(what, sizeof(what), " (%s)", c->argv[0]);
+
+	if (r) {
+		msg = r->str ? r->str : "error reply";
+		if (!strncmp(msg, "OOM", 3))
+			ret = -ENOSPC;
+		else if (!strncmp(msg, "NOAUTH", 6) || !strncmp(msg, "WRONGPASS", 9) ||
+			 !strncmp(msg, "NOPERM", 6))
+			ret = -EACCES;
+		meta_set_errmsg("redis %s: %s%s", m->addr, msg, what);
+		return ret;
+	}
+
+	if (!rc->c) {
+		meta_set_errmsg("redis %s: out of memory", m->addr);
+		return -ENOMEM;
+	}
+	msg = rc->c->errstr;
+	switch (rc->c->err) {
+	case REDIS_ERR_IO:
+		/* hiredis keeps only the strerror text of the failed call */
+		for (i = 0; i < sizeof(io_errnos) / sizeof(io_errnos[0]); i++) {
+			if (strstr(msg, strerror_r(io_errnos[i], ebuf, sizeof(ebuf))))
+				break;
+		}
+		ret = i < sizeof(io_errnos) / sizeof(io_errnos[0]) ?
+			-io_errnos[i] : -EIO;
+		if (ret == -EAGAIN)	/* SO_RCVTIMEO expired */
+			ret = -ETIMEDOUT;
+		else if (ret == -ENOENT)	/* no socket file: nobody listens */
+			ret = -ECONNREFUSED;
+		else if (ret == -EPIPE || ret == -ENETUNREACH)
+			ret = ret == -EPIPE ? -ECONNRESET : -EHOSTUNREACH;
+		break;
+	case REDIS_ERR_EOF:
+		ret = -ECONNRESET;
+		break;
+	case REDIS_ERR_OOM:
+		ret = -ENOMEM;
+		break;
+	case REDIS_ERR_OTHER:	/* e.g. the host name does not resolve */
+		ret = -EHOSTUNREACH;
+		break;
+	default:		/* protocol error */
+		ret = -EIO;
+		break;
+	}
+	meta_set_errmsg("redis %s: %s%s", m->addr, msg[0] ? msg : "connection failed",
+			what);
+	return ret;
+}
+
+static int rm_bad_value(struct rmeta *m, const char *key, size_t len)
+{
+	meta_set_errmsg("redis %s: bad value of '%s' (%zu bytes)", m->addr, key, len);
+	return -EIO;
+}
+
+/* ---- helpers: connections -------------------------------------------- */
+
+static int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
+		   redisReply **rp);
+
+static int rm_connect(struct rmeta *m, struct rconn *rc)
+{
+	struct timeval tv = { RM_CONNECT_TIMEOUT, 0 };
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	if (rc->c)
+		redisFree(rc->c);
+	rc->watching = false;
+	if (m->path)
+		rc->c = redisConnectUnixWithTimeout(m->path, tv);
+	else
+		rc->c = redisConnectWithTimeout(m->host, m->port, tv);
+	if (!rc->c || rc->c->err)
+		return rm_error(m, rc, NULL, NULL);
+	tv.tv_sec = RM_COMMAND_TIMEOUT;
+	if (redisSetTimeout(rc->c, tv) != REDIS_OK)
+		return rm_error(m, rc, NULL, NULL);
+	/* a dead peer is noticed without waiting for a command timeout */
+	if (!m->path && redisEnableKeepAlive(rc->c) != REDIS_OK)
+		return rm_error(m, rc, NULL, NULL);
+
+	if (m->pass) {
+		cmd_init(&c, "AUTH");
+		if (m->user && m->user[0])
+			cmd_str(&c, m->user);
+		cmd_str(&c, m->pass);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		freeReplyObject(r);
+	}
+	if (m->db) {
+		cmd_init(&c, "SELECT");
+		cmd_fmt(&c, "%d", m->db);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+static void rm_conn_put(struct rmeta *m, struct rconn *rc)
+{
+	if (rc->c && rc->c->err) {
+		redisFree(rc->c);
+		rc->c = NULL;
+	}
+	rc->watching = false;
+	pthread_mutex_lock(&m->pool_lock);
+	rc->next = m->pool;
+	m->pool = rc;
+	pthread_mutex_unlock(&m->pool_lock);
+}
+
+static int rm_conn_get(struct rmeta *m, struct rconn **rcp)
+{
+	struct rconn *rc;
+	int ret;
+
+	pthread_mutex_lock(&m->pool_lock);
+	rc = m->pool;
+	if (rc)
+		m->pool = rc->next;
+	pthread_mutex_unlock(&m->pool_lock);
+	if (!rc) {
+		rc = calloc(1, sizeof(*rc));
+		if (!rc) {
+			meta_set_errmsg("redis %s: out of memory", m->addr);
+			return -ENOMEM;
+		}
+	}
+	if (!rc->c || rc->c->err) {
+		ret = rm_connect(m, rc);
+		if (ret) {
+			rm_conn_put(m, rc);
+			return ret;
+		}
+	}
+	*rcp = rc;
+	return 0;
+}
+
+static bool rm_dead(const struct rconn *rc)
+{
+	return !rc->c || rc->c->err;
+}
+
+/* ---- helpers: commands and transactions ------------------------------ */
+
+/* Runs one command; error replies are failures.  The caller frees *rp. */
+static int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
+		   redisReply **rp)
+{
+	redisReply *r;
+	int ret;
+
+	*rp = NULL;
+	r = redisCommandArgv(rc->c, c->argc, c->argv, c->len);
+	if (!r)
+		return rm_error(m, rc, NULL, c);
+	if (r->type == REDIS_REPLY_ERROR) {
+		ret = rm_error(m, rc, r, c);
+		freeReplyObject(r);
+		return ret;
+	}
+	*rp = r;
+	return 0;
+}
+
+/* Runs a command whose reply is not needed. */
+static int rm_do(struct rmeta *m, struct rconn *rc, struct cmd *c)
+{
+	redisReply *r;
+	int ret;
+
+	ret = rm_call(m, rc, c, &r);
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_watch(struct rmeta *m, struct rconn *rc, struct cmd *c)
+{
+	int ret;
+
+	ret = rm_do(m, rc, c);
+	if (!ret)
+		rc->watching = true;
+	return ret;
+}
+
+static void tx_multi(struct rconn *rc)
+{
+	static const char *multi = "MULTI";
+
+	rc->queued = 0;
+	/* appends only buffer: a failure (OOM) is sticky and seen at EXEC */
+	redisAppendCommandArgv(rc->c, 1, &multi, NULL);
+}
+
+static void tx_add(struct rconn *rc, struct cmd *c)
+{
+	if (redisAppendCommandArgv(rc->c, c->argc, c->argv, c->len) == REDIS_OK)
+		rc->queued++;
+}
+
+/*
+ * Sends EXEC and reads the replies of MULTI, the queued commands and EXEC.
+ * Returns -EAGAIN when a watched key changed (nil EXEC); on success the
+ * EXEC array goes to *out if asked for.
+ */
+static int tx_exec(struct rmeta *m, struct rconn *rc, redisReply **out)
+{
+	static const char *exec = "EXEC";
+	redisReply *r;
+	struct cmd what;
+	int i, n, ret = 0;
+	size_t j;
+
+	if (out)
+		*out = NULL;
+	cmd_init(&what, "EXEC");
+	if (rm_dead(rc) || redisAppendCommandArgv(rc->c, 1, &exec, NULL) != REDIS_OK)
+		return rm_error(m, rc, NULL, &what);
+	rc->watching = false;	/* EXEC always ends the WATCH */
+	n = rc->queued + 2;
+	for (i = 0; i < n; i++) {
+		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+			return rm_error(m, rc, NULL, &what);
+		if (i < n - 1) {
+			/* a command refused at queue time aborts the EXEC */
+			if (r->type == REDIS_REPLY_ERROR && !ret)
+				ret = rm_error(m, rc, r, &what);
+			freeReplyObject(r);
+			continue;
+		}
+		if (ret) {
+			freeReplyObject(r);
+			return ret;
+		}
+		if (r->type == REDIS_REPLY_NIL) {
+			freeReplyObject(r);
+			return -EAGAIN;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			ret = rm_error(m, rc, r, &what);
+			freeReplyObject(r);
+			return ret;
+		}
+		if (r->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			meta_set_errmsg("redis %s: unexpected EXEC reply", m->addr);
+			return -EIO;
+		}
+		for (j = 0; j < r->elements; j++) {
+			if (r->element[j]->type == REDIS_REPLY_ERROR) {
+				ret = rm_error(m, rc, r->element[j], &what);
+				freeReplyObject(r);
+				return ret;
+			}
+		}
+		if (out)
+			*out = r;
+		else
+			freeReplyObject(r);
+	}
+	return 0;
+}
+
+static uint32_t fnv32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/*
+ * Runs 'body' with a connection.  A transaction body (lockkey = its first
+ * watched key) is retried while it returns -EAGAIN (EXEC conflict); any
+ * body is retried once on a fresh connection when its connection died.
+ */
+static int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
+{
+	static const char *unwatch = "UNWATCH";
+	pthread_mutex_t *lk = NULL;
+	struct rconn *rc;
+	redisReply *r;
+	bool reconnected = false;
+	int ret, tries = 0;
+
+	ret = rm_conn_get(m, &rc);
+	if (ret)
+		return ret;
+	if (lockkey)
+		lk = &m->txn_locks[fnv32(lockkey) % RM_TXN_LOCKS];
+	if (!rm_seed)
+		rm_seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)&rm_seed;
+	for (;;) {
+		if (lk)
+			pthread_mutex_lock(lk);
+		ret = body(m, rc, arg);
+		if (lk)
+			pthread_mutex_unlock(lk);
+		if (rc->watching && !rm_dead(rc)) {
+			/* leave the connection clean for its next user */
+			r = redisCommandArgv(rc->c, 1, &unwatch, NULL);
+			freeReplyObject(r);
+			rc->watching = false;
+		}
+		if (!ret)
+			break;
+		if (rm_dead(rc)) {
+			if (reconnected)
+				break;
+			reconnected = true;
+			ret = rm_connect(m, rc);
+			if (ret)
+				break;
+			continue;
+		}
+		if (ret != -EAGAIN)
+			break;
+		if (++tries >= RM_TXN_RETRIES) {
+			meta_set_errmsg("redis %s: transaction on '%s' conflicted %d times",
+					m->addr, lockkey ? lockkey : "?", tries);
+			ret = -EIO;
+			break;
+		}
+		usleep((useconds_t)(rand_r(&rm_seed) % (tries * tries)) * 1000);
+	}
+	rm_conn_put(m, rc);
+	return ret;
+}
+
+/* ---- helpers: values --------------------------------------------------- */
+
+static void now_ts(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static void set_mtime(struct meta_attr *a, const struct timespec *ts)
+{
+	a->mtime = ts->tv_sec;
+	a->mtimensec = (uint32_t)ts->tv_nsec;
+}
+
+static void set_ctime(struct meta_attr *a, const struct timespec *ts)
+{
+	a->ctime = ts->tv_sec;
+	a->ctimensec = (uint32_t)ts->tv_nsec;
+}
+
+static int check_name(const char *name, size_t len)
+{
+	if (len == 0 || !name)
+		return -EINVAL;
+	if (len > META_MAX_NAME)
+		return -ENAMETOOLONG;
+	if (memchr(name, '/', len) || memchr(name, '\0', len))
+		return -EINVAL;
+	return 0;
+}
+
+static void entry_encode(unsigned char buf[9], uint8_t type, uint64_t ino)
+{
+	int i;
+
+	buf[0] = type;
+	for (i = 0; i < 8; i++)
+		buf[1 + i] = (unsigned char)(ino >> (56 - 8 * i));
+}
+
+static int entry_decode(const char *p, size_t len, uint8_t *type, uint64_t *ino)
+{
+	int i;
+
+	if (len != 9)
+		return -EIO;
+	*type = (uint8_t)p[0];
+	*ino = 0;
+	for (i = 0; i < 8; i++)
+		*ino = *ino << 8 | (unsigned char)p[1 + i];
+	return 0;
+}
+
+static bool is_immutable(const struct meta_attr *a)
+{
+	return a->flags & (META_FLAG_IMMUTABLE | META_FLAG_APPEND);
+}
+
+static bool hook_is_open(struct rmeta *m, uint64_t ino)
+{
+	return m->base.hooks.is_open && m->base.hooks.is_open(m->base.hooks.arg, ino);
+}
+
+/* parses a decimal integer reply or bulk string (absent = 0) */
+static int64_t reply_int(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_INTEGER)
+		return r->integer;
+	if (r->type == REDIS_REPLY_STRING)
+		return strtoll(r->str, NULL, 10);
+	return 0;
+}
+
+/* ---- helpers: reads used inside transactions ------------------------- */
+
+/* GET i{ino}; -ENOENT when absent */
+static int get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
+		    struct meta_attr *a)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "GET");
+	cmd_fmt(&c, "i%" PRIu64, ino);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_STRING) {
+		freeReplyObject(r);
+		return -ENOENT;
+	}
+	ret = meta_attr_decode((unsigned char *)r->str, r->len, a);
+	if (ret)
+		ret = rm_bad_value(m, c.argv[1], r->len);
+	freeReplyObject(r);
+	return ret;
+}
+
+/* HGET d{parent} name; -ENOENT when absent */
+static int get_entry(struct rmeta *m, struct rconn *rc, uint64_t parent,
+		     const char *name, size_t len, uint8_t *type, uint64_t *ino)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "HGET");
+	cmd_fmt(&c, "d%" PRIu64, parent);
+	cmd_bin(&c, name, len);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_STRING)
+		ret = -ENOENT;
+	else if (entry_decode(r->str, r->len, type, ino))
+		ret = rm_bad_value(m, c.argv[1], r->len);
+	freeReplyObject(r);
+	return ret;
+}
+
+/* the parent directory of a namespace change: must exist and be a dir */
+static int get_dir(struct rmeta *m, struct rconn *rc, uint64_t ino,
+		   struct meta_attr *a)
+{
+	int ret;
+
+	ret = get_attr(m, rc, ino, a);
+	if (!ret && a->type != META_TYPE_DIR)
+		ret = -ENOTDIR;
+	return ret;
+}
+
+static int watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
+		      uint64_t a1, const char *fmt2, uint64_t a2)
+{
+	struct cmd c;
+
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, fmt1, a1);
+	if (fmt2)
+		cmd_fmt(&c, fmt2, a2);
+	return rm_watch(m, rc, &c);
+}
+
+/* ---- helpers: queued writes ------------------------------------------ */
+
+static void q_set_attr(struct rconn *rc, uint64_t ino, const struct meta_attr *a)
+{
+	unsigned char buf[META_ATTR_MAX_BYTES];
+	struct cmd c;
+
+	cmd_init(&c, "SET");
+	cmd_fmt(&c, "i%" PRIu64, ino);
+	cmd_bin(&c, buf, meta_attr_encode(a, buf));
+	tx_add(rc, &c);
+}
+
+static void q_key(struct rconn *rc, const char *op, const char *fmt, uint64_t ino)
+{
+	struct cmd c;
+
+	cmd_init(&c, op);
+	cmd_fmt(&c, fmt, ino);
+	tx_add(rc, &c);
+}
+
+static void q_incrby(struct rconn *rc, const char *key, int64_t delta)
+{
+	struct cmd c;
+
+	if (!delta)
+		return;
+	cmd_init(&c, "INCRBY");
+	cmd_str(&c, key);
+	cmd_fmt(&c, "%" PRId64, delta);
+	tx_add(rc, &c);
+}
+
+static void q_hincrby_parent(struct rconn *rc, uint64_t ino, uint64_t parent,
+			     int delta)
+{
+	struct cmd c;
+
+	cmd_init(&c, "HINCRBY");
+	cmd_fmt(&c, "p%" PRIu64, ino);
+	cmd_fmt(&c, "%" PRIu64, parent);
+	cmd_fmt(&c, "%d", delta);
+	tx_add(rc, &c);
+}
+
+static void q_entry(struct rconn *rc, uint64_t parent, const char *name,
+		    size_t len, uint8_t type, uint64_t ino)
+{
+	unsigned char buf[9];
+	struct cmd c;
+
+	entry_encode(buf, type, ino);
+	cmd_init(&c, "HSET");
+	cmd_fmt(&c, "d%" PRIu64, parent);
+	cmd_bin(&c, name, len);
+	cmd_bin(&c, buf, sizeof(buf));
+	tx_add(rc, &c);
+}
+
+static void q_hdel_entry(struct rconn *rc, uint64_t parent, const char *name,
+			 size_t len)
+{
+	struct cmd c;
+
+	cmd_init(&c, "HDEL");
+	cmd_fmt(&c, "d%" PRIu64, parent);
+	cmd_bin(&c, name, len);
+	tx_add(rc, &c);
+}
+
+static void q_delfile(struct rconn *rc, uint64_t ino, uint64_t length,
+		      const struct timespec *now)
+{
+	struct cmd c;
+
+	cmd_init(&c, "ZADD");
+	cmd_str(&c, "delfiles");
+	cmd_fmt(&c, "%lld", (long long)now->tv_sec);
+	cmd_fmt(&c, "%" PRIu64 ":%" PRIu64, ino, length);
+	tx_add(rc, &c);
+}
+
+static void q_sustain(struct rconn *rc, uint64_t sid, uint64_t ino, const char *op)
+{
+	struct cmd c;
+
+	cmd_init(&c, op);
+	cmd_fmt(&c, "session%" PRIu64, sid);
+	cmd_fmt(&c, "%" PRIu64, ino);
+	tx_add(rc, &c);
+}
+
+/* the dir-stat and quota fields JuiceFS keeps per directory */
+static void q_forget_dir(struct rconn *rc, uint64_t ino)
+{
+	static const char *const hashes[] = {
+		"dirDataLength", "dirUsedSpace", "dirUsedInodes",
+		"dirQuota", "dirQuotaUsedSpace", "dirQuotaUsedInodes",
+	};
+	struct cmd c;
+	size_t i;
+
+	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
+		cmd_init(&c, "HDEL");
+		cmd_str(&c, hashes[i]);
+		cmd_fmt(&c, "%" PRIu64, ino);
+		tx_add(rc, &c);
+	}
+}
+
+/*
+ * Queues the removal of one link to 'ino' (not a directory) whose attr is
+ * 'a', from 'parent', as JuiceFS's unlink does: nlink--, and on the last
+ * link either keep it as sustained (open in this session) or delete it.
+ * Sets *free_data when the caller must free the file's chunks afterwards.
+ */
+static void q_drop_link(struct rmeta *m, struct rconn *rc, uint64_t ino,
+			struct meta_attr *a, uint64_t parent,
+			const struct timespec *now, bool *free_data)
+{
+	*free_data = false;
+	set_ctime(a, now);
+	if (a->nlink > 0)
+		a->nlink--;
+	if (a->nlink > 0) {
+		if (a->parent == 0)
+			q_hincrby_parent(rc, ino, parent, -1);
+		q_set_attr(rc, ino, a);
+		return;
+	}
+	if (a->type == META_TYPE_FILE && hook_is_open(m, ino)) {
+		/* kept until the last close: release_sustained */
+		q_set_attr(rc, ino, a);
+		q_sustain(rc, m->base.sid, ino, "SADD");
+	} else {
+		if (a->type == META_TYPE_FILE) {
+			q_delfile(rc, ino, a->length, now);
+			*free_data = true;
+		} else if (a->type == META_TYPE_SYMLINK) {
+			q_key(rc, "DEL", "s%" PRIu64, ino);
+		}
+		q_key(rc, "DEL", "i%" PRIu64, ino);
+		q_incrby(rc, "usedSpace", -(int64_t)meta_align4k(a->length));
+		q_incrby(rc, "totalInodes", -1);
+	}
+	q_key(rc, "DEL", "x%" PRIu64, ino);
+	if (a->parent == 0)
+		q_key(rc, "DEL", "p%" PRIu64, ino);
+}
+
+/* ---- helpers: freeing data ------------------------------------------- */
+
+struct delchunk_arg {
+	uint64_t ino;
+	uint32_t indx;
+	struct freed_slice *freed;	/* out: refcount went below zero */
+	size_t nfreed;
+};
+
+/* spec 5.6 deleteChunk: DEL the list and drop one reference per record */
+static int delchunk_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct delchunk_arg *a = arg;
+	struct freed_slice *cand = NULL;
+	redisReply *r = NULL, *ex = NULL;
+	struct meta_slice s;
+	struct cmd c;
+	size_t i, n = 0;
+	int ret;
+
+	free(a->freed);
+	a->freed = NULL;
+	a->nfreed = 0;
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	c.argv[0] = "LRANGE";
+	c.len[0] = 6;
+	cmd_str(&c, "0");
+	cmd_str(&c, "-1");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+		goto out;
+	cand = calloc(r->elements, sizeof(*cand));
+	if (!cand) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	tx_multi(rc);
+	c.argv[0] = "DEL";
+	c.len[0] = 3;
+	c.argc = 2;
+	tx_add(rc, &c);
+	for (i = 0; i < r->elements; i++) {
+		struct cmd h;
+
+		if (r->element[i]->len != 24)
+			continue;	/* corrupt record: nothing to release */
+		meta_slice_decode((unsigned char *)r->element[i]->str, &s);
+		if (!s.id)
+			continue;
+		cand[n].id = s.id;
+		cand[n].size = s.size;
+		n++;
+		cmd_init(&h, "HINCRBY");
+		cmd_str(&h, "sliceRef");
+		cmd_fmt(&h, "k%" PRIu64 "_%" PRIu32, s.id, s.size);
+		cmd_str(&h, "-1");
+		tx_add(rc, &h);
+	}
+	ret = tx_exec(m, rc, &ex);
+	if (ret)
+		goto out;
+	for (i = 0; i < n && i + 1 < ex->elements; i++) {
+		if (reply_int(ex->element[i + 1]) < 0)
+			cand[a->nfreed++] = cand[i];
+	}
+	a->freed = cand;
+	cand = NULL;
+out:
+	free(cand);
+	freeReplyObject(ex);
+	freeReplyObject(r);
+	return ret;
+}
+
+struct slice_del_arg {
+	struct freed_slice s;
+};
+
+static int hdel_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct slice_del_arg *a = arg;
+	struct cmd c;
+
+	cmd_init(&c, "HDEL");
+	cmd_str(&c, "sliceRef");
+	cmd_fmt(&c, "k%" PRIu64 "_%" PRIu32, a->s.id, a->s.size);
+	return rm_do(m, rc, &c);
+}
+
+static int delete_chunk(struct rmeta *m, uint64_t ino, uint32_t indx)
+{
+	struct delchunk_arg a = { .ino = ino, .indx = indx };
+	struct slice_del_arg d;
+	char key[RM_ARGLEN];
+	size_t i;
+	int ret;
+
+	snprintf(key, sizeof(key), "c%" PRIu64 "_%" PRIu32, ino, indx);
+	ret = rm_run(m, key, delchunk_body, &a);
+	for (i = 0; !ret && i < a.nfreed; i++) {
+		/* without a deleter the negative ref is left for `juicefs gc` */
+		if (!m->base.hooks.delete_slice ||
+		    m->base.hooks.delete_slice(m->base.hooks.arg, a.freed[i].id,
+					       a.freed[i].size))
+			continue;
+		d.s = a.freed[i];
+		ret = rm_run(m, NULL, hdel_ref_body, &d);
+	}
+	free(a.freed);
+	return ret;
+}
+
+struct llen_arg {
+	uint64_t ino;
+	uint32_t first, count;
+	bool *nonempty;
+};
+
+/* pipelined LLEN of a batch of chunk lists: skips never-written chunks */
+static int llen_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct llen_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; i < a->count; i++) {
+		cmd_init(&c, "LLEN");
+		cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->first + i);
+		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+			return rm_error(m, rc, NULL, &c);
+	}
+	for (i = 0; i < a->count; i++) {
+		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+			return rm_error(m, rc, NULL, &c);
+		if (r->type == REDIS_REPLY_ERROR && !ret)
+			ret = rm_error(m, rc, r, &c);
+		a->nonempty[i] = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+		freeReplyObject(r);
+	}
+	return ret;
+}
+
+static int zrem_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	const uint64_t *v = arg;
+	struct cmd c;
+
+	cmd_init(&c, "ZREM");
+	cmd_str(&c, "delfiles");
+	cmd_fmt(&c, "%" PRIu64 ":%" PRIu64, v[0], v[1]);
+	return rm_do(m, rc, &c);
+}
+
+/*
+ * doDeleteFileData: free the chunks below ceil(length / 64 MiB) of a file
+ * already removed from the namespace, then drop its delfiles entry.
+ */
+static int free_file_data(struct rmeta *m, uint64_t ino, uint64_t length)
+{
+	bool nonempty[RM_BATCH];
+	uint64_t nchunks = (length + META_CHUNK_SIZE - 1) / META_CHUNK_SIZE;
+	uint64_t v[2] = { ino, length };
+	struct llen_arg la = { .ino = ino, .nonempty = nonempty };
+	uint64_t first;
+	uint32_t i;
+	int ret = 0;
+
+	for (first = 0; first < nchunks && !ret; first += RM_BATCH) {
+		la.first = (uint32_t)first;
+		la.count = (uint32_t)(nchunks - first < RM_BATCH ?
+				      nchunks - first : RM_BATCH);
+		ret = rm_run(m, NULL, llen_body, &la);
+		for (i = 0; !ret && i < la.count; i++)
+			if (nonempty[i])
+				ret = delete_chunk(m, ino, la.first + i);
+	}
+	if (ret)	/* delfiles keeps the entry for a later cleanup */
+		return ret;
+	return rm_run(m, NULL, zrem_body, v);
+}
+
+/* ---- helpers: ids ---------------------------------------------------- */
+
+/*
+ * Hands out the next id of a batch reserved with INCRBY 'key' 'batch':
+ * the counter holds the last id given out, so INCRBY's result V owns
+ * V-batch+1 .. V.  Ids below 'min' are skipped.
+ */
+static int alloc_id(struct rmeta *m, struct rconn *rc, const char *key,
+		    uint64_t batch, uint64_t min, uint64_t *next, uint64_t *max,
+		    uint64_t *id)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->id_lock);
+	while (*max == 0 || *next > *max) {
+		cmd_init(&c, "INCRBY");
+		cmd_str(&c, key);
+		cmd_fmt(&c, "%" PRIu64, batch);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			goto out;
+		if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+			freeReplyObject(r);
+			ret = rm_bad_value(m, key, 0);
+			goto out;
+		}
+		*max = (uint64_t)r->integer;
+		*next = *max >= batch ? *max - batch + 1 : 1;
+		if (*next < min)
+			*next = min;
+		freeReplyObject(r);
+	}
+	*id = (*next)++;
+out:
+	pthread_mutex_unlock(&m->id_lock);
+	return ret;
+}
+
+static int alloc_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
+{
+	return alloc_id(m, rc, "nextinode", RM_INODE_BATCH, 2, &m->ino_next,
+			&m->ino_max, ino);
+}
+
+/* ---- operations: volume ------------------------------------------------ */
+
+static int rm_bad_reply(struct rmeta *m, const char *key)
+{
+	meta_set_errmsg("redis %s: unexpected reply for '%s'", m->addr, key);
+	return -EIO;
+}
+
+struct str_arg {
+	char **out;
+	size_t *len;
+	const char *key;
+};
+
+static int get_string_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct str_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "GET");
+	cmd_str(&c, a->key);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_STRING) {
+		freeReplyObject(r);
+		return -ENOENT;
+	}
+	*a->out = malloc(r->len + 1);
+	if (*a->out) {
+		memcpy(*a->out, r->str, r->len);
+		(*a->out)[r->len] = '\0';
+		if (a->len)
+			*a->len = r->len;
+	} else {
+		ret = -ENOMEM;
+	}
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_get_setting(struct meta *mm, char **json)
+{
+	struct str_arg a = { .out = json, .key = "setting" };
+
+	*json = NULL;
+	return rm_run((struct rmeta *)mm, NULL, get_string_body, &a);
+}
+
+struct init_arg {
+	const char *json;
+	bool trash;
+};
+
+static void new_dir_attr(struct meta_attr *a, uint16_t mode,
+			 const struct timespec *now)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = META_TYPE_DIR;
+	a->mode = mode;
+	a->nlink = 2;
+	a->length = 4096;
+	a->parent = META_ROOT_INO;
+	a->atime = a->mtime = a->ctime = now->tv_sec;
+	a->atimensec = a->mtimensec = a->ctimensec = (uint32_t)now->tv_nsec;
+}
+
+static int init_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	unsigned char buf[META_ATTR_MAX_BYTES];
+	struct init_arg *a = arg;
+	struct meta_attr attr;
+	struct timespec now;
+	struct cmd c;
+	int ret;
+
+	now_ts(&now);
+	/* one MULTI: the setting and the root appear together */
+	tx_multi(rc);
+	cmd_init(&c, "SET");
+	cmd_str(&c, "setting");
+	cmd_str(&c, a->json);
+	tx_add(rc, &c);
+
+	new_dir_attr(&attr, 0777, &now);
+	cmd_init(&c, "SET");
+	cmd_fmt(&c, "i%" PRIu64, (uint64_t)META_ROOT_INO);
+	cmd_bin(&c, buf, meta_attr_encode(&attr, buf));
+	cmd_str(&c, "NX");
+	tx_add(rc, &c);
+	if (a->trash) {
+		unsigned char tbuf[META_ATTR_MAX_BYTES];
+
+		new_dir_attr(&attr, 0555, &now);
+		cmd_init(&c, "SET");
+		cmd_fmt(&c, "i%" PRIu64, (uint64_t)META_TRASH_INO);
+		cmd_bin(&c, tbuf, meta_attr_encode(&attr, tbuf));
+		cmd_str(&c, "NX");
+		tx_add(rc, &c);
+	}
+	ret = tx_exec(m, rc, NULL);
+	return ret;
+}
+
+static int rm_init(struct meta *mm, const char *json, bool trash)
+{
+	struct init_arg a = { .json = json, .trash = trash };
+
+	if (!json)
+		return -EINVAL;
+	return rm_run((struct rmeta *)mm, "setting", init_body, &a);
+}
+
+struct statfs_arg {
+	uint64_t *space, *inodes;
+};
+
+static int statfs_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct statfs_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	int64_t v;
+	int ret;
+
+	cmd_init(&c, "MGET");
+	cmd_str(&c, "usedSpace");
+	cmd_str(&c, "totalInodes");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		freeReplyObject(r);
+		return rm_bad_reply(m, "usedSpace");
+	}
+	/* counters can go briefly negative under concurrent cleanup */
+	v = reply_int(r->element[0]);
+	*a->space = v > 0 ? (uint64_t)v : 0;
+	v = reply_int(r->element[1]);
+	*a->inodes = v > 0 ? (uint64_t)v : 0;
+	freeReplyObject(r);
+	return 0;
+}
+
+static int rm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inodes)
+{
+	struct statfs_arg a = { used_space, used_inodes };
+
+	return rm_run((struct rmeta *)mm, NULL, statfs_body, &a);
+}
+
+/* ---- operations: sessions ---------------------------------------------- */
+
+struct session_arg {
+	uint64_t sid;
+	const char *info;
+	bool create;
+};
+
+static int session_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct session_arg *a = arg;
+	struct timespec now;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	if (a->create && !a->sid) {
+		cmd_init(&c, "INCR");
+		cmd_str(&c, "nextsession");
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+			freeReplyObject(r);
+			return rm_bad_reply(m, "nextsession");
+		}
+		a->sid = (uint64_t)r->integer;
+		freeReplyObject(r);
+	}
+	now_ts(&now);
+	tx_multi(rc);
+	cmd_init(&c, "ZADD");
+	cmd_str(&c, "allSessions");
+	cmd_fmt(&c, "%lld", (long long)now.tv_sec + RM_SESSION_TTL);
+	cmd_fmt(&c, "%" PRIu64, a->sid);
+	tx_add(rc, &c);
+	if (a->info) {
+		cmd_init(&c, "HSET");
+		cmd_str(&c, "sessionInfos");
+		cmd_fmt(&c, "%" PRIu64, a->sid);
+		cmd_str(&c, a->info);
+		tx_add(rc, &c);
+	}
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_new_session(struct meta *mm, const char *info_json, uint64_t *sid)
+{
+	struct session_arg a = { .info = info_json, .create = true };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, session_body, &a);
+	if (!ret) {
+		*sid = a.sid;
+		mm->sid = a.sid;
+	}
+	return ret;
+}
+
+static int rm_refresh_session(struct meta *mm, uint64_t sid, const char *info_json)
+{
+	struct session_arg a = { .sid = sid, .info = info_json };
+
+	return rm_run((struct rmeta *)mm, NULL, session_body, &a);
+}
+
+struct sustained_arg {
+	uint64_t sid, ino;
+	bool free_data;		/* out */
+	uint64_t length;	/* out */
+};
+
+/* spec 6.6 doDeleteSustainedInode */
+static int sustained_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct sustained_arg *a = arg;
+	struct meta_attr attr;
+	struct timespec now;
+	int ret;
+
+	a->free_data = false;
+	ret = watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (ret)
+		return ret;
+	ret = get_attr(m, rc, a->ino, &attr);
+	if (ret && ret != -ENOENT)
+		return ret;
+	now_ts(&now);
+	tx_multi(rc);
+	if (!ret && attr.nlink == 0) {
+		q_delfile(rc, a->ino, attr.length, &now);
+		q_key(rc, "DEL", "i%" PRIu64, a->ino);
+		q_incrby(rc, "usedSpace", -(int64_t)meta_align4k(attr.length));
+		q_incrby(rc, "totalInodes", -1);
+		a->free_data = true;
+		a->length = attr.length;
+	}
+	/* gone already, or linked again: just forget it */
+	q_sustain(rc, a->sid, a->ino, "SREM");
+	return tx_exec(m, rc, NULL);
+}
+
+static int release_sustained_sid(struct rmeta *m, uint64_t sid, uint64_t ino)
+{
+	struct sustained_arg a = { .sid = sid, .ino = ino };
+	char key[RM_ARGLEN];
+	int ret;
+
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run(m, key, sustained_body, &a);
+	if (!ret && a.free_data)
+		ret = free_file_data(m, ino, a.length);
+	return ret;
+}
+
+static int rm_release_sustained(struct meta *mm, uint64_t ino)
+{
+	return release_sustained_sid((struct rmeta *)mm, mm->sid, ino);
+}
+
+/* an array reply of decimal members, e.g. SMEMBERS */
+struct members_arg {
+	struct cmd c;
+	uint64_t *v;
+	size_t n;
+};
+
+static int members_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct members_arg *a = arg;
+	redisReply *r;
+	size_t i;
+	int ret;
+
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+	ret = rm_call(m, rc, &a->c, &r);
+	if (ret)
+		return ret;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements) {
+		a->v = calloc(r->elements, sizeof(*a->v));
+		if (!a->v) {
+			freeReplyObject(r);
+			return -ENOMEM;
+		}
+		for (i = 0; i < r->elements; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING)
+				a->v[a->n++] = strtoull(r->element[i]->str, NULL, 10);
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+struct unlock_arg {
+	uint64_t sid;
+};
+
+/* removes the session's lock fields ("{sid}_{owner}") from every key in locked{sid} */
+static int unlock_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct unlock_arg *a = arg;
+	redisReply *keys = NULL, *fields = NULL, *r;
+	char prefix[32];
+	size_t plen, i, j, n;
+	const char **argv = NULL;
+	size_t *lens = NULL;
+	struct cmd c;
+	int ret;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%" PRIu64 "_", a->sid);
+	cmd_init(&c, "SMEMBERS");
+	cmd_fmt(&c, "locked%" PRIu64, a->sid);
+	ret = rm_call(m, rc, &c, &keys);
+	if (ret)
+		return ret;
+	for (i = 0; keys->type == REDIS_REPLY_ARRAY && i < keys->elements; i++) {
+		cmd_init(&c, "HKEYS");
+		cmd_bin(&c, keys->element[i]->str, keys->element[i]->len);
+		ret = rm_call(m, rc, &c, &fields);
+		if (ret)
+			break;
+		argv = calloc(fields->elements + 2, sizeof(*argv));
+		lens = calloc(fields->elements + 2, sizeof(*lens));
+		if (!argv || !lens) {
+			ret = -ENOMEM;
+			break;
+		}
+		argv[0] = "HDEL";
+		lens[0] = 4;
+		argv[1] = keys->element[i]->str;
+		lens[1] = keys->element[i]->len;
+		for (n = 2, j = 0; j < fields->elements; j++) {
+			if (fields->element[j]->len >= plen &&
+			    !memcmp(fields->element[j]->str, prefix, plen)) {
+				argv[n] = fields->element[j]->str;
+				lens[n++] = fields->element[j]->len;
+			}
+		}
+		if (n > 2) {
+			r = redisCommandArgv(rc->c, (int)n, argv, lens);
+			if (!r || r->type == REDIS_REPLY_ERROR) {
+				cmd_init(&c, "HDEL");
+				cmd_bin(&c, keys->element[i]->str, keys->element[i]->len);
+				ret = rm_error(m, rc, r, &c);
+			}
+			freeReplyObject(r);
+		}
+		free(argv);
+		free(lens);
+		argv = NULL;
+		lens = NULL;
+		freeReplyObject(fields);
+		fields = NULL;
+		if (ret)
+			break;
+	}
+	free(argv);
+	free(lens);
+	freeReplyObject(fields);
+	freeReplyObject(keys);
+	return ret;
+}
+
+static int end_session_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	const uint64_t *sid = arg;
+	struct cmd c;
+
+	tx_multi(rc);
+	cmd_init(&c, "HDEL");
+	cmd_str(&c, "sessionInfos");
+	cmd_fmt(&c, "%" PRIu64, *sid);
+	tx_add(rc, &c);
+	cmd_init(&c, "ZREM");
+	cmd_str(&c, "allSessions");
+	cmd_fmt(&c, "%" PRIu64, *sid);
+	tx_add(rc, &c);
+	cmd_init(&c, "DEL");
+	cmd_fmt(&c, "session%" PRIu64, *sid);
+	cmd_fmt(&c, "locked%" PRIu64, *sid);
+	tx_add(rc, &c);
+	return tx_exec(m, rc, NULL);
+}
+
+/* what a clean unmount or stale-session cleanup does for one session */
+static int close_session(struct rmeta *m, uint64_t sid)
+{
+	struct unlock_arg ua = { sid };
+	struct members_arg ma = { .v = NULL };
+	size_t i;
+	int ret;
+
+	cmd_init(&ma.c, "SMEMBERS");
+	cmd_fmt(&ma.c, "session%" PRIu64, sid);
+	ret = rm_run(m, NULL, members_body, &ma);
+	for (i = 0; !ret && i < ma.n; i++)
+		ret = release_sustained_sid(m, sid, ma.v[i]);
+	free(ma.v);
+	if (!ret)
+		ret = rm_run(m, NULL, unlock_body, &ua);
+	if (!ret)
+		ret = rm_run(m, NULL, end_session_body, &sid);
+	return ret;
+}
+
+static int rm_close_session(struct meta *mm, uint64_t sid)
+{
+	int ret;
+
+	ret = close_session((struct rmeta *)mm, sid);
+	if (!ret && sid == mm->sid)
+		mm->sid = 0;
+	return ret;
+}
+
+struct list_arg {
+	struct meta_session_info *s;
+	size_t n;
+};
+
+static int list_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct list_arg *a = arg;
+	struct members_arg ma;
+	struct meta_session_info *s;
+	redisReply *r, *info;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	meta_free_sessions(a->s, a->n);
+	a->s = NULL;
+	a->n = 0;
+	cmd_init(&c, "ZRANGE");
+	cmd_str(&c, "allSessions");
+	cmd_str(&c, "0");
+	cmd_str(&c, "-1");
+	cmd_str(&c, "WITHSCORES");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
+		freeReplyObject(r);
+		return rm_bad_reply(m, "allSessions");
+	}
+	if (r->elements) {
+		a->s = calloc(r->elements / 2, sizeof(*a->s));
+		if (!a->s) {
+			freeReplyObject(r);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; !ret && i + 1 < r->elements; i += 2) {
+		s = &a->s[a->n++];
+		s->sid = strtoull(r->element[i]->str, NULL, 10);
+		s->expire = (int64_t)strtod(r->element[i + 1]->str, NULL);
+
+		cmd_init(&c, "HGET");
+		cmd_str(&c, "sessionInfos");
+		cmd_fmt(&c, "%" PRIu64, s->sid);
+		ret = rm_call(m, rc, &c, &info);
+		if (ret)
+			break;
+		if (info->type == REDIS_REPLY_STRING) {
+			s->info = strndup(info->str, info->len);
+			if (!s->info)
+				ret = -ENOMEM;
+		}
+		freeReplyObject(info);
+
+		memset(&ma, 0, sizeof(ma));
+		cmd_init(&ma.c, "SMEMBERS");
+		cmd_fmt(&ma.c, "session%" PRIu64, s->sid);
+		if (!ret)
+			ret = members_body(m, rc, &ma);
+		s->sustained = ma.v;
+		s->nsustained = ma.n;
+	}
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_list_sessions(struct meta *mm, struct meta_session_info **s, size_t *n)
+{
+	struct list_arg a = { NULL, 0 };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, list_body, &a);
+	if (ret) {
+		meta_free_sessions(a.s, a.n);
+		a.s = NULL;
+		a.n = 0;
+	}
+	*s = a.s;
+	*n = a.n;
+	return ret;
+}
+
+static int rm_cleanup_stale_sessions(struct meta *mm)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct members_arg ma = { .v = NULL };
+	struct timespec now;
+	size_t i;
+	int ret;
+
+	now_ts(&now);
+	cmd_init(&ma.c, "ZRANGEBYSCORE");
+	cmd_str(&ma.c, "allSessions");
+	cmd_str(&ma.c, "-inf");
+	cmd_fmt(&ma.c, "(%lld", (long long)now.tv_sec);
+	cmd_str(&ma.c, "LIMIT");
+	cmd_str(&ma.c, "0");
+	cmd_str(&ma.c, "1000");
+	ret = rm_run(m, NULL, members_body, &ma);
+	for (i = 0; !ret && i < ma.n; i++) {
+		/* our own late heartbeat is not a dead client: refresh fixes it */
+		if (ma.v[i] == mm->sid)
+			continue;
+		ret = close_session(m, ma.v[i]);
+	}
+	free(ma.v);
+	return ret;
+}
+
+/* ---- operations: namespace --------------------------------------------- */
+
+struct lookup_arg {
+	uint64_t parent;
+	const char *name;
+	size_t len;
+	uint64_t ino;
+	struct meta_attr attr;
+};
+
+static int lookup_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct lookup_arg *a = arg;
+	uint8_t type;
+	int ret;
+
+	ret = get_entry(m, rc, a->parent, a->name, a->len, &type, &a->ino);
+	if (ret)
+		return ret;
+	ret = get_attr(m, rc, a->ino, &a->attr);
+	if (ret == -ENOENT) {
+		/* as JuiceFS: a dangling entry stays visible so it can be removed */
+		memset(&a->attr, 0, sizeof(a->attr));
+		a->attr.type = type;
+		ret = 0;
+	}
+	return ret;
+}
+
+static int rm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
+		     uint64_t *ino, struct meta_attr *attr)
+{
+	struct lookup_arg a = { .parent = parent, .name = name, .len = len };
+	int ret;
+
+	ret = check_name(name, len);
+	if (ret)
+		return ret;
+	ret = rm_run((struct rmeta *)mm, NULL, lookup_body, &a);
+	if (!ret) {
+		*ino = a.ino;
+		if (attr)
+			*attr = a.attr;
+	}
+	return ret;
+}
+
+struct attr_arg {
+	uint64_t ino;
+	struct meta_attr attr;
+};
+
+static int getattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct attr_arg *a = arg;
+
+	return get_attr(m, rc, a->ino, &a->attr);
+}
+
+static int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
+{
+	struct attr_arg a = { .ino = ino };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, getattr_body, &a);
+	if (!ret)
+		*attr = a.attr;
+	return ret;
+}
+
+struct setattr_arg {
+	uint64_t ino;
+	unsigned int set;
+	const struct meta_attr *in;
+	struct meta_attr out;
+};
+
+static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct setattr_arg *a = arg;
+	struct meta_attr *t = &a->out;
+	struct timespec now;
+	int ret;
+
+	ret = watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->flags & META_FLAG_IMMUTABLE)
+		return -EPERM;
+	now_ts(&now);
+	if (a->set & META_SET_MODE)
+		t->mode = a->in->mode & 07777;
+	if (a->set & META_SET_UID)
+		t->uid = a->in->uid;
+	if (a->set & META_SET_GID)
+		t->gid = a->in->gid;
+	if (a->set & META_SET_ATIME) {
+		t->atime = a->in->atime;
+		t->atimensec = a->in->atimensec;
+	}
+	if (a->set & META_SET_MTIME) {
+		t->mtime = a->in->mtime;
+		t->mtimensec = a->in->mtimensec;
+	}
+	if (a->set & META_SET_CTIME) {
+		t->ctime = a->in->ctime;
+		t->ctimensec = a->in->ctimensec;
+	} else {
+		set_ctime(t, &now);
+	}
+	tx_multi(rc);
+	q_set_attr(rc, a->ino, t);
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
+		      const struct meta_attr *in, struct meta_attr *out)
+{
+	struct setattr_arg a = { .ino = ino, .set = set, .in = in };
+	char key[RM_ARGLEN];
+	int ret;
+
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, setattr_body, &a);
+	if (!ret && out)
+		*out = a.out;
+	return ret;
+}
+
+struct truncate_arg {
+	uint64_t ino, length;
+	struct meta_attr attr;
+};
+
+static void q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
+			 uint64_t indx, uint32_t pos, uint32_t len)
+{
+	struct meta_slice s = { .pos = pos, .len = len };
+	unsigned char buf[24];
+	struct cmd c;
+
+	meta_slice_encode(&s, buf);
+	cmd_init(&c, op);
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu64, ino, indx);
+	cmd_bin(&c, buf, sizeof(buf));
+	tx_add(rc, &c);
+}
+
+/* spec 5.4: zero records mask [left, right) so old data never reappears */
+static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct truncate_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	const uint64_t cs = META_CHUNK_SIZE;
+	uint64_t left, right, l, k, old;
+	struct timespec now;
+	int ret;
+
+	ret = watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type != META_TYPE_FILE || is_immutable(t))
+		return -EPERM;
+	if (t->length == a->length)
+		return 0;
+	old = t->length;
+	left = old < a->length ? old : a->length;
+	right = old < a->length ? a->length : old;
+	now_ts(&now);
+	t->length = a->length;
+	set_mtime(t, &now);
+	set_ctime(t, &now);
+
+	tx_multi(rc);
+	q_set_attr(rc, a->ino, t);
+	l = right - left;
+	if (right > (left / cs + 1) * cs)
+		l = cs - left % cs;
+	q_zero_slice(rc, "RPUSH", a->ino, left / cs, (uint32_t)(left % cs), (uint32_t)l);
+	/* whole chunks in between: only lists that exist can hold old data */
+	if (right > (left / cs + 1) * cs && right - left > cs)
+		for (k = left / cs + 1; k < right / cs; k++)
+			q_zero_slice(rc, "RPUSHX", a->ino, k, 0, (uint32_t)cs);
+	if (right > (left / cs + 1) * cs && right % cs > 0)
+		q_zero_slice(rc, "RPUSH", a->ino, right / cs, 0, (uint32_t)(right % cs));
+	q_incrby(rc, "usedSpace",
+		 (int64_t)meta_align4k(a->length) - (int64_t)meta_align4k(old));
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
+		       struct meta_attr *attr)
+{
+	struct truncate_arg a = { .ino = ino, .length = length };
+	char key[RM_ARGLEN];
+	int ret;
+
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, truncate_body, &a);
+	if (!ret && attr)
+		*attr = a.attr;
+	return ret;
+}
+
+struct mknod_arg {
+	uint64_t parent;
+	const char *name;
+	size_t len;
+	uint8_t type;
+	uint16_t mode;
+	uint32_t uid, gid, rdev;
+	const char *target;
+	size_t targetlen;
+	uint64_t ino;		/* allocated once, kept across retries */
+	struct meta_attr attr;
+};
+
+static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct mknod_arg *a = arg;
+	struct meta_attr pa, *t = &a->attr;
+	struct timespec now;
+	uint8_t etype;
+	uint64_t eino;
+	struct cmd c;
+	int ret;
+
+	if (!a->ino) {
+		ret = alloc_ino(m, rc, &a->ino);
+		if (ret)
+			return ret;
+	}
+	ret = watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
+	if (!ret)
+		ret = get_dir(m, rc, a->parent, &pa);
+	if (ret)
+		return ret;
+	if (is_immutable(&pa))
+		return -EPERM;
+	ret = get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
+	if (ret != -ENOENT)
+		return ret ? ret : -EEXIST;
+
+	now_ts(&now);
+	memset(t, 0, sizeof(*t));
+	t->type = a->type;
+	t->mode = a->mode & 07777;
+	t->uid = a->uid;
+	t->gid = a->gid;
+	t->rdev = a->rdev;
+	t->parent = a->parent;
+	t->atime = t->mtime = t->ctime = now.tv_sec;
+	t->atimensec = t->mtimensec = t->ctimensec = (uint32_t)now.tv_nsec;
+	/* as JuiceFS's doMknod: setgid dirs pass their group (and the bit on) */
+	if (pa.mode & 02000) {
+		t->gid = pa.gid;
+		if (a->type == META_TYPE_DIR)
+			t->mode |= 02000;
+	}
+	if (a->type == META_TYPE_DIR) {
+		t->nlink = 2;
+		t->length = 4096;
+		pa.nlink++;
+	} else {
+		t->nlink = 1;
+		t->length = a->type == META_TYPE_SYMLINK ? a->targetlen : 0;
+	}
+	set_mtime(&pa, &now);
+	set_ctime(&pa, &now);
+
+	tx_multi(rc);
+	q_set_attr(rc, a->ino, t);
+	q_set_attr(rc, a->parent, &pa);
+	if (a->type == META_TYPE_SYMLINK) {
+		cmd_init(&c, "SET");
+		cmd_fmt(&c, "s%" PRIu64, a->ino);
+		cmd_bin(&c, a->target, a->targetlen);
+		tx_add(rc, &c);
+	}
+	q_entry(rc, a->parent, a->name, a->len, a->type, a->ino);
+	q_incrby(rc, "usedSpace", (int64_t)meta_align4k(t->length));
+	q_incrby(rc, "totalInodes", 1);
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
+		    uint8_t type, uint16_t mode, uint32_t uid, uint32_t gid,
+		    uint32_t rdev, const char *target, size_t targetlen,
+		    uint64_t *ino, struct meta_attr *attr)
+{
+	struct mknod_arg a = {
+		.parent = parent, .name = name, .len = len, .type = type,
+		.mode = mode, .uid = uid, .gid = gid, .rdev = rdev,
+		.target = target, .targetlen = targetlen,
+	};
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = check_name(name, len);
+	if (ret)
+		return ret;
+	if (type < META_TYPE_FILE || type > META_TYPE_SOCKET)
+		return -EINVAL;
+	if (type == META_TYPE_SYMLINK) {
+		if (!target || targetlen == 0)
+			return -EINVAL;
+		if (targetlen > META_MAX_SYMLINK)
+			return -ENAMETOOLONG;
+	}
+	if (parent == META_TRASH_INO)
+		return -EPERM;
+	snprintf(key, sizeof(key), "i%" PRIu64, parent);
+	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
+	if (!ret) {
+		*ino = a.ino;
+		if (attr)
+			*attr = a.attr;
+	}
+	return ret;
+}
+
+struct link_arg {
+	uint64_t ino, parent;
+	const char *name;
+	size_t len;
+	struct meta_attr attr;
+};
+
+static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct link_arg *a = arg;
+	struct meta_attr pa, *t = &a->attr;
+	struct timespec now;
+	uint8_t etype;
+	uint64_t eino;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "i%" PRIu64, a->parent);
+	cmd_fmt(&c, "d%" PRIu64, a->parent);
+	cmd_fmt(&c, "i%" PRIu64, a->ino);
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = get_dir(m, rc, a->parent, &pa);
+	if (!ret)
+		ret = get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type == META_TYPE_DIR)
+		return -EPERM;
+	if (t->nlink == 0)
+		return -ENOENT;
+	if (is_immutable(t) || is_immutable(&pa))
+		return -EPERM;
+	ret = get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
+	if (ret != -ENOENT)
+		return ret ? ret : -EEXIST;
+
+	now_ts(&now);
+	tx_multi(rc);
+	/* first extra link: the parents move to p{ino} (spec 2.2) */
+	if (t->parent > 0)
+		q_hincrby_parent(rc, a->ino, t->parent, 1);
+	t->parent = 0;
+	q_hincrby_parent(rc, a->ino, a->parent, 1);
+	t->nlink++;
+	set_ctime(t, &now);
+	set_mtime(&pa, &now);
+	set_ctime(&pa, &now);
+	q_entry(rc, a->parent, a->name, a->len, t->type, a->ino);
+	q_set_attr(rc, a->parent, &pa);
+	q_set_attr(rc, a->ino, t);
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
+		   const char *name, size_t len, struct meta_attr *attr)
+{
+	struct link_arg a = { .ino = ino, .parent = newparent, .name = name, .len = len };
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = check_name(name, len);
+	if (ret)
+		return ret;
+	if (newparent == META_TRASH_INO)
+		return -EPERM;
+	snprintf(key, sizeof(key), "i%" PRIu64, newparent);
+	ret = rm_run((struct rmeta *)mm, key, link_body, &a);
+	if (!ret && attr)
+		*attr = a.attr;
+	return ret;
+}
+
+struct unlink_arg {
+	uint64_t parent;
+	const char *name;
+	size_t len;
+	bool dir;		/* rmdir */
+	bool free_data;		/* out */
+	uint64_t ino, length;	/* out, when free_data */
+};
+
+static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct unlink_arg *a = arg;
+	struct meta_attr pa, t;
+	struct timespec now;
+	redisReply *r;
+	uint8_t type;
+	uint64_t ino;
+	bool have_attr;
+	struct cmd c;
+	int ret;
+
+	a->free_data = false;
+	ret = watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
+	if (!ret)
+		ret = get_dir(m, rc, a->parent, &pa);
+	if (!ret)
+		ret = get_entry(m, rc, a->parent, a->name, a->len, &type, &ino);
+	if (ret)
+		return ret;
+	if (a->dir && type != META_TYPE_DIR)
+		return -ENOTDIR;
+	if (!a->dir && type == META_TYPE_DIR)
+		return -EPERM;	/* POSIX unlink(2) on a directory, as JuiceFS */
+
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "i%" PRIu64, ino);
+	if (a->dir)
+		cmd_fmt(&c, "d%" PRIu64, ino);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	if (a->dir) {
+		cmd_init(&c, "HLEN");
+		cmd_fmt(&c, "d%" PRIu64, ino);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? -ENOTEMPTY : 0;
+		freeReplyObject(r);
+		if (ret)
+			return ret;
+	}
+	ret = get_attr(m, rc, ino, &t);
+	if (ret && ret != -ENOENT)
+		return ret;
+	have_attr = !ret;	/* a dangling entry is just removed */
+	if (is_immutable(&pa) || (have_attr && is_immutable(&t)))
+		return -EPERM;
+
+	now_ts(&now);
+	set_mtime(&pa, &now);
+	set_ctime(&pa, &now);
+	tx_multi(rc);
+	q_hdel_entry(rc, a->parent, a->name, a->len);
+	if (a->dir) {
+		if (pa.nlink > 2)
+			pa.nlink--;
+		q_key(rc, "DEL", "i%" PRIu64, ino);
+		q_key(rc, "DEL", "x%" PRIu64, ino);
+		q_forget_dir(rc, ino);
+		if (have_attr) {
+			q_incrby(rc, "usedSpace", -4096);
+			q_incrby(rc, "totalInodes", -1);
+		}
+	} else if (have_attr) {
+		q_drop_link(m, rc, ino, &t, a->parent, &now, &a->free_data);
+		a->ino = ino;
+		a->length = t.length;
+	}
+	q_set_attr(rc, a->parent, &pa);
+	ret = tx_exec(m, rc, NULL);
+	if (ret)
+		a->free_data = false;
+	return ret;
+}
+
+static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len,
+		     bool dir)
+{
+	struct unlink_arg a = { .parent = parent, .name = name, .len = len, .dir = dir };
+	struct rmeta *m = (struct rmeta *)mm;
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = check_name(name, len);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "i%" PRIu64, parent);
+	ret = rm_run(m, key, unlink_body, &a);
+	/* the name is gone: a failure to free data leaves it to delfiles */
+	if (!ret && a.free_data)
+		free_file_data(m, a.ino, a.length);
+	return ret;
+}
+
+static int rm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len)
+{
+	return do_unlink(mm, parent, name, len, false);
+}
+
+static int rm_rmdir(struct meta *mm, uint64_t parent, const char *name, size_t len)
+{
+	return do_unlink(mm, parent, name, len, true);
+}
+
+struct rename_arg {
+	uint64_t psrc, pdst;
+	const char *nsrc, *ndst;
+	size_t lsrc, ldst;
+	unsigned int flags;
+	bool free_data;		/* out: a replaced file lost its last link */
+	uint64_t dino, dlen;
+};
+
+/*
+ * Moves the parent reference of 'ino' from 'from' to 'to': a directory
+ * carries its parent (and counts in the parents' nlink), a single-linked
+ * file carries it in Parent, a hard-linked one in p{ino}.
+ */
+static void move_parent(struct rconn *rc, struct meta_attr *t, uint8_t type,
+			uint64_t ino, uint64_t from, uint64_t to,
+			struct meta_attr *fa, struct meta_attr *ta)
+{
+	if (type == META_TYPE_DIR) {
+		t->parent = to;
+		fa->nlink--;
+		ta->nlink++;
+	} else if (t->parent) {
+		t->parent = to;
+	} else {
+		q_hincrby_parent(rc, ino, from, -1);
+		q_hincrby_parent(rc, ino, to, 1);
+	}
+}
+
+static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct rename_arg *a = arg;
+	bool same = a->psrc == a->pdst;
+	bool exchange = a->flags & META_RENAME_EXCHANGE;
+	struct meta_attr spa, dpa_buf, *dpa, sa, da;
+	bool have_d = false, have_da = false;
+	uint8_t stype, dtype = 0;
+	uint64_t sino, dino = 0;
+	struct timespec now;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	a->free_data = false;
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "i%" PRIu64, a->psrc);
+	cmd_fmt(&c, "d%" PRIu64, a->psrc);
+	if (!same) {
+		cmd_fmt(&c, "i%" PRIu64, a->pdst);
+		cmd_fmt(&c, "d%" PRIu64, a->pdst);
+	}
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = get_dir(m, rc, a->psrc, &spa);
+	if (ret)
+		return ret;
+	dpa = same ? &spa : &dpa_buf;
+	if (!same) {
+		ret = get_dir(m, rc, a->pdst, dpa);
+		if (ret)
+			return ret;
+	}
+	ret = get_entry(m, rc, a->psrc, a->nsrc, a->lsrc, &stype, &sino);
+	if (ret)
+		return ret;
+	if (same && a->lsrc == a->ldst && !memcmp(a->nsrc, a->ndst, a->lsrc))
+		return 0;
+	ret = get_entry(m, rc, a->pdst, a->ndst, a->ldst, &dtype, &dino);
+	if (ret && ret != -ENOENT)
+		return ret;
+	have_d = !ret;
+	if (have_d) {
+		if (dino == sino)	/* two links of one inode: nothing to do */
+			return 0;
+		if (a->flags & META_RENAME_NOREPLACE)
+			return -EEXIST;
+		if (!exchange) {
+			if (stype == META_TYPE_DIR && dtype != META_TYPE_DIR)
+				return -ENOTDIR;
+			if (stype != META_TYPE_DIR && dtype == META_TYPE_DIR)
+				return -EISDIR;
+		}
+	} else if (exchange) {
+		return -ENOENT;
+	}
+	/* JuiceFS's only cycle check; the kernel checks real ancestry */
+	if (stype == META_TYPE_DIR && (sino == a->pdst || sino == dpa->parent))
+		return -EINVAL;
+	if (exchange && dtype == META_TYPE_DIR &&
+	    (dino == a->psrc || dino == spa.parent))
+		return -EINVAL;
+
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "i%" PRIu64, sino);
+	if (have_d) {
+		cmd_fmt(&c, "i%" PRIu64, dino);
+		if (dtype == META_TYPE_DIR)
+			cmd_fmt(&c, "d%" PRIu64, dino);
+	}
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = get_attr(m, rc, sino, &sa);
+	if (ret)
+		return ret;
+	if (have_d) {
+		ret = get_attr(m, rc, dino, &da);
+		if (ret && ret != -ENOENT)
+			return ret;
+		have_da = !ret;
+		if (dtype == META_TYPE_DIR && !exchange) {
+			cmd_init(&c, "HLEN");
+			cmd_fmt(&c, "d%" PRIu64, dino);
+			ret = rm_call(m, rc, &c, &r);
+			if (ret)
+				return ret;
+			ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ?
+				-ENOTEMPTY : 0;
+			freeReplyObject(r);
+			if (ret)
+				return ret;
+		}
+	}
+	if (is_immutable(&spa) || is_immutable(dpa) || is_immutable(&sa) ||
+	    (have_da && is_immutable(&da)))
+		return -EPERM;
+
+	now_ts(&now);
+	set_mtime(&spa, &now);
+	set_ctime(&spa, &now);
+	set_mtime(dpa, &now);
+	set_ctime(dpa, &now);
+	set_ctime(&sa, &now);
+
+	tx_multi(rc);
+	if (exchange) {
+		q_entry(rc, a->psrc, a->nsrc, a->lsrc, dtype, dino);
+		q_entry(rc, a->pdst, a->ndst, a->ldst, stype, sino);
+		if (!same) {
+			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
+			if (have_da)
+				move_parent(rc, &da, dtype, dino, a->pdst, a->psrc,
+					    dpa, &spa);
+		}
+		if (have_da) {
+			set_ctime(&da, &now);
+			q_set_attr(rc, dino, &da);
+		}
+	} else {
+		if (have_d && dtype == META_TYPE_DIR) {
+			/* an empty directory is replaced */
+			dpa->nlink--;
+			q_key(rc, "DEL", "i%" PRIu64, dino);
+			q_key(rc, "DEL", "x%" PRIu64, dino);
+			q_forget_dir(rc, dino);
+			if (have_da) {
+				q_incrby(rc, "usedSpace", -4096);
+				q_incrby(rc, "totalInodes", -1);
+			}
+		} else if (have_da) {
+			q_drop_link(m, rc, dino, &da, a->pdst, &now, &a->free_data);
+			a->dino = dino;
+			a->dlen = da.length;
+		}
+		q_hdel_entry(rc, a->psrc, a->nsrc, a->lsrc);
+		q_entry(rc, a->pdst, a->ndst, a->ldst, stype, sino);
+		if (!same)
+			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
+	}
+	q_set_attr(rc, sino, &sa);
+	q_set_attr(rc, a->psrc, &spa);
+	if (!same)
+		q_set_attr(rc, a->pdst, dpa);
+	ret = tx_exec(m, rc, NULL);
+	if (ret)
+		a->free_data = false;
+	return ret;
+}
+
+static int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
+		     uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
+{
+	struct rename_arg a = {
+		.psrc = psrc, .nsrc = nsrc, .lsrc = lsrc,
+		.pdst = pdst, .ndst = ndst, .ldst = ldst, .flags = flags,
+	};
+	struct rmeta *m = (struct rmeta *)mm;
+	char key[RM_ARGLEN];
+	int ret;
+
+	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
+	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
+		return -EINVAL;
+	ret = check_name(nsrc, lsrc);
+	if (!ret)
+		ret = check_name(ndst, ldst);
+	if (ret)
+		return ret;
+	if (pdst == META_TRASH_INO)
+		return -EPERM;
+	snprintf(key, sizeof(key), "i%" PRIu64, psrc);
+	ret = rm_run(m, key, rename_body, &a);
+	if (!ret && a.free_data)
+		free_file_data(m, a.dino, a.dlen);
+	return ret;
+}
+
+struct readlink_arg {
+	uint64_t ino;
+	char *target;
+	size_t len;
+};
+
+static int readlink_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct readlink_arg *a = arg;
+	struct meta_attr t;
+	char key[RM_ARGLEN];
+	struct str_arg s = { .out = &a->target, .len = &a->len, .key = key };
+	int ret;
+
+	free(a->target);
+	a->target = NULL;
+	snprintf(key, sizeof(key), "s%" PRIu64, a->ino);
+	ret = get_string_body(m, rc, &s);
+	if (ret != -ENOENT)
+		return ret;
+	ret = get_attr(m, rc, a->ino, &t);
+	if (ret)
+		return ret;
+	if (t.type != META_TYPE_SYMLINK)
+		return -EINVAL;
+	meta_set_errmsg("redis %s: symlink %" PRIu64 " has no target '%s'",
+			m->addr, a->ino, key);
+	return -EIO;
+}
+
+static int rm_readlink(struct meta *mm, uint64_t ino, char **target, size_t *len)
+{
+	struct readlink_arg a = { .ino = ino };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, readlink_body, &a);
+	if (ret) {
+		free(a.target);
+		a.target = NULL;
+		a.len = 0;
+	}
+	*target = a.target;
+	*len = a.len;
+	return ret;
+}
+
+struct readdir_arg {
+	uint64_t ino;
+	bool plus;
+	struct meta_dirent *ents;
+	size_t n, cap;
+};
+
+static int dirent_cmp(const void *x, const void *y)
+{
+	const struct meta_dirent *a = x, *b = y;
+	size_t n = a->namelen < b->namelen ? a->namelen : b->namelen;
+	int c = memcmp(a->name, b->name, n);
+
+	return c ? c : (int)a->namelen - (int)b->namelen;
+}
+
+/* MGET i{...} of ents[first, first+count) */
+static int readdir_attrs(struct rmeta *m, struct rconn *rc, struct meta_dirent *e,
+			 size_t count)
+{
+	const char **argv;
+	size_t *lens, i;
+	char (*keys)[24];
+	redisReply *r;
+	struct cmd what;
+	int ret = 0;
+
+	argv = calloc(count + 1, sizeof(*argv));
+	lens = calloc(count + 1, sizeof(*lens));
+	keys = calloc(count, sizeof(*keys));
+	if (!argv || !lens || !keys) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	argv[0] = "MGET";
+	lens[0] = 4;
+	for (i = 0; i < count; i++) {
+		lens[i + 1] = (size_t)snprintf(keys[i], sizeof(keys[i]), "i%" PRIu64,
+					       e[i].ino);
+		argv[i + 1] = keys[i];
+	}
+	r = redisCommandArgv(rc->c, (int)count + 1, argv, lens);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != count) {
+		cmd_init(&what, "MGET");
+		cmd_str(&what, keys[0]);
+		ret = !r || r->type == REDIS_REPLY_ERROR ?
+			rm_error(m, rc, r, &what) : rm_bad_reply(m, keys[0]);
+		freeReplyObject(r);
+		goto out;
+	}
+	for (i = 0; i < count && !ret; i++) {
+		redisReply *v = r->element[i];
+
+		memset(&e[i].attr, 0, sizeof(e[i].attr));
+		e[i].attr.type = e[i].type;	/* dangling entry: type only */
+		if (v->type == REDIS_REPLY_STRING &&
+		    meta_attr_decode((unsigned char *)v->str, v->len, &e[i].attr))
+			ret = rm_bad_value(m, keys[i], v->len);
+	}
+	freeReplyObject(r);
+out:
+	free(argv);
+	free(lens);
+	free(keys);
+	return ret;
+}
+
+static int readdir_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct readdir_arg *a = arg;
+	struct meta_attr t;
+	char cursor[32] = "0";
+	redisReply *r, *kv;
+	struct cmd c;
+	size_t i, j;
+	int ret;
+
+	meta_free_dirents(a->ents, a->n);
+	a->ents = NULL;
+	a->n = a->cap = 0;
+	ret = get_dir(m, rc, a->ino, &t);
+	if (ret)
+		return ret;
+	do {
+		cmd_init(&c, "HSCAN");
+		cmd_fmt(&c, "d%" PRIu64, a->ino);
+		cmd_str(&c, cursor);
+		cmd_str(&c, "COUNT");
+		cmd_fmt(&c, "%d", RM_BATCH);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY ||
+		    r->element[0]->len >= sizeof(cursor)) {
+			freeReplyObject(r);
+			return rm_bad_reply(m, c.buf[1]);
+		}
+		memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
+		kv = r->element[1];
+		if (a->n + kv->elements / 2 > a->cap) {
+			size_t cap = a->cap * 2 + kv->elements / 2 + 16;
+			struct meta_dirent *ne = realloc(a->ents, cap * sizeof(*ne));
+
+			if (!ne) {
+				freeReplyObject(r);
+				return -ENOMEM;
+			}
+			a->ents = ne;
+			a->cap = cap;
+		}
+		for (i = 0; i + 1 < kv->elements; i += 2) {
+			struct meta_dirent *e = &a->ents[a->n];
+
+			memset(e, 0, sizeof(*e));
+			if (entry_decode(kv->element[i + 1]->str, kv->element[i + 1]->len,
+					 &e->type, &e->ino)) {
+				ret = rm_bad_value(m, c.buf[1], kv->element[i + 1]->len);
+				break;
+			}
+			e->name = malloc(kv->element[i]->len + 1);
+			if (!e->name) {
+				ret = -ENOMEM;
+				break;
+			}
+			memcpy(e->name, kv->element[i]->str, kv->element[i]->len);
+			e->name[kv->element[i]->len] = '\0';
+			e->namelen = (uint16_t)kv->element[i]->len;
+			a->n++;
+		}
+		freeReplyObject(r);
+		if (ret)
+			return ret;
+	} while (strcmp(cursor, "0"));
+
+	/* HSCAN may return an entry twice while the hash is rehashed */
+	if (a->n > 1) {
+		qsort(a->ents, a->n, sizeof(*a->ents), dirent_cmp);
+		for (i = 1, j = 0; i < a->n; i++) {
+			if (!dirent_cmp(&a->ents[j], &a->ents[i]))
+				free(a->ents[i].name);
+			else
+				a->ents[++j] = a->ents[i];
+		}
+		a->n = j + 1;
+	}
+	for (i = 0; a->plus && !ret && i < a->n; i += RM_BATCH)
+		ret = readdir_attrs(m, rc, a->ents + i,
+				    a->n - i < RM_BATCH ? a->n - i : RM_BATCH);
+	return ret;
+}
+
+static int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
+		      struct meta_dirent **ents, size_t *n)
+{
+	struct readdir_arg a = { .ino = ino, .plus = plus };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, readdir_body, &a);
+	if (ret) {
+		meta_free_dirents(a.ents, a.n);
+		a.ents = NULL;
+		a.n = 0;
+	}
+	*ents = a.ents;
+	*n = a.n;
+	return ret;
+}
+
+/* ---- operations: data -------------------------------------------------- */
+
+struct id_arg {
+	uint64_t id;
+};
+
+static int slice_id_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct id_arg *a = arg;
+
+	return alloc_id(m, rc, "nextchunk", RM_SLICE_BATCH, 1, &m->slice_next,
+			&m->slice_max, &a->id);
+}
+
+static int rm_new_slice_id(struct meta *mm, uint64_t *id)
+{
+	struct id_arg a = { 0 };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, slice_id_body, &a);
+	if (!ret)
+		*id = a.id;
+	return ret;
+}
+
+struct chunk_arg {
+	uint64_t ino;
+	uint32_t indx;
+	struct meta_slice *s;
+	size_t n;
+};
+
+static int read_chunk_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct chunk_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	free(a->s);
+	a->s = NULL;
+	a->n = 0;
+	cmd_init(&c, "LRANGE");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+	cmd_str(&c, "0");
+	cmd_str(&c, "-1");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements) {
+		a->s = calloc(r->elements, sizeof(*a->s));
+		if (!a->s) {
+			freeReplyObject(r);
+			return -ENOMEM;
+		}
+		for (i = 0; i < r->elements; i++) {
+			if (r->element[i]->len != 24) {
+				/* JuiceFS treats the whole chunk as corrupt */
+				ret = rm_bad_value(m, c.buf[1], r->element[i]->len);
+				break;
+			}
+			meta_slice_decode((unsigned char *)r->element[i]->str,
+					  &a->s[a->n++]);
+		}
+	}
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+			 struct meta_slice **slices, size_t *n)
+{
+	struct chunk_arg a = { .ino = ino, .indx = indx };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, read_chunk_body, &a);
+	if (ret) {
+		free(a.s);
+		a.s = NULL;
+		a.n = 0;
+	}
+	*slices = a.s;
+	*n = a.n;
+	return ret;
+}
+
+struct write_arg {
+	uint64_t ino;
+	uint32_t indx;
+	const struct meta_slice *s;
+	const struct timespec *mtime;
+	struct meta_attr attr;
+};
+
+/* spec 5.3 doWrite: the slice and the new length in one transaction */
+static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct write_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	unsigned char buf[24];
+	struct timespec now;
+	uint64_t newlen, old;
+	struct cmd c;
+	int ret;
+
+	ret = watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
+		return -EPERM;
+	now_ts(&now);
+	old = t->length;
+	newlen = (uint64_t)a->indx * META_CHUNK_SIZE + a->s->pos + a->s->len;
+	if (newlen > t->length)
+		t->length = newlen;
+	set_mtime(t, a->mtime ? a->mtime : &now);
+	set_ctime(t, &now);
+
+	meta_slice_encode(a->s, buf);
+	tx_multi(rc);
+	cmd_init(&c, "RPUSH");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+	cmd_bin(&c, buf, sizeof(buf));
+	tx_add(rc, &c);
+	q_set_attr(rc, a->ino, t);
+	if (meta_align4k(t->length) > meta_align4k(old))
+		q_incrby(rc, "usedSpace",
+			 (int64_t)(meta_align4k(t->length) - meta_align4k(old)));
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
+			  const struct meta_slice *s, const struct timespec *mtime,
+			  struct meta_attr *attr)
+{
+	struct write_arg a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
+	char key[RM_ARGLEN];
+	int ret;
+
+	if ((uint64_t)s->pos + s->len > META_CHUNK_SIZE ||
+	    (s->id && (uint64_t)s->off + s->len > s->size))
+		return -EINVAL;
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, write_body, &a);
+	if (!ret && attr)
+		*attr = a.attr;
+	return ret;
+}
+
+/* ---- operations: open and close ---------------------------------------- */
+
+static void rm_free(struct rmeta *m)
+{
+	struct rconn *rc;
+	int i;
+
+	while ((rc = m->pool)) {
+		m->pool = rc->next;
+		if (rc->c)
+			redisFree(rc->c);
+		free(rc);
+	}
+	pthread_mutex_destroy(&m->pool_lock);
+	pthread_mutex_destroy(&m->id_lock);
+	for (i = 0; i < RM_TXN_LOCKS; i++)
+		pthread_mutex_destroy(&m->txn_locks[i]);
+	free(m->host);
+	free(m->path);
+	free(m->user);
+	if (m->pass)
+		explicit_bzero(m->pass, strlen(m->pass));
+	free(m->pass);
+	free(m);
+}
+
+static int parse_db(const char *s, int *db)
+{
+	char *end;
+	long v;
+
+	if (!*s)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 1 << 20 || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	*db = (int)v;
+	return 0;
+}
+
+static int url_fail(const char *url, const char *why)
+{
+	char shown[256];
+
+	if (url_redact(url, shown, sizeof(shown)))
+		snprintf(shown, sizeof(shown), "(too long)");
+	meta_set_errmsg("invalid redis url '%s': %s", shown, why);
+	return -EINVAL;
+}
+
+/* redis://[user][:pass]@host[:port][/db] or unix:///path.sock[?db=N] */
+static int rm_parse_url(struct rmeta *m, const char *url)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+	char *pass = NULL, *path = NULL, *query = NULL, *fileurl = NULL;
+	const char *env;
+	CURLUcode uc;
+	CURLU *u;
+	int ret = 0;
+	char *tok, *save;
+
+	u = curl_url();
+	if (!u)
+		return -ENOMEM;
+	if (!strncmp(url, "unix://", 7)) {
+		/* curl knows no unix:// URLs; a file:// URL has the same shape */
+		if (asprintf(&fileurl, "file://%s", url + 7) < 0) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		uc = curl_url_set(u, CURLUPART_URL, fileurl, 0);
+	} else {
+		uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	}
+	if (uc) {
+		ret = url_fail(url, curl_url_strerror(uc));
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE);
+	curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	if (fileurl) {
+		if (!path || !path[0] || !strcmp(path, "/")) {
+			ret = url_fail(url, "no socket path");
+			goto out;
+		}
+		m->path = strdup(path);
+		snprintf(m->addr, sizeof(m->addr), "%s", path);
+	} else {
+		if (strcmp(scheme, "redis")) {
+			ret = url_fail(url, "unsupported scheme");
+			goto out;
+		}
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		curl_url_get(u, CURLUPART_USER, &user, CURLU_URLDECODE);
+		curl_url_get(u, CURLUPART_PASSWORD, &pass, CURLU_URLDECODE);
+		if (!host || !host[0]) {
+			ret = url_fail(url, "no host");
+			goto out;
+		}
+		m->port = port ? atoi(port) : RM_DEFAULT_PORT;
+		if (m->port <= 0) {
+			ret = url_fail(url, "bad port");
+			goto out;
+		}
+		/* curl keeps an IPv6 literal in brackets, getaddrinfo wants none */
+		if (host[0] == '[') {
+			m->host = strndup(host + 1, strlen(host) - 2);
+			snprintf(m->addr, sizeof(m->addr), "%s:%d", host, m->port);
+		} else {
+			m->host = strdup(host);
+			snprintf(m->addr, sizeof(m->addr), "%s:%d", host, m->port);
+		}
+		if (path && path[0] == '/' && parse_db(path + 1, &m->db)) {
+			ret = url_fail(url, "bad database number");
+			goto out;
+		}
+		if (user && user[0])
+			m->user = strdup(user);
+		if (pass && pass[0])
+			m->pass = strdup(pass);
+	}
+	for (tok = query ? strtok_r(query, "&", &save) : NULL; tok;
+	     tok = strtok_r(NULL, "&", &save)) {
+		if (!strncmp(tok, "db=", 3) && !parse_db(tok + 3, &m->db))
+			continue;
+		ret = url_fail(url, "unsupported option in query");
+		goto out;
+	}
+	if (!m->pass) {
+		env = getenv("REDIS_PASSWORD");
+		if (!env || !env[0])
+			env = getenv("META_PASSWORD");
+		if (env && env[0])
+			m->pass = strdup(env);
+	}
+	if ((fileurl && !m->path) || (!fileurl && !m->host))
+		ret = -ENOMEM;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(user);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	curl_free(pass);
+	curl_free(path);
+	curl_free(query);
+	free(fileurl);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+static void rm_close(struct meta *mm)
+{
+	rm_free((struct rmeta *)mm);
+}
+
+static int rm_open(const char *url, struct meta **mp)
+{
+	struct rmeta *m;
+	struct rconn *rc;
+	int i, ret;
+
+	*mp = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		meta_set_errmsg("out of memory");
+		return -ENOMEM;
+	}
+	m->base.ops = &meta_redis_ops;
+	pthread_mutex_init(&m->pool_lock, NULL);
+	pthread_mutex_init(&m->id_lock, NULL);
+	for (i = 0; i < RM_TXN_LOCKS; i++)
+		pthread_mutex_init(&m->txn_locks[i], NULL);
+	ret = rm_parse_url(m, url);
+	if (ret) {
+		if (ret == -ENOMEM)
+			meta_set_errmsg("out of memory");
+		rm_free(m);
+		return ret;
+	}
+	/* fail at open, with a clear message, when the server is unusable */
+	ret = rm_conn_get(m, &rc);
+	if (ret) {
+		rm_free(m);
+		return ret;
+	}
+	rm_conn_put(m, rc);
+	*mp = &m->base;
+	return 0;
+}
+
+const struct meta_ops meta_redis_ops = {
+	.scheme = "redis",
+	.open = rm_open,
+	.close = rm_close,
+	.get_setting = rm_get_setting,
+	.init = rm_init,
+	.statfs = rm_statfs,
+	.new_session = rm_new_session,
+	.refresh_session = rm_refresh_session,
+	.close_session = rm_close_session,
+	.list_sessions = rm_list_sessions,
+	.cleanup_stale_sessions = rm_cleanup_stale_sessions,
+	.lookup = rm_lookup,
+	.getattr = rm_getattr,
+	.setattr = rm_setattr,
+	.truncate = rm_truncate,
+	.mknod = rm_mknod,
+	.link = rm_link,
+	.unlink = rm_unlink,
+	.rmdir = rm_rmdir,
+	.rename = rm_rename,
+	.readlink = rm_readlink,
+	.readdir = rm_readdir,
+	.release_sustained = rm_release_sustained,
+	.new_slice_id = rm_new_slice_id,
+	.read_chunk = rm_read_chunk,
+	.write_slice = rm_write_slice,
+};

@@ -1,0 +1,1397 @@
+/*
+ * test_meta_redis.c - the Redis metadata engine against a real
+ * redis-server started on a free loopback port in a temp dir (killed at
+ * the end).  Keys are checked byte for byte with a separate hiredis
+ * connection, so the tests pin JuiceFS's format, not just round trips.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "helper/meta.h"
+#include "check.h"
+
+#define MiB (1U << 20)
+#define CS META_CHUNK_SIZE
+
+/* ---- the server and a raw connection ---- */
+
+static pid_t redis_pid;
+static int redis_port;
+static char tmpdir[] = "/tmp/jfs-meta-redis-XXXXXX";
+static char sockpath[128];
+static char url[128];
+static redisContext *R;
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd, port = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int start_redis(void)
+{
+	char port[16], logf[200];
+	struct timeval tv = { 1, 0 };
+	int i;
+
+	if (!mkdtemp(tmpdir))
+		return -1;
+	redis_port = free_port();
+	if (redis_port <= 0)
+		return -1;
+	snprintf(port, sizeof(port), "%d", redis_port);
+	snprintf(sockpath, sizeof(sockpath), "%s/redis.sock", tmpdir);
+	snprintf(logf, sizeof(logf), "%s/redis.log", tmpdir);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", redis_port);
+	redis_pid = fork();
+	if (redis_pid < 0)
+		return -1;
+	if (redis_pid == 0) {
+		execlp("redis-server", "redis-server", "--port", port,
+		       "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		       "--daemonize", "no", "--dir", tmpdir, "--logfile", logf,
+		       "--unixsocket", sockpath, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		R = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+		if (R && !R->err) {
+			redisReply *r = redisCommand(R, "PING");
+			if (r && r->type == REDIS_REPLY_STATUS) {
+				freeReplyObject(r);
+				return 0;
+			}
+			freeReplyObject(r);
+		}
+		if (R)
+			redisFree(R);
+		R = NULL;
+		if (waitpid(redis_pid, NULL, WNOHANG) == redis_pid) {
+			redis_pid = 0;
+			return -1;
+		}
+		usleep(100000);
+	}
+	return -1;
+}
+
+static void stop_redis(void)
+{
+	char cmd[256];
+
+	if (R)
+		redisFree(R);
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGTERM);
+		waitpid(redis_pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd)) {
+		/* a leftover temp dir is not a test failure */
+	}
+}
+
+/* a raw command; the caller frees the reply */
+static redisReply *raw(const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *r;
+
+	va_start(ap, fmt);
+	r = redisvCommand(R, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static long long raw_int(const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *r;
+	long long v = -999999;
+
+	va_start(ap, fmt);
+	r = redisvCommand(R, fmt, ap);
+	va_end(ap);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		v = r->integer;
+	else if (r && r->type == REDIS_REPLY_STRING)
+		v = strtoll(r->str, NULL, 10);
+	else if (r && r->type == REDIS_REPLY_NIL)
+		v = -1000000;	/* absent */
+	freeReplyObject(r);
+	return v;
+}
+
+#define ABSENT -1000000
+
+static int raw_exists(const char *key)
+{
+	return (int)raw_int("EXISTS %s", key);
+}
+
+/* ---- hooks that record what the engine asks ---- */
+
+struct rec {
+	pthread_mutex_t lock;
+	uint64_t open_ino;
+	int n;
+	uint64_t id[64];
+	uint32_t size[64];
+};
+
+static struct rec rec;
+
+static bool rec_is_open(void *arg, uint64_t ino)
+{
+	struct rec *r = arg;
+
+	return ino && ino == r->open_ino;
+}
+
+static int rec_delete(void *arg, uint64_t id, uint32_t size)
+{
+	struct rec *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->n < 64) {
+		r->id[r->n] = id;
+		r->size[r->n] = size;
+	}
+	r->n++;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static bool rec_has(uint64_t id, uint32_t size)
+{
+	int i;
+
+	for (i = 0; i < rec.n && i < 64; i++)
+		if (rec.id[i] == id && rec.size[i] == size)
+			return true;
+	return false;
+}
+
+static const char *setting_json = "{\n\"Name\": \"test\",\n\"BlockSize\": 4096,\n\"TrashDays\": 0\n}";
+
+/* an empty database, a formatted volume and a new engine instance */
+static struct meta *fresh(void)
+{
+	struct meta *m = NULL;
+
+	freeReplyObject(raw("FLUSHALL"));
+	if (meta_open(url, &m)) {
+		printf("  meta_open: %s\n", meta_errmsg());
+		return NULL;
+	}
+	memset(&rec, 0, sizeof(rec));
+	pthread_mutex_init(&rec.lock, NULL);
+	m->hooks.arg = &rec;
+	m->hooks.is_open = rec_is_open;
+	m->hooks.delete_slice = rec_delete;
+	if (m->ops->init(m, setting_json, false)) {
+		meta_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int mkfile(struct meta *m, uint64_t parent, const char *name, uint64_t *ino)
+{
+	struct meta_attr a;
+
+	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644,
+			     1000, 1000, 0, NULL, 0, ino, &a);
+}
+
+static int mkdir_(struct meta *m, uint64_t parent, const char *name, uint64_t *ino)
+{
+	struct meta_attr a;
+
+	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755,
+			     0, 0, 0, NULL, 0, ino, &a);
+}
+
+static int getattr_(struct meta *m, uint64_t ino, struct meta_attr *a)
+{
+	return m->ops->getattr(m, ino, a);
+}
+
+static int lookup_(struct meta *m, uint64_t parent, const char *name, uint64_t *ino)
+{
+	struct meta_attr a;
+
+	return m->ops->lookup(m, parent, name, strlen(name), ino, &a);
+}
+
+/* commits a new slice of 'len' bytes at chunk offset 'pos' */
+static int write_(struct meta *m, uint64_t ino, uint32_t indx, uint32_t pos,
+		  uint32_t len, uint64_t *id, struct meta_attr *a)
+{
+	struct meta_slice s = { .pos = pos, .size = len, .len = len };
+	int ret;
+
+	ret = m->ops->new_slice_id(m, &s.id);
+	if (ret)
+		return ret;
+	if (id)
+		*id = s.id;
+	return m->ops->write_slice(m, ino, indx, &s, NULL, a);
+}
+
+static bool same_record(const redisReply *r, uint32_t pos, uint64_t id,
+			uint32_t size, uint32_t off, uint32_t len)
+{
+	struct meta_slice s = { pos, id, size, off, len };
+	unsigned char buf[24];
+
+	meta_slice_encode(&s, buf);
+	return r && r->type == REDIS_REPLY_STRING && r->len == 24 &&
+	       !memcmp(r->str, buf, 24);
+}
+
+/* ---- tests ---- */
+
+static void open_bad_urls(void)
+{
+	struct meta *m = NULL;
+	char u[160];
+
+	snprintf(u, sizeof(u), "redis://127.0.0.1:99999");
+	CHECK_EQ(meta_open(u, &m), -EINVAL);
+	CHECK(strstr(meta_errmsg(), "invalid redis url") != NULL);
+	CHECK_EQ(meta_open("redis://user:s3cret@[::1", &m), -EINVAL);
+	CHECK(strstr(meta_errmsg(), "invalid redis url") != NULL);
+	CHECK(strstr(meta_errmsg(), "s3cret") == NULL);
+	snprintf(u, sizeof(u), "%s/notadb", url);
+	CHECK_EQ(meta_open(u, &m), -EINVAL);
+	CHECK(strstr(meta_errmsg(), "database") != NULL);
+	snprintf(u, sizeof(u), "%s/1?bogus=1", url);
+	CHECK_EQ(meta_open(u, &m), -EINVAL);
+	CHECK_EQ(meta_open("unix://", &m), -EINVAL);
+	CHECK(m == NULL);
+}
+
+static void open_unreachable(void)
+{
+	struct meta *m = NULL;
+	char u[64], want[96];
+	int port = free_port();
+
+	snprintf(u, sizeof(u), "redis://127.0.0.1:%d/1", port);
+	CHECK_EQ(meta_open(u, &m), -ECONNREFUSED);
+	CHECK(m == NULL);
+	snprintf(want, sizeof(want), "redis 127.0.0.1:%d: Connection refused", port);
+	CHECK_STR(meta_errmsg(), want);
+	CHECK_EQ(meta_open("unix:///nonexistent/redis.sock", &m), -ECONNREFUSED);
+	CHECK(strstr(meta_errmsg(), "/nonexistent/redis.sock") != NULL);
+}
+
+static void open_db_and_unix_socket(void)
+{
+	struct meta *m = NULL;
+	char u[200];
+	uint64_t ino;
+
+	freeReplyObject(raw("FLUSHALL"));
+	snprintf(u, sizeof(u), "%s/2", url);
+	REQUIRE(meta_open(u, &m) == 0);
+	CHECK_EQ(m->ops->init(m, setting_json, false), 0);
+	meta_close(m);
+	snprintf(u, sizeof(u), "unix://%s?db=3", sockpath);
+	REQUIRE(meta_open(u, &m) == 0);
+	CHECK_EQ(m->ops->init(m, setting_json, false), 0);
+	CHECK_EQ(mkfile(m, 1, "f", &ino), 0);
+	meta_close(m);
+	CHECK_EQ(raw_int("DBSIZE"), 0);
+	freeReplyObject(raw("SELECT 2"));
+	CHECK_EQ(raw_exists("setting"), 1);
+	CHECK_EQ(raw_exists("i2"), 0);
+	freeReplyObject(raw("SELECT 3"));
+	CHECK_EQ(raw_exists("setting"), 1);
+	CHECK_EQ(raw_exists("i2"), 1);
+	freeReplyObject(raw("SELECT 0"));
+}
+
+static void open_auth(void)
+{
+	struct meta *m = NULL;
+	char *json = NULL;
+	char u[200];
+
+	freeReplyObject(raw("FLUSHALL"));
+	freeReplyObject(raw("CONFIG SET requirepass s3cret"));
+	REQUIRE(meta_open(url, &m) == 0);
+	CHECK_EQ(m->ops->get_setting(m, &json), -EACCES);
+	CHECK(strstr(meta_errmsg(), "NOAUTH") != NULL);
+	meta_close(m);
+
+	snprintf(u, sizeof(u), "redis://:wrong@127.0.0.1:%d", redis_port);
+	CHECK_EQ(meta_open(u, &m), -EACCES);
+	CHECK(strstr(meta_errmsg(), "wrong") == NULL);
+
+	snprintf(u, sizeof(u), "redis://:s3cret@127.0.0.1:%d", redis_port);
+	if (meta_open(u, &m) == 0) {
+		CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+		meta_close(m);
+	} else {
+		CHECK(!"password in the url");
+	}
+	snprintf(u, sizeof(u), "redis://default:s3cret@127.0.0.1:%d", redis_port);
+	if (meta_open(u, &m) == 0) {
+		CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+		meta_close(m);
+	} else {
+		CHECK(!"user and password in the url");
+	}
+	setenv("META_PASSWORD", "s3cret", 1);
+	if (meta_open(url, &m) == 0) {
+		CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+		meta_close(m);
+	} else {
+		CHECK(!"META_PASSWORD");
+	}
+	unsetenv("META_PASSWORD");
+	freeReplyObject(raw("CONFIG SET requirepass %s", ""));
+}
+
+static void init_and_setting(void)
+{
+	struct meta *m = NULL;
+	struct meta_attr a;
+	redisReply *r1, *r2;
+	char *json = NULL;
+
+	freeReplyObject(raw("FLUSHALL"));
+	REQUIRE(meta_open(url, &m) == 0);
+	CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+	REQUIRE(m->ops->init(m, setting_json, false) == 0);
+	REQUIRE(m->ops->get_setting(m, &json) == 0);
+	CHECK_STR(json, setting_json);
+	free(json);
+	r1 = raw("GET i1");
+	REQUIRE(r1 && r1->type == REDIS_REPLY_STRING);
+	CHECK_EQ(r1->len, 72);
+	REQUIRE(meta_attr_decode((unsigned char *)r1->str, r1->len, &a) == 0);
+	CHECK_EQ(a.type, META_TYPE_DIR);
+	CHECK_EQ(a.mode, 0777);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQU(a.length, 4096);
+	CHECK_EQU(a.parent, 1);
+	CHECK(a.mtime > 1700000000);
+	CHECK_EQ(raw_exists("i9223372032828243968"), 0);
+	CHECK_EQ(raw_exists("totalInodes"), 0);
+
+	/* re-init: the setting changes, the root stays, the trash appears */
+	sleep(1);
+	CHECK_EQ(m->ops->init(m, "{\"Name\": \"other\"}", true), 0);
+	r2 = raw("GET i1");
+	CHECK(r2 && r2->len == r1->len && !memcmp(r1->str, r2->str, r1->len));
+	freeReplyObject(r1);
+	freeReplyObject(r2);
+	REQUIRE(m->ops->get_setting(m, &json) == 0);
+	CHECK_STR(json, "{\"Name\": \"other\"}");
+	free(json);
+	REQUIRE(getattr_(m, META_TRASH_INO, &a) == 0);
+	CHECK_EQ(a.type, META_TYPE_DIR);
+	CHECK_EQ(a.mode, 0555);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQU(a.parent, 1);
+	meta_close(m);
+}
+
+static void mknod_file_layout(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a, root0, root1;
+	redisReply *r;
+	uint64_t ino = 0;
+
+	REQUIRE(m);
+	REQUIRE(getattr_(m, 1, &root0) == 0);
+	REQUIRE(m->ops->mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 1000, 1000, 0,
+			      NULL, 0, &ino, &a) == 0);
+	CHECK_EQU(ino, 2);
+	CHECK_EQ(raw_int("GET nextinode"), 1024);
+	CHECK_EQ(a.type, META_TYPE_FILE);
+	CHECK_EQ(a.nlink, 1);
+	CHECK_EQU(a.length, 0);
+	CHECK_EQU(a.parent, 1);
+
+	r = raw("GET i2");
+	REQUIRE(r && r->type == REDIS_REPLY_STRING);
+	CHECK_EQ(r->len, 72);
+	CHECK_MEM(r->str, "\x00\x11\xa4\x00\x00\x03\xe8\x00\x00\x03\xe8", 11);
+	CHECK_MEM(r->str + 47, "\x00\x00\x00\x01", 4);			/* nlink */
+	CHECK_MEM(r->str + 51, "\0\0\0\0\0\0\0\0", 8);			/* length */
+	CHECK_MEM(r->str + 63, "\0\0\0\0\0\0\0\x01\0", 9);		/* parent, slack */
+	freeReplyObject(r);
+
+	r = raw("HGET d1 hello");
+	REQUIRE(r && r->type == REDIS_REPLY_STRING);
+	CHECK_EQ(r->len, 9);
+	CHECK_MEM(r->str, "\x01\0\0\0\0\0\0\0\x02", 9);
+	freeReplyObject(r);
+
+	CHECK_EQ(raw_int("GET usedSpace"), 4096);
+	CHECK_EQ(raw_int("GET totalInodes"), 1);
+	REQUIRE(getattr_(m, 1, &root1) == 0);
+	CHECK(root1.mtime > root0.mtime ||
+	      (root1.mtime == root0.mtime && root1.mtimensec > root0.mtimensec));
+	CHECK_EQ(root1.nlink, 2);
+	meta_close(m);
+}
+
+static void mknod_every_type(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t d, s, f, c, k;
+	char *target = NULL;
+	size_t tlen = 0;
+	redisReply *r;
+	char key[32];
+
+	REQUIRE(m);
+	REQUIRE(m->ops->mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 50, 0, NULL, 0,
+			      &d, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQU(a.length, 4096);
+	CHECK_EQ(a.mode, 02755);
+	REQUIRE(getattr_(m, 1, &a) == 0);
+	CHECK_EQ(a.nlink, 3);
+	r = raw("HGET d1 dir");
+	CHECK(r && r->len == 9 && r->str[0] == 2);
+	freeReplyObject(r);
+
+	REQUIRE(m->ops->mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 7, 7, 0,
+			      "../some/target", 14, &s, &a) == 0);
+	CHECK_EQU(a.length, 14);
+	CHECK_EQ(a.gid, 50);	/* from the setgid parent */
+	snprintf(key, sizeof(key), "s%" PRIu64, s);
+	r = raw("GET %s", key);
+	CHECK(r && r->type == REDIS_REPLY_STRING && r->len == 14 &&
+	      !memcmp(r->str, "../some/target", 14));
+	freeReplyObject(r);
+	REQUIRE(m->ops->readlink(m, s, &target, &tlen) == 0);
+	CHECK_EQ(tlen, 14);
+	CHECK_STR(target, "../some/target");
+	free(target);
+
+	REQUIRE(m->ops->mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, NULL, 0,
+			      &f, &a) == 0);
+	REQUIRE(m->ops->mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0,
+			      (4 << 8) | 1, NULL, 0, &c, &a) == 0);
+	REQUIRE(getattr_(m, c, &a) == 0);
+	CHECK_EQ(a.type, META_TYPE_CHRDEV);
+	CHECK_EQ(a.rdev, (4 << 8) | 1);
+	REQUIRE(m->ops->mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, NULL, 0,
+			      &k, &a) == 0);
+	CHECK_EQ(a.type, META_TYPE_SOCKET);
+	CHECK_EQ(raw_int("GET usedSpace"), 5 * 4096);
+	CHECK_EQ(raw_int("GET totalInodes"), 5);
+	REQUIRE(getattr_(m, d, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+
+	CHECK_EQ(m->ops->readlink(m, f, &target, &tlen), -EINVAL);
+	CHECK_EQ(m->ops->readlink(m, 12345, &target, &tlen), -ENOENT);
+	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, "", 0,
+			       &k, &a), -EINVAL);
+	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, 9, 0777, 0, 0, 0, NULL, 0, &k, &a),
+		 -EINVAL);
+	meta_close(m);
+}
+
+static void mknod_errors(void)
+{
+	struct meta *m = fresh();
+	char name[300];
+	uint64_t f, ino;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	CHECK_EQ(mkfile(m, 1, "f", &ino), -EEXIST);
+	CHECK_EQ(mkdir_(m, 1, "f", &ino), -EEXIST);
+	CHECK_EQ(mkfile(m, f, "x", &ino), -ENOTDIR);
+	CHECK_EQ(mkfile(m, 999999, "x", &ino), -ENOENT);
+	memset(name, 'n', sizeof(name));
+	name[256] = '\0';
+	CHECK_EQ(mkfile(m, 1, name, &ino), -ENAMETOOLONG);
+	name[255] = '\0';
+	CHECK_EQ(mkfile(m, 1, name, &ino), 0);
+	CHECK_EQ(lookup_(m, 1, name, &ino), 0);
+	CHECK_EQ(mkfile(m, 1, "a/b", &ino), -EINVAL);
+	CHECK_EQ(m->ops->mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, NULL, 0,
+			       &ino, NULL), -EINVAL);
+	CHECK_EQ(mkfile(m, 1, "", &ino), -EINVAL);
+	CHECK_EQ(raw_int("GET totalInodes"), 2);
+	CHECK_EQ(raw_int("GET usedSpace"), 2 * 4096);
+	CHECK_EQ(raw_int("HLEN d1"), 2);
+	/* binary names are kept as raw bytes */
+	CHECK_EQ(m->ops->mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0,
+			       NULL, 0, &ino, NULL), 0);
+	CHECK_EQ(raw_int("HEXISTS d1 %b", "\xff\x01 x", (size_t)4), 1);
+	meta_close(m);
+}
+
+static void lookup_getattr_setattr(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a, in, out;
+	struct timespec t0;
+	uint64_t f, ino;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(m->ops->lookup(m, 1, "f", 1, &ino, &a) == 0);
+	CHECK_EQU(ino, f);
+	CHECK_EQ(a.mode, 0644);
+	CHECK_EQ(m->ops->lookup(m, 1, "nope", 4, &ino, &a), -ENOENT);
+	CHECK_EQ(m->ops->lookup(m, 1, "", 0, &ino, &a), -EINVAL);
+	CHECK_EQ(getattr_(m, 424242, &a), -ENOENT);
+
+	memset(&in, 0, sizeof(in));
+	in.mode = 0600 | 04000;
+	in.uid = 5;
+	in.gid = 6;
+	clock_gettime(CLOCK_REALTIME, &t0);
+	REQUIRE(m->ops->setattr(m, f, META_SET_MODE | META_SET_UID | META_SET_GID,
+				&in, &out) == 0);
+	CHECK_EQ(out.mode, 04600);
+	CHECK_EQ(out.uid, 5);
+	CHECK_EQ(out.gid, 6);
+	CHECK(out.ctime >= t0.tv_sec);
+	CHECK_EQ(out.type, META_TYPE_FILE);
+
+	in.atime = 100;
+	in.atimensec = 1;
+	in.mtime = 200;
+	in.mtimensec = 2;
+	in.ctime = 300;
+	in.ctimensec = 3;
+	REQUIRE(m->ops->setattr(m, f, META_SET_ATIME | META_SET_MTIME | META_SET_CTIME,
+				&in, &out) == 0);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQ(a.atime, 100);
+	CHECK_EQ(a.atimensec, 1);
+	CHECK_EQ(a.mtime, 200);
+	CHECK_EQ(a.mtimensec, 2);
+	CHECK_EQ(a.ctime, 300);
+	CHECK_EQ(a.ctimensec, 3);
+	CHECK_EQ(a.mode, 04600);	/* untouched */
+	CHECK_EQ(m->ops->setattr(m, 777777, META_SET_MODE, &in, &out), -ENOENT);
+	meta_close(m);
+}
+
+static void link_and_unlink_hardlinks(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, d, ino;
+	char key[32];
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	REQUIRE(m->ops->link(m, f, d, "l", 1, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQU(a.parent, 0);
+	snprintf(key, sizeof(key), "p%" PRIu64, f);
+	CHECK_EQ(raw_int("HGET %s 1", key), 1);
+	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 1);
+	REQUIRE(lookup_(m, d, "l", &ino) == 0);
+	CHECK_EQU(ino, f);
+	CHECK_EQ(m->ops->link(m, d, 1, "dl", 2, &a), -EPERM);
+	CHECK_EQ(m->ops->link(m, f, d, "l", 1, &a), -EEXIST);
+	CHECK_EQ(m->ops->link(m, 99999, d, "x", 1, &a), -ENOENT);
+	CHECK_EQ(m->ops->link(m, f, f, "x", 1, &a), -ENOTDIR);
+	REQUIRE(m->ops->link(m, f, d, "l2", 2, &a) == 0);
+	CHECK_EQ(a.nlink, 3);
+	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 2);
+	CHECK_EQ(raw_int("GET totalInodes"), 2);
+	CHECK_EQ(raw_int("GET usedSpace"), 2 * 4096);
+
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQ(raw_int("HGET %s 1", key), 0);
+	CHECK_EQ(m->ops->unlink(m, 1, "f", 1), -ENOENT);
+	REQUIRE(m->ops->unlink(m, d, "l", 1) == 0);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQ(a.nlink, 1);
+	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 1);
+	REQUIRE(m->ops->unlink(m, d, "l2", 2) == 0);
+	CHECK_EQ(getattr_(m, f, &a), -ENOENT);
+	CHECK_EQ(raw_exists(key), 0);
+	CHECK_EQ(raw_int("GET totalInodes"), 1);
+	CHECK_EQ(raw_int("GET usedSpace"), 4096);
+	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
+	CHECK_EQ(m->ops->unlink(m, 1, "d", 1), -EPERM);
+	meta_close(m);
+}
+
+static void unlink_frees_slices(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, id1, id2, id3;
+	char key[64];
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 1000, &id1, &a) == 0);
+	REQUIRE(write_(m, f, 0, 500, 1000, &id2, &a) == 0);
+	REQUIRE(write_(m, f, 1, 0, 5000, &id3, &a) == 0);
+	CHECK_EQU(a.length, (uint64_t)CS + 5000);
+	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(CS + 5000));
+	/* id2 is shared with another file (e.g. a clone): one extra ref */
+	snprintf(key, sizeof(key), "k%" PRIu64 "_1000", id2);
+	freeReplyObject(raw("HSET sliceRef %s 1", key));
+	/* a stale record beyond the file's chunks is not touched */
+	rec.n = 0;
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	CHECK_EQ(rec.n, 2);
+	CHECK(rec_has(id1, 1000));
+	CHECK(rec_has(id3, 5000));
+	CHECK(!rec_has(id2, 1000));
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), 0);
+	snprintf(key, sizeof(key), "k%" PRIu64 "_1000", id1);
+	CHECK_EQ(raw_int("HEXISTS sliceRef %s", key), 0);
+	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
+	CHECK_EQ(raw_exists(key), 0);
+	snprintf(key, sizeof(key), "c%" PRIu64 "_1", f);
+	CHECK_EQ(raw_exists(key), 0);
+	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
+	CHECK_EQ(raw_int("GET usedSpace"), 0);
+	CHECK_EQ(raw_int("GET totalInodes"), 0);
+	meta_close(m);
+}
+
+static void unlink_without_deleter_keeps_refs(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, id;
+	char key[64];
+
+	REQUIRE(m);
+	m->hooks.delete_slice = NULL;
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	/* a negative ref is what `juicefs gc` looks for */
+	snprintf(key, sizeof(key), "k%" PRIu64 "_10", id);
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), -1);
+	meta_close(m);
+}
+
+static void sustained_inode(void)
+{
+	struct meta *m = fresh();
+	struct meta_session_info *s = NULL;
+	struct meta_attr a;
+	uint64_t f, id, sid;
+	size_t n = 0;
+	char key[64];
+
+	REQUIRE(m);
+	REQUIRE(m->ops->new_session(m, "{}", &sid) == 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 8192, &id, &a) == 0);
+	rec.open_ino = f;
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	CHECK_EQ(lookup_(m, 1, "f", &f), -ENOENT);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQ(a.nlink, 0);
+	snprintf(key, sizeof(key), "session%" PRIu64, sid);
+	CHECK_EQ(raw_int("SISMEMBER %s %" PRIu64, key, f), 1);
+	CHECK_EQ(raw_int("GET usedSpace"), 8192);
+	CHECK_EQ(raw_int("GET totalInodes"), 1);
+	CHECK_EQ(rec.n, 0);
+	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	REQUIRE(n == 1);
+	CHECK_EQ(s[0].nsustained, 1);
+	if (s[0].nsustained == 1)
+		CHECK_EQU(s[0].sustained[0], f);
+	meta_free_sessions(s, n);
+
+	rec.open_ino = 0;
+	REQUIRE(m->ops->release_sustained(m, f) == 0);
+	CHECK_EQ(getattr_(m, f, &a), -ENOENT);
+	CHECK_EQ(raw_exists(key), 0);
+	CHECK_EQ(rec.n, 1);
+	CHECK(rec_has(id, 8192));
+	CHECK_EQ(raw_int("GET usedSpace"), 0);
+	CHECK_EQ(raw_int("GET totalInodes"), 0);
+	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
+	meta_close(m);
+}
+
+static void rmdir_cases(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t d, e, f;
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	REQUIRE(mkdir_(m, d, "e", &e) == 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	CHECK_EQ(m->ops->rmdir(m, 1, "d", 1), -ENOTEMPTY);
+	CHECK_EQ(m->ops->rmdir(m, 1, "f", 1), -ENOTDIR);
+	CHECK_EQ(m->ops->rmdir(m, 1, "x", 1), -ENOENT);
+	REQUIRE(getattr_(m, d, &a) == 0);
+	CHECK_EQ(a.nlink, 3);
+	REQUIRE(m->ops->rmdir(m, d, "e", 1) == 0);
+	REQUIRE(getattr_(m, d, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQ(getattr_(m, e, &a), -ENOENT);
+	REQUIRE(m->ops->rmdir(m, 1, "d", 1) == 0);
+	REQUIRE(getattr_(m, 1, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQ(raw_int("GET totalInodes"), 1);
+	CHECK_EQ(raw_int("GET usedSpace"), 4096);
+	CHECK_EQ(raw_int("HLEN d1"), 1);
+	meta_close(m);
+}
+
+static void rename_moves(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a, before;
+	uint64_t d1, d2, sub, f, ino;
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "a", &d1) == 0);
+	REQUIRE(mkdir_(m, 1, "b", &d2) == 0);
+	REQUIRE(mkdir_(m, d1, "sub", &sub) == 0);
+	REQUIRE(mkfile(m, d1, "f", &f) == 0);
+	REQUIRE(getattr_(m, f, &before) == 0);
+
+	REQUIRE(m->ops->rename(m, d1, "f", 1, d1, "g", 1, 0) == 0);
+	CHECK_EQ(lookup_(m, d1, "f", &ino), -ENOENT);
+	REQUIRE(lookup_(m, d1, "g", &ino) == 0);
+	CHECK_EQU(ino, f);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK(a.ctime > before.ctime ||
+	      (a.ctime == before.ctime && a.ctimensec > before.ctimensec));
+
+	REQUIRE(m->ops->rename(m, d1, "g", 1, d2, "h", 1, 0) == 0);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQU(a.parent, d2);
+	REQUIRE(m->ops->rename(m, d1, "sub", 3, d2, "sub2", 4, 0) == 0);
+	REQUIRE(getattr_(m, sub, &a) == 0);
+	CHECK_EQU(a.parent, d2);
+	REQUIRE(getattr_(m, d1, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	REQUIRE(getattr_(m, d2, &a) == 0);
+	CHECK_EQ(a.nlink, 3);
+	CHECK_EQ(raw_int("HLEN d%" PRIu64, d1), 0);
+	CHECK_EQ(raw_int("HLEN d%" PRIu64, d2), 2);
+	/* onto itself: nothing happens */
+	CHECK_EQ(m->ops->rename(m, d2, "h", 1, d2, "h", 1, 0), 0);
+	CHECK_EQ(lookup_(m, d2, "h", &ino), 0);
+	/* into itself */
+	CHECK_EQ(m->ops->rename(m, d2, "sub2", 4, sub, "x", 1, 0), -EINVAL);
+	CHECK_EQ(m->ops->rename(m, d2, "nope", 4, d1, "x", 1, 0), -ENOENT);
+	CHECK_EQ(m->ops->rename(m, d2, "h", 1, 424242, "x", 1, 0), -ENOENT);
+	CHECK_EQ(m->ops->rename(m, d2, "h", 1, f, "x", 1, 0), -ENOTDIR);
+	CHECK_EQ(raw_int("GET totalInodes"), 4);
+	meta_close(m);
+}
+
+static void rename_replaces(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t d, e, full, f, g, id, ino;
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	REQUIRE(mkdir_(m, 1, "e", &e) == 0);
+	REQUIRE(mkdir_(m, 1, "full", &full) == 0);
+	REQUIRE(mkfile(m, full, "x", &ino) == 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(mkfile(m, 1, "g", &g) == 0);
+	REQUIRE(write_(m, g, 0, 0, 100, &id, &a) == 0);
+	CHECK_EQ(raw_int("GET totalInodes"), 6);
+
+	CHECK_EQ(m->ops->rename(m, 1, "f", 1, 1, "g", 1, META_RENAME_NOREPLACE), -EEXIST);
+	CHECK_EQ(m->ops->rename(m, 1, "d", 1, 1, "f", 1, 0), -ENOTDIR);
+	CHECK_EQ(m->ops->rename(m, 1, "f", 1, 1, "d", 1, 0), -EISDIR);
+	CHECK_EQ(m->ops->rename(m, 1, "d", 1, 1, "full", 4, 0), -ENOTEMPTY);
+	CHECK_EQ(m->ops->rename(m, 1, "f", 1, 1, "g", 1, ~0U), -EINVAL);
+
+	/* a file over a file: the target's last link and data go */
+	rec.n = 0;
+	REQUIRE(m->ops->rename(m, 1, "f", 1, 1, "g", 1, 0) == 0);
+	REQUIRE(lookup_(m, 1, "g", &ino) == 0);
+	CHECK_EQU(ino, f);
+	CHECK_EQ(getattr_(m, g, &a), -ENOENT);
+	CHECK_EQ(rec.n, 1);
+	CHECK(rec_has(id, 100));
+	CHECK_EQ(raw_int("GET totalInodes"), 5);
+
+	/* a dir over an empty dir */
+	REQUIRE(m->ops->rename(m, 1, "d", 1, 1, "e", 1, 0) == 0);
+	REQUIRE(lookup_(m, 1, "e", &ino) == 0);
+	CHECK_EQU(ino, d);
+	CHECK_EQ(getattr_(m, e, &a), -ENOENT);
+	REQUIRE(getattr_(m, 1, &a) == 0);
+	CHECK_EQ(a.nlink, 4);	/* e(=d) and full */
+	CHECK_EQ(raw_int("GET totalInodes"), 4);
+	CHECK_EQ(raw_int("GET usedSpace"), 4 * 4096);
+
+	/* a dir from elsewhere over an empty dir: parents' nlink */
+	REQUIRE(mkdir_(m, full, "y", &ino) == 0);
+	REQUIRE(m->ops->rename(m, full, "y", 1, 1, "e", 1, 0) == 0);
+	REQUIRE(getattr_(m, 1, &a) == 0);
+	CHECK_EQ(a.nlink, 4);
+	REQUIRE(getattr_(m, full, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	REQUIRE(getattr_(m, ino, &a) == 0);
+	CHECK_EQU(a.parent, 1);
+
+	/* two names of one inode: a no-op that keeps both */
+	REQUIRE(m->ops->link(m, f, 1, "g2", 2, &a) == 0);
+	REQUIRE(m->ops->rename(m, 1, "g", 1, 1, "g2", 2, 0) == 0);
+	CHECK_EQ(lookup_(m, 1, "g", &ino), 0);
+	CHECK_EQ(lookup_(m, 1, "g2", &ino), 0);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	meta_close(m);
+}
+
+static void rename_exchange(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t p1, p2, f, d, ino;
+	uint8_t flags = META_RENAME_EXCHANGE;
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "p1", &p1) == 0);
+	REQUIRE(mkdir_(m, 1, "p2", &p2) == 0);
+	REQUIRE(mkfile(m, p1, "f", &f) == 0);
+	REQUIRE(mkdir_(m, p2, "d", &d) == 0);
+	CHECK_EQ(m->ops->rename(m, p1, "f", 1, p2, "nope", 4, flags), -ENOENT);
+	CHECK_EQ(m->ops->rename(m, p1, "f", 1, p2, "d", 1,
+				flags | META_RENAME_NOREPLACE), -EINVAL);
+	REQUIRE(m->ops->rename(m, p1, "f", 1, p2, "d", 1, flags) == 0);
+	REQUIRE(lookup_(m, p1, "f", &ino) == 0);
+	CHECK_EQU(ino, d);
+	REQUIRE(lookup_(m, p2, "d", &ino) == 0);
+	CHECK_EQU(ino, f);
+	REQUIRE(getattr_(m, d, &a) == 0);
+	CHECK_EQU(a.parent, p1);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQU(a.parent, p2);
+	REQUIRE(getattr_(m, p1, &a) == 0);
+	CHECK_EQ(a.nlink, 3);
+	REQUIRE(getattr_(m, p2, &a) == 0);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQ(raw_int("GET totalInodes"), 4);
+	meta_close(m);
+}
+
+static void rename_hardlinked_file(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t d, f;
+	char key[32];
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(m->ops->link(m, f, 1, "f2", 2, &a) == 0);
+	snprintf(key, sizeof(key), "p%" PRIu64, f);
+	CHECK_EQ(raw_int("HGET %s 1", key), 2);
+	REQUIRE(m->ops->rename(m, 1, "f2", 2, d, "f3", 2, 0) == 0);
+	CHECK_EQ(raw_int("HGET %s 1", key), 1);
+	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 1);
+	REQUIRE(getattr_(m, f, &a) == 0);
+	CHECK_EQU(a.parent, 0);
+	CHECK_EQ(a.nlink, 2);
+	meta_close(m);
+}
+
+static void readdir_large(void)
+{
+	struct meta *m = fresh();
+	struct meta_dirent *e = NULL;
+	size_t n = 0, i, dirs = 0;
+	uint64_t d, ino, f;
+	char name[32];
+	bool ok = true;
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "big", &d) == 0);
+	for (i = 0; i < 1500 && ok; i++) {
+		snprintf(name, sizeof(name), "file-%04zu", i);
+		ok = mkfile(m, d, name, &ino) == 0;
+	}
+	REQUIRE(ok);
+	REQUIRE(mkdir_(m, d, "sub", &ino) == 0);
+	REQUIRE(m->ops->readdir(m, d, false, &e, &n) == 0);
+	CHECK_EQ(n, 1501);
+	for (i = 0; i < n; i++) {
+		if (e[i].type == META_TYPE_DIR) {
+			dirs++;
+			CHECK_STR(e[i].name, "sub");
+			CHECK_EQ(e[i].namelen, 3);
+			CHECK_EQU(e[i].ino, ino);
+		}
+	}
+	CHECK_EQ(dirs, 1);
+	meta_free_dirents(e, n);
+
+	REQUIRE(m->ops->readdir(m, d, true, &e, &n) == 0);
+	CHECK_EQ(n, 1501);
+	for (i = 0; i < n; i++) {
+		if (e[i].type == META_TYPE_FILE &&
+		    (e[i].attr.type != META_TYPE_FILE || e[i].attr.mode != 0644 ||
+		     e[i].attr.uid != 1000 || e[i].attr.parent != d)) {
+			CHECK(!"plus attrs");
+			break;
+		}
+	}
+	meta_free_dirents(e, n);
+	REQUIRE(m->ops->readdir(m, 1, true, &e, &n) == 0);
+	CHECK_EQ(n, 1);
+	meta_free_dirents(e, n);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	CHECK_EQ(m->ops->readdir(m, f, false, &e, &n), -ENOTDIR);
+	CHECK_EQ(m->ops->readdir(m, 777777, false, &e, &n), -ENOENT);
+	meta_close(m);
+}
+
+static void write_and_read_chunks(void)
+{
+	struct meta *m = fresh();
+	struct timespec mt = { 1234567890, 42 };
+	struct meta_slice s = { 0 }, *sl = NULL;
+	struct meta_attr a;
+	uint64_t f, d, id, id2;
+	size_t n = 0;
+	redisReply *r;
+	char key[32];
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	CHECK_EQU(id, 1);
+	s.id = id;
+	s.size = 10000;
+	s.len = 10000;
+	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a) == 0);
+	CHECK_EQU(a.length, 10000);
+	CHECK_EQ(a.mtime, 1234567890);
+	CHECK_EQ(a.mtimensec, 42);
+	CHECK(a.ctime > 1700000000);
+	CHECK_EQ(raw_int("GET usedSpace"), 12288);
+	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
+	r = raw("LRANGE %s 0 -1", key);
+	REQUIRE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+	CHECK(same_record(r->element[0], 0, 1, 10000, 0, 10000));
+	freeReplyObject(r);
+
+	/* an overwrite inside the file: length and usedSpace stay */
+	REQUIRE(write_(m, f, 0, 100, 50, &id2, &a) == 0);
+	CHECK_EQU(a.length, 10000);
+	CHECK_EQ(raw_int("GET usedSpace"), 12288);
+	/* a write in chunk 2 */
+	REQUIRE(write_(m, f, 2, 1 * MiB, 6, &id2, &a) == 0);
+	CHECK_EQU(a.length, 2ULL * CS + MiB + 6);
+	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(2ULL * CS + MiB + 6));
+
+	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n) == 0);
+	REQUIRE(n == 2);
+	CHECK_EQU(sl[0].id, 1);
+	CHECK_EQ(sl[0].len, 10000);
+	CHECK_EQ(sl[1].pos, 100);
+	CHECK_EQ(sl[1].len, 50);
+	free(sl);
+	REQUIRE(m->ops->read_chunk(m, f, 1, &sl, &n) == 0);
+	CHECK_EQ(n, 0);
+	free(sl);
+	REQUIRE(m->ops->read_chunk(m, f, 2, &sl, &n) == 0);
+	CHECK_EQ(n, 1);
+	if (n == 1) {
+		CHECK_EQ(sl[0].pos, MiB);
+		CHECK_EQU(sl[0].id, id2);
+	}
+	free(sl);
+
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a), -EPERM);
+	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a), -ENOENT);
+	s.pos = CS - 10;
+	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a), -EINVAL);
+
+	/* a record that is not 24 bytes makes the chunk corrupt */
+	freeReplyObject(raw("RPUSH %s short", key));
+	CHECK_EQ(m->ops->read_chunk(m, f, 0, &sl, &n), -EIO);
+	CHECK(strstr(meta_errmsg(), key) != NULL);
+	meta_close(m);
+}
+
+static void truncate_records(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, g, id, len = 100ULL * MiB + 5;
+	char k0[32], k1[32], k2[32], k3[32];
+	redisReply *r;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	snprintf(k0, sizeof(k0), "c%" PRIu64 "_0", f);
+	snprintf(k1, sizeof(k1), "c%" PRIu64 "_1", f);
+	REQUIRE(m->ops->truncate(m, f, len, &a) == 0);
+	CHECK_EQU(a.length, len);
+	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(len));
+	r = raw("LRANGE %s 0 -1", k0);
+	CHECK(r && r->elements == 1 && same_record(r->element[0], 0, 0, 0, 0, CS));
+	freeReplyObject(r);
+	r = raw("LRANGE %s 0 -1", k1);
+	CHECK(r && r->elements == 1 &&
+	      same_record(r->element[0], 0, 0, 0, 0, (uint32_t)(len - CS)));
+	freeReplyObject(r);
+
+	/* shrink to 10 bytes: [10, len) is masked */
+	REQUIRE(m->ops->truncate(m, f, 10, &a) == 0);
+	CHECK_EQU(a.length, 10);
+	CHECK_EQ(raw_int("GET usedSpace"), 4096);
+	r = raw("LRANGE %s 0 -1", k0);
+	CHECK(r && r->elements == 2 && same_record(r->element[1], 10, 0, 0, 0, CS - 10));
+	freeReplyObject(r);
+	r = raw("LRANGE %s 0 -1", k1);
+	CHECK(r && r->elements == 2 &&
+	      same_record(r->element[1], 0, 0, 0, 0, (uint32_t)(len - CS)));
+	freeReplyObject(r);
+	/* the same length: nothing is written */
+	REQUIRE(m->ops->truncate(m, f, 10, &a) == 0);
+	CHECK_EQ(raw_int("LLEN %s", k0), 2);
+
+	/* whole chunks in between only get a record where a list exists */
+	REQUIRE(mkfile(m, 1, "g", &g) == 0);
+	snprintf(k1, sizeof(k1), "c%" PRIu64 "_1", g);
+	snprintf(k2, sizeof(k2), "c%" PRIu64 "_2", g);
+	snprintf(k3, sizeof(k3), "c%" PRIu64 "_3", g);
+	REQUIRE(write_(m, g, 2, 0, 10, &id, &a) == 0);
+	REQUIRE(m->ops->truncate(m, g, 10, &a) == 0);
+	CHECK_EQ(raw_exists(k1), 0);
+	r = raw("LRANGE %s 0 -1", k2);
+	CHECK(r && r->elements == 2 && same_record(r->element[1], 0, 0, 0, 0, 10));
+	freeReplyObject(r);
+	REQUIRE(m->ops->truncate(m, g, 3ULL * CS + 8 * MiB, &a) == 0);
+	CHECK_EQ(raw_exists(k1), 0);
+	r = raw("LRANGE %s 0 -1", k2);
+	CHECK(r && r->elements == 3 && same_record(r->element[2], 0, 0, 0, 0, CS));
+	freeReplyObject(r);
+	r = raw("LRANGE %s 0 -1", k3);
+	CHECK(r && r->elements == 1 && same_record(r->element[0], 0, 0, 0, 0, 8 * MiB));
+	freeReplyObject(r);
+	/* growing from the middle of chunk 2: its record starts at the old end */
+	REQUIRE(m->ops->truncate(m, g, 2ULL * CS + 10, &a) == 0);
+	REQUIRE(m->ops->truncate(m, g, 2ULL * CS + 30, &a) == 0);
+	r = raw("LRANGE %s -1 -1", k2);
+	CHECK(r && r->elements == 1 && same_record(r->element[0], 10, 0, 0, 0, 20));
+	freeReplyObject(r);
+
+	REQUIRE(mkdir_(m, 1, "d", &g) == 0);
+	CHECK_EQ(m->ops->truncate(m, g, 0, &a), -EPERM);
+	CHECK_EQ(m->ops->truncate(m, 99999, 0, &a), -ENOENT);
+	meta_close(m);
+}
+
+static void statfs_counters(void)
+{
+	struct meta *m = fresh();
+	uint64_t space = 1, inodes = 1, f;
+	struct meta_attr a;
+
+	REQUIRE(m);
+	REQUIRE(m->ops->statfs(m, &space, &inodes) == 0);
+	CHECK_EQU(space, 0);
+	CHECK_EQU(inodes, 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 5000, NULL, &a) == 0);
+	REQUIRE(m->ops->statfs(m, &space, &inodes) == 0);
+	CHECK_EQU(space, 8192);
+	CHECK_EQU(inodes, 1);
+	freeReplyObject(raw("SET usedSpace -5"));
+	REQUIRE(m->ops->statfs(m, &space, &inodes) == 0);
+	CHECK_EQU(space, 0);
+	meta_close(m);
+}
+
+static void id_batches(void)
+{
+	struct meta *m = fresh(), *m2 = NULL;
+	uint64_t id, ino;
+
+	REQUIRE(m);
+	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	CHECK_EQU(id, 1);
+	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	CHECK_EQU(id, 2);
+	CHECK_EQ(raw_int("GET nextchunk"), 4096);
+	REQUIRE(meta_open(url, &m2) == 0);
+	REQUIRE(m2->ops->new_slice_id(m2, &id) == 0);
+	CHECK_EQU(id, 4097);
+	CHECK_EQ(raw_int("GET nextchunk"), 8192);
+	REQUIRE(mkfile(m, 1, "a", &ino) == 0);
+	CHECK_EQU(ino, 2);
+	REQUIRE(mkfile(m2, 1, "b", &ino) == 0);
+	CHECK_EQU(ino, 1025);
+	REQUIRE(mkfile(m, 1, "c", &ino) == 0);
+	CHECK_EQU(ino, 3);
+	CHECK_EQ(raw_int("GET nextinode"), 2048);
+	meta_close(m2);
+	meta_close(m);
+
+	/* a volume used by others: the batch follows the stored counter */
+	m = fresh();
+	REQUIRE(m);
+	freeReplyObject(raw("SET nextinode 5000"));
+	REQUIRE(mkfile(m, 1, "a", &ino) == 0);
+	CHECK_EQU(ino, 5001);
+	CHECK_EQ(raw_int("GET nextinode"), 6024);
+	meta_close(m);
+}
+
+static void sessions(void)
+{
+	struct meta *m = fresh();
+	struct meta_session_info *s = NULL;
+	struct meta_attr a;
+	uint64_t sid, sid2, f, id;
+	size_t n = 0;
+	time_t now = time(NULL);
+	long long score;
+	redisReply *r;
+
+	REQUIRE(m);
+	REQUIRE(m->ops->new_session(m, "{\"Version\":\"1\"}", &sid) == 0);
+	CHECK_EQU(sid, 1);
+	CHECK_EQU(m->sid, 1);
+	score = raw_int("ZSCORE allSessions 1");
+	CHECK(score >= now + 59 && score <= now + 62);
+	r = raw("HGET sessionInfos 1");
+	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"1\"}"));
+	freeReplyObject(r);
+	REQUIRE(m->ops->refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
+	r = raw("HGET sessionInfos 1");
+	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"2\"}"));
+	freeReplyObject(r);
+
+	/* locks: only this session's fields go at close */
+	freeReplyObject(raw("HSET lockf5 1_0000000000000001 W"));
+	freeReplyObject(raw("HSET lockf5 2_00000000000000AA R"));
+	freeReplyObject(raw("HSET lockp5 1_0000000000000002 x"));
+	freeReplyObject(raw("SADD locked1 lockf5 lockp5"));
+
+	/* a dead client (expired) with a sustained inode */
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 100, &id, &a) == 0);
+	m->sid = 7;
+	rec.open_ino = f;
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	rec.open_ino = 0;
+	m->sid = sid;
+	CHECK_EQ(raw_int("SISMEMBER session7 %" PRIu64, f), 1);
+	freeReplyObject(raw("ZADD allSessions %lld 7", (long long)now - 10));
+	freeReplyObject(raw("HSET sessionInfos 7 {}"));
+
+	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	REQUIRE(n == 2);
+	CHECK_EQU(s[0].sid, 7);
+	CHECK_EQ(s[0].expire, now - 10);
+	CHECK_STR(s[0].info, "{}");
+	CHECK_EQ(s[0].nsustained, 1);
+	CHECK_EQU(s[1].sid, 1);
+	CHECK_STR(s[1].info, "{\"Version\":\"2\"}");
+	CHECK_EQ(s[1].nsustained, 0);
+	meta_free_sessions(s, n);
+
+	rec.n = 0;
+	REQUIRE(m->ops->cleanup_stale_sessions(m) == 0);
+	CHECK_EQ(raw_int("ZSCORE allSessions 7"), ABSENT);
+	CHECK_EQ(raw_int("HEXISTS sessionInfos 7"), 0);
+	CHECK_EQ(raw_exists("session7"), 0);
+	CHECK_EQ(getattr_(m, f, &a), -ENOENT);
+	CHECK(rec_has(id, 100));
+	CHECK_EQ(raw_int("GET totalInodes"), 0);
+	CHECK(raw_int("ZSCORE allSessions 1") > now);	/* alive: kept */
+
+	REQUIRE(m->ops->new_session(m, NULL, &sid2) == 0);
+	CHECK_EQU(sid2, 2);
+	m->sid = sid;
+	REQUIRE(m->ops->close_session(m, sid) == 0);
+	CHECK_EQU(m->sid, 0);
+	CHECK_EQ(raw_int("HEXISTS lockf5 1_0000000000000001"), 0);
+	CHECK_EQ(raw_int("HEXISTS lockf5 2_00000000000000AA"), 1);
+	CHECK_EQ(raw_exists("lockp5"), 0);
+	CHECK_EQ(raw_exists("locked1"), 0);
+	CHECK_EQ(raw_int("HEXISTS sessionInfos 1"), 0);
+	CHECK_EQ(raw_int("ZSCORE allSessions 1"), ABSENT);
+	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	CHECK_EQ(n, 1);
+	meta_free_sessions(s, n);
+	meta_close(m);
+}
+
+struct worker {
+	struct meta *m;
+	uint64_t dir;
+	int id, files, dirs, fails;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char name[32];
+	uint64_t ino;
+	int i;
+
+	for (i = 0; i < w->files + w->dirs; i++) {
+		snprintf(name, sizeof(name), "w%d-%d", w->id, i);
+		if ((i < w->files ? mkfile(w->m, w->dir, name, &ino) :
+				    mkdir_(w->m, w->dir, name, &ino)) != 0)
+			w->fails++;
+	}
+	return NULL;
+}
+
+/* several clients (and several threads of one client) in one directory */
+static void concurrent_creates(void)
+{
+	enum { NT = 6, FILES = 40, DIRS = 10 };
+	struct meta *m = fresh(), *ms[NT] = { 0 };
+	struct worker w[NT];
+	pthread_t t[NT];
+	struct meta_attr a;
+	uint64_t d;
+	int i, fails = 0;
+
+	REQUIRE(m);
+	REQUIRE(mkdir_(m, 1, "shared", &d) == 0);
+	for (i = 0; i < NT; i++) {
+		/* half the threads are separate clients, half share 'm' */
+		if (i % 2 == 0)
+			REQUIRE(meta_open(url, &ms[i]) == 0);
+		w[i] = (struct worker){ i % 2 ? m : ms[i], d, i, FILES, DIRS, 0 };
+	}
+	for (i = 0; i < NT; i++)
+		REQUIRE(pthread_create(&t[i], NULL, worker_main, &w[i]) == 0);
+	for (i = 0; i < NT; i++) {
+		pthread_join(t[i], NULL);
+		fails += w[i].fails;
+	}
+	CHECK_EQ(fails, 0);
+	CHECK_EQ(raw_int("HLEN d%" PRIu64, d), NT * (FILES + DIRS));
+	CHECK_EQ(raw_int("GET totalInodes"), NT * (FILES + DIRS) + 1);
+	CHECK_EQ(raw_int("GET usedSpace"), (NT * (FILES + DIRS) + 1) * 4096LL);
+	REQUIRE(getattr_(m, d, &a) == 0);
+	CHECK_EQ(a.nlink, 2 + NT * DIRS);
+	for (i = 0; i < NT; i++)
+		meta_close(ms[i]);
+	meta_close(m);
+}
+
+static void reconnects_after_kill(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	freeReplyObject(raw("CLIENT KILL TYPE normal SKIPME yes"));
+	CHECK_EQ(getattr_(m, f, &a), 0);
+	freeReplyObject(raw("CLIENT KILL TYPE normal SKIPME yes"));
+	CHECK_EQ(mkfile(m, 1, "g", &f), 0);
+	CHECK_EQ(raw_int("GET totalInodes"), 2);
+	meta_close(m);
+}
+
+static void oom_is_enospc(void)
+{
+	struct meta *m = fresh();
+	uint64_t f;
+
+	REQUIRE(m);
+	freeReplyObject(raw("CONFIG SET maxmemory 1"));
+	CHECK_EQ(mkfile(m, 1, "f", &f), -ENOSPC);
+	CHECK(strstr(meta_errmsg(), "OOM") != NULL);
+	freeReplyObject(raw("CONFIG SET maxmemory 0"));
+	CHECK_EQ(mkfile(m, 1, "f", &f), 0);
+	meta_close(m);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (start_redis()) {
+		printf("FAIL start_redis: cannot start redis-server on 127.0.0.1:%d\n",
+		       redis_port);
+		stop_redis();
+		return 1;
+	}
+	RUN(open_bad_urls);
+	RUN(open_unreachable);
+	RUN(open_db_and_unix_socket);
+	RUN(open_auth);
+	RUN(init_and_setting);
+	RUN(mknod_file_layout);
+	RUN(mknod_every_type);
+	RUN(mknod_errors);
+	RUN(lookup_getattr_setattr);
+	RUN(link_and_unlink_hardlinks);
+	RUN(unlink_frees_slices);
+	RUN(unlink_without_deleter_keeps_refs);
+	RUN(sustained_inode);
+	RUN(rmdir_cases);
+	RUN(rename_moves);
+	RUN(rename_replaces);
+	RUN(rename_exchange);
+	RUN(rename_hardlinked_file);
+	RUN(readdir_large);
+	RUN(write_and_read_chunks);
+	RUN(truncate_records);
+	RUN(statfs_counters);
+	RUN(id_batches);
+	RUN(sessions);
+	RUN(concurrent_creates);
+	RUN(reconnects_after_kill);
+	RUN(oom_is_enospc);
+	stop_redis();
+	return check_done();
+}
