@@ -1,0 +1,211 @@
+/*
+ * cmd_status.c - `jfsadm status META-URL`: the volume's setting (secrets
+ * shown as "removed"), its client sessions and its usage, as one JSON
+ * object shaped like `juicefs status` output.
+ *
+ * The output is a table of sections, each built by one function; the
+ * counters of volumes mounted on this host (from jfsd over netlink) are
+ * meant to become one more section.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "jfsadm.h"
+#include "setting.h"
+
+static const char usage[] = "jfsadm status META-URL";
+
+struct status_ctx {
+	struct meta *m;
+	const char *shown;	/* the META-URL, password hidden */
+	struct setting s;
+};
+
+struct section {
+	const char *name;
+	int (*build)(struct status_ctx *c, json_object **out);
+};
+
+/* Go's time.Time JSON form: RFC 3339 in local time, "Z" for UTC. */
+static json_object *rfc3339(int64_t t)
+{
+	time_t tt = t;
+	struct tm tm;
+	char buf[64], zone[24];
+	long off;
+
+	if (!localtime_r(&tt, &tm))
+		return json_object_new_int64(t);
+	off = tm.tm_gmtoff / 60;
+	if (!off)
+		snprintf(zone, sizeof(zone), "Z");
+	else
+		snprintf(zone, sizeof(zone), "%c%02ld:%02ld", off < 0 ? '-' : '+',
+			 labs(off) / 60, labs(off) % 60);
+	strftime(buf, sizeof(buf) - sizeof(zone), "%Y-%m-%dT%H:%M:%S", &tm);
+	strcat(buf, zone);
+	return json_object_new_string(buf);
+}
+
+static int build_setting(struct status_ctx *c, json_object **out)
+{
+	char *json = NULL;
+
+	if (setting_remove_secrets(&c->s) || setting_to_json(&c->s, &json))
+		return jfsadm_error("%s", setting_errmsg());
+	*out = json_tokener_parse(json);
+	free(json);
+	return *out ? JFSADM_OK : jfsadm_error("cannot re-read the setting");
+}
+
+/* pkg/meta Session: Sid, Expire, the SessionInfo fields, Sustained */
+static int build_sessions(struct status_ctx *c, json_object **out)
+{
+	struct meta_session_info *ss = NULL;
+	size_t n = 0, i, j;
+	int ret;
+
+	ret = c->m->ops->list_sessions(c->m, &ss, &n);
+	if (ret)
+		return jfsadm_error("cannot list the sessions of '%s': %s", c->shown,
+				    meta_errmsg());
+	*out = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_new_object(), *info = NULL;
+
+		json_object_object_add(o, "Sid", json_object_new_uint64(ss[i].sid));
+		json_object_object_add(o, "Expire", rfc3339(ss[i].expire));
+		if (ss[i].info)
+			info = json_tokener_parse(ss[i].info);
+		if (info && json_object_is_type(info, json_type_object)) {
+			json_object_object_foreach(info, k, v)
+				json_object_object_add(o, k, json_object_get(v));
+		} else if (ss[i].info) {
+			/* shown as stored rather than dropped */
+			json_object_object_add(o, "Info", json_object_new_string(ss[i].info));
+		}
+		json_object_put(info);
+		if (ss[i].nsustained) {
+			json_object *a = json_object_new_array();
+
+			for (j = 0; j < ss[i].nsustained; j++)
+				json_object_array_add(a, json_object_new_uint64(ss[i].sustained[j]));
+			json_object_object_add(o, "Sustained", a);
+		}
+		json_object_array_add(*out, o);
+	}
+	meta_free_sessions(ss, n);
+	return JFSADM_OK;
+}
+
+/* The totals `df` shows, computed as JuiceFS baseMeta.StatFS does. */
+static int build_statistic(struct status_ctx *c, json_object **out)
+{
+	uint64_t used = 0, iused = 0, total, iavail;
+	int ret;
+
+	ret = c->m->ops->statfs(c->m, &used, &iused);
+	if (ret)
+		return jfsadm_error("cannot read the usage of '%s': %s", c->shown, meta_errmsg());
+	if (c->s.capacity) {
+		total = c->s.capacity > used ? c->s.capacity : used;
+	} else {
+		/* unlimited: 1 PiB, doubled while more than 80% is used */
+		total = 1ULL << 50;
+		while (total * 8 < used * 10)
+			total *= 2;
+	}
+	if (c->s.inodes) {
+		iavail = c->s.inodes > iused ? c->s.inodes - iused : 0;
+	} else {
+		iavail = 10 << 20;
+		while (iused * 10 > (iused + iavail) * 8)
+			iavail *= 2;
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "UsedSpace", json_object_new_uint64(used));
+	json_object_object_add(*out, "AvailableSpace", json_object_new_uint64(total - used));
+	json_object_object_add(*out, "UsedInodes", json_object_new_uint64(iused));
+	json_object_object_add(*out, "AvailableInodes", json_object_new_uint64(iavail));
+	return JFSADM_OK;
+}
+
+static const struct section sections[] = {
+	{ "Setting", build_setting },
+	{ "Sessions", build_sessions },
+	{ "Statistic", build_statistic },
+};
+
+static int status(struct status_ctx *c)
+{
+	json_object *top = json_object_new_object(), *v;
+	char *json = NULL;
+	size_t i;
+	int ret;
+
+	ret = c->m->ops->get_setting(c->m, &json);
+	if (ret == -ENOENT) {
+		ret = jfsadm_error("'%s' is not formatted", c->shown);
+		goto out;
+	}
+	if (ret) {
+		ret = jfsadm_error("cannot read the setting of '%s': %s", c->shown, meta_errmsg());
+		goto out;
+	}
+	if (setting_parse(&c->s, json)) {
+		ret = jfsadm_error("'%s' holds a bad setting: %s", c->shown, setting_errmsg());
+		goto out;
+	}
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		v = NULL;
+		ret = sections[i].build(c, &v);
+		if (ret)
+			goto out;
+		json_object_object_add(top, sections[i].name, v);
+	}
+	printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+						     JSON_C_TO_STRING_SPACED |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+	ret = JFSADM_OK;
+out:
+	free(json);
+	json_object_put(top);
+	setting_release(&c->s);
+	return ret;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct status_ctx c = { 0 };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char shown[1024];
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			printf("usage: %s\n", usage);
+			return JFSADM_OK;
+		}
+		return jfsadm_bad_option(usage, opt, argv);
+	}
+	if (argc - optind != 1)
+		return jfsadm_usage_error(usage, "need exactly one META-URL");
+	ret = jfsadm_open_meta(argv[optind], &c.m, shown, sizeof(shown));
+	if (ret)
+		return ret;
+	c.shown = shown;
+	ret = status(&c);
+	meta_close(c.m);
+	return ret;
+}

@@ -1,0 +1,51 @@
+/*
+ * jfsadm.h - shared parts of the jfsadm commands: exit codes, the one-line
+ * error reporters, and opening a META-URL.
+ *
+ * Each command is `int cmd_<name>(int argc, char **argv)` with argv[0] the
+ * command name; it returns the process exit code.  Commands print at most
+ * one "jfsadm: ..." line on failure and change nothing when they fail
+ * before their final write.
+ */
+#ifndef JFSADM_H
+#define JFSADM_H
+
+#include <stdint.h>
+
+#include "meta.h"
+
+/* exit codes */
+#define JFSADM_OK	0
+#define JFSADM_FAIL	1	/* the operation failed */
+#define JFSADM_USAGE	2	/* the command line is wrong: options, arguments, their syntax */
+
+/* Prints "jfsadm: <msg>" to stderr; returns JFSADM_FAIL. */
+int jfsadm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "jfsadm: warning: <msg>" to stderr. */
+void jfsadm_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "jfsadm: <msg>" and the command's usage line; returns JFSADM_USAGE. */
+int jfsadm_usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Reports a getopt_long() failure (unknown option, missing value) for the
+ * option character it returned; returns JFSADM_USAGE.
+ */
+int jfsadm_bad_option(const char *usage, int c, char **argv);
+
+/*
+ * Checks the META-URL's syntax (JFSADM_USAGE on error) and opens its
+ * engine (JFSADM_FAIL on error); *shown is the URL with the password
+ * hidden, for messages.
+ */
+int jfsadm_open_meta(const char *url, struct meta **m, char *shown, size_t shownlen);
+
+/* Parses a size such as "4096" (in units of 2^unit_shift bytes), "512K", "4M", "2G", "1T". */
+int jfsadm_parse_size(const char *s, unsigned int unit_shift, uint64_t *bytes);
+/* Parses a plain non-negative decimal integer. */
+int jfsadm_parse_u64(const char *s, uint64_t *v);
+
+int cmd_format(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif /* JFSADM_H */
