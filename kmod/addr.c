@@ -85,6 +85,11 @@ static int jfs_read_folio(struct file *file, struct folio *folio)
 	return ret;
 }
 
+/*
+ * Note: readahead_folio() retires a folio only on the next call, so
+ * readahead_pos() lags one folio behind while we iterate.  The window is
+ * therefore fixed up front, and each folio is placed by its own position.
+ */
 static void jfs_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
@@ -93,7 +98,7 @@ static void jfs_readahead(struct readahead_control *rac)
 	loff_t start, end, pos;
 	struct jfs_req *req;
 	struct folio *folio;
-	size_t len, done;
+	size_t len, have, off;
 
 	start = round_down(readahead_pos(rac), bs);
 	end = round_up(readahead_pos(rac) + readahead_length(rac), bs);
@@ -101,30 +106,32 @@ static void jfs_readahead(struct readahead_control *rac)
 	if (end > start)
 		readahead_expand(rac, start, end - start);
 
-	while (readahead_count(rac)) {
-		pos = readahead_pos(rac);
+	pos = readahead_pos(rac);
+	end = pos + readahead_length(rac);
+	while (pos < end) {
 		/* one READ per block at most: never straddle a block */
-		len = min_t(size_t, readahead_length(rac), bs - pos % bs);
+		len = min_t(loff_t, end - pos, bs - pos % bs);
 		len = min_t(size_t, len, JFS_IO_MAX);
 		req = NULL;
 		if (pos < isize)
 			req = jfs_fetch(inode, pos, min_t(loff_t, len,
 							  isize - pos));
-		for (done = 0; done < len; done += folio_size(folio)) {
-			folio = readahead_folio(rac);
-			if (!folio)
-				break;
+		have = IS_ERR_OR_NULL(req) ? 0 : req->out_len;
+		while ((folio = readahead_folio(rac))) {
+			off = folio_pos(folio) - pos;
 			if (!IS_ERR(req)) {
-				size_t have = req ? req->out_len : 0;
-
-				jfs_fill_folio(folio, req ? req->out + done :
-					       NULL, have > done ? have - done : 0);
+				jfs_fill_folio(folio, have > off ?
+					       req->out + off : NULL,
+					       have > off ? have - off : 0);
 				folio_mark_uptodate(folio);
 			}
 			folio_unlock(folio);
+			if (off + folio_size(folio) >= len)
+				break;
 		}
 		if (!IS_ERR_OR_NULL(req))
 			jfs_req_put(req);
+		pos += len;
 	}
 }
 

@@ -348,7 +348,8 @@ static int jfs_reply_check(const struct jfs_out_hdr *oh, struct jfs_req *req,
 		return -EIO;
 	if (oh->error > 0 || oh->error < -MAX_ERRNO)
 		return -EIO;
-	if (oh->error && payload)
+	/* only a failed MOUNT may explain itself (text for the kernel log) */
+	if (oh->error && payload && req->opcode != JFS_OP_MOUNT)
 		return -EIO;
 	if (payload > req->out_max)
 		return -EIO;

@@ -141,8 +141,25 @@ static const struct super_operations jfs_super_ops = {
 	.show_options	= jfs_show_options,
 };
 
+#define JFS_MOUNT_MSG_MAX	256
+
+/* Logs jfsd's reason for a failed mount, with unprintable bytes dropped. */
+static void jfs_mount_explain(struct fs_context *fc, const char *msg,
+			      size_t len)
+{
+	char buf[JFS_MOUNT_MSG_MAX + 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < len && i < JFS_MOUNT_MSG_MAX; i++)
+		if (msg[i] >= 0x20 && msg[i] < 0x7f)
+			buf[n++] = msg[i];
+	buf[n] = '\0';
+	errorfc(fc, "%s", buf);
+}
+
 /* Asks jfsd to open the volume; fills in what it tells about it. */
-static int jfs_mount_volume(struct jfs_sb_info *sbi, struct jfs_mount_out *mo)
+static int jfs_mount_volume(struct fs_context *fc, struct jfs_sb_info *sbi,
+			    struct jfs_mount_out *mo)
 {
 	size_t url_len = strlen(sbi->url);
 	struct jfs_mount_in *mi;
@@ -155,7 +172,7 @@ static int jfs_mount_volume(struct jfs_sb_info *sbi, struct jfs_mount_out *mo)
 		return -ENOTCONN;
 	}
 	req = jfs_req_new(sbi, JFS_OP_MOUNT, 0, sizeof(*mi) + url_len,
-			  sizeof(*mo));
+			  max_t(size_t, sizeof(*mo), JFS_MOUNT_MSG_MAX));
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	mi = jfs_req_args(req);
@@ -163,6 +180,8 @@ static int jfs_mount_volume(struct jfs_sb_info *sbi, struct jfs_mount_out *mo)
 	mi->url_len = url_len;
 	memcpy(mi + 1, sbi->url, url_len);
 	ret = jfs_req_send(req);
+	if (ret && req->out_len)
+		jfs_mount_explain(fc, req->out, req->out_len);
 	if (!ret && req->out_len != sizeof(*mo))
 		ret = -EIO;
 	if (!ret)
@@ -201,7 +220,7 @@ static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);
 	sbi->entry_timeout = msecs_to_jiffies(ctx->entry_timeout_ms);
 
-	ret = jfs_mount_volume(sbi, &mo);
+	ret = jfs_mount_volume(fc, sbi, &mo);
 	if (ret)
 		return ret;
 	sbi->mounted = true;

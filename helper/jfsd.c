@@ -1,0 +1,190 @@
+/*
+ * jfsd - the jfs helper daemon.
+ *
+ * Serves every jfs mount on this host: reads requests from /dev/jfs,
+ * answers them from the volume's metadata engine and object store.
+ * Runs in the foreground (for systemd) or, with -d, detaches and returns
+ * only once it is attached to the kernel and ready, like `juicefs mount -d`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "jfsd.h"
+#include "log.h"
+
+#define DEFAULT_WORKERS	8
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
+		"  -d, --daemon     detach once attached to the kernel\n"
+		"  -l, --log FILE   log to FILE instead of stderr\n"
+		"  -w, --workers N  worker threads (default %d)\n"
+		"      --dev PATH   kernel device (default /dev/%s)\n"
+		"  -v, --verbose    debug logging\n",
+		DEFAULT_WORKERS, JFS_DEV_NAME);
+}
+
+static void on_wake(int sig)
+{
+	(void)sig;	/* only interrupts blocking reads */
+}
+
+/*
+ * With -d the parent waits on a pipe: the child writes one byte once
+ * attached, or closes the pipe on failure.
+ */
+static int detach(int *notify_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(fds[1]);
+		exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	setsid();
+	*notify_fd = fds[1];
+	return 0;
+}
+
+static void ready(int notify_fd)
+{
+	int devnull;
+
+	if (notify_fd < 0)
+		return;
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		if (jfs_logger.out != stderr)
+			dup2(devnull, STDERR_FILENO);
+		close(devnull);
+	}
+	if (write(notify_fd, "", 1) != 1)
+		log_warn("could not notify the parent process");
+	close(notify_fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "dev", required_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dev = "/dev/" JFS_DEV_NAME, *logfile = NULL;
+	struct jfsd d = { .nworkers = DEFAULT_WORKERS };
+	struct sigaction sa = { .sa_handler = on_wake };
+	int opt, i, sig, ret, notify_fd = -1;
+	bool daemonize = false;
+	pthread_t *workers;
+	sigset_t set;
+
+	while ((opt = getopt_long(argc, argv, "dl:w:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			daemonize = true;
+			break;
+		case 'l':
+			logfile = optarg;
+			break;
+		case 'w':
+			d.nworkers = atoi(optarg);
+			if (d.nworkers < 1 || d.nworkers > 256) {
+				fprintf(stderr, "jfsd: --workers must be 1..256\n");
+				return 2;
+			}
+			break;
+		case 'D':
+			dev = optarg;
+			break;
+		case 'v':
+			jfs_logger.level = LOG_LVL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (log_open(logfile)) {
+		fprintf(stderr, "jfsd: cannot open log '%s': %s\n", logfile,
+			strerror(errno));
+		return 1;
+	}
+	if (daemonize && detach(&notify_fd)) {
+		log_error("cannot detach: %s", strerror(errno));
+		return 1;
+	}
+
+	/* Before any thread starts: curl's global state, signal routing. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_mutex_init(&d.vols_lock, NULL);
+
+	ret = dev_open(dev, &d.chan);
+	if (ret)
+		return 1;
+	workers = calloc(d.nworkers, sizeof(*workers));
+	if (!workers)
+		return 1;
+	for (i = 0; i < d.nworkers; i++) {
+		ret = pthread_create(&workers[i], NULL, worker_main, &d);
+		if (ret) {
+			log_error("cannot start worker: %s", strerror(ret));
+			return 1;
+		}
+	}
+	log_info("ready: %d workers", d.nworkers);
+	ready(notify_fd);
+
+	sigwait(&set, &sig);
+	log_info("got signal %d, stopping", sig);
+	atomic_store(&d.stop, true);
+	for (i = 0; i < d.nworkers; i++)
+		pthread_kill(workers[i], SIGUSR1);
+	for (i = 0; i < d.nworkers; i++)
+		pthread_join(workers[i], NULL);
+	vol_close_all(&d);
+	dev_close(&d.chan);
+	free(workers);
+	curl_global_cleanup();
+	log_info("stopped");
+	return 0;
+}

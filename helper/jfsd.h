@@ -1,0 +1,139 @@
+/*
+ * jfsd.h - private header of the jfsd daemon files (jfsd.c, dev.c,
+ * dispatch.c, ops.c, vol.c).
+ *
+ * All process state lives in struct jfsd, passed explicitly.  One volume
+ * context (struct vol) exists per kernel mount, found by the mount id the
+ * kernel puts in every request header.
+ */
+#ifndef JFS_JFSD_H
+#define JFS_JFSD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uapi/jfs.h"
+#include "chunk.h"
+#include "meta.h"
+#include "setting.h"
+#include "store.h"
+
+/* Kernel channel; behind ops so tests can drive jfsd over a socketpair. */
+struct chan_ops {
+	int (*recv)(void *ctx, void *buf, size_t len);		/* bytes or -errno */
+	int (*send)(void *ctx, const void *buf, size_t len);	/* 0 or -errno */
+};
+
+struct chan {
+	const struct chan_ops *ops;
+	void *ctx;
+};
+
+struct handle {
+	uint64_t ino;
+	bool dir;
+	bool loaded;			/* dir snapshot taken */
+	struct meta_dirent *ents;	/* readdir snapshot (dirs) */
+	size_t nents;
+};
+
+struct open_count {
+	uint64_t ino;
+	unsigned int n;
+};
+
+struct vol {
+	struct vol *next;
+	uint64_t mount_id;
+	unsigned int refs;		/* guarded by jfsd.vols_lock */
+	bool dying;			/* unmounted; freed at refs == 0 */
+	bool rdonly;
+	char *url;
+	struct setting setting;
+	struct meta *meta;
+	struct store *store;
+	struct chunk_ctx chunk;
+
+	pthread_mutex_t lock;		/* guards handles and opens below */
+	struct handle **handles;	/* fh = index + 1 */
+	size_t nhandles;
+	struct open_count *opens;
+	size_t nopens;
+
+	pthread_t heartbeat;
+	bool hb_running;
+	pthread_mutex_t hb_lock;
+	pthread_cond_t hb_cond;
+	bool hb_stop;
+};
+
+struct jfsd {
+	struct chan chan;
+	int nworkers;
+	unsigned int heartbeat_secs;
+	atomic_bool stop;
+	pthread_mutex_t vols_lock;
+	struct vol *vols;
+};
+
+/* A reply being built: header + payload in one buffer of JFS_MSG_MAX. */
+struct reply {
+	unsigned char *buf;
+	size_t len;			/* payload bytes so far */
+	size_t max;			/* payload room */
+};
+
+static inline void *reply_payload(struct reply *r)
+{
+	return r->buf + sizeof(struct jfs_out_hdr);
+}
+
+/* dispatch.c */
+int dispatch(struct jfsd *d, const unsigned char *msg, size_t len,
+	     struct reply *r);
+void *worker_main(void *arg);
+
+/* dev.c */
+int dev_open(const char *path, struct chan *c);
+void dev_close(struct chan *c);
+
+/* vol.c */
+int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
+	      struct vol **vp, char *err, size_t errlen);
+void vol_umount(struct jfsd *d, struct vol *v);
+struct vol *vol_get(struct jfsd *d, uint64_t mount_id);
+void vol_put(struct jfsd *d, struct vol *v);
+void vol_close_all(struct jfsd *d);
+int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh);
+struct handle *vol_handle_get(struct vol *v, uint64_t fh);
+int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last);
+
+/* ops.c: one handler per opcode */
+typedef int (*op_fn)(struct vol *v, const struct jfs_in_hdr *in,
+		     const unsigned char *args, size_t alen, struct reply *r);
+
+int op_statfs(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_lookup(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_getattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_setattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_mknod(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_symlink(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_link(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_unlink(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_rmdir(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_rename(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_readlink(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_open(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_release(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_readdir(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_read(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_write(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_flush(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+
+/* ops.c helpers shared with vol.c */
+void attr_to_wire(uint64_t ino, const struct meta_attr *a, struct jfs_attr *w);
+
+#endif /* JFS_JFSD_H */
