@@ -11,14 +11,14 @@
 #include "compat_gen.h"
 
 #ifdef JFS_HAVE_MNT_IDMAP
-#define JFS_IDMAP_T		struct mnt_idmap
+#define JFS_IDMAP_T		mnt_idmap
 #define JFS_NOP_IDMAP		(&nop_mnt_idmap)
 #else
-#define JFS_IDMAP_T		struct user_namespace
+#define JFS_IDMAP_T		user_namespace
 #define JFS_NOP_IDMAP		(&init_user_ns)
 #endif
 
-static inline void jfs_fillattr(JFS_IDMAP_T *idmap, u32 mask,
+static inline void jfs_fillattr(struct JFS_IDMAP_T *idmap, u32 mask,
 				struct inode *inode, struct kstat *stat)
 {
 #ifdef JFS_HAVE_FILLATTR_MASK

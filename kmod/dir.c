@@ -165,25 +165,25 @@ static int jfs_make_node(struct inode *dir, struct dentry *dentry,
 	return ret;
 }
 
-static int jfs_create(JFS_IDMAP_T *idmap, struct inode *dir,
+static int jfs_create(struct JFS_IDMAP_T *idmap, struct inode *dir,
 		      struct dentry *dentry, umode_t mode, bool excl)
 {
 	return jfs_make_node(dir, dentry, (mode & 07777) | S_IFREG, 0);
 }
 
-static int jfs_mknod(JFS_IDMAP_T *idmap, struct inode *dir,
+static int jfs_mknod(struct JFS_IDMAP_T *idmap, struct inode *dir,
 		     struct dentry *dentry, umode_t mode, dev_t rdev)
 {
 	return jfs_make_node(dir, dentry, mode, rdev);
 }
 
-static int jfs_mkdir(JFS_IDMAP_T *idmap, struct inode *dir,
+static int jfs_mkdir(struct JFS_IDMAP_T *idmap, struct inode *dir,
 		     struct dentry *dentry, umode_t mode)
 {
 	return jfs_make_node(dir, dentry, (mode & 07777) | S_IFDIR, 0);
 }
 
-static int jfs_symlink(JFS_IDMAP_T *idmap, struct inode *dir,
+static int jfs_symlink(struct JFS_IDMAP_T *idmap, struct inode *dir,
 		       struct dentry *dentry, const char *target)
 {
 	struct jfs_symlink_in si = {};
@@ -275,7 +275,7 @@ static int jfs_rmdir(struct inode *dir, struct dentry *dentry)
 	return jfs_remove(dir, dentry, JFS_OP_RMDIR);
 }
 
-static int jfs_rename(JFS_IDMAP_T *idmap, struct inode *olddir,
+static int jfs_rename(struct JFS_IDMAP_T *idmap, struct inode *olddir,
 		      struct dentry *old, struct inode *newdir,
 		      struct dentry *new, unsigned int flags)
 {

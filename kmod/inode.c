@@ -214,7 +214,7 @@ int jfs_revalidate(struct inode *inode)
 	return 0;
 }
 
-int jfs_getattr(JFS_IDMAP_T *idmap, const struct path *path,
+int jfs_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
 		struct kstat *stat, u32 mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
@@ -270,7 +270,7 @@ static void jfs_iattr_to_in(const struct iattr *ia, struct jfs_setattr_in *in)
 	}
 }
 
-int jfs_setattr(JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr)
+int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr)
 {
 	struct inode *inode = d_inode(dentry);
 	struct jfs_setattr_in in = {};

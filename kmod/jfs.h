@@ -128,9 +128,9 @@ struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr);
 void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr);
 void jfs_attr_invalidate(struct inode *inode);
 int jfs_revalidate(struct inode *inode);
-int jfs_getattr(JFS_IDMAP_T *idmap, const struct path *path,
+int jfs_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
 		struct kstat *stat, u32 mask, unsigned int flags);
-int jfs_setattr(JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr);
+int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr);
 void jfs_fill_in_owner(struct jfs_req *req, struct inode *dir, umode_t *mode);
 extern const struct inode_operations jfs_file_inode_operations;
 extern const struct inode_operations jfs_symlink_inode_operations;

@@ -25,6 +25,7 @@ static char *fstype = "jfs";
 module_param(fstype, charp, 0444);
 MODULE_PARM_DESC(fstype, "file system type name to register (default \"jfs\")");
 
+/* jfs_mounts lists every mounted superblock, for netlink status */
 DEFINE_MUTEX(jfs_mounts_lock);
 LIST_HEAD(jfs_mounts);
 static atomic64_t jfs_next_mount_id = ATOMIC64_INIT(0);
@@ -34,13 +35,13 @@ struct jfs_fs_context {
 	unsigned int entry_timeout_ms;
 };
 
-enum { Opt_attr_timeout, Opt_entry_timeout };
+enum { JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT };
 
 static const struct fs_parameter_spec jfs_fs_parameters[] = {
-	fsparam_u32("attr_timeout", Opt_attr_timeout),
-	fsparam_u32("entry_timeout", Opt_entry_timeout),
-	fsparam_u32("attr_timeout_ms", Opt_attr_timeout),
-	fsparam_u32("entry_timeout_ms", Opt_entry_timeout),
+	fsparam_u32("attr_timeout", JFS_OPT_ATTR_TIMEOUT),
+	fsparam_u32("entry_timeout", JFS_OPT_ENTRY_TIMEOUT),
+	fsparam_u32("attr_timeout_ms", JFS_OPT_ATTR_TIMEOUT),
+	fsparam_u32("entry_timeout_ms", JFS_OPT_ENTRY_TIMEOUT),
 	{}
 };
 
@@ -59,10 +60,10 @@ static int jfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	if (result.uint_32 > 3600U * MSEC_PER_SEC / scale)
 		return invalfc(fc, "%s too large", param->key);
 	switch (opt) {
-	case Opt_attr_timeout:
+	case JFS_OPT_ATTR_TIMEOUT:
 		ctx->attr_timeout_ms = result.uint_32 * scale;
 		break;
-	case Opt_entry_timeout:
+	case JFS_OPT_ENTRY_TIMEOUT:
 		ctx->entry_timeout_ms = result.uint_32 * scale;
 		break;
 	}

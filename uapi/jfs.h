@@ -279,6 +279,7 @@ enum {
 	JFS_CMD_GET_MOUNTS,
 	__JFS_CMD_MAX
 };
+
 #define JFS_CMD_MAX	(__JFS_CMD_MAX - 1)
 
 enum {
@@ -298,6 +299,7 @@ enum {
 	JFS_A_OP,		/* nested JFS_OPA_* */
 	__JFS_A_MAX
 };
+
 #define JFS_A_MAX	(__JFS_A_MAX - 1)
 
 enum {
@@ -309,6 +311,7 @@ enum {
 	JFS_OPA_LATENCY_NS,	/* u64: sum */
 	__JFS_OPA_MAX
 };
+
 #define JFS_OPA_MAX	(__JFS_OPA_MAX - 1)
 
 #endif /* _UAPI_JFS_H */
