@@ -36,6 +36,7 @@ static struct jfs_req *jfs_fetch(struct inode *inode, loff_t pos, size_t len)
 		jfs_req_put(req);
 		return ERR_PTR(ret);
 	}
+	atomic64_add(req->out_len, &JFS_SB(inode->i_sb)->bytes_in);
 	return req;
 }
 
@@ -168,6 +169,7 @@ static int jfs_send_write(struct inode *inode, struct jfs_req *req,
 	    jfs_check_attr(&wo.attr))
 		return -EIO;
 	jfs_attr_apply(inode, &wo.attr);
+	atomic64_add(len, &JFS_SB(inode->i_sb)->bytes_out);
 	return 0;
 }
 

@@ -86,20 +86,27 @@ void jfs_req_put(struct jfs_req *req)
 	kfree(req);
 }
 
-static void jfs_req_account(struct jfs_req *req)
+/*
+ * Counts a request in its mount's statistics.  Only the waiting caller
+ * does this: a reply to an abandoned or no-reply request may arrive after
+ * the superblock is gone.
+ */
+static void jfs_req_account(struct jfs_req *req, int error)
 {
 	struct jfs_sb_info *sbi = req->sbi;
 	struct jfs_op_stats *st;
 
-	if (!sbi || req->opcode >= JFS_OP_MAX)
+	if (!sbi)
+		return;
+	atomic64_dec(&sbi->inflight);
+	if (req->opcode >= JFS_OP_MAX)
 		return;
 	st = &sbi->ops[req->opcode];
 	atomic64_inc(&st->count);
-	if (req->error)
+	if (error)
 		atomic64_inc(&st->errors);
 	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)),
 		     &st->latency_ns);
-	atomic64_dec(&sbi->inflight);
 }
 
 /* Finishes a request that is no longer on any list; drops the queue's ref. */
@@ -107,7 +114,6 @@ static void jfs_req_end(struct jfs_req *req, int error)
 {
 	if (error)
 		req->error = error;
-	jfs_req_account(req);
 	complete(&req->done);
 	jfs_req_put(req);
 }
@@ -124,24 +130,15 @@ static int jfs_req_queue(struct jfs_req *req)
 	req->unique = ++ch->next_unique;
 	req->in->unique = req->unique;
 	req->state = JFS_REQ_PENDING;
-	req->start = ktime_get();
 	refcount_inc(&req->ref);	/* the queue's reference */
 	list_add_tail(&req->list, &ch->pending);
-	if (req->sbi)
-		atomic64_inc(&req->sbi->inflight);
 	spin_unlock(&ch->lock);
 	wake_up(&ch->waitq);
 	return 0;
 }
 
-/**
- * jfs_req_send - queue a request and wait killably for its reply
- * @req: the request; the caller keeps its reference and puts it after
- *
- * Return: the reply's error (0 or -errno), -ENOTCONN without jfsd, or
- * -EINTR when a fatal signal ended the wait.
- */
-int jfs_req_send(struct jfs_req *req)
+/* Queues a request and waits; see jfs_req_send(). */
+static int jfs_req_wait(struct jfs_req *req)
 {
 	struct jfs_chan *ch = &jfs_chan;
 	int ret;
@@ -172,10 +169,30 @@ int jfs_req_send(struct jfs_req *req)
 	}
 }
 
+/**
+ * jfs_req_send - queue a request and wait killably for its reply
+ * @req: the request; the caller keeps its reference and puts it after
+ *
+ * Return: the reply's error (0 or -errno), -ENOTCONN without jfsd, or
+ * -EINTR when a fatal signal ended the wait.
+ */
+int jfs_req_send(struct jfs_req *req)
+{
+	int ret;
+
+	req->start = ktime_get();
+	if (req->sbi)
+		atomic64_inc(&req->sbi->inflight);
+	ret = jfs_req_wait(req);
+	jfs_req_account(req, ret);
+	return ret;
+}
+
 /* Queues a request nobody waits for (release paths must never block). */
 void jfs_req_send_noreply(struct jfs_req *req)
 {
 	req->noreply = true;
+	req->sbi = NULL;	/* may outlive the mount: see jfs_req_account() */
 	jfs_req_queue(req);
 	jfs_req_put(req);
 }
@@ -206,6 +223,9 @@ static int jfs_dev_open(struct inode *inode, struct file *file)
 	struct jfs_chan *ch = &jfs_chan;
 	int ret = 0;
 
+	/* whoever holds the device serves every mount: root only */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	spin_lock(&ch->lock);
 	if (ch->open)
 		ret = -EBUSY;
@@ -332,9 +352,6 @@ static ssize_t jfs_dev_read(struct file *file, char __user *buf, size_t count,
 		jfs_req_put(req);
 		return -EFAULT;
 	}
-	if (req->sbi && req->opcode == JFS_OP_WRITE)
-		atomic64_add(req->in_len - sizeof(struct jfs_in_hdr) -
-			     sizeof(struct jfs_io_in), &req->sbi->bytes_out);
 	err = req->in_len;
 	jfs_req_put(req);
 	return err;
@@ -392,8 +409,6 @@ static ssize_t jfs_dev_write(struct file *file, const char __user *buf,
 	}
 	req->out_len = payload;
 	req->error = oh.error;
-	if (req->sbi && req->opcode == JFS_OP_READ)
-		atomic64_add(payload, &req->sbi->bytes_in);
 	jfs_req_end(req, 0);
 	return count;
 }
