@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Install everything jfs needs to build and test on a fresh Debian 12 host.
+# Idempotent and fast: if every package is already installed we never touch apt.
+# Must run as root (CI and dev machines run as root).
+set -euo pipefail
+
+PKGS=(
+	# toolchain; python3 drives some tests
+	build-essential pkg-config git python3
+	# checkpatch.pl ships only in the kernel source package
+	linux-source-6.1
+	# out-of-tree kernel module build + the kernel the test VM boots
+	linux-headers-amd64 linux-image-amd64
+	# VM test bed (tests/vm): qemu, initramfs pieces
+	qemu-system-x86 busybox-static cpio kmod
+	# metadata engine used by the tests
+	redis-server
+	# helper daemon libraries
+	libhiredis-dev libcurl4-openssl-dev libssl-dev libnl-3-dev libnl-genl-3-dev
+	libjson-c-dev libzstd-dev liblz4-dev libsqlite3-dev uuid-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	# "install ok installed" is the only state that means usable; anything
+	# else (not-installed, half-configured, config-files) gets (re)installed.
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $st == "install ok installed" ]] || missing+=("$p")
+done
+
+# The kernel image and headers metapackages must move together, or the module
+# gets built against headers of a kernel the VM does not boot.
+if [[ " ${missing[*]} " == *" linux-"* ]]; then
+	missing+=(linux-headers-amd64 linux-image-amd64)
+	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+fi
+
+# The module must also build and pass on the newest LTS kernel Debian 12
+# ships (6.12, from bookworm-security): its versioned image and headers.
+lts_installed() {
+	compgen -G "/lib/modules/6.12.*-amd64/build" >/dev/null &&
+		compgen -G "/boot/vmlinuz-6.12.*-amd64" >/dev/null
+}
+
+if ((${#missing[@]} == 0)) && lts_installed; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+if ((EUID != 0)); then
+	echo "install-deps: need root to install: ${missing[*]}" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Package lists on a fresh machine are empty or stale: refresh exactly once.
+apt-get update -qq
+if ! lts_installed; then
+	lts=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
+		awk '{print $1}' | sort -V | tail -n 1)
+	if [[ -n $lts ]]; then
+		v=${lts#linux-image-}
+		v=${v%-unsigned}
+		missing+=("$lts" "linux-headers-$v")
+	else
+		echo "install-deps: no 6.12 LTS kernel package found; testing 6.1 only" >&2
+	fi
+fi
+# -q keeps CI logs readable; errors still go to stderr and fail the script.
+echo "install-deps: installing: ${missing[*]}"
+apt-get install -y -qq --no-install-recommends \
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+	"${missing[@]}" >/dev/null
+
+# Verify: apt can "succeed" while leaving a package unconfigured.
+for p in "${missing[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	if [[ $st != "install ok installed" ]]; then
+		echo "install-deps: $p not installed after apt-get (status: '$st')" >&2
+		exit 1
+	fi
+done
+echo "install-deps: done"
