@@ -1,0 +1,96 @@
+#!/bin/bash
+# Runs in the VM: the kernel must survive every malformed reply that
+# fakejfsd sends, failing only the affected syscall.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+FAKE=${JFS_FAKEJFSD:-/tmp/fakejfsd}
+[[ -x $FAKE ]] || cc -std=gnu11 -I. -o "$FAKE" tests/kfuzz/fakejfsd.c
+grep -qw jfsk /proc/modules || insmod kmod/jfsk.ko
+MNT=/mnt/fake
+mkdir -p $MNT
+fake_pid=
+
+start_fake() {
+	local i
+
+	"$FAKE" "$1" >/tmp/fake.out 2>>/vmout/fakejfsd.log &
+	fake_pid=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q ready /tmp/fake.out 2>/dev/null && return
+		sleep 0.1
+	done
+}
+
+stop_fake() {
+	mountpoint -q $MNT && umount $MNT
+	kill "$fake_pid" 2>/dev/null
+	wait "$fake_pid" 2>/dev/null
+}
+
+t_begin "no jfsd attached"
+expect_err "mount fails at once without jfsd" "not connected" -- \
+	timeout 10 mount -t jfs redis://127.0.0.1:1/1 $MNT
+
+t_begin "handshake"
+expect_ok "a protocol major mismatch is refused with EPROTO" -- "$FAKE" handshake-major
+
+t_begin "malformed MOUNT replies"
+for m in mount-wrong-opcode mount-short mount-long mount-positive-errno \
+	mount-huge-errno mount-root-ino mount-root-mode mount-block-size \
+	mount-unknown-unique; do
+	start_fake $m
+	expect_err "$m: mount fails" "" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	stop_fake
+done
+
+t_begin "a bad length field is rejected, the good reply still lands"
+start_fake mount-bad-len-field
+expect_ok "mount succeeds" -- timeout 20 mount -t jfs redis://x/1 $MNT
+stop_fake
+
+t_begin "malformed replies on a mounted fs"
+for m in lookup-bad-mode lookup-zero-ino lookup-bad-nsec lookup-huge-size \
+	lookup-short; do
+	start_fake $m
+	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	expect_err "$m: stat fails with EIO" "Input/output error" -- stat $MNT/file
+	stop_fake
+done
+# getdents returns what was emitted before a bad record: only "a" shows
+start_fake readdir-offset-backwards
+expect_ok "readdir-offset-backwards: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_eq "readdir-offset-backwards: the bad record is dropped" "a" "$(ls $MNT 2>&1)"
+stop_fake
+for m in readdir-slash readdir-zero-namelen readdir-truncated readdir-oversize; do
+	start_fake $m
+	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	expect_err "$m: ls fails with EIO" "Input/output error" -- ls $MNT
+	stop_fake
+done
+start_fake ok
+expect_ok "a sane readdir lists its entry" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_eq "ls shows the one entry" "ok" "$(ls $MNT 2>&1)"
+stop_fake
+start_fake read-too-long
+expect_ok "read-too-long: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_err "read-too-long: cat fails with EIO" "Input/output error" -- cat $MNT/file
+stop_fake
+start_fake open-type-change
+expect_ok "open-type-change: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_err "open-type-change: open fails with EIO" "Input/output error" -- cat $MNT/file
+stop_fake
+start_fake statfs-bfree
+expect_ok "statfs-bfree: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_err "statfs-bfree: df fails" "Input/output error" -- stat -f $MNT
+stop_fake
+
+t_begin "helper death"
+start_fake ok
+expect_ok "mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+kill "$fake_pid"; wait "$fake_pid" 2>/dev/null
+expect_err "ops fail with ENOTCONN once the helper is gone" "not connected" -- stat $MNT/other
+expect_ok "umount still works" -- umount $MNT
+expect_ok "module unloads: no leaked references" -- rmmod jfsk
+t_summary
