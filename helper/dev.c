@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jfsd.h"
@@ -40,6 +42,32 @@ static const struct chan_ops dev_chan_ops = {
 	.send = dev_send,
 };
 
+/*
+ * /dev/jfs is missing until the module is loaded: load it the way an
+ * installed system would (modprobe.d maps nothing here, jfsk is the
+ * module's name), then give devtmpfs a moment to create the node.
+ */
+static int dev_load_module(const char *path)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int status, i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("modprobe", "modprobe", "-q", "jfsk", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -ENOENT;
+	for (i = 0; i < 40 && access(path, F_OK); i++)
+		nanosleep(&pause, NULL);
+	return access(path, F_OK) ? -ENOENT : 0;
+}
+
 int dev_open(const char *path, struct chan *c)
 {
 	struct jfs_handshake hs = {
@@ -50,6 +78,8 @@ int dev_open(const char *path, struct chan *c)
 	int fd, err;
 
 	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && dev_load_module(path) == 0)
+		fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		if (err == -ENOENT)

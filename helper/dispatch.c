@@ -7,6 +7,8 @@
  * reply payload; nothing else writes to the channel.
  */
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,9 +191,15 @@ void *worker_main(void *arg)
 		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n < 0) {
-			if (!atomic_load(&d->stop))
-				log_error("reading requests failed: %s",
+			/*
+			 * The channel is broken: stop the whole daemon rather
+			 * than hold /dev/jfs with nobody serving it.
+			 */
+			if (!atomic_load(&d->stop)) {
+				log_error("reading requests failed: %s; stopping",
 					  strerror(-n));
+				kill(getpid(), SIGTERM);
+			}
 			break;
 		}
 		serve_one(d, buf, n, rbuf);

@@ -35,6 +35,8 @@ struct chan {
 struct handle {
 	uint64_t ino;
 	bool dir;
+	unsigned int refs;		/* table + ops using it; vol.lock */
+	pthread_mutex_t lock;		/* serialises ops on one handle */
 	bool loaded;			/* dir snapshot taken */
 	struct meta_dirent *ents;	/* readdir snapshot (dirs) */
 	size_t nents;
@@ -73,7 +75,6 @@ struct vol {
 struct jfsd {
 	struct chan chan;
 	int nworkers;
-	unsigned int heartbeat_secs;
 	atomic_bool stop;
 	pthread_mutex_t vols_lock;
 	struct vol *vols;
@@ -109,6 +110,7 @@ void vol_put(struct jfsd *d, struct vol *v);
 void vol_close_all(struct jfsd *d);
 int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh);
 struct handle *vol_handle_get(struct vol *v, uint64_t fh);
+void vol_handle_put(struct vol *v, struct handle *h);
 int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last);
 
 /* ops.c: one handler per opcode */

@@ -1228,7 +1228,8 @@ static int session_body(struct rmeta *m, struct rconn *rc, void *arg)
 	cmd_fmt(&c, "%" PRIu64, a->sid);
 	tx_add(rc, &c);
 	if (a->info) {
-		cmd_init(&c, "HSET");
+		/* a refresh only restores a lost record, as JuiceFS's HSETNX */
+		cmd_init(&c, a->create ? "HSET" : "HSETNX");
 		cmd_str(&c, "sessionInfos");
 		cmd_fmt(&c, "%" PRIu64, a->sid);
 		cmd_str(&c, a->info);

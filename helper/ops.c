@@ -417,15 +417,19 @@ int op_readdir(struct vol *v, const struct jfs_in_hdr *in,
 	size_t room, pos = 0, i, rec;
 	unsigned char *out = reply_payload(r);
 	struct jfs_dirent de;
-	int ret;
+	int ret = 0;
 
-	if (!h || !h->dir || h->ino != in->ino)
+	if (!h)
 		return -EBADF;
-	if (ri->offset == 0 || !h->loaded) {
-		ret = load_dir(v, h);
-		if (ret)
-			return ret;
+	if (!h->dir || h->ino != in->ino) {
+		vol_handle_put(v, h);
+		return -EBADF;
 	}
+	pthread_mutex_lock(&h->lock);
+	if (ri->offset == 0 || !h->loaded)
+		ret = load_dir(v, h);
+	if (ret)
+		goto out;
 	room = ri->size < r->max ? ri->size : r->max;
 	for (i = ri->offset; i < h->nents; i++) {
 		const struct meta_dirent *e = &h->ents[i];
@@ -444,7 +448,10 @@ int op_readdir(struct vol *v, const struct jfs_in_hdr *in,
 		pos += rec;
 	}
 	r->len = pos;
-	return 0;
+out:
+	pthread_mutex_unlock(&h->lock);
+	vol_handle_put(v, h);
+	return ret;
 }
 
 int op_read(struct vol *v, const struct jfs_in_hdr *in,

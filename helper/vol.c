@@ -103,6 +103,13 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
+static void handle_free(struct handle *h)
+{
+	meta_free_dirents(h->ents, h->nents);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
 static void vol_free(struct vol *v)
 {
 	size_t i;
@@ -113,10 +120,8 @@ static void vol_free(struct vol *v)
 		store_close(v->store);
 	setting_release(&v->setting);
 	for (i = 0; i < v->nhandles; i++) {
-		if (!v->handles[i])
-			continue;
-		meta_free_dirents(v->handles[i]->ents, v->handles[i]->nents);
-		free(v->handles[i]);
+		if (v->handles[i])
+			handle_free(v->handles[i]);
 	}
 	free(v->handles);
 	free(v->opens);
@@ -369,6 +374,8 @@ int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh)
 		return -ENOMEM;
 	h->ino = ino;
 	h->dir = dir;
+	h->refs = 1;		/* the table's */
+	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_lock(&v->lock);
 	for (i = 0; i < v->nhandles && v->handles[i]; i++)
 		;
@@ -390,12 +397,18 @@ int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh)
 	}
 out:
 	pthread_mutex_unlock(&v->lock);
-	if (ret)
+	if (ret) {
+		pthread_mutex_destroy(&h->lock);
 		free(h);
+	}
 	return ret;
 }
 
-/* The handle stays owned by the table; only one op uses a dir handle at once. */
+
+/*
+ * A reference keeps the handle alive even if the kernel releases it while
+ * an op still runs (a killed getdents leaves its READDIR behind).
+ */
 struct handle *vol_handle_get(struct vol *v, uint64_t fh)
 {
 	struct handle *h = NULL;
@@ -403,8 +416,21 @@ struct handle *vol_handle_get(struct vol *v, uint64_t fh)
 	pthread_mutex_lock(&v->lock);
 	if (fh >= 1 && fh <= v->nhandles)
 		h = v->handles[fh - 1];
+	if (h)
+		h->refs++;
 	pthread_mutex_unlock(&v->lock);
 	return h;
+}
+
+void vol_handle_put(struct vol *v, struct handle *h)
+{
+	bool last;
+
+	pthread_mutex_lock(&v->lock);
+	last = --h->refs == 0;
+	pthread_mutex_unlock(&v->lock);
+	if (last)
+		handle_free(h);
 }
 
 int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last)
@@ -421,7 +447,6 @@ int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last)
 	*ino = h->ino;
 	*last = !h->dir && open_dec(v, h->ino);
 	pthread_mutex_unlock(&v->lock);
-	meta_free_dirents(h->ents, h->nents);
-	free(h);
+	vol_handle_put(v, h);	/* the table's reference */
 	return 0;
 }

@@ -375,10 +375,17 @@ static int jfs_write_end_folio(struct address_space *mapping, loff_t pos,
 		}
 		folio_mark_uptodate(folio);
 	}
-	if (pos + copied > i_size_read(inode))
-		i_size_write(inode, pos + copied);
-	if (copied)
+	if (copied) {
+		/*
+		 * Dirty first, then the size, both seen by jfs_attr_apply()
+		 * under i_lock: it never shrinks a size that dirty pages back.
+		 */
 		folio_mark_dirty(folio);
+		spin_lock(&inode->i_lock);
+		if (pos + copied > i_size_read(inode))
+			i_size_write(inode, pos + copied);
+		spin_unlock(&inode->i_lock);
+	}
 out:
 	folio_unlock(folio);
 	folio_put(folio);

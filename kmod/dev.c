@@ -159,8 +159,7 @@ static int jfs_req_wait(struct jfs_req *req)
 		jfs_req_end(req, -EINTR);
 		return -EINTR;
 	case JFS_REQ_SENT:
-		/* The reply will be dropped into our buffers and freed. */
-		req->noreply = true;
+		/* A late reply lands in the request's own buffers, then frees. */
 		spin_unlock(&ch->lock);
 		return -EINTR;
 	default:
@@ -191,7 +190,6 @@ int jfs_req_send(struct jfs_req *req)
 /* Queues a request nobody waits for (release paths must never block). */
 void jfs_req_send_noreply(struct jfs_req *req)
 {
-	req->noreply = true;
 	req->sbi = NULL;	/* may outlive the mount: see jfs_req_account() */
 	jfs_req_queue(req);
 	jfs_req_put(req);
@@ -288,8 +286,12 @@ static struct jfs_req *jfs_chan_take(size_t count, int *err)
 	}
 	req = list_first_entry_or_null(&ch->pending, struct jfs_req, list);
 	if (req && req->in_len > count) {
+		/* jfsd's buffer is below JFS_MSG_MAX: fail this request, not all */
+		list_del_init(&req->list);
+		req->state = JFS_REQ_DONE;
 		spin_unlock(&ch->lock);
-		*err = -EINVAL;	/* jfsd's buffer is smaller than JFS_MSG_MAX */
+		jfs_req_end(req, -EIO);
+		*err = -EINVAL;
 		return NULL;
 	}
 	if (req) {

@@ -384,7 +384,7 @@ static void jfs_prime_dentry(struct dentry *parent, const char *name,
 	dput(dentry);
 }
 
-/* Walks one READDIR reply; returns false when the caller's buffer is full. */
+/* Walks one READDIR reply; sets *full when the caller's buffer is full. */
 static int jfs_emit_batch(struct file *file, struct dir_context *ctx,
 			  const char *buf, size_t len, bool *full)
 {

@@ -108,8 +108,10 @@ static bool jfs_has_dirty_data(struct inode *inode)
  * @inode: the inode
  * @attr: checked attributes of the same inode
  *
- * The local size wins while this client holds dirty pages past the
- * server's size: those bytes are ours and not yet committed.
+ * While the file has dirty or under-writeback pages the local size wins
+ * if it is larger: those bytes are ours and not yet committed.  i_lock
+ * orders this against jfs_write_end(), which marks the folio dirty before
+ * it grows i_size under the same lock.
  */
 void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 {

@@ -85,7 +85,6 @@ struct jfs_req {
 	refcount_t ref;
 	struct completion done;
 	enum jfs_req_state state;
-	bool noreply;			/* nobody waits; drop the reply */
 	struct jfs_sb_info *sbi;	/* for counters; NULL for none */
 	u16 opcode;
 	u64 unique;

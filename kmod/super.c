@@ -296,10 +296,30 @@ static void jfs_free_fc(struct fs_context *fc)
 	kfree(fc->fs_private);
 }
 
+/*
+ * remount: the cache timeouts may change; ro<->rw may not yet, since jfsd
+ * opened the volume (and its session) for one mode.
+ */
+static int jfs_reconfigure(struct fs_context *fc)
+{
+	struct jfs_fs_context *ctx = fc->fs_private;
+	struct super_block *sb = fc->root->d_sb;
+	struct jfs_sb_info *sbi = JFS_SB(sb);
+
+	if ((fc->sb_flags ^ sb->s_flags) & SB_RDONLY)
+		return invalfc(fc, "cannot switch between ro and rw: umount and mount again");
+	sbi->attr_timeout_ms = ctx->attr_timeout_ms;
+	sbi->entry_timeout_ms = ctx->entry_timeout_ms;
+	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);
+	sbi->entry_timeout = msecs_to_jiffies(ctx->entry_timeout_ms);
+	return 0;
+}
+
 static const struct fs_context_operations jfs_context_ops = {
 	.free		= jfs_free_fc,
 	.parse_param	= jfs_parse_param,
 	.get_tree	= jfs_get_tree,
+	.reconfigure	= jfs_reconfigure,
 };
 
 static int jfs_init_fs_context(struct fs_context *fc)
@@ -311,6 +331,13 @@ static int jfs_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	ctx->attr_timeout_ms = MSEC_PER_SEC;	/* JuiceFS default: 1 s */
 	ctx->entry_timeout_ms = MSEC_PER_SEC;
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE) {
+		/* remount keeps what it does not change */
+		struct jfs_sb_info *sbi = JFS_SB(fc->root->d_sb);
+
+		ctx->attr_timeout_ms = sbi->attr_timeout_ms;
+		ctx->entry_timeout_ms = sbi->entry_timeout_ms;
+	}
 	fc->fs_private = ctx;
 	fc->ops = &jfs_context_ops;
 	return 0;
@@ -387,3 +414,5 @@ module_exit(jfs_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Native kernel client for JuiceFS-format volumes");
 MODULE_ALIAS_FS("jfs");
+/* for hosts that keep IBM JFS and set "options jfsk fstype=juicefs" */
+MODULE_ALIAS_FS("juicefs");

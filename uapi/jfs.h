@@ -116,7 +116,11 @@ struct jfs_attr {
 	__u32	padding;
 };
 
-/* JFS_OP_MOUNT: args = jfs_mount_in, url bytes, option bytes (no NULs) */
+/*
+ * JFS_OP_MOUNT: args = jfs_mount_in, url bytes, option bytes (no NULs;
+ * reserved for helper-side options, none are sent yet).  A failed MOUNT
+ * may carry a one-line reason as its payload, which the kernel logs.
+ */
 #define JFS_MOUNT_RDONLY	(1U << 0)
 
 struct jfs_mount_in {
@@ -160,8 +164,7 @@ struct jfs_name_in {
 #define JFS_SET_MTIME		(1U << 5)
 #define JFS_SET_ATIME_NOW	(1U << 6)
 #define JFS_SET_MTIME_NOW	(1U << 7)
-#define JFS_SET_CTIME		(1U << 8)
-#define JFS_SET_ALL		0x1ffU
+#define JFS_SET_ALL		0xffU
 
 struct jfs_setattr_in {
 	__u32	valid;
@@ -202,7 +205,6 @@ struct jfs_link_in {
 /* RENAME: hdr.ino = old parent; args = jfs_rename_in + oldname + newname */
 #define JFS_RENAME_NOREPLACE	(1U << 0)
 #define JFS_RENAME_EXCHANGE	(1U << 1)
-#define JFS_RENAME_WHITEOUT	(1U << 2)
 
 struct jfs_rename_in {
 	__u64	newparent;

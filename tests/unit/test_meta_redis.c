@@ -1207,6 +1207,13 @@ static void sessions(void)
 	r = raw("HGET sessionInfos 1");
 	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"1\"}"));
 	freeReplyObject(r);
+	/* a heartbeat keeps the record (MountTime must not move)... */
+	REQUIRE(m->ops->refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
+	r = raw("HGET sessionInfos 1");
+	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"1\"}"));
+	freeReplyObject(r);
+	/* ...and restores it if someone deleted it */
+	freeReplyObject(raw("HDEL sessionInfos 1"));
 	REQUIRE(m->ops->refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
 	r = raw("HGET sessionInfos 1");
 	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"2\"}"));
