@@ -108,17 +108,22 @@ int op_statfs(struct vol *v, const struct jfs_in_hdr *in,
 	ret = v->meta->ops->statfs(v->meta, &used, &iused);
 	if (ret)
 		return ret;
-	/* JuiceFS's numbers: 1 PiB doubled until used is under 80 % */
+	/*
+	 * JuiceFS's numbers: the capacity (at least what is used), else
+	 * 1 PiB doubled until used is under 80 %; 10 Mi free inodes doubled
+	 * until used is under 80 % of all.
+	 */
 	total = v->setting.capacity;
+	if (total && total < used)
+		total = used;
 	if (!total)
-		for (total = 1ULL << 50; total / 10 * 8 < used; total *= 2)
+		for (total = 1ULL << 50; total * 8 < used * 10; total *= 2)
 			;
-	if (used > total)
-		used = total;
 	if (v->setting.inodes)
 		iavail = v->setting.inodes > iused ? v->setting.inodes - iused : 0;
 	else
-		for (iavail = 10 << 20; iused / 10 * 8 > iavail; iavail *= 2)
+		for (iavail = 10 << 20; iused * 10 > (iused + iavail) * 8;
+		     iavail *= 2)
 			;
 	memset(so, 0, sizeof(*so));
 	so->bsize = 4096;
