@@ -10,7 +10,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 DESTDIR ?=
 MODNAME := jfsk
 
-.PHONY: all module helper tools install test unit-test vm-test clean checkpatch
+.PHONY: all module helper tools install test unit-test clean checkpatch
 
 all: module helper tools
 
@@ -26,11 +26,12 @@ tools: helper
 # Installs what `make` built (no rebuild: the quick start runs this inside
 # a slow emulated VM).
 install:
-	@for f in helper/jfsd tools/jfsadm kmod/$(MODNAME).ko; do \
+	@for f in helper/jfsd tools/jfsadm tools/mount.jfs kmod/$(MODNAME).ko; do \
 		test -e $$f || { echo "$$f missing: run make first" >&2; exit 1; }; done
-	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/lib/modules/$(KVER)/updates \
-		$(DESTDIR)/etc/modprobe.d
+	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/sbin \
+		$(DESTDIR)/lib/modules/$(KVER)/updates $(DESTDIR)/etc/modprobe.d
 	install -m 0755 helper/jfsd tools/jfsadm $(DESTDIR)/usr/sbin/
+	install -m 0755 tools/mount.jfs $(DESTDIR)/sbin/
 	install -m 0644 kmod/$(MODNAME).ko $(DESTDIR)/lib/modules/$(KVER)/updates/
 	install -m 0644 tools/jfs-modprobe.conf $(DESTDIR)/etc/modprobe.d/jfs.conf
 	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
@@ -40,9 +41,6 @@ test: all
 
 unit-test: helper
 	$(MAKE) -C helper test
-
-vm-test: all
-	tests/run-vm-suites.sh
 
 checkpatch:
 	tools/checkpatch.sh

@@ -1,14 +1,21 @@
 /*
- * cmd_status.c - `jfsadm status META-URL`: the volume's setting (secrets
- * shown as "removed"), its client sessions and its usage, as one JSON
- * object shaped like `juicefs status` output.
+ * cmd_status.c - `jfsadm status`, two views:
  *
- * The output is a table of sections, each built by one function; the
- * counters of volumes mounted on this host (from jfsd over netlink) are
- * meant to become one more section.
+ *   jfsadm status [--mounts] [--json]
+ *	the jfs volumes mounted on this host, from the kernel module over
+ *	generic netlink (genl_status.c): ids, session, jfsd state, bytes
+ *	and per-op counters, as a table or as JSON;
+ *   jfsadm status META-URL
+ *	the volume's setting (secrets shown as "removed"), its client
+ *	sessions and its usage, as one JSON object shaped like
+ *	`juicefs status` output, plus "Mounts": this host's mounts of that
+ *	volume (matched by UUID) when the kernel module is loaded.
+ *
+ * The volume view is a table of sections, each built by one function.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +23,12 @@
 
 #include <json-c/json.h>
 
+#include "genl_status.h"
 #include "jfsadm.h"
+#include "opnames.h"
 #include "setting.h"
 
-static const char usage[] = "jfsadm status META-URL";
+static const char usage[] = "jfsadm status [--mounts] [--json] | jfsadm status META-URL";
 
 struct status_ctx {
 	struct meta *m;
@@ -52,6 +61,120 @@ static json_object *rfc3339(int64_t t)
 	strcat(buf, zone);
 	return json_object_new_string(buf);
 }
+
+/* ---- this host's mounts (kernel counters) ---------------------------- */
+
+static double avg_us(const struct genl_op_stat *st)
+{
+	return st->count ? (double)st->latency_ns / st->count / 1000.0 : 0;
+}
+
+static json_object *mount_to_json(const struct genl_mount *mt)
+{
+	json_object *o = json_object_new_object(), *ops = json_object_new_array();
+	const char *name;
+	char code[16];
+	size_t i;
+
+	json_object_object_add(o, "MountId", json_object_new_uint64(mt->mount_id));
+	json_object_object_add(o, "Volume", json_object_new_string(mt->volume));
+	json_object_object_add(o, "UUID", json_object_new_string(mt->uuid));
+	json_object_object_add(o, "URL", json_object_new_string(mt->url));
+	json_object_object_add(o, "Sid", json_object_new_uint64(mt->sid));
+	json_object_object_add(o, "Helper", json_object_new_boolean(mt->helper));
+	json_object_object_add(o, "ReadOnly", json_object_new_boolean(mt->rdonly));
+	json_object_object_add(o, "InFlight", json_object_new_uint64(mt->inflight));
+	json_object_object_add(o, "BytesIn", json_object_new_uint64(mt->bytes_in));
+	json_object_object_add(o, "BytesOut", json_object_new_uint64(mt->bytes_out));
+	for (i = 0; i < mt->nops; i++) {
+		const struct genl_op_stat *st = &mt->ops[i];
+		json_object *op = json_object_new_object();
+
+		name = opnames_name(st->code);
+		if (!name) {
+			snprintf(code, sizeof(code), "op%u", st->code);
+			name = code;
+		}
+		json_object_object_add(op, "Op", json_object_new_string(name));
+		json_object_object_add(op, "Code", json_object_new_int64(st->code));
+		json_object_object_add(op, "Count", json_object_new_uint64(st->count));
+		json_object_object_add(op, "Errors", json_object_new_uint64(st->errors));
+		json_object_object_add(op, "LatencyNs", json_object_new_uint64(st->latency_ns));
+		json_object_object_add(op, "AvgLatencyUs",
+				       json_object_new_uint64((uint64_t)(avg_us(st) + 0.5)));
+		json_object_array_add(ops, op);
+	}
+	json_object_object_add(o, "Ops", ops);
+	return o;
+}
+
+static void print_mount(const struct genl_mount *mt)
+{
+	const char *name;
+	size_t i;
+
+	printf("mount %llu: volume '%s'\n", (unsigned long long)mt->mount_id, mt->volume);
+	printf("  uuid:       %s\n", mt->uuid);
+	printf("  url:        %s\n", mt->url);
+	printf("  session:    %llu\n", (unsigned long long)mt->sid);
+	printf("  jfsd:       %s\n", mt->helper ? "attached" : "not attached");
+	printf("  read-only:  %s\n", mt->rdonly ? "yes" : "no");
+	printf("  in-flight:  %llu\n", (unsigned long long)mt->inflight);
+	printf("  bytes in:   %llu\n", (unsigned long long)mt->bytes_in);
+	printf("  bytes out:  %llu\n", (unsigned long long)mt->bytes_out);
+	if (!mt->nops) {
+		printf("  (no operations yet)\n");
+		return;
+	}
+	printf("  %-12s %12s %10s %12s\n", "OP", "COUNT", "ERRORS", "AVG(us)");
+	for (i = 0; i < mt->nops; i++) {
+		const struct genl_op_stat *st = &mt->ops[i];
+
+		name = opnames_name(st->code);
+		if (name)
+			printf("  %-12s", name);
+		else
+			printf("  op%-10u", st->code);
+		printf(" %12llu %10llu %12.1f\n", (unsigned long long)st->count,
+		       (unsigned long long)st->errors, avg_us(st));
+	}
+}
+
+static int show_mounts(bool json)
+{
+	struct genl_mounts ms;
+	json_object *top, *arr;
+	char err[256];
+	size_t i;
+	int ret;
+
+	ret = genl_status_get_mounts(&ms, err, sizeof(err));
+	if (ret)
+		return jfsadm_error("%s", err);
+	if (json) {
+		top = json_object_new_object();
+		arr = json_object_new_array();
+		for (i = 0; i < ms.n; i++)
+			json_object_array_add(arr, mount_to_json(&ms.v[i]));
+		json_object_object_add(top, "Mounts", arr);
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_SPACED |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	} else if (!ms.n) {
+		printf("no jfs volume is mounted\n");
+	} else {
+		for (i = 0; i < ms.n; i++) {
+			if (i)
+				putchar('\n');
+			print_mount(&ms.v[i]);
+		}
+	}
+	genl_mounts_release(&ms);
+	return JFSADM_OK;
+}
+
+/* ---- one volume (META-URL) ---------------------------------------- */
 
 static int build_setting(struct status_ctx *c, json_object **out)
 {
@@ -136,10 +259,37 @@ static int build_statistic(struct status_ctx *c, json_object **out)
 	return JFSADM_OK;
 }
 
+/*
+ * This host's mounts of the volume; left out (*out stays NULL) when the
+ * kernel module is not loaded, so the output is then what it always was.
+ */
+static int build_mounts(struct status_ctx *c, json_object **out)
+{
+	struct genl_mounts ms;
+	char err[256];
+	size_t i;
+	int ret;
+
+	ret = genl_status_get_mounts(&ms, err, sizeof(err));
+	if (ret == -ENOENT)
+		return JFSADM_OK;
+	if (ret) {
+		jfsadm_warning("local mounts not shown: %s", err);
+		return JFSADM_OK;
+	}
+	*out = json_object_new_array();
+	for (i = 0; i < ms.n; i++)
+		if (c->s.uuid && !strcmp(ms.v[i].uuid, c->s.uuid))
+			json_object_array_add(*out, mount_to_json(&ms.v[i]));
+	genl_mounts_release(&ms);
+	return JFSADM_OK;
+}
+
 static const struct section sections[] = {
 	{ "Setting", build_setting },
 	{ "Sessions", build_sessions },
 	{ "Statistic", build_statistic },
+	{ "Mounts", build_mounts },
 };
 
 static int status(struct status_ctx *c)
@@ -167,7 +317,8 @@ static int status(struct status_ctx *c)
 		ret = sections[i].build(c, &v);
 		if (ret)
 			goto out;
-		json_object_object_add(top, sections[i].name, v);
+		if (v)
+			json_object_object_add(top, sections[i].name, v);
 	}
 	printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
 						     JSON_C_TO_STRING_SPACED |
@@ -185,22 +336,38 @@ int cmd_status(int argc, char **argv)
 	struct status_ctx c = { 0 };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "mounts", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
+	bool json = false, mounts = false;
 	char shown[1024];
 	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
+		switch (opt) {
+		case 'h':
 			printf("usage: %s\n", usage);
 			return JFSADM_OK;
+		case 'j':
+			json = true;
+			break;
+		case 'm':
+			mounts = true;
+			break;
+		default:
+			return jfsadm_bad_option(usage, opt, argv);
 		}
-		return jfsadm_bad_option(usage, opt, argv);
 	}
-	if (argc - optind != 1)
-		return jfsadm_usage_error(usage, "need exactly one META-URL");
+	if (argc - optind > 1)
+		return jfsadm_usage_error(usage, "too many arguments");
+	if (argc == optind)
+		return show_mounts(json);
+	if (mounts)
+		return jfsadm_usage_error(usage, "--mounts takes no META-URL");
+	/* a volume's status is always JSON: --json is accepted and changes nothing */
 	ret = jfsadm_open_meta(argv[optind], &c.m, shown, sizeof(shown));
 	if (ret)
 		return ret;

@@ -26,7 +26,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "format", cmd_format, "create a volume, or update the settings of an existing one" },
-	{ "status", cmd_status, "show a volume's settings, sessions and usage as JSON" },
+	{ "status", cmd_status, "show this host's mounts, or a volume's settings, sessions and usage" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
