@@ -169,6 +169,7 @@ static int jfs_send_write(struct inode *inode, struct jfs_req *req,
 	    jfs_check_attr(&wo.attr))
 		return -EIO;
 	jfs_attr_apply(inode, &wo.attr);
+	jfs_cache_stamp(inode, &wo.attr);	/* the new data is ours */
 	atomic64_add(len, &JFS_SB(inode->i_sb)->bytes_out);
 	return 0;
 }

@@ -45,6 +45,8 @@ int jfs_open_common(struct inode *inode, struct file *file, u16 op, u64 *fh)
 		invalidate_inode_pages2(inode->i_mapping);
 	}
 	jfs_attr_apply(inode, &oo.attr);
+	if (S_ISREG(inode->i_mode))
+		jfs_cache_stamp(inode, &oo.attr);
 	*fh = oo.fh;
 	return 0;
 }

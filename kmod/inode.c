@@ -127,14 +127,31 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 	jfs_set_times(inode, jfs_ts(attr->atime, attr->atimensec),
 		      jfs_ts(attr->mtime, attr->mtimensec),
 		      jfs_ts(attr->ctime, attr->ctimensec));
-	ji->srv_mtime = jfs_ts(attr->mtime, attr->mtimensec);
-	ji->srv_size = attr->size;
 	if (S_ISREG(inode->i_mode) && size < i_size_read(inode) &&
 	    jfs_has_dirty_data(inode))
 		size = i_size_read(inode);
 	i_size_write(inode, size);
 	inode->i_blocks = (attr->size + 511) >> 9;
 	ji->attr_expire = jiffies + sbi->attr_timeout;
+	spin_unlock(&inode->i_lock);
+}
+
+/**
+ * jfs_cache_stamp - note which server state the page cache now matches
+ * @inode: the inode
+ * @attr: the attributes the cached data corresponds to
+ *
+ * Only open (after dropping stale pages), this client's own writes and
+ * truncates move the stamp; plain attribute refreshes must not, or open
+ * could no longer tell that another client changed the file.
+ */
+void jfs_cache_stamp(struct inode *inode, const struct jfs_attr *attr)
+{
+	struct jfs_inode_info *ji = JFS_I(inode);
+
+	spin_lock(&inode->i_lock);
+	ji->srv_mtime = jfs_ts(attr->mtime, attr->mtimensec);
+	ji->srv_size = attr->size;
 	spin_unlock(&inode->i_lock);
 }
 
@@ -193,6 +210,7 @@ struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr)
 	}
 	jfs_inode_init(inode, attr);
 	jfs_attr_apply(inode, attr);
+	jfs_cache_stamp(inode, attr);	/* nothing cached yet */
 	unlock_new_inode(inode);
 	return inode;
 }
@@ -297,11 +315,11 @@ int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *
 		return ret;
 	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino)
 		return -EIO;
-	if (in.valid & JFS_SET_SIZE) {
+	if (in.valid & JFS_SET_SIZE)
 		truncate_setsize(inode, attr.size);
-		JFS_I(inode)->srv_size = attr.size;
-	}
 	jfs_attr_apply(inode, &attr);
+	if (in.valid & JFS_SET_SIZE)
+		jfs_cache_stamp(inode, &attr);
 	return 0;
 }
 

@@ -50,8 +50,8 @@ struct jfs_sb_info {
 struct jfs_inode_info {
 	struct inode vfs_inode;
 	unsigned long attr_expire;	/* jiffies; attrs trusted until then */
-	struct timespec64 srv_mtime;	/* server mtime seen at last refresh */
-	u64 srv_size;
+	struct timespec64 srv_mtime;	/* server state the page cache */
+	u64 srv_size;			/* matches: see jfs_cache_stamp() */
 	char *link;			/* cached symlink target (immutable) */
 };
 
@@ -126,6 +126,7 @@ int jfs_check_attr(const struct jfs_attr *attr);
 struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr);
 void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr);
 void jfs_attr_invalidate(struct inode *inode);
+void jfs_cache_stamp(struct inode *inode, const struct jfs_attr *attr);
 int jfs_revalidate(struct inode *inode);
 int jfs_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
 		struct kstat *stat, u32 mask, unsigned int flags);
