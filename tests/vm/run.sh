@@ -218,7 +218,9 @@ printf 'JFS_VM_GUEST_TIMEOUT=%d\n' "$GUEST_TIMEOUT" >"$OUTDIR/vm.env"
 # shellcheck disable=SC2054 # commas are qemu option syntax
 QEMU=(
 	qemu-system-x86_64
-	-accel "${JFS_VM_ACCEL:-tcg}" -cpu max
+	# thread=single: multi-threaded TCG once hit an int3 Oops while the
+	# guest kernel patched its own text; one host thread is reliable.
+	-accel "${JFS_VM_ACCEL:-tcg,thread=single}" -cpu max
 	-m "${JFS_VM_MEM:-2048}" -smp "${JFS_VM_SMP:-2}"
 	# no default NIC/VGA/monitor; serial = our stdout (+ a copy in OUTDIR)
 	-nodefaults -display none -no-reboot
