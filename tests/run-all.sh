@@ -88,7 +88,14 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 	fi
 	say "host: jfsadm CLI tests"
 	host_test "$f" cli/t-jfsadm tests/cli/t-jfsadm.sh
-	timed "host (unit + cli)" "$t0"
+	say "host: checkpatch --strict"
+	if out=$(tools/checkpatch.sh 2>&1) && ! grep -qE '^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK)' <<<"$out"; then
+		echo "PASS checkpatch: kmod/ and uapi/ are checkpatch --strict clean" >>"$f"
+	else
+		echo "FAIL checkpatch: complaints in kmod/ or uapi/ (tools/checkpatch.sh)" >>"$f"
+		grep -E '^[^ ]+:[0-9]+: ' <<<"$out" | head -20 | sed 's/^/    /'
+	fi
+	timed "host (unit + cli + checkpatch)" "$t0"
 fi
 
 # ---- 2. VM suites, per kernel -------------------------------------------
