@@ -88,6 +88,10 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 	fi
 	say "host: jfsadm CLI tests"
 	host_test "$f" cli/t-jfsadm tests/cli/t-jfsadm.sh
+	# KUnit needs a kernel with CONFIG_KUNIT: a UML build from
+	# linux-source-6.1, cached outside the repo (cold ~4 min, warm ~7 s).
+	say "host: KUnit (UML)"
+	host_test "$f" kunit tests/kunit/run.sh
 	say "host: checkpatch --strict"
 	if out=$(tools/checkpatch.sh 2>&1) && ! grep -qE '^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK)' <<<"$out"; then
 		echo "PASS checkpatch: kmod/ and uapi/ are checkpatch --strict clean" >>"$f"
@@ -95,7 +99,7 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 		echo "FAIL checkpatch: complaints in kmod/ or uapi/ (tools/checkpatch.sh)" >>"$f"
 		grep -E '^[^ ]+:[0-9]+: ' <<<"$out" | head -20 | sed 's/^/    /'
 	fi
-	timed "host (unit + cli + checkpatch)" "$t0"
+	timed "host (unit + cli + kunit + checkpatch)" "$t0"
 fi
 
 # ---- 2. VM suites, per kernel -------------------------------------------

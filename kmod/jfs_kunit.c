@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the pure logic that needs no running jfsd: attribute
+ * validation, URL redaction and reply validation.
+ *
+ * Not part of the normal module build (kmod/Kbuild does not list it):
+ * tests/kunit/run.sh builds it into a UML kernel, in place of super.o and
+ * dev.o, whose static helpers it reaches by including them (as ext4's
+ * mballoc tests do).
+ */
+/* first: they define pr_fmt */
+#include "super.c"
+#include "dev.c"
+#include <kunit/test.h>
+
+static struct jfs_attr jfs_test_attr(u32 mode)
+{
+	return (struct jfs_attr){
+		.ino = 2,
+		.size = 10,
+		.mode = mode,
+		.nlink = 1,
+	};
+}
+
+static void jfs_check_attr_types(struct kunit *test)
+{
+	static const u32 good[] = {
+		S_IFREG | 0644, S_IFDIR | 0755, S_IFLNK | 0777, S_IFIFO | 0600,
+		S_IFCHR | 0600, S_IFBLK | 0600, S_IFSOCK | 0600,
+		S_IFREG | 07777,
+	};
+	struct jfs_attr a;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		a = jfs_test_attr(good[i]);
+		KUNIT_EXPECT_EQ_MSG(test, jfs_check_attr(&a), 0, "mode %o", good[i]);
+	}
+	a = jfs_test_attr(0644);		/* no type at all */
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a = jfs_test_attr(0160000 | 0644);	/* unknown type */
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a = jfs_test_attr(S_IFREG | 0644 | 0200000);	/* bits above S_IFMT */
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+}
+
+static void jfs_check_attr_ino(struct kunit *test)
+{
+	struct jfs_attr a = jfs_test_attr(S_IFREG | 0644);
+
+	a.ino = 0;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a.ino = 1;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+}
+
+static void jfs_check_attr_nsec(struct kunit *test)
+{
+	struct jfs_attr a = jfs_test_attr(S_IFREG | 0644);
+
+	a.atimensec = NSEC_PER_SEC - 1;
+	a.mtimensec = NSEC_PER_SEC - 1;
+	a.ctimensec = NSEC_PER_SEC - 1;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	a.atimensec = NSEC_PER_SEC;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a.atimensec = 0;
+	a.mtimensec = NSEC_PER_SEC;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a.mtimensec = 0;
+	a.ctimensec = U32_MAX;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+}
+
+static void jfs_check_attr_size(struct kunit *test)
+{
+	struct jfs_attr a = jfs_test_attr(S_IFREG | 0644);
+
+	a.size = MAX_LFS_FILESIZE;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	a.size = (u64)MAX_LFS_FILESIZE + 1;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a.size = U64_MAX;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+}
+
+static void jfs_check_attr_symlink_size(struct kunit *test)
+{
+	struct jfs_attr a = jfs_test_attr(S_IFLNK | 0777);
+
+	a.size = JFS_SYMLINK_MAX;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	a.size = JFS_SYMLINK_MAX + 1;
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a.mode = S_IFREG | 0644;	/* the limit is for symlinks only */
+	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+}
+
+static void jfs_expect_redacted(struct kunit *test, const char *url,
+				const char *want)
+{
+	char *got = jfs_redact_url(url);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, got);
+	KUNIT_EXPECT_STREQ_MSG(test, got, want, "url %s", url);
+	kfree(got);
+}
+
+static void jfs_redact_url_password(struct kunit *test)
+{
+	jfs_expect_redacted(test, "redis://:pw@h:6379/1",
+			    "redis://:****@h:6379/1");
+	jfs_expect_redacted(test, "redis://user:secret@host/1",
+			    "redis://user:****@host/1");
+	jfs_expect_redacted(test, "postgres://u:pw@h:5432/db?sslmode=off",
+			    "postgres://u:****@h:5432/db?sslmode=off");
+}
+
+static void jfs_redact_url_at_in_password(struct kunit *test)
+{
+	jfs_expect_redacted(test, "redis://user:p@ss@h/1",
+			    "redis://user:****@h/1");
+	jfs_expect_redacted(test, "redis://:a@b@c@h",
+			    "redis://:****@h");
+}
+
+static void jfs_redact_url_unchanged(struct kunit *test)
+{
+	/* no password */
+	jfs_expect_redacted(test, "redis://h:6379/1", "redis://h:6379/1");
+	jfs_expect_redacted(test, "redis://user@h/1", "redis://user@h/1");
+	/* an '@' after the authority is not a credential */
+	jfs_expect_redacted(test, "redis://h:1/x:y@z", "redis://h:1/x:y@z");
+	/* no scheme */
+	jfs_expect_redacted(test, "user:pw@host/1", "user:pw@host/1");
+	jfs_expect_redacted(test, "", "");
+}
+
+static void jfs_reply_check_case(struct kunit *test, u16 req_op,
+				 size_t out_max, u16 op, s32 error,
+				 size_t payload, int want)
+{
+	struct jfs_out_hdr oh = { .opcode = op, .error = error };
+	struct jfs_req req = { .opcode = req_op, .out_max = out_max };
+
+	KUNIT_EXPECT_EQ_MSG(test, jfs_reply_check(&oh, &req, payload), want,
+			    "req op %u, reply op %u error %d payload %zu",
+			    req_op, op, error, payload);
+}
+
+static void jfs_reply_check_ok(struct kunit *test)
+{
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
+			     128, 0);
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
+			     0, 0);
+	jfs_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
+			     -ENOENT, 0, 0);
+	jfs_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
+			     -MAX_ERRNO, 0, 0);
+}
+
+static void jfs_reply_check_opcode(struct kunit *test)
+{
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_LOOKUP, 0,
+			     0, -EIO);
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, 0, 0, 0, -EIO);
+}
+
+static void jfs_reply_check_errno(struct kunit *test)
+{
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 1,
+			     0, -EIO);
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			     -MAX_ERRNO - 1, 0, -EIO);
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			     S32_MIN, 0, -EIO);
+}
+
+static void jfs_reply_check_error_payload(struct kunit *test)
+{
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			     -EIO, 1, -EIO);
+	/* only a failed MOUNT may explain itself */
+	jfs_reply_check_case(test, JFS_OP_MOUNT, 128, JFS_OP_MOUNT,
+			     -EINVAL, 20, 0);
+	jfs_reply_check_case(test, JFS_OP_MOUNT, 16, JFS_OP_MOUNT,
+			     -EINVAL, 17, -EIO);
+}
+
+static void jfs_reply_check_too_long(struct kunit *test)
+{
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
+			     129, -EIO);
+	jfs_reply_check_case(test, JFS_OP_GETATTR, 0, JFS_OP_GETATTR, 0,
+			     1, -EIO);
+}
+
+static struct kunit_case jfs_kunit_cases[] = {
+	KUNIT_CASE(jfs_check_attr_types),
+	KUNIT_CASE(jfs_check_attr_ino),
+	KUNIT_CASE(jfs_check_attr_nsec),
+	KUNIT_CASE(jfs_check_attr_size),
+	KUNIT_CASE(jfs_check_attr_symlink_size),
+	KUNIT_CASE(jfs_redact_url_password),
+	KUNIT_CASE(jfs_redact_url_at_in_password),
+	KUNIT_CASE(jfs_redact_url_unchanged),
+	KUNIT_CASE(jfs_reply_check_ok),
+	KUNIT_CASE(jfs_reply_check_opcode),
+	KUNIT_CASE(jfs_reply_check_errno),
+	KUNIT_CASE(jfs_reply_check_error_payload),
+	KUNIT_CASE(jfs_reply_check_too_long),
+	{}
+};
+
+static struct kunit_suite jfs_kunit_suite = {
+	.name = "jfsk",
+	.test_cases = jfs_kunit_cases,
+};
+
+kunit_test_suite(jfs_kunit_suite);
