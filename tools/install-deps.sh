@@ -7,8 +7,9 @@ set -euo pipefail
 PKGS=(
 	# toolchain; python3 drives some tests
 	build-essential pkg-config git python3
-	# checkpatch.pl ships only in the kernel source package
-	linux-source-6.1
+	# checkpatch.pl ships only in the kernel source package, which also
+	# gives the UML kernel KUnit runs in (tests/kunit); building it needs:
+	linux-source-6.1 flex bison bc libelf-dev xz-utils
 	# out-of-tree kernel module build + the kernel the test VM boots
 	linux-headers-amd64 linux-image-amd64
 	# VM test bed (tests/vm): qemu, initramfs pieces
