@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "chunk.h"
+#include "compress.h"
+#include "pool.h"
 
 /* A resolved, visible run of a chunk: [start, end) shows slice bytes from off. */
 struct segment {
@@ -145,34 +148,194 @@ static int resolve(const struct meta_slice *r, size_t nr, struct segments *out)
 /* ---- reading ---- */
 
 /*
- * Reads n bytes at boff of block indx of a slice.  The seam for the
- * compressed formats: "none" is read by range; lz4/zstd blocks will be
- * fetched whole, decoded to bsize bytes and then copied from.
+ * Blocks being fetched whole right now (by a read or a prefetch), so a
+ * read that wants one of them waits for that fetch and then finds it in
+ * the cache instead of fetching it a second time.
  */
-static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
-		      uint32_t indx, uint32_t boff, uint32_t n, char *dst)
-{
-	char key[256];
-	size_t got;
-	int ret;
+struct inflight {
+	struct inflight *next;
+	char key[CHUNK_KEY_MAX];
+};
 
-	ret = chunk_block_key(c, id, size, indx, key, sizeof(key));
-	if (ret)
-		return ret;
-	ret = c->store->ops->get(c->store, key, boff, n, dst, &got);
+static bool inflight_has(struct chunk_ctx *c, const char *key)
+{
+	struct inflight *x;
+
+	for (x = c->inflight; x; x = x->next)
+		if (!strcmp(x->key, key))
+			return true;
+	return false;
+}
+
+/* false: another thread was fetching key; it is done now (maybe failed) */
+static bool inflight_begin(struct chunk_ctx *c, const char *key, struct inflight *f)
+{
+	bool waited = false;
+
+	pthread_mutex_lock(&c->lock);
+	while (inflight_has(c, key)) {
+		waited = true;
+		pthread_cond_wait(&c->fetched, &c->lock);
+	}
+	if (!waited) {
+		snprintf(f->key, sizeof(f->key), "%s", key);
+		f->next = c->inflight;
+		c->inflight = f;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return !waited;
+}
+
+static void inflight_end(struct chunk_ctx *c, struct inflight *f)
+{
+	struct inflight **pp;
+
+	pthread_mutex_lock(&c->lock);
+	for (pp = &c->inflight; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	pthread_cond_broadcast(&c->fetched);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int missing_block(const char *key, uint64_t id, int ret)
+{
 	if (ret == -ENOENT) {
 		store_set_errmsg("block '%s' of slice %llu is missing", key,
 				 (unsigned long long)id);
 		return -EIO;
 	}
+	return ret;
+}
+
+/*
+ * Fetches a whole block object and decodes it to its bsize plain bytes.
+ * Compressed blocks can only be decoded whole (JuiceFS reads them whole
+ * too); the size in the key is what they must decode to.
+ */
+static int block_fetch(struct chunk_ctx *c, const char *key, uint64_t id,
+		       uint32_t bsize, char *plain)
+{
+	size_t cap = compress_bound(c->comp, bsize), got;
+	char *raw = plain;
+	int ret;
+
+	if (!cap)
+		return -EINVAL;
+	if (c->comp != COMPRESS_NONE) {
+		raw = malloc(cap);
+		if (!raw)
+			return -ENOMEM;
+	}
+	ret = c->store->ops->get(c->store, key, 0, cap, raw, &got);
+	ret = missing_block(key, id, ret);
+	if (!ret && c->comp == COMPRESS_NONE && got != bsize) {
+		store_set_errmsg("block '%s' is %zu bytes, its key says %u", key, got, bsize);
+		ret = -EIO;
+	} else if (!ret && c->comp != COMPRESS_NONE) {
+		ret = decompress_block(c->comp, raw, got, plain, bsize);
+		if (ret)
+			store_set_errmsg("block '%s': %s", key, store_errmsg());
+	}
+	if (raw != plain)
+		free(raw);
+	return ret;
+}
+
+/*
+ * Fetches a whole block into buf and the cache, unless another thread is
+ * fetching it already: then waits for that one and returns 1, and the
+ * caller looks in the cache again.
+ */
+static int block_load(struct chunk_ctx *c, const char *key, uint64_t id,
+		      uint32_t bsize, char *buf)
+{
+	struct inflight f;
+	int ret;
+
+	if (!inflight_begin(c, key, &f))
+		return 1;
+	ret = block_fetch(c, key, id, bsize, buf);
+	if (!ret)	/* failing to cache (a full disk) only costs speed */
+		cache_put(c->cache, key + strlen(c->prefix), buf, bsize);
+	inflight_end(c, &f);
+	return ret;
+}
+
+/* Prefetch: brings a block into the cache, unless it is there already. */
+static int block_warm(struct chunk_ctx *c, const char *key, uint64_t id, uint32_t bsize)
+{
+	char *buf;
+	int ret;
+
+	if (cache_has(c->cache, key + strlen(c->prefix), bsize))
+		return 0;
+	buf = malloc(bsize);
+	if (!buf)
+		return -ENOMEM;
+	ret = block_load(c, key, id, bsize, buf);
+	free(buf);
+	return ret < 0 ? ret : 0;
+}
+
+static int block_range_get(struct chunk_ctx *c, const char *key, uint64_t id,
+			   uint32_t boff, uint32_t n, char *dst)
+{
+	size_t got;
+	int ret;
+
+	ret = c->store->ops->get(c->store, key, boff, n, dst, &got);
+	ret = missing_block(key, id, ret);
+	if (!ret && got != n) {
+		store_set_errmsg("block '%s' is short: %zu of %u bytes at %u", key, got,
+				 n, boff);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+/*
+ * Reads n bytes at boff of block indx of a slice: from the local cache if
+ * it holds the block, else a range GET for a small piece of an
+ * uncompressed block (a random read), else the whole block, which is then
+ * kept in the cache for the next reader.
+ */
+static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
+		      uint32_t indx, uint32_t boff, uint32_t n, char *dst)
+{
+	uint32_t bsize = block_bytes(c, size, indx);
+	char key[CHUNK_KEY_MAX], *buf;
+	const char *ckey;
+	int ret;
+
+	ret = chunk_block_key(c, id, size, indx, key, sizeof(key));
 	if (ret)
 		return ret;
-	if (got != n) {
-		store_set_errmsg("block '%s' is short: %zu of %u bytes at %u", key,
-				 got, n, boff);
-		return -EIO;
+	ckey = key + strlen(c->prefix);
+	if (c->cache && !cache_get(c->cache, ckey, bsize, boff, n, dst))
+		return 0;
+	if (c->comp == COMPRESS_NONE && (!c->cache || n < bsize / 4))
+		return block_range_get(c, key, id, boff, n, dst);
+	buf = malloc(bsize);
+	if (!buf)
+		return -ENOMEM;
+	ret = 1;
+	if (c->cache) {
+		ret = block_load(c, key, id, bsize, buf);
+		/* fetched by another thread meanwhile: normally cached now */
+		if (ret == 1 && !cache_get(c->cache, ckey, bsize, boff, n, dst)) {
+			free(buf);
+			return 0;
+		}
 	}
-	return 0;
+	if (ret == 1)
+		ret = block_fetch(c, key, id, bsize, buf);
+	if (!ret)
+		memcpy(dst, buf + boff, n);
+	free(buf);
+	return ret;
 }
 
 /* Copies n visible bytes of a slice, starting at slice offset soff. */
@@ -277,7 +440,7 @@ int chunk_read(struct chunk_ctx *c, uint64_t ino, uint64_t length, uint64_t off,
 
 int chunk_delete_slice(struct chunk_ctx *c, uint64_t id, uint32_t size)
 {
-	char key[256];
+	char key[CHUNK_KEY_MAX];
 	uint32_t i, nblocks;
 	int ret, first = 0;
 
@@ -289,6 +452,8 @@ int chunk_delete_slice(struct chunk_ctx *c, uint64_t id, uint32_t size)
 	/* keep going: every block left behind is a leak for gc to find */
 	for (i = 0; i < nblocks; i++) {
 		ret = chunk_block_key(c, id, size, i, key, sizeof(key));
+		if (!ret && c->cache)
+			cache_drop(c->cache, key + strlen(c->prefix));
 		if (!ret)
 			ret = c->store->ops->delete(c->store, key);
 		if (ret && !first)
@@ -318,28 +483,79 @@ static bool commit_surely_failed(int err)
 	return false;
 }
 
-/* Uploads len bytes as slice id (its blocks 0..n-1); on failure none remain. */
-static int slice_upload(struct chunk_ctx *c, uint64_t id, const char *buf, uint32_t len)
+struct upload {
+	struct chunk_ctx *c;
+	char key[CHUNK_KEY_MAX];
+	const char *buf;
+	uint32_t len;
+	char err[512];		/* store_errmsg() is per thread: carry it back */
+};
+
+/* Stores one block: compressed as the volume says, then kept in the cache. */
+static int upload_block(void *arg)
 {
-	char key[256];
-	uint32_t i, nblocks = (len + (uint64_t)c->block_size - 1) / c->block_size;
+	struct upload *u = arg;
+	struct chunk_ctx *c = u->c;
+	size_t cap = compress_bound(c->comp, u->len), n = u->len;
+	const char *body = u->buf;
+	char *z = NULL;
 	int ret = 0;
 
+	if (c->comp != COMPRESS_NONE) {
+		z = cap ? malloc(cap) : NULL;
+		ret = z ? compress_block(c->comp, u->buf, u->len, z, cap, &n) : -ENOMEM;
+		body = z;
+	}
+	if (!ret)
+		ret = c->store->ops->put(c->store, u->key, body, n);
+	free(z);
+	if (ret)
+		snprintf(u->err, sizeof(u->err), "%s", store_errmsg());
+	else if (c->cache)
+		cache_put(c->cache, u->key + strlen(c->prefix), u->buf, u->len);
+	return ret;
+}
+
+/*
+ * Uploads len bytes as slice id, its blocks in parallel on the upload
+ * pool; on failure none of them remain (absent blocks delete fine).
+ */
+static int slice_upload(struct chunk_ctx *c, uint64_t id, const char *buf, uint32_t len)
+{
+	uint32_t i, nblocks = (len + (uint64_t)c->block_size - 1) / c->block_size;
+	struct pool_group g;
+	struct upload *u;
+	int ret = 0;
+
+	u = calloc(nblocks, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
 	for (i = 0; i < nblocks && !ret; i++) {
-		ret = chunk_block_key(c, id, len, i, key, sizeof(key));
-		if (!ret)
-			ret = c->store->ops->put(c->store, key,
-						 buf + (size_t)i * c->block_size,
-						 block_bytes(c, len, i));
+		u[i].c = c;
+		u[i].buf = buf + (size_t)i * c->block_size;
+		u[i].len = block_bytes(c, len, i);
+		ret = chunk_block_key(c, id, len, i, u[i].key, sizeof(u[i].key));
+	}
+	if (ret)
+		goto out;
+	if (nblocks == 1 || !c->uploader) {
+		for (i = 0; i < nblocks && !ret; i++)
+			ret = upload_block(&u[i]);
+	} else {
+		pool_group_init(&g);
+		for (i = 0; i < nblocks; i++)
+			pool_submit(c->uploader, &g, upload_block, &u[i]);
+		ret = pool_group_wait(&g);
 	}
 	if (ret) {
-		char msg[1024];
-
+		for (i = 0; i < nblocks && !u[i].err[0]; i++)
+			;
+		chunk_delete_slice(c, id, len);
 		/* keep the put's message, not the cleanup's */
-		snprintf(msg, sizeof(msg), "%s", store_errmsg());
-		chunk_delete_slice(c, id, (uint64_t)(i - 1) * c->block_size);
-		store_set_errmsg("%s", msg);
+		store_set_errmsg("%s", i < nblocks ? u[i].err : "upload failed");
 	}
+out:
+	free(u);
 	return ret;
 }
 
@@ -377,4 +593,129 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		len -= n;
 	}
 	return 0;
+}
+
+/* ---- background work ---- */
+
+int chunk_start(struct chunk_ctx *c, struct cache *cache, unsigned int uploads,
+		unsigned int prefetch)
+{
+	int ret;
+
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->fetched, NULL);
+	c->inflight = NULL;
+	c->stopping = false;
+	c->cache = cache;
+	c->uploader = NULL;
+	c->prefetcher = NULL;
+	c->prefetch = cache ? prefetch : 0;
+	if (uploads > 1) {
+		ret = pool_create(uploads, &c->uploader);
+		if (ret)
+			return ret;
+	}
+	if (c->prefetch) {
+		ret = pool_create(c->prefetch, &c->prefetcher);
+		if (ret) {
+			pool_destroy(c->uploader);
+			c->uploader = NULL;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void chunk_stop(struct chunk_ctx *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_mutex_unlock(&c->lock);
+	pool_destroy(c->prefetcher);
+	pool_destroy(c->uploader);
+	c->prefetcher = NULL;
+	c->uploader = NULL;
+	pthread_cond_destroy(&c->fetched);
+	pthread_mutex_destroy(&c->lock);
+}
+
+struct warm {
+	struct chunk_ctx *c;
+	uint64_t ino;
+	uint32_t indx, cs, ce;	/* chunk and the range of it to bring in */
+};
+
+static bool chunk_stopping(struct chunk_ctx *c)
+{
+	bool stop;
+
+	pthread_mutex_lock(&c->lock);
+	stop = c->stopping;
+	pthread_mutex_unlock(&c->lock);
+	return stop;
+}
+
+/* Warms every block that shows bytes in [cs, ce) of one chunk. */
+static int warm_range(void *arg)
+{
+	struct warm *w = arg;
+	struct chunk_ctx *c = w->c;
+	struct meta_slice *recs = NULL;
+	struct segments segs = { 0 };
+	size_t nrec = 0, i;
+	char key[CHUNK_KEY_MAX];
+	int ret;
+
+	if (chunk_stopping(c))
+		goto out;
+	if (c->meta->ops->read_chunk(c->meta, w->ino, w->indx, &recs, &nrec))
+		goto out;
+	ret = resolve(recs, nrec, &segs);
+	free(recs);
+	for (i = 0; !ret && i < segs.n; i++) {
+		const struct segment *g = &segs.v[i];
+		uint32_t s = g->start > w->cs ? g->start : w->cs;
+		uint32_t e = g->end < w->ce ? g->end : w->ce;
+		uint32_t b, last;
+
+		if (!g->id || s >= e || g->off + (e - g->start) > g->size)
+			continue;
+		last = (g->off + (e - g->start) - 1) / c->block_size;
+		for (b = (g->off + (s - g->start)) / c->block_size; b <= last; b++)
+			if (!chunk_block_key(c, g->id, g->size, b, key, sizeof(key)))
+				block_warm(c, key, g->id, block_bytes(c, g->size, b));
+	}
+	free(segs.v);
+out:
+	free(w);
+	return 0;
+}
+
+void chunk_prefetch(struct chunk_ctx *c, uint64_t ino, uint64_t length, uint64_t off,
+		    uint64_t len)
+{
+	uint64_t end;
+
+	if (!c->prefetcher || off >= length)
+		return;
+	/* a reader far behind its prefetch gains nothing from a deeper queue */
+	if (pool_queued(c->prefetcher) >= 2 * c->prefetch)
+		return;
+	end = length - off < len ? length : off + len;
+	while (off < end) {
+		uint32_t indx = off / META_CHUNK_SIZE, cs = off % META_CHUNK_SIZE;
+		uint64_t left = end - off;
+		uint32_t ce = left < META_CHUNK_SIZE - cs ? cs + left : META_CHUNK_SIZE;
+		uint32_t next = (cs / c->block_size + 1) * c->block_size;
+		struct warm *w = malloc(sizeof(*w));
+
+		if (!w)
+			return;
+		/* one job per block-sized window, so the windows load in parallel */
+		if (ce > next)
+			ce = next;
+		*w = (struct warm){ c, ino, indx, cs, ce };
+		pool_submit(c->prefetcher, NULL, warm_range, w);
+		off += ce - cs;
+	}
 }

@@ -11,11 +11,20 @@
 #ifndef JFS_CHUNK_H
 #define JFS_CHUNK_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compress.h"
 #include "meta.h"
 #include "store.h"
+
+#define CHUNK_KEY_MAX 256
+
+struct cache;
+struct pool;
+struct inflight;
 
 struct chunk_ctx {
 	struct meta *meta;
@@ -23,7 +32,35 @@ struct chunk_ctx {
 	char prefix[80];	/* "{Name}/" */
 	uint32_t block_size;	/* bytes, power of two */
 	int hash_prefix;	/* JuiceFS HashPrefix layout */
+	enum compress_kind comp;
+	/* optional, set by chunk_start(): */
+	struct cache *cache;	/* local block cache; NULL = none */
+	struct pool *uploader;	/* parallel block uploads */
+	struct pool *prefetcher;	/* read-ahead of whole blocks into the cache */
+	unsigned int prefetch;	/* blocks to read ahead of a sequential reader */
+	/* private */
+	pthread_mutex_t lock;
+	pthread_cond_t fetched;
+	struct inflight *inflight;	/* whole-block fetches under way */
+	bool stopping;
 };
+
+/*
+ * Starts the optional machinery of a context whose meta, store, prefix,
+ * block size and compression are set: `uploads` parallel uploads (0/1 =
+ * inline), and, with a cache, `prefetch` blocks of read-ahead.
+ */
+int chunk_start(struct chunk_ctx *c, struct cache *cache, unsigned int uploads,
+		unsigned int prefetch);
+/* Waits for running jobs, drops queued prefetches; the cache stays the caller's. */
+void chunk_stop(struct chunk_ctx *c);
+
+/*
+ * Starts fetching the blocks that hold [off, off+len) of a file of
+ * `length` bytes into the cache, in the background; a hint, never fails.
+ */
+void chunk_prefetch(struct chunk_ctx *c, uint64_t ino, uint64_t length, uint64_t off,
+		    uint64_t len);
 
 /* Object key of block `indx` of slice `id` whose total size is `size`. */
 int chunk_block_key(const struct chunk_ctx *c, uint64_t id, uint32_t size,

@@ -23,17 +23,47 @@
 #include "log.h"
 
 #define DEFAULT_WORKERS	8
+/* JuiceFS's mount defaults: --cache-size 100 GiB, --max-uploads 20 */
+#define DEFAULT_CACHE_MIB	102400
+#define DEFAULT_UPLOADS		20
+#define DEFAULT_PREFETCH	2
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
-		"  -d, --daemon     detach once attached to the kernel\n"
-		"  -l, --log FILE   log to FILE instead of stderr\n"
-		"  -w, --workers N  worker threads (default %d)\n"
-		"      --dev PATH   kernel device (default /dev/%s)\n"
-		"  -v, --verbose    debug logging\n",
-		DEFAULT_WORKERS, JFS_DEV_NAME);
+		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
+		"  -d, --daemon         detach once attached to the kernel\n"
+		"  -l, --log FILE       log to FILE instead of stderr\n"
+		"  -w, --workers N      worker threads (default %d)\n"
+		"      --dev PATH       kernel device (default /dev/%s)\n"
+		"      --cache-dir DIR  local block cache (default /var/jfsCache, as root)\n"
+		"      --cache-size MiB cache limit, 0 disables it (default %d)\n"
+		"      --max-uploads N  parallel block uploads per mount (default %d)\n"
+		"      --prefetch N     blocks read ahead of sequential reads (default %d)\n"
+		"  -v, --verbose        debug logging\n",
+		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
+		DEFAULT_PREFETCH);
+}
+
+/* JuiceFS: /var/jfsCache for root, ~/.juicefs/cache for anyone else */
+static const char *default_cache_dir(char *buf, size_t len)
+{
+	const char *home = getenv("HOME");
+
+	if (geteuid() == 0 || !home || !*home)
+		return "/var/jfsCache";
+	snprintf(buf, len, "%s/.juicefs/cache", home);
+	return buf;
+}
+
+static int parse_count(const char *s, unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
 }
 
 static void on_wake(int sig)
@@ -93,11 +123,24 @@ int main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "dev", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "cache-size", required_argument, NULL, 'S' },
+		{ "max-uploads", required_argument, NULL, 'U' },
+		{ "prefetch", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dev = "/dev/" JFS_DEV_NAME, *logfile = NULL;
-	struct jfsd d = { .nworkers = DEFAULT_WORKERS };
+	struct jfsd d = {
+		.nworkers = DEFAULT_WORKERS,
+		.conf = {
+			.cache_size = (uint64_t)DEFAULT_CACHE_MIB << 20,
+			.max_uploads = DEFAULT_UPLOADS,
+			.prefetch = DEFAULT_PREFETCH,
+		},
+	};
+	char cache_dir[4096];
+	unsigned long long n;
 	struct sigaction sa = { .sa_handler = on_wake };
 	int opt, i, sig, ret, notify_fd = -1;
 	bool daemonize = false;
@@ -122,6 +165,34 @@ int main(int argc, char **argv)
 		case 'D':
 			dev = optarg;
 			break;
+		case 'C':
+			if (!*optarg) {
+				fprintf(stderr, "jfsd: empty --cache-dir\n");
+				return 2;
+			}
+			d.conf.cache_dir = optarg;
+			break;
+		case 'S':
+			if (parse_count(optarg, 1ULL << 40, &n)) {
+				fprintf(stderr, "jfsd: --cache-size takes MiB, not '%s'\n", optarg);
+				return 2;
+			}
+			d.conf.cache_size = (uint64_t)n << 20;
+			break;
+		case 'U':
+			if (parse_count(optarg, 256, &n) || !n) {
+				fprintf(stderr, "jfsd: --max-uploads must be 1..256\n");
+				return 2;
+			}
+			d.conf.max_uploads = n;
+			break;
+		case 'P':
+			if (parse_count(optarg, 64, &n)) {
+				fprintf(stderr, "jfsd: --prefetch must be 0..64\n");
+				return 2;
+			}
+			d.conf.prefetch = n;
+			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;
 			break;
@@ -137,6 +208,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!d.conf.cache_dir)
+		d.conf.cache_dir = default_cache_dir(cache_dir, sizeof(cache_dir));
 	if (log_open(logfile)) {
 		fprintf(stderr, "jfsd: cannot open log '%s': %s\n", logfile,
 			strerror(errno));

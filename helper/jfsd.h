@@ -21,6 +21,8 @@
 #include "setting.h"
 #include "store.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Kernel channel; behind ops so tests can drive jfsd over a socketpair. */
 struct chan_ops {
 	int (*recv)(void *ctx, void *buf, size_t len);		/* bytes or -errno */
@@ -58,6 +60,11 @@ struct vol {
 	struct meta *meta;
 	struct store *store;
 	struct chunk_ctx chunk;
+	bool chunk_started;
+	struct cache *cache;		/* NULL: --cache-size 0 */
+	/* where recent reads ended, to tell sequential readers; lock */
+	struct { uint64_t ino, end; } reads[16];
+	unsigned int next_read;
 
 	pthread_mutex_t lock;		/* guards handles and opens below */
 	struct handle **handles;	/* fh = index + 1 */
@@ -72,8 +79,17 @@ struct vol {
 	bool hb_stop;
 };
 
+/* Data-path settings from the command line, the same for every mount. */
+struct jfsd_conf {
+	const char *cache_dir;		/* blocks go to {cache_dir}/{UUID}/raw */
+	uint64_t cache_size;		/* bytes; 0 disables the cache */
+	unsigned int max_uploads;	/* parallel block uploads per mount */
+	unsigned int prefetch;		/* blocks read ahead of sequential readers */
+};
+
 struct jfsd {
 	struct chan chan;
+	struct jfsd_conf conf;
 	int nworkers;
 	atomic_bool stop;
 	pthread_mutex_t vols_lock;

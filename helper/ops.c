@@ -459,6 +459,32 @@ out:
 	return ret;
 }
 
+/*
+ * A read that starts where a recent read of the same file ended is a
+ * sequential reader: worth fetching its next blocks ahead.
+ */
+static bool read_is_sequential(struct vol *v, uint64_t ino, uint64_t off, uint64_t end)
+{
+	bool seq = false;
+	unsigned int i;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < ARRAY_LEN(v->reads); i++)
+		if (v->reads[i].ino == ino && v->reads[i].end == off) {
+			v->reads[i].end = end;
+			seq = true;
+			break;
+		}
+	if (!seq) {
+		seq = off == 0;		/* reading from the start: likely to go on */
+		i = v->next_read++ % ARRAY_LEN(v->reads);
+		v->reads[i].ino = ino;
+		v->reads[i].end = end;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return seq;
+}
+
 int op_read(struct vol *v, const struct jfs_in_hdr *in,
 	    const unsigned char *args, size_t alen, struct reply *r)
 {
@@ -474,6 +500,10 @@ int op_read(struct vol *v, const struct jfs_in_hdr *in,
 		return ret;
 	if (attr.type != META_TYPE_FILE)
 		return -EISDIR;
+	if (v->chunk.prefetch && io->size &&
+	    read_is_sequential(v, in->ino, io->offset, io->offset + io->size))
+		chunk_prefetch(&v->chunk, in->ino, attr.length, io->offset + io->size,
+			       (uint64_t)v->chunk.prefetch * v->chunk.block_size);
 	ret = chunk_read(&v->chunk, in->ino, attr.length, io->offset, io->size,
 			 reply_payload(r), &got);
 	if (ret) {

@@ -640,9 +640,11 @@ int setting_check(const struct setting *s, bool readonly)
 	if (s->encrypt_key)
 		return fail(-EOPNOTSUPP, "volume '%s' encrypts its data (EncryptKey), "
 			    "which jfs does not support yet", name);
-	if (s->compression && strcmp(s->compression, "none"))
-		return fail(-EOPNOTSUPP, "volume '%s' compresses its data (Compression '%s'), "
-			    "which jfs does not support yet", name, s->compression);
+	if (s->compression && strcmp(s->compression, "none") &&
+	    strcmp(s->compression, "lz4") && strcmp(s->compression, "zstd") &&
+	    *s->compression)
+		return fail(-EOPNOTSUPP, "volume '%s' uses compression '%s'; jfs knows "
+			    "none, lz4 and zstd", name, s->compression);
 	if (s->shards > 1)
 		return fail(-EOPNOTSUPP, "volume '%s' spreads its data over %lld shards, "
 			    "which jfs does not support yet", name, (long long)s->shards);

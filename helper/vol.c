@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "cache.h"
 #include "jfsd.h"
 #include "log.h"
 #include "url.h"
@@ -114,6 +115,9 @@ static void vol_free(struct vol *v)
 {
 	size_t i;
 
+	if (v->chunk_started)
+		chunk_stop(&v->chunk);
+	cache_close(v->cache);
 	if (v->meta)
 		meta_close(v->meta);
 	if (v->store)
@@ -168,6 +172,34 @@ static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 	snprintf(v->chunk.prefix, sizeof(v->chunk.prefix), "%s/", v->setting.name);
 	v->chunk.block_size = (uint32_t)v->setting.block_size * 1024;
 	v->chunk.hash_prefix = v->setting.hash_prefix;
+	if (compress_kind(v->setting.compression, &v->chunk.comp)) {
+		snprintf(err, errlen, "unknown compression '%s'", v->setting.compression);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* The local block cache and the upload/prefetch threads of one mount. */
+static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err,
+			  size_t errlen)
+{
+	char root[4096];
+	int ret;
+
+	if (conf->cache_size && conf->cache_dir) {
+		snprintf(root, sizeof(root), "%s/%s", conf->cache_dir, v->setting.uuid);
+		ret = cache_open(root, conf->cache_size, &v->cache);
+		/* a mount without its cache is slower, not broken */
+		if (ret)
+			log_warn("volume '%s': no block cache in %s: %s", v->setting.name,
+				 root, strerror(-ret));
+	}
+	ret = chunk_start(&v->chunk, v->cache, conf->max_uploads, conf->prefetch);
+	if (ret) {
+		snprintf(err, errlen, "cannot start data threads: %s", strerror(-ret));
+		return ret;
+	}
+	v->chunk_started = true;
 	return 0;
 }
 
@@ -225,6 +257,8 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	v->meta->hooks.is_open = vol_is_open;
 	v->meta->hooks.delete_slice = vol_delete_slice;
 	ret = vol_open_volume(v, err, errlen);
+	if (!ret)
+		ret = vol_start_data(v, &d->conf, err, errlen);
 	if (!ret && !rdonly)
 		ret = vol_start_session(v, err, errlen);
 	if (ret)

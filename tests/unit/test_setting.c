@@ -282,7 +282,9 @@ static void test_gate(void)
 	expect_gate("{\"Name\":\"v\",\"ChangeLog\":true}", 0, NO, "ChangeLog");
 	/* data jfs cannot read: refused even read-only */
 	expect_gate("{\"Name\":\"v\",\"EncryptKey\":\"pem\"}", NO, NO, "EncryptKey");
-	expect_gate("{\"Name\":\"v\",\"Compression\":\"lz4\"}", NO, NO, "lz4");
+	expect_gate("{\"Name\":\"v\",\"Compression\":\"brotli\"}", NO, NO, "brotli");
+	expect_gate("{\"Name\":\"v\",\"Compression\":\"lz4\"}", 0, 0, NULL);
+	expect_gate("{\"Name\":\"v\",\"Compression\":\"zstd\"}", 0, 0, NULL);
 	expect_gate("{\"Name\":\"v\",\"Shards\":4}", NO, NO, "4 shards");
 	expect_gate("{\"Name\":\"v\",\"Shards\":1}", 0, 0, NULL);
 }
