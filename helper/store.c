@@ -11,6 +11,8 @@
 
 static const struct store_ops *const backends[] = {
 	&store_file_ops,
+	&store_s3_ops,
+	&store_minio_ops,
 };
 
 /* Per thread, so concurrent workers never see each other's failures. */

@@ -3,8 +3,8 @@
  *
  * Block objects are immutable: written once under a key, read (whole or
  * by range), deleted when their slice is freed.  Backends: "file" (a local
- * directory, this file's first user) and "s3" (next).  Keys are relative
- * to the volume prefix the caller passes in (JuiceFS: "{Name}/").
+ * directory) and "s3" (S3 and compatible servers).  Keys are relative to
+ * the volume prefix the caller passes in (JuiceFS: "{Name}/").
  *
  * Every function returns 0 or a negative errno; store_errmsg() carries the
  * detail of the calling thread's last failure (key, path or HTTP status).
@@ -25,7 +25,10 @@ struct store_ops {
 	void (*close)(struct store *s);
 	int (*create)(struct store *s);		/* make the bucket / directory */
 	int (*put)(struct store *s, const char *key, const void *buf, size_t len);
-	/* Reads [off, off+len) (len 0: to the end); *got = bytes read. */
+	/*
+	 * Reads [off, off+len) (len 0: to the end, and buf must hold the
+	 * rest of the object); *got = bytes read, short past the end.
+	 */
 	int (*get)(struct store *s, const char *key, uint64_t off, size_t len,
 		   void *buf, size_t *got);
 	int (*head)(struct store *s, const char *key, uint64_t *size);
@@ -41,6 +44,9 @@ struct store {
 
 /* The backends, one per store_<name>.c; store_open() picks among them. */
 extern const struct store_ops store_file_ops;
+/* S3 and compatible servers; bucket URL forms and env in store_s3.c */
+extern const struct store_ops store_s3_ops;
+extern const struct store_ops store_minio_ops;	/* JuiceFS's name for the same */
 
 /* storage: "file" | "s3"; bucket: directory path or URL, as in `setting` */
 int store_open(const char *storage, const char *bucket, const char *access_key,
