@@ -22,7 +22,7 @@
 #include "jfsd.h"
 #include "log.h"
 
-#define DEFAULT_WORKERS	8
+#define DEFAULT_WORKERS	16
 /* JuiceFS's mount defaults: --cache-size 100 GiB, --max-uploads 20 */
 #define DEFAULT_CACHE_MIB	102400
 #define DEFAULT_UPLOADS		20

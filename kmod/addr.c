@@ -138,30 +138,34 @@ static void jfs_readahead(struct readahead_control *rac)
 
 /* ---- writeback ---- */
 
-struct jfs_wb {
+/*
+ * Writeback sends WRITEs without waiting: up to JFS_WB_INFLIGHT of them
+ * per mount are in flight, so jfsd stores their blocks in parallel.  The
+ * folios of a WRITE stay under writeback until its reply, which is what
+ * fsync and umount wait for, and which keeps the inode alive meanwhile.
+ */
+#define JFS_WB_INFLIGHT	6
+
+/* One WRITE being filled or in flight, and the folios it carries. */
+struct jfs_wb_batch {
 	struct inode *inode;
-	struct jfs_req *req;	/* WRITE being filled, JFS_IO_MAX of room */
 	loff_t start;
 	size_t len;
 	unsigned int nr;
-	struct folio **folios;
+	struct folio *folios[];
 };
 
-/* Sends a filled WRITE request; refreshes attributes from the reply. */
-static int jfs_send_write(struct inode *inode, struct jfs_req *req,
-			  loff_t start, size_t len)
-{
-	struct jfs_io_in *io = jfs_req_args(req);
-	struct jfs_write_out wo;
-	int ret;
+struct jfs_wb {
+	struct inode *inode;
+	struct jfs_req *req;	/* WRITE being filled, JFS_IO_MAX of room */
+	struct jfs_wb_batch *b;
+};
 
-	io->offset = start;
-	io->size = len;
-	req->in_len = sizeof(struct jfs_in_hdr) + sizeof(*io) + len;
-	req->in->len = req->in_len;
-	ret = jfs_req_send(req);
-	if (ret)
-		return ret;
+/* Checks a WRITE reply and refreshes attributes from it. */
+static int jfs_write_reply(struct inode *inode, struct jfs_req *req, size_t len)
+{
+	struct jfs_write_out wo;
+
 	if (req->out_len != sizeof(wo))
 		return -EIO;
 	memcpy(&wo, req->out, sizeof(wo));
@@ -172,6 +176,29 @@ static int jfs_send_write(struct inode *inode, struct jfs_req *req,
 	jfs_cache_stamp(inode, &wo.attr);	/* the new data is ours */
 	atomic64_add(len, &JFS_SB(inode->i_sb)->bytes_out);
 	return 0;
+}
+
+static void jfs_write_prepare(struct jfs_req *req, loff_t start, size_t len)
+{
+	struct jfs_io_in *io = jfs_req_args(req);
+
+	io->offset = start;
+	io->size = len;
+	req->in_len = sizeof(struct jfs_in_hdr) + sizeof(*io) + len;
+	req->in->len = req->in_len;
+}
+
+/* Sends a filled WRITE request and waits for it (launder). */
+static int jfs_send_write(struct inode *inode, struct jfs_req *req,
+			  loff_t start, size_t len)
+{
+	int ret;
+
+	jfs_write_prepare(req, start, len);
+	ret = jfs_req_send(req);
+	if (ret)
+		return ret;
+	return jfs_write_reply(inode, req, len);
 }
 
 static struct jfs_req *jfs_write_req(struct inode *inode, size_t max)
@@ -194,23 +221,79 @@ static void jfs_copy_from_folio(void *dst, struct folio *folio, size_t len)
 	}
 }
 
-static int jfs_wb_flush(struct jfs_wb *wb)
+/* Ends writeback of a batch's folios; the inode may go right after. */
+static void jfs_wb_finish(struct jfs_wb_batch *b, int ret)
 {
 	unsigned int i;
+
+	for (i = 0; i < b->nr; i++) {
+		if (ret)
+			mapping_set_error(b->folios[i]->mapping, ret);
+		folio_end_writeback(b->folios[i]);
+		folio_put(b->folios[i]);
+	}
+	kfree(b);
+}
+
+static void jfs_write_end_io(struct jfs_req *req)
+{
+	struct jfs_wb_batch *b = req->private;
+	struct jfs_sb_info *sbi = JFS_SB(b->inode->i_sb);
+	int ret = req->error;
+
+	/* the mount lives while our folios are under writeback: use it first */
+	jfs_req_account(req, ret);
+	if (!ret)
+		ret = jfs_write_reply(b->inode, req, b->len);
+	atomic_dec(&sbi->wb_inflight);
+	wake_up(&sbi->wb_wait);
+	jfs_wb_finish(b, ret);
+}
+
+static int jfs_wb_flush(struct jfs_wb *wb)
+{
+	struct jfs_sb_info *sbi = JFS_SB(wb->inode->i_sb);
+	struct jfs_req *req = wb->req;
+	struct jfs_wb_batch *b = wb->b;
 	int ret;
 
-	ret = jfs_send_write(wb->inode, wb->req, wb->start, wb->len);
-	for (i = 0; i < wb->nr; i++) {
-		if (ret)
-			mapping_set_error(wb->folios[i]->mapping, ret);
-		folio_end_writeback(wb->folios[i]);
-		folio_put(wb->folios[i]);
-	}
-	jfs_req_put(wb->req);
 	wb->req = NULL;
-	wb->nr = 0;
-	wb->len = 0;
+	wb->b = NULL;
+	wait_event(sbi->wb_wait,
+		   atomic_add_unless(&sbi->wb_inflight, 1, JFS_WB_INFLIGHT));
+	jfs_write_prepare(req, b->start, b->len);
+	req->private = b;
+	ret = jfs_req_send_async(req, jfs_write_end_io);
+	jfs_req_put(req);
+	if (ret) {
+		atomic_dec(&sbi->wb_inflight);
+		wake_up(&sbi->wb_wait);
+		jfs_wb_finish(b, ret);
+	}
 	return ret;
+}
+
+/* Starts a new WRITE at pos: a request with room for JFS_IO_MAX bytes. */
+static int jfs_wb_begin(struct jfs_wb *wb, loff_t pos)
+{
+	wb->b = kmalloc(struct_size(wb->b, folios, JFS_IO_MAX / PAGE_SIZE),
+			GFP_NOFS);
+	if (!wb->b)
+		return -ENOMEM;
+	wb->req = jfs_write_req(wb->inode, JFS_IO_MAX);
+	if (IS_ERR(wb->req)) {
+		int ret = PTR_ERR(wb->req);
+
+		kfree(wb->b);
+		wb->b = NULL;
+		wb->req = NULL;
+		return ret;
+	}
+	wb->b->inode = wb->inode;
+	wb->b->start = pos;
+	wb->b->len = 0;
+	wb->b->nr = 0;
+	return 0;
 }
 
 static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
@@ -220,6 +303,7 @@ static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
 	u32 bs = JFS_SB(inode->i_sb)->block_size;
 	loff_t pos = folio_pos(folio);
 	loff_t isize = i_size_read(inode);
+	struct jfs_wb_batch *b = wb->b;
 	size_t len;
 	int ret;
 
@@ -228,33 +312,25 @@ static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
 		return 0;
 	}
 	len = min_t(loff_t, folio_size(folio), isize - pos);
-	if (wb->nr && (pos != wb->start + wb->len || pos % bs == 0 ||
-		       wb->len + folio_size(folio) > JFS_IO_MAX)) {
-		ret = jfs_wb_flush(wb);
+	if (b && (pos != b->start + b->len || pos % bs == 0 ||
+		  b->len + folio_size(folio) > JFS_IO_MAX))
+		jfs_wb_flush(wb);	/* its error reaches the mapping */
+	if (!wb->req) {
+		ret = jfs_wb_begin(wb, pos);
 		if (ret) {
 			folio_redirty_for_writepage(wbc, folio);
 			folio_unlock(folio);
 			return ret;
 		}
 	}
-	if (!wb->req) {
-		wb->req = jfs_write_req(inode, JFS_IO_MAX);
-		if (IS_ERR(wb->req)) {
-			ret = PTR_ERR(wb->req);
-			wb->req = NULL;
-			folio_redirty_for_writepage(wbc, folio);
-			folio_unlock(folio);
-			return ret;
-		}
-		wb->start = pos;
-	}
+	b = wb->b;
 	folio_start_writeback(folio);
 	jfs_copy_from_folio(jfs_req_args(wb->req) + sizeof(struct jfs_io_in) +
-			    (pos - wb->start), folio, len);
+			    (pos - b->start), folio, len);
 	folio_unlock(folio);
 	folio_get(folio);
-	wb->folios[wb->nr++] = folio;
-	wb->len = pos - wb->start + len;
+	b->folios[b->nr++] = folio;
+	b->len = pos - b->start + len;
 	return 0;
 }
 
@@ -277,28 +353,21 @@ static int jfs_writepages(struct address_space *mapping,
 {
 	struct jfs_wb wb = { .inode = mapping->host };
 	unsigned int nofs;
-	int ret, ret2;
+	int ret;
 
-	wb.folios = kmalloc_array(JFS_IO_MAX / PAGE_SIZE, sizeof(*wb.folios),
-				  GFP_NOFS);
-	if (!wb.folios)
-		return -ENOMEM;
 	/* Reclaim must not recurse into our own writeback from here. */
 	nofs = memalloc_nofs_save();
 	ret = write_cache_pages(mapping, wbc, jfs_writepage_cb, &wb);
-	if (wb.nr) {
-		ret2 = jfs_wb_flush(&wb);
-		if (!ret)
-			ret = ret2;
-	}
-	if (wb.req)
+	if (wb.b && wb.b->nr)
+		jfs_wb_flush(&wb);
+	if (wb.req) {		/* begun, but no folio made it in */
 		jfs_req_put(wb.req);
+		kfree(wb.b);
+	}
 	memalloc_nofs_restore(nofs);
-	kfree(wb.folios);
 	return ret;
 }
 
-/* invalidate_inode_pages2() met a dirty folio: write it out now. */
 static int jfs_launder_folio(struct folio *folio)
 {
 	struct inode *inode = folio->mapping->host;

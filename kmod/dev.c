@@ -88,10 +88,10 @@ void jfs_req_put(struct jfs_req *req)
 
 /*
  * Counts a request in its mount's statistics.  Only the waiting caller
- * does this: a reply to an abandoned or no-reply request may arrive after
- * the superblock is gone.
+ * (or an async request's end_io) does this: a reply to an abandoned or
+ * no-reply request may arrive after the superblock is gone.
  */
-static void jfs_req_account(struct jfs_req *req, int error)
+void jfs_req_account(struct jfs_req *req, int error)
 {
 	struct jfs_sb_info *sbi = req->sbi;
 	struct jfs_op_stats *st;
@@ -114,7 +114,10 @@ static void jfs_req_end(struct jfs_req *req, int error)
 {
 	if (error)
 		req->error = error;
-	complete(&req->done);
+	if (req->end_io)
+		req->end_io(req);	/* nobody waits: the callback takes the outcome */
+	else
+		complete(&req->done);
 	jfs_req_put(req);
 }
 
@@ -184,6 +187,31 @@ int jfs_req_send(struct jfs_req *req)
 		atomic64_inc(&req->sbi->inflight);
 	ret = jfs_req_wait(req);
 	jfs_req_account(req, ret);
+	return ret;
+}
+
+/**
+ * jfs_req_send_async - queue a request whose reply a callback handles
+ * @req: the request; the caller puts its own reference after queueing
+ * @end_io: called exactly once, in process context without locks held,
+ *	with the reply (or -ENOTCONN/-EIO) in req->error; it must account
+ *	the request (jfs_req_account) while the mount is surely alive
+ *
+ * Return: 0 once queued; otherwise the error, and @end_io is never called.
+ */
+int jfs_req_send_async(struct jfs_req *req, void (*end_io)(struct jfs_req *req))
+{
+	int ret;
+
+	req->start = ktime_get();
+	req->end_io = end_io;
+	if (req->sbi)
+		atomic64_inc(&req->sbi->inflight);
+	ret = jfs_req_queue(req);
+	if (ret) {
+		req->end_io = NULL;
+		jfs_req_account(req, ret);
+	}
 	return ret;
 }
 

@@ -42,6 +42,8 @@ struct jfs_sb_info {
 	bool rdonly;
 	bool mounted;			/* jfsd opened the volume */
 	atomic64_t inflight;
+	atomic_t wb_inflight;		/* WRITEs of writeback in flight */
+	wait_queue_head_t wb_wait;	/* ... for a free slot */
 	atomic64_t bytes_in;		/* data read from jfsd */
 	atomic64_t bytes_out;		/* data written to jfsd */
 	struct jfs_op_stats ops[JFS_OP_MAX];
@@ -95,6 +97,9 @@ struct jfs_req {
 	size_t out_max;
 	size_t out_len;
 	int error;
+	/* async requests: called once with the outcome in ->error */
+	void (*end_io)(struct jfs_req *req);
+	void *private;
 };
 
 struct jfs_req *jfs_req_new(struct jfs_sb_info *sbi, u16 opcode, u64 ino,
@@ -105,6 +110,8 @@ static inline void *jfs_req_args(struct jfs_req *req)
 }
 
 int jfs_req_send(struct jfs_req *req);
+int jfs_req_send_async(struct jfs_req *req, void (*end_io)(struct jfs_req *req));
+void jfs_req_account(struct jfs_req *req, int error);
 void jfs_req_send_noreply(struct jfs_req *req);
 void jfs_req_put(struct jfs_req *req);
 int jfs_simple_req(struct jfs_sb_info *sbi, u16 op, u64 ino,

@@ -274,6 +274,7 @@ static int jfs_get_tree(struct fs_context *fc)
 	if (!sbi)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&sbi->node);
+	init_waitqueue_head(&sbi->wb_wait);
 	sbi->mount_id = atomic64_inc_return(&jfs_next_mount_id);
 	sbi->url = kstrdup(fc->source, GFP_KERNEL);
 	sbi->display = sbi->url ? jfs_redact_url(sbi->url) : NULL;
