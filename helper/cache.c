@@ -553,10 +553,21 @@ out:
 /* Reserves the space of a new entry for key; 1: the key is there already. */
 static int reserve(struct cache *c, struct entry *e)
 {
+	struct entry *old;
 	int ret = 0;
 
 	pthread_mutex_lock(&c->lock);
-	if (tab_find(c, e->key))
+	old = tab_find(c, e->key);
+	/*
+	 * A ready file of the wrong size (found torn when the index was
+	 * rebuilt) is what cache_has() already calls a miss: replace it.
+	 */
+	if (old && old->ready && old->size != e->size) {
+		entry_remove(c, old);
+		c->st.corrupt++;
+		old = NULL;
+	}
+	if (old)
 		ret = 1;
 	else if (!make_room(c, e->size))
 		ret = -ENOSPC;

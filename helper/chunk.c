@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "chunk.h"
 #include "compress.h"
+#include "log.h"
 #include "pool.h"
 
 /* A resolved, visible run of a chunk: [start, end) shows slice bytes from off. */
@@ -229,6 +230,7 @@ static int block_fetch(struct chunk_ctx *c, const char *key, uint64_t id,
 		if (!raw)
 			return -ENOMEM;
 	}
+	log_debug("GET %s (whole block)", key);
 	ret = c->store->ops->get(c->store, key, 0, cap, raw, &got);
 	ret = missing_block(key, id, ret);
 	if (!ret && c->comp == COMPRESS_NONE && got != bsize) {
@@ -257,6 +259,11 @@ static int block_load(struct chunk_ctx *c, const char *key, uint64_t id,
 
 	if (!inflight_begin(c, key, &f))
 		return 1;
+	/* fetched and cached by another thread since the caller looked */
+	if (cache_has(c->cache, key + strlen(c->prefix), bsize)) {
+		inflight_end(c, &f);
+		return 1;
+	}
 	ret = block_fetch(c, key, id, bsize, buf);
 	if (!ret)	/* failing to cache (a full disk) only costs speed */
 		cache_put(c->cache, key + strlen(c->prefix), buf, bsize);
@@ -272,6 +279,7 @@ static int block_warm(struct chunk_ctx *c, const char *key, uint64_t id, uint32_
 
 	if (cache_has(c->cache, key + strlen(c->prefix), bsize))
 		return 0;
+	log_debug("prefetch %s", key);
 	buf = malloc(bsize);
 	if (!buf)
 		return -ENOMEM;
@@ -286,6 +294,7 @@ static int block_range_get(struct chunk_ctx *c, const char *key, uint64_t id,
 	size_t got;
 	int ret;
 
+	log_debug("GET %s [%u, +%u)", key, boff, n);
 	ret = c->store->ops->get(c->store, key, boff, n, dst, &got);
 	ret = missing_block(key, id, ret);
 	if (!ret && got != n) {
@@ -316,6 +325,8 @@ static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
 	ckey = key + strlen(c->prefix);
 	if (c->cache && !cache_get(c->cache, ckey, bsize, boff, n, dst))
 		return 0;
+	if (c->cache)
+		log_debug("cache miss %s [%u, +%u)", key, boff, n);
 	if (c->comp == COMPRESS_NONE && (!c->cache || n < bsize / 4))
 		return block_range_get(c, key, id, boff, n, dst);
 	buf = malloc(bsize);

@@ -385,6 +385,33 @@ static void test_reopen(void)
 	cache_close(c);
 }
 
+/*
+ * A file torn while jfsd was down is indexed at its short size on reopen:
+ * cache_has() calls it a miss, and the put of the refetched block must
+ * replace it, not keep the torn file as "already cached".
+ */
+static void test_torn_at_reopen(void)
+{
+	static unsigned char blk[40 * KIB], out[40 * KIB];
+	const char *key = "chunks/0/0/7_0_40960";
+	const uint32_t blen = 40 * KIB;
+	struct cache *c;
+
+	fill(blk, blen, 77);
+	REQUIRE(cache_open(new_root("torn"), 10 << 20, &c) == 0);
+	CHECK(cache_put(c, key, blk, blen) == 0);
+	cache_close(c);
+	CHECK(truncate(path_of(key), 30 * KIB) == 0);
+	REQUIRE(cache_open(root, 10 << 20, &c) == 0);
+	CHECK(!cache_has(c, key, blen));
+	CHECK(cache_put(c, key, blk, blen) == 0);
+	CHECK(cache_has(c, key, blen));
+	CHECK(cache_get(c, key, blen, 0, blen, out) == 0);
+	CHECK_MEM(out, blk, blen);
+	CHECK_EQU(on_disk(), cache_file_size(blen));
+	cache_close(c);
+}
+
 static void test_bad_keys(void)
 {
 	static const char *bad[] = {
@@ -524,6 +551,7 @@ int main(void)
 	RUN(test_corrupt);
 	RUN(test_lru);
 	RUN(test_reopen);
+	RUN(test_torn_at_reopen);
 	RUN(test_bad_keys);
 	RUN(test_threads);
 	RUN(test_free_space);
