@@ -311,6 +311,17 @@ static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
 		folio_unlock(folio);
 		return 0;
 	}
+	/*
+	 * Background writeback of a file still growing would upload its last,
+	 * partial block now and again when it fills: leave that block for
+	 * kupdate, sync or close, so blocks reach the store whole.
+	 */
+	if (wbc->for_background && (isize & (bs - 1)) &&
+	    pos >= round_down(isize, bs)) {
+		folio_redirty_for_writepage(wbc, folio);
+		folio_unlock(folio);
+		return 0;
+	}
 	len = min_t(loff_t, folio_size(folio), isize - pos);
 	if (b && (pos != b->start + b->len || pos % bs == 0 ||
 		  b->len + folio_size(folio) > JFS_IO_MAX))
