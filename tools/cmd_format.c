@@ -25,7 +25,7 @@
 #include "store.h"
 
 static const char usage[] =
-	"jfsadm format [--storage file] [--bucket DIR] [--block-size KiB] "
+	"jfsadm format [--storage file|s3|minio] [--bucket DIR|URL] [--block-size KiB] "
 	"[--compress none|lz4|zstd] [--hash-prefix] [--trash-days N] [--capacity GiB] "
 	"[--inodes N] [--access-key K] [--secret-key S] [--force] META-URL NAME";
 
@@ -467,6 +467,15 @@ int cmd_format(int argc, char **argv)
 	}
 	if (a.given[OPT_SECRET_KEY] && !a.given[OPT_ACCESS_KEY])
 		return jfsadm_usage_error(usage, "--secret-key needs --access-key");
+	/* as juicefs format: keys not on the command line come from the environment */
+	if (!a.given[OPT_ACCESS_KEY] && getenv("ACCESS_KEY") && *getenv("ACCESS_KEY")) {
+		a.access_key = getenv("ACCESS_KEY");
+		a.given[OPT_ACCESS_KEY] = true;
+		if (getenv("SECRET_KEY")) {
+			a.secret_key = getenv("SECRET_KEY");
+			a.given[OPT_SECRET_KEY] = true;
+		}
+	}
 
 	ret = jfsadm_open_meta(argv[optind], &m, shown, sizeof(shown));
 	if (ret)
