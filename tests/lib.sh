@@ -43,8 +43,10 @@ T_OK=1
 # Results are line-based: keep names and messages on one line.
 _t_oneline() { printf '%s' "$*" | tr '\n\t' '  '; }
 
+# JFS_T_PREFIX (e.g. "s3/zstd ") tells apart runs of one suite in several setups.
 _t_name() { # $1 = description (may be empty)
-	if [[ -n ${1:-} ]]; then _t_oneline "$T_NAME: $1"; else _t_oneline "$T_NAME"; fi
+	if [[ -n ${1:-} ]]; then _t_oneline "${JFS_T_PREFIX:-}$T_NAME: $1"; else
+		_t_oneline "${JFS_T_PREFIX:-}$T_NAME"; fi
 }
 
 _t_record_pass() { # $1 = full name

@@ -117,8 +117,8 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 		read -r -a suites <<<"$JFS_TEST_SUITES"
 	else
 		suites=()
-		for s in tests/it/guest.sh tests/kfuzz/t-badreply.sh tests/cli/t-status-vm.sh \
-			tests/sys/t-install.sh; do
+		for s in tests/it/guest.sh tests/s3/guest.sh tests/kfuzz/t-badreply.sh \
+			tests/cli/t-status-vm.sh tests/sys/t-install.sh; do
 			[[ -f $s ]] && suites+=("$s")
 		done
 	fi
@@ -149,7 +149,10 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 			mkdir -p "$vmout"
 			say "kernel $v: $s (output in $vmout)"
 			rc=0
-			tests/vm/run.sh -k "$v" -o "$vmout" -t "${JFS_TEST_VM_TIMEOUT:-1200}" -- "$TOP/$s" \
+			# MinIO's data and a 64 MiB test file live in the guest's tmpfs
+			mem=2048
+			[[ $s == tests/s3/* ]] && mem=4096
+			JFS_VM_MEM=${JFS_VM_MEM:-$mem} tests/vm/run.sh -k "$v" -o "$vmout" -t "${JFS_TEST_VM_TIMEOUT:-1200}" -- "$TOP/$s" \
 				>"$vmout/run.log" 2>&1 || rc=$?
 			n=0
 			[[ -f $vmout/results ]] && n=$(to_results "[$v] " "$f" <"$vmout/results")

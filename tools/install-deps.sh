@@ -18,8 +18,30 @@ PKGS=(
 	redis-server
 	# helper daemon libraries
 	libhiredis-dev libcurl4-openssl-dev libssl-dev libnl-3-dev libnl-genl-3-dev
-	libjson-c-dev libzstd-dev liblz4-dev libsqlite3-dev uuid-dev
+	libjson-c-dev libzstd-dev liblz4-dev libsqlite3-dev uuid-dev libxml2-dev zlib1g-dev
+	# the S3 tests drive MinIO (built below) and read its metrics with curl
+	curl
+	# tests/bench: random-read IOPS
+	fio
 )
+
+# MinIO, the real S3 server the tests run against, from its Go module,
+# pinned so every machine tests against the same server.
+MINIO_MOD=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO_BIN=${JFS_MINIO:-/var/cache/jfs-minio/bin/minio}
+
+install_minio() {
+	local want=${MINIO_MOD#*@}
+	if [[ -x $MINIO_BIN ]] && go version -m "$MINIO_BIN" 2>/dev/null | grep -q "$want"; then
+		return 0
+	fi
+	if ! command -v go >/dev/null; then
+		echo "install-deps: need the Go toolchain to build MinIO ($MINIO_MOD)" >&2
+		return 1
+	fi
+	echo "install-deps: building MinIO $want (go install, a few minutes)"
+	GOBIN=$(dirname "$MINIO_BIN") GOFLAGS=-buildvcs=false go install "$MINIO_MOD"
+}
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -45,7 +67,8 @@ lts_installed() {
 
 if ((${#missing[@]} == 0)) && lts_installed; then
 	echo "install-deps: all packages present"
-	exit 0
+	install_minio
+	exit
 fi
 
 if ((EUID != 0)); then
@@ -82,3 +105,4 @@ for p in "${missing[@]}"; do
 	fi
 done
 echo "install-deps: done"
+install_minio

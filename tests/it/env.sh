@@ -12,6 +12,10 @@
 #   JFS_IT_VOL         its volume name (default itvol)
 #   JFS_IT_BUCKET      its file-store bucket dir (default /tmp/jfsdata/)
 #   JFS_IT_JFSD_LOG    jfsd's log (default /vmout/jfsd.log)
+#   JFS_IT_STORAGE     file (default) or minio: a MinIO server in the guest
+#   JFS_IT_COMPRESS    none (default), lz4 or zstd
+#   JFS_IT_S3_PORT     MinIO's port (default 9000); bucket jfstest
+#   JFS_IT_JFSD_ARGS   extra jfsd options (cache dir/size, uploads, ...)
 
 : "${JFS_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${JFS_IT_REDIS_PORT:=6379}"
@@ -20,8 +24,18 @@
 : "${JFS_IT_VOL:=itvol}"
 : "${JFS_IT_BUCKET:=/tmp/jfsdata/}"
 : "${JFS_IT_JFSD_LOG:=/vmout/jfsd.log}"
+: "${JFS_IT_STORAGE:=file}"
+: "${JFS_IT_COMPRESS:=none}"
+: "${JFS_IT_S3_PORT:=9000}"
+: "${JFS_IT_S3_URL:=http://127.0.0.1:$JFS_IT_S3_PORT/jfstest}"
+: "${JFS_IT_S3_USER:=jfsadmin}"
+: "${JFS_IT_S3_PASS:=jfs-secret-0123}"
+: "${JFS_IT_CACHE_DIR:=/tmp/jfscache}"
+: "${JFS_IT_JFSD_ARGS:=--cache-dir $JFS_IT_CACHE_DIR --cache-size 1024}"
+: "${JFS_MINIO:=/var/cache/jfs-minio/bin/minio}"
 export JFS_TOP JFS_IT_REDIS_PORT JFS_IT_DB JFS_IT_URL JFS_IT_VOL JFS_IT_BUCKET \
-	JFS_IT_JFSD_LOG
+	JFS_IT_JFSD_LOG JFS_IT_STORAGE JFS_IT_COMPRESS JFS_IT_S3_PORT JFS_IT_S3_URL \
+	JFS_IT_S3_USER JFS_IT_S3_PASS JFS_IT_CACHE_DIR JFS_IT_JFSD_ARGS JFS_MINIO
 
 JFSD=$JFS_TOP/helper/jfsd
 JFSADM=$JFS_TOP/tools/jfsadm
@@ -63,7 +77,8 @@ jfsd_pid() { pgrep -x jfsd | head -n1; }
 # start_jfsd: one jfsd serving every mount, detached once attached to /dev/jfs.
 start_jfsd() {
 	[[ -n $(jfsd_pid) ]] && return 0
-	"$JFSD" -d -l "$JFS_IT_JFSD_LOG"
+	# shellcheck disable=SC2086 # a list of options
+	"$JFSD" -d -l "$JFS_IT_JFSD_LOG" $JFS_IT_JFSD_ARGS
 }
 
 # stop_jfsd: SIGTERM, wait for it to exit (fails after ~10 s).
@@ -81,6 +96,67 @@ stop_jfsd() {
 }
 
 restart_jfsd() { stop_jfsd && start_jfsd; }
+
+# ---- MinIO: a real S3 server in the guest, data on the guest's tmpfs ----
+
+minio_pid() { cat /tmp/minio.pid 2>/dev/null; }
+
+# start_minio: on loopback with credentials; metrics public so tests can
+# count the requests the server really saw. Waits until it is live.
+start_minio() {
+	local i
+	[[ -x $JFS_MINIO ]] || { it_log "no MinIO binary at $JFS_MINIO (tools/install-deps.sh builds it)"; return 1; }
+	mkdir -p /tmp/minio-data /tmp/minio-certs
+	MINIO_ROOT_USER=$JFS_IT_S3_USER MINIO_ROOT_PASSWORD=$JFS_IT_S3_PASS \
+		MINIO_PROMETHEUS_AUTH_TYPE=public MINIO_BROWSER=off MINIO_UPDATE=off \
+		setsid "$JFS_MINIO" server --quiet --certs-dir /tmp/minio-certs \
+		--address "127.0.0.1:$JFS_IT_S3_PORT" /tmp/minio-data \
+		</dev/null >>/vmout/minio.log 2>&1 &
+	echo $! >/tmp/minio.pid
+	for ((i = 0; i < 600; i++)); do
+		curl -sf -o /dev/null "http://127.0.0.1:$JFS_IT_S3_PORT/minio/health/live" && return 0
+		kill -0 "$(minio_pid)" 2>/dev/null || { it_log "MinIO exited"; return 1; }
+		sleep 0.2
+	done
+	it_log "MinIO did not come up in 120 s"
+	return 1
+}
+
+# stop_minio [-9]: stops the server (SIGKILL with -9), waits for it to go.
+stop_minio() {
+	local pid i
+	pid=$(minio_pid)
+	[[ -n $pid ]] || return 0
+	kill "${1:--TERM}" "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || { rm -f /tmp/minio.pid; return 0; }
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	rm -f /tmp/minio.pid
+}
+
+# s3_requests API: requests of one S3 API (GetObject, PutObject, ...; any
+# case) the server has counted since it started. The v3 metrics are live;
+# the v2 ones are cached for ~10 s and would miss recent requests.
+s3_requests() {
+	curl -sf "http://127.0.0.1:$JFS_IT_S3_PORT/minio/metrics/v3/api/requests" |
+		awk -v api="$1" '$1 ~ /^minio_api_requests_total[{]/ {
+			if (match($1, /name="[^"]*"/) && tolower(substr($1, RSTART + 6, RLENGTH - 7)) == tolower(api))
+				n += $2
+		} END { print n + 0 }'
+}
+
+# format_args: the `jfsadm format` storage options of this setup.
+format_args() {
+	if [[ $JFS_IT_STORAGE == minio ]]; then
+		printf '%s\n' --storage minio --bucket "$JFS_IT_S3_URL" \
+			--access-key "$JFS_IT_S3_USER" --secret-key "$JFS_IT_S3_PASS" \
+			--compress "$JFS_IT_COMPRESS"
+	else
+		printf '%s\n' --bucket "$JFS_IT_BUCKET" --compress "$JFS_IT_COMPRESS"
+	fi
+}
 
 # mount_vol MNT [MOUNT-OPTIONS [URL]]: mounts the shared volume (or URL).
 mount_vol() {

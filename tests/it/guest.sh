@@ -34,8 +34,7 @@ else
 	suites=(tests/it/t-*.sh)
 fi
 
-timing=/vmout/timing.log
-: >"$timing"
+timing=/vmout/timing.log	# appended: tests/s3 runs this several times
 
 teardown() {
 	t_begin "it teardown"
@@ -61,6 +60,8 @@ teardown() {
 		redis-cli -p "$JFS_IT_REDIS_PORT" info keyspace
 	} >/vmout/redis.log 2>&1
 	redis-cli -p "$JFS_IT_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+	[[ $JFS_IT_STORAGE == minio && -z ${JFS_IT_KEEP_MINIO:-} ]] && stop_minio
+	return 0
 }
 
 t_begin "it setup"
@@ -70,8 +71,15 @@ expect_ok "insmod kmod/jfsk.ko" -- insmod "$JFSK"
 ((T_OK)) || { teardown; t_summary; exit 1; }
 expect_ok "jfsd -d attaches" -- start_jfsd
 expect_ok "/dev/jfs exists" -- test -c /dev/jfs
-expect_ok "jfsadm format $JFS_IT_URL $JFS_IT_VOL" -- \
-	"$JFSADM" format --bucket "$JFS_IT_BUCKET" "$JFS_IT_URL" "$JFS_IT_VOL"
+if [[ $JFS_IT_STORAGE == minio && -z $(minio_pid) ]]; then
+	expect_ok "MinIO on port $JFS_IT_S3_PORT" -- start_minio
+fi
+mapfile -t fmt <<<"$(format_args)"
+expect_ok "jfsadm format ($JFS_IT_STORAGE, $JFS_IT_COMPRESS) $JFS_IT_URL $JFS_IT_VOL" -- \
+	"$JFSADM" format "${fmt[@]}" "$JFS_IT_URL" "$JFS_IT_VOL"
+expect_eq "the volume stores its data in $JFS_IT_STORAGE, compression $JFS_IT_COMPRESS" \
+	"$JFS_IT_STORAGE $JFS_IT_COMPRESS" \
+	"$(rcli get setting | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["Storage"], s["Compression"])')"
 if ((T_FAILED)); then
 	teardown
 	t_summary
@@ -86,7 +94,7 @@ for s in "${suites[@]}"; do
 	t0=$(now_ms)
 	bash "$s" || rc=1
 	t1=$(now_ms)
-	printf '%-14s %6.1f s\n' "$name" "$(((t1 - t0) / 100))e-1" | tee -a "$timing"
+	printf '%-24s %6.1f s\n' "${JFS_T_PREFIX:-}$name" "$(((t1 - t0) / 100))e-1" | tee -a "$timing"
 	# A suite that died mid-way must not leave mounts or a dead jfsd for
 	# the next one.
 	if [[ -n $(awk '$3 == "jfs"' /proc/mounts) ]]; then

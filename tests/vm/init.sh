@@ -58,6 +58,11 @@ mount --move /dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 shm /newroot/dev/shm
+# what udev/systemd would make: bash process substitution needs /dev/fd
+ln -sf /proc/self/fd /newroot/dev/fd
+ln -sf /proc/self/fd/0 /newroot/dev/stdin
+ln -sf /proc/self/fd/1 /newroot/dev/stdout
+ln -sf /proc/self/fd/2 /newroot/dev/stderr
 mount -t tmpfs -o mode=0755 run /newroot/run && mkdir -p /newroot/run/lock # no host pid files
 mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
 mount -t configfs configfs /newroot/sys/kernel/config 2>/dev/null
