@@ -72,6 +72,7 @@ struct s3_store {
 	char *access_key;	/* NULL: anonymous, unsigned requests */
 	char *secret_key;
 	char *token_hdr;	/* "x-amz-security-token: ..." or NULL */
+	char *ca_file;		/* SSL_CERT_FILE: CAs for https, else the system's */
 	int attempts;
 	long retry_base_ms, retry_max_ms;
 	long io_timeout;
@@ -407,6 +408,7 @@ static void s3_close(struct store *st)
 		pthread_mutex_destroy(&s->share_locks[i]);
 	pthread_mutex_destroy(&s->pool_lock);
 	free(s->urlbase);
+	free(s->ca_file);
 	free(s->bucket);
 	free(s->access_key);
 	free_secret(s->secret_key);
@@ -442,6 +444,12 @@ static int s3_open(const char *bucket, const char *access_key,
 	s->retry_max_ms = env_long("JFS_S3_RETRY_MAX_MS", 10000, 0, 600000);
 	s->io_timeout = env_long("JFS_S3_IO_TIMEOUT", 30, 1, 3600);
 	s->list_max = env_long("JFS_S3_LIST_MAX", 1000, 1, 1000);
+	/* OpenSSL's and Go's variable: a private CA works for juicefs and us alike */
+	if (env_str("SSL_CERT_FILE") && !(s->ca_file = strdup(env_str("SSL_CERT_FILE")))) {
+		free(s);
+		store_set_errmsg("s3 store: out of memory");
+		return -ENOMEM;
+	}
 	ret = init_share(s);
 	if (!ret)
 		ret = parse_bucket(s, bucket);
@@ -652,6 +660,8 @@ static CURLcode setup(struct s3_store *s, struct req *r)
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, r);
 	SET(CURLOPT_HTTPHEADER, r->hdrs);
+	if (s->ca_file)
+		SET(CURLOPT_CAINFO, s->ca_file);
 	if (s->access_key) {
 		SET(CURLOPT_AWS_SIGV4, s->sigv4);
 		SET(CURLOPT_USERNAME, s->access_key);

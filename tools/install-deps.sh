@@ -20,7 +20,7 @@ PKGS=(
 	libhiredis-dev libcurl4-openssl-dev libssl-dev libnl-3-dev libnl-genl-3-dev
 	libjson-c-dev libzstd-dev liblz4-dev libsqlite3-dev uuid-dev libxml2-dev zlib1g-dev
 	# the S3 tests drive MinIO (built below) and read its metrics with curl
-	curl
+	curl openssl
 	# tests/bench: random-read IOPS
 	fio
 )
