@@ -19,6 +19,7 @@ is_jfs_mount $M || { t_summary; exit 1; }
 # 10 MiB + 123 of text (compressible) and 5 MiB of random bytes
 yes "jfs block layout line $JFS_IT_COMPRESS" | head -c $((10 * 1048576 + 123)) >/tmp/l-text
 head -c $((5 * 1048576)) /dev/urandom >/tmp/l-rand
+python3 $S3C list "$JFS_IT_VOL/chunks/" | sort >/tmp/l-before
 ok "write text file" -- cp /tmp/l-text $M/text
 ok "write random file" -- cp /tmp/l-rand $M/rand
 ok "umount" -- umount_vol $M
@@ -55,6 +56,12 @@ none)
 	check "$JFS_IT_COMPRESS: stored $stored bytes for $total (text compresses)" "stored $stored"
 	;;
 esac
+# writeback hands jfsd whole blocks: a sequential file is stored as full
+# 4 MiB blocks and one short last block, never as pieces
+python3 $S3C list "$JFS_IT_VOL/chunks/" | sort >/tmp/l-after
+sizes=$(comm -13 /tmp/l-before /tmp/l-after | awk -F'[_ ]' '{ print $(NF - 1) }' | sort -n | tr '\n' ' ')
+expect_eq "new objects are whole blocks (10 MiB+123 and 5 MiB files)" \
+	"1048576 2097275 4194304 4194304 4194304 " "$sizes"
 missing=$(python3 $S3C missing "$JFS_IT_URL" 2>&1)
 [[ -z $missing ]]
 check "every block of every committed slice is in the bucket" "$missing"
