@@ -288,6 +288,47 @@ static int block_warm(struct chunk_ctx *c, const char *key, uint64_t id, uint32_
 	return ret < 0 ? ret : 0;
 }
 
+struct warm_block {
+	struct chunk_ctx *c;
+	char key[CHUNK_KEY_MAX];
+	uint64_t id;
+	uint32_t bsize;
+};
+
+static bool chunk_stopping(struct chunk_ctx *c);
+
+static int warm_block_job(void *arg)
+{
+	struct warm_block *w = arg;
+
+	if (!chunk_stopping(w->c))
+		block_warm(w->c, w->key, w->id, w->bsize);
+	free(w);
+	return 0;
+}
+
+/*
+ * After a small ranged read of a block, bring the whole block into the
+ * cache in the background (JuiceFS does the same), so random readers of
+ * a file soon read from local disk.  Skipped when prefetch is backed up.
+ */
+static void block_warm_later(struct chunk_ctx *c, const char *key, uint64_t id,
+			     uint32_t bsize)
+{
+	struct warm_block *w;
+
+	if (!c->prefetcher || pool_queued(c->prefetcher) >= 2 * c->prefetch)
+		return;
+	w = malloc(sizeof(*w));
+	if (!w)
+		return;
+	w->c = c;
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	w->id = id;
+	w->bsize = bsize;
+	pool_submit(c->prefetcher, NULL, warm_block_job, w);
+}
+
 static int block_range_get(struct chunk_ctx *c, const char *key, uint64_t id,
 			   uint32_t boff, uint32_t n, char *dst)
 {
@@ -327,8 +368,12 @@ static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
 		return 0;
 	if (c->cache)
 		log_debug("cache miss %s [%u, +%u)", key, boff, n);
-	if (c->comp == COMPRESS_NONE && (!c->cache || n < bsize / 4))
-		return block_range_get(c, key, id, boff, n, dst);
+	if (c->comp == COMPRESS_NONE && (!c->cache || n < bsize / 4)) {
+		ret = block_range_get(c, key, id, boff, n, dst);
+		if (!ret && c->cache)
+			block_warm_later(c, key, id, bsize);
+		return ret;
+	}
 	buf = malloc(bsize);
 	if (!buf)
 		return -ENOMEM;

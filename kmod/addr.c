@@ -91,6 +91,8 @@ static int jfs_read_folio(struct file *file, struct folio *folio)
  * readahead_pos() lags one folio behind while we iterate.  The window is
  * therefore fixed up front, and each folio is placed by its own position.
  */
+#define JFS_RA_SMALL	(64 * 1024)
+
 static void jfs_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
@@ -101,6 +103,13 @@ static void jfs_readahead(struct readahead_control *rac)
 	struct folio *folio;
 	size_t len, have, off;
 
+	/*
+	 * Streaming readers get whole blocks: one object GET fills 4 MiB.  A
+	 * small window (a random read) only widens to JFS_RA_SMALL, so 4 KiB
+	 * random reads do not drag a whole block through the channel.
+	 */
+	if (readahead_length(rac) < JFS_RA_SMALL && readahead_pos(rac))
+		bs = JFS_RA_SMALL;
 	start = round_down(readahead_pos(rac), bs);
 	end = round_up(readahead_pos(rac) + readahead_length(rac), bs);
 	end = min_t(loff_t, end, round_up(isize, PAGE_SIZE));
