@@ -13,6 +13,9 @@ MB=${JFS_BENCH_MB:-1024}
 SECS=${JFS_BENCH_SECS:-20}
 export JFS_IT_REDIS_PORT=6394 JFS_IT_STORAGE=minio JFS_IT_COMPRESS=${JFS_BENCH_COMPRESS:-none}
 export JFS_IT_URL=redis://127.0.0.1:6394/1 JFS_IT_JFSD_LOG=/vmout/jfsd-bench.log
+# a cache that holds the whole file: a sequential scan through a smaller
+# LRU cache misses every block
+export JFS_IT_JFSD_ARGS="--cache-dir /tmp/jfscache --cache-size $((MB * 2))"
 M=/mnt/bench
 R=/tmp/ref
 
