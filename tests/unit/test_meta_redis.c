@@ -23,6 +23,7 @@
 
 #include "helper/meta.h"
 #include "check.h"
+#include "server.h"
 
 #define MiB (1U << 20)
 #define CS META_CHUNK_SIZE
@@ -35,23 +36,6 @@ static char tmpdir[] = "/tmp/jfs-meta-redis-XXXXXX";
 static char sockpath[128];
 static char url[128];
 static redisContext *R;
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd, port = -1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(fd, (struct sockaddr *)&a, &len))
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 static int start_redis(void)
 {

@@ -30,6 +30,7 @@
 #include "store.h"
 
 #include "check.h"
+#include "server.h"
 
 #define USER	"jfs-test-user"
 #define SECRET	"jfs-test-Secret-7f3Q"
@@ -44,23 +45,6 @@ static char endpoint[96];	/* http[s]://127.0.0.1:PORT */
 static bool minio_tls;		/* serve https with a self-signed certificate */
 static char ca_file[256];	/* that certificate */
 static char minio_path[4096];
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd, port = -1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-	    !getsockname(fd, (struct sockaddr *)&a, &len))
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 static const char *find_minio(void)
 {
