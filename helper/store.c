@@ -12,7 +12,13 @@
 static const struct store_ops *const backends[] = {
 	&store_file_ops,
 	&store_s3_ops,
-	&store_minio_ops,
+};
+
+/* JuiceFS's other names for a backend we serve with the same code. */
+static const struct {
+	const char *name, *backend;
+} aliases[] = {
+	{ "minio", "s3" },	/* S3 protocol, bucket as http://host:port/NAME */
 };
 
 /* Per thread, so concurrent workers never see each other's failures. */
@@ -38,6 +44,9 @@ int store_open(const char *storage, const char *bucket, const char *access_key,
 	size_t i;
 
 	*sp = NULL;
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(aliases[i].name, storage))
+			storage = aliases[i].backend;
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (!strcmp(backends[i]->name, storage))
 			return backends[i]->open(bucket, access_key, secret_key, sp);

@@ -46,7 +46,6 @@ struct store {
 extern const struct store_ops store_file_ops;
 /* S3 and compatible servers; bucket URL forms and env in store_s3.c */
 extern const struct store_ops store_s3_ops;
-extern const struct store_ops store_minio_ops;	/* JuiceFS's name for the same */
 
 /* storage: "file" | "s3"; bucket: directory path or URL, as in `setting` */
 int store_open(const char *storage, const char *bucket, const char *access_key,

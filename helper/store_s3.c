@@ -1279,16 +1279,3 @@ const struct store_ops store_s3_ops = {
 	.delete = s3_delete,
 	.list = s3_list,
 };
-
-/* JuiceFS's "minio" storage: the same protocol, bucket as http://host:port/NAME. */
-const struct store_ops store_minio_ops = {
-	.name = "minio",
-	.open = s3_open,
-	.close = s3_close,
-	.create = s3_create,
-	.put = s3_put,
-	.get = s3_get,
-	.head = s3_head,
-	.delete = s3_delete,
-	.list = s3_list,
-};
