@@ -27,12 +27,14 @@
 #define DEFAULT_CACHE_MIB	102400
 #define DEFAULT_UPLOADS		20
 #define DEFAULT_PREFETCH	2
+#define DEFAULT_BG_SECS		3600	/* JuiceFS's hourly background jobs */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
 		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
+		"            [--bg-interval SECS]\n"
 		"  -d, --daemon         detach once attached to the kernel\n"
 		"  -l, --log FILE       log to FILE instead of stderr\n"
 		"  -w, --workers N      worker threads (default %d)\n"
@@ -41,9 +43,11 @@ static void usage(FILE *f)
 		"      --cache-size MiB cache limit, 0 disables it (default %d)\n"
 		"      --max-uploads N  parallel block uploads per mount (default %d)\n"
 		"      --prefetch N     blocks read ahead of sequential reads (default %d)\n"
+		"      --bg-interval S  period of the trash expiry and deleted-file cleanup,\n"
+		"                       shared with other clients; 0 turns them off (default %d)\n"
 		"  -v, --verbose        debug logging\n",
 		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
-		DEFAULT_PREFETCH);
+		DEFAULT_PREFETCH, DEFAULT_BG_SECS);
 }
 
 /* JuiceFS: /var/jfsCache for root, ~/.juicefs/cache for anyone else */
@@ -127,6 +131,7 @@ int main(int argc, char **argv)
 		{ "cache-size", required_argument, NULL, 'S' },
 		{ "max-uploads", required_argument, NULL, 'U' },
 		{ "prefetch", required_argument, NULL, 'P' },
+		{ "bg-interval", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -137,6 +142,7 @@ int main(int argc, char **argv)
 			.cache_size = (uint64_t)DEFAULT_CACHE_MIB << 20,
 			.max_uploads = DEFAULT_UPLOADS,
 			.prefetch = DEFAULT_PREFETCH,
+			.bg_secs = DEFAULT_BG_SECS,
 		},
 	};
 	char cache_dir[4096];
@@ -192,6 +198,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.conf.prefetch = n;
+			break;
+		case 'B':
+			if (parse_count(optarg, 7 * 86400, &n)) {
+				fprintf(stderr, "jfsd: --bg-interval takes seconds (0..604800)\n");
+				return 2;
+			}
+			d.conf.bg_secs = n;
 			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;

@@ -72,7 +72,8 @@ struct vol {
 	struct open_count *opens;
 	size_t nopens;
 
-	pthread_t heartbeat;
+	pthread_t heartbeat;		/* also flushes dir stats, runs the jobs */
+	unsigned int bg_secs;
 	bool hb_running;
 	pthread_mutex_t hb_lock;
 	pthread_cond_t hb_cond;
@@ -85,6 +86,7 @@ struct jfsd_conf {
 	uint64_t cache_size;		/* bytes; 0 disables the cache */
 	unsigned int max_uploads;	/* parallel block uploads per mount */
 	unsigned int prefetch;		/* blocks read ahead of sequential readers */
+	unsigned int bg_secs;		/* period of the cleanup jobs; 0: none */
 };
 
 struct jfsd {

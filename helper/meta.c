@@ -107,8 +107,13 @@ int meta_open(const char *url, struct meta **mp)
 	len = sep - url;
 	for (i = 0; i < sizeof(meta_engines) / sizeof(meta_engines[0]); i++) {
 		if (strlen(meta_engines[i].scheme) == len &&
-		    !strncmp(meta_engines[i].scheme, url, len))
-			return meta_engines[i].ops->open(url, mp);
+		    !strncmp(meta_engines[i].scheme, url, len)) {
+			int ret = meta_engines[i].ops->open(url, mp);
+
+			if (!ret)
+				meta_base_init(*mp);
+			return ret;
+		}
 	}
 	meta_set_errmsg("unsupported metadata engine '%.*s'", (int)len, url);
 	return -EINVAL;
@@ -116,8 +121,10 @@ int meta_open(const char *url, struct meta **mp)
 
 void meta_close(struct meta *m)
 {
-	if (m)
-		m->ops->close(m);
+	if (!m)
+		return;
+	meta_base_destroy(m);
+	m->ops->close(m);
 }
 
 void meta_free_dirents(struct meta_dirent *ents, size_t n)

@@ -20,13 +20,15 @@
 #ifndef JFS_META_H
 #define JFS_META_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #define META_ROOT_INO		1ULL
-#define META_TRASH_INO		0x7FFFFFFF10000000ULL
+#define META_TRASH_INO		0x7FFFFFFF10000000ULL	/* .trash; its hour dirs follow */
+#define META_TRASH_NAME		".trash"
 #define META_CHUNK_SIZE		(64U << 20)
 #define META_MAX_NAME		255
 #define META_MAX_SYMLINK	4096
@@ -45,6 +47,12 @@ enum meta_type {
 /* JuiceFS attr flags */
 #define META_FLAG_IMMUTABLE	0x01
 #define META_FLAG_APPEND	0x02
+#define META_FLAG_SKIP_TRASH	0x20	/* chattr +s: deletes bypass the trash */
+
+static inline bool meta_is_trash(uint64_t ino)
+{
+	return ino >= META_TRASH_INO;
+}
 
 /* Decoded JuiceFS attribute (the `i{ino}` record). */
 struct meta_attr {
@@ -106,6 +114,17 @@ struct meta_session_info {
 	size_t nsustained;
 };
 
+/*
+ * Usage of a directory's direct children as JuiceFS's DirStats keeps it
+ * (dirDataLength / dirUsedSpace / dirUsedInodes), or a delta of it.
+ */
+struct meta_dirstat {
+	uint64_t ino;
+	int64_t length;		/* sum of regular files' lengths */
+	int64_t space;		/* sum of align4k(length), 4 KiB for others */
+	int64_t inodes;		/* number of entries */
+};
+
 struct meta;
 
 /*
@@ -164,6 +183,20 @@ struct meta_ops {
 	/* last close of a sustained inode: delete it and its data */
 	int (*release_sustained)(struct meta *m, uint64_t ino);
 
+	/*
+	 * Trash and background upkeep (JuiceFS's base.go jobs).  new_trash_dir
+	 * creates the hour dir 'name' under .trash (inode from nextTrash);
+	 * -EEXIST if another client won the race.  set_if_small elects the
+	 * leader of a periodic job: *won when 'key' was older than 'diff'.
+	 * update_dir_stats adds deltas, recounting a dir that has no stats.
+	 * cleanup_deleted_files frees delfiles entries older than 'before'.
+	 */
+	int (*new_trash_dir)(struct meta *m, const char *name, uint64_t *ino);
+	int (*set_if_small)(struct meta *m, const char *key, int64_t value,
+			    int64_t diff, bool *won);
+	int (*update_dir_stats)(struct meta *m, const struct meta_dirstat *d, size_t n);
+	int (*cleanup_deleted_files)(struct meta *m, int64_t before, size_t *n);
+
 	/* data */
 	int (*new_slice_id)(struct meta *m, uint64_t *id);
 	int (*read_chunk)(struct meta *m, uint64_t ino, uint32_t indx,
@@ -173,11 +206,27 @@ struct meta_ops {
 			   struct meta_attr *attr);
 };
 
+/* Dir-stat deltas not yet flushed: an open-addressing table by inode. */
+struct meta_dirstats {
+	pthread_mutex_t lock;
+	struct meta_dirstat *v;		/* ino 0 = free slot */
+	size_t n, cap;			/* cap: 0 or a power of two */
+};
+
 /* Fields common to every engine instance; engines embed this first. */
 struct meta {
 	const struct meta_ops *ops;
 	struct meta_hooks hooks;
 	uint64_t sid;			/* 0 until a session is opened */
+
+	/* what the volume asks writers to keep (set from its setting) */
+	int trash_days;			/* 0: deletes are final */
+	bool dir_stats;
+
+	struct meta_dirstats ds;
+	pthread_mutex_t trash_lock;	/* guards the cached hour dir */
+	char trash_name[16];		/* "YYYY-MM-DD-HH" (UTC) */
+	uint64_t trash_ino;
 };
 
 /* Opens the engine named by the URL's scheme; does not need a volume. */
@@ -187,6 +236,24 @@ const char *meta_errmsg(void);
 void meta_set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void meta_free_dirents(struct meta_dirent *ents, size_t n);
 void meta_free_sessions(struct meta_session_info *s, size_t n);
+
+/*
+ * meta_base.c: the engine-independent policies engines call.
+ * meta_trash_dir gives the hour dir a deletion under 'parent' goes to
+ * (*trash = 0: delete for real); meta_trash_entry names the entry there
+ * ("{parent}-{ino}-{name}", cut at 255 bytes).  meta_dirstat_add queues a
+ * delta, meta_dirstat_flush writes what is queued (every second and at
+ * unmount).  meta_cleanup_trash empties hour dirs older than 'edge'.
+ */
+int meta_trash_dir(struct meta *m, uint64_t parent, uint64_t *trash);
+size_t meta_trash_entry(char *buf, uint64_t parent, uint64_t ino,
+			const char *name, size_t len);
+void meta_dirstat_add(struct meta *m, uint64_t ino, int64_t length,
+		      int64_t space, int64_t inodes);
+int meta_dirstat_flush(struct meta *m);
+int meta_cleanup_trash(struct meta *m, time_t edge, size_t *deleted);
+void meta_base_init(struct meta *m);
+void meta_base_destroy(struct meta *m);
 
 /* JuiceFS attr record codec (72/73/80/81-byte values); engine independent. */
 #define META_ATTR_MAX_BYTES	81

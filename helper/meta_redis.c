@@ -652,6 +652,21 @@ static int watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
 	return rm_watch(m, rc, &c);
 }
 
+/* one plain command whose reply the caller reads (and frees) */
+struct call_arg {
+	struct cmd c;
+	redisReply *r;
+};
+
+static int call_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct call_arg *a = arg;
+
+	freeReplyObject(a->r);
+	a->r = NULL;
+	return rm_call(m, rc, &a->c, &a->r);
+}
+
 /* ---- helpers: queued writes ------------------------------------------ */
 
 static void q_set_attr(struct rconn *rc, uint64_t ino, const struct meta_attr *a)
@@ -801,6 +816,16 @@ static void q_drop_link(struct rmeta *m, struct rconn *rc, uint64_t ino,
 	q_key(rc, "DEL", "x%" PRIu64, ino);
 	if (a->parent == 0)
 		q_key(rc, "DEL", "p%" PRIu64, ino);
+}
+
+/* dir-stat delta of one entry of type/length 'a' arriving (+1) or leaving (-1) */
+static void stat_entry(struct meta *mm, uint64_t dir, const struct meta_attr *a,
+		       int sign)
+{
+	int64_t len = a->type == META_TYPE_FILE ? (int64_t)a->length : 0;
+
+	meta_dirstat_add(mm, dir, sign * len, sign * (int64_t)meta_align4k((uint64_t)len),
+			 sign);
 }
 
 /* ---- helpers: freeing data ------------------------------------------- */
@@ -1578,6 +1603,233 @@ static int rm_cleanup_stale_sessions(struct meta *mm)
 	return ret;
 }
 
+/* ---- operations: background upkeep ------------------------------------ */
+
+struct small_arg {
+	const char *key;
+	int64_t value, diff;
+	bool won;
+};
+
+/* spec 6.10 setIfSmall: the leader election of the periodic jobs */
+static int small_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct small_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	int64_t old;
+	int ret;
+
+	a->won = false;
+	cmd_init(&c, "WATCH");
+	cmd_str(&c, a->key);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	c.argv[0] = "GET";
+	c.len[0] = 3;
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	old = r->type == REDIS_REPLY_STRING ? reply_int(r) : 0;
+	freeReplyObject(r);
+	if (old > a->value - a->diff)
+		return 0;
+	tx_multi(rc);
+	cmd_init(&c, "SET");
+	cmd_str(&c, a->key);
+	cmd_fmt(&c, "%lld", (long long)a->value);
+	tx_add(rc, &c);
+	ret = tx_exec(m, rc, NULL);
+	a->won = !ret;
+	return ret;
+}
+
+static int rm_set_if_small(struct meta *mm, const char *key, int64_t value,
+			   int64_t diff, bool *won)
+{
+	struct small_arg a = { .key = key, .value = value, .diff = diff };
+	int ret;
+
+	if (strlen(key) >= RM_ARGLEN)
+		return -EINVAL;
+	ret = rm_run((struct rmeta *)mm, key, small_body, &a);
+	*won = !ret && a.won;
+	return ret;
+}
+
+struct syncstat_arg {
+	struct meta_dirstat st;
+	bool gone;
+};
+
+/* doSyncDirStat: HSET the recount unless the dir is gone meanwhile */
+static int syncstat_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	static const char *const keys[] = { "dirDataLength", "dirUsedSpace", "dirUsedInodes" };
+	struct syncstat_arg *a = arg;
+	const int64_t v[] = { a->st.length, a->st.space, a->st.inodes };
+	struct meta_attr attr;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	a->gone = false;
+	ret = watch_keys(m, rc, "i%" PRIu64, a->st.ino, NULL, 0);
+	if (!ret)
+		ret = get_attr(m, rc, a->st.ino, &attr);
+	if (ret == -ENOENT) {
+		a->gone = true;
+		return 0;
+	}
+	if (ret)
+		return ret;
+	tx_multi(rc);
+	for (i = 0; i < 3; i++) {
+		cmd_init(&c, "HSET");
+		cmd_str(&c, keys[i]);
+		cmd_fmt(&c, "%" PRIu64, a->st.ino);
+		cmd_fmt(&c, "%lld", (long long)v[i]);
+		tx_add(rc, &c);
+	}
+	return tx_exec(m, rc, NULL);
+}
+
+/* calcDirStat: a dir without stats is recounted from its entries */
+static int sync_dir_stat(struct rmeta *m, uint64_t ino)
+{
+	struct syncstat_arg a = { .st.ino = ino };
+	struct meta_dirent *e = NULL;
+	char key[RM_ARGLEN];
+	size_t n = 0, i;
+	int ret;
+
+	ret = meta_redis_ops.readdir(&m->base, ino, true, &e, &n);
+	if (ret)
+		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
+	for (i = 0; i < n; i++) {
+		uint64_t len = e[i].attr.type == META_TYPE_FILE ? e[i].attr.length : 0;
+
+		a.st.inodes++;
+		a.st.length += (int64_t)len;
+		a.st.space += (int64_t)meta_align4k(len);
+	}
+	meta_free_dirents(e, n);
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	return rm_run(m, key, syncstat_body, &a);
+}
+
+struct dirstat_arg {
+	const struct meta_dirstat *d;
+	size_t n;
+	bool *missing;		/* out: no stats yet, recount instead */
+};
+
+/* doUpdateDirStat: which dirs have stats, then HINCRBY theirs (pipelined) */
+static int dirstat_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	static const char *const keys[] = { "dirDataLength", "dirUsedSpace", "dirUsedInodes" };
+	struct dirstat_arg *a = arg;
+	size_t i, k, sent = 0;
+	redisReply *r;
+	struct cmd c;
+	int ret = 0;
+
+	for (i = 0; i < a->n; i++) {
+		cmd_init(&c, "HEXISTS");
+		cmd_str(&c, "dirUsedSpace");
+		cmd_fmt(&c, "%" PRIu64, a->d[i].ino);
+		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+			return rm_error(m, rc, NULL, &c);
+	}
+	for (i = 0; i < a->n; i++) {
+		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+			return rm_error(m, rc, NULL, &c);
+		if (r->type == REDIS_REPLY_ERROR && !ret)
+			ret = rm_error(m, rc, r, &c);
+		a->missing[i] = !(r->type == REDIS_REPLY_INTEGER && r->integer > 0);
+		freeReplyObject(r);
+	}
+	if (ret)
+		return ret;
+	for (i = 0; i < a->n; i++) {
+		const int64_t v[] = { a->d[i].length, a->d[i].space, a->d[i].inodes };
+
+		for (k = 0; k < 3 && !a->missing[i]; k++) {
+			if (!v[k])
+				continue;
+			cmd_init(&c, "HINCRBY");
+			cmd_str(&c, keys[k]);
+			cmd_fmt(&c, "%" PRIu64, a->d[i].ino);
+			cmd_fmt(&c, "%lld", (long long)v[k]);
+			if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+				return rm_error(m, rc, NULL, &c);
+			sent++;
+		}
+	}
+	for (i = 0; i < sent; i++) {
+		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+			return rm_error(m, rc, NULL, &c);
+		if (r->type == REDIS_REPLY_ERROR && !ret)
+			ret = rm_error(m, rc, r, &c);
+		freeReplyObject(r);
+	}
+	return ret;
+}
+
+static int rm_update_dir_stats(struct meta *mm, const struct meta_dirstat *d, size_t n)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct dirstat_arg a = { .d = d, .n = n };
+	size_t i;
+	int ret;
+
+	a.missing = calloc(n, sizeof(*a.missing));
+	if (!a.missing)
+		return -ENOMEM;
+	/* a failure after some HINCRBYs must not re-add them: no retry here */
+	ret = rm_run(m, NULL, dirstat_body, &a);
+	for (i = 0; !ret && i < n; i++)
+		if (a.missing[i])
+			ret = sync_dir_stat(m, d[i].ino);
+	free(a.missing);
+	return ret;
+}
+
+/* the hourly cleanupDeletedFiles: delfiles entries left by crashed clients */
+static int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct call_arg a = { .r = NULL };
+	uint64_t ino, len;
+	size_t i;
+	int ret;
+
+	*n = 0;
+	cmd_init(&a.c, "ZRANGEBYSCORE");
+	cmd_str(&a.c, "delfiles");
+	cmd_str(&a.c, "-inf");
+	cmd_fmt(&a.c, "(%lld", (long long)before);
+	cmd_str(&a.c, "LIMIT");
+	cmd_str(&a.c, "0");
+	cmd_str(&a.c, "1000");
+	ret = rm_run(m, NULL, call_body, &a);
+	for (i = 0; !ret && a.r->type == REDIS_REPLY_ARRAY && i < a.r->elements; i++) {
+		const redisReply *e = a.r->element[i];
+		char tail;
+
+		/* "ino:length"; anything else is a legacy entry gc handles */
+		if (e->type != REDIS_REPLY_STRING ||
+		    sscanf(e->str, "%" SCNu64 ":%" SCNu64 "%c", &ino, &len, &tail) != 2)
+			continue;
+		ret = free_file_data(m, ino, len);
+		if (!ret)
+			(*n)++;
+	}
+	freeReplyObject(a.r);
+	return ret;
+}
+
 /* ---- operations: namespace --------------------------------------------- */
 
 struct lookup_arg {
@@ -1711,8 +1963,43 @@ static int rm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
 
 struct truncate_arg {
 	uint64_t ino, length;
+	uint64_t old;		/* out: the length before */
 	struct meta_attr attr;
 };
+
+
+/*
+ * updateParentStat: a file's length changed from 'old' to its attr's; its
+ * parent dir (every parent, weighted by links, if hard-linked) follows.
+ */
+static void parent_stat(struct rmeta *m, uint64_t ino, const struct meta_attr *a,
+			uint64_t old)
+{
+	int64_t dlen = (int64_t)a->length - (int64_t)old;
+	int64_t dspace = (int64_t)meta_align4k(a->length) - (int64_t)meta_align4k(old);
+	struct call_arg pa = { .r = NULL };
+	size_t i;
+
+	if (!m->base.dir_stats || (!dlen && !dspace))
+		return;
+	if (a->parent) {
+		meta_dirstat_add(&m->base, a->parent, dlen, dspace, 0);
+		return;
+	}
+	cmd_init(&pa.c, "HGETALL");
+	cmd_fmt(&pa.c, "p%" PRIu64, ino);
+	if (rm_run(m, NULL, call_body, &pa))
+		return;		/* `juicefs fsck --sync-dir-stat` can repair */
+	for (i = 0; pa.r->type == REDIS_REPLY_ARRAY && i + 1 < pa.r->elements; i += 2) {
+		uint64_t p = strtoull(pa.r->element[i]->str ? pa.r->element[i]->str : "0",
+				      NULL, 10);
+		int64_t k = reply_int(pa.r->element[i + 1]);
+
+		if (p && k > 0)
+			meta_dirstat_add(&m->base, p, dlen * k, dspace * k, 0);
+	}
+	freeReplyObject(pa.r);
+}
 
 static void q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
 			 uint64_t indx, uint32_t pos, uint32_t len)
@@ -1745,6 +2032,7 @@ static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return ret;
 	if (t->type != META_TYPE_FILE || is_immutable(t))
 		return -EPERM;
+	a->old = t->length;
 	if (t->length == a->length)
 		return 0;
 	old = t->length;
@@ -1781,9 +2069,12 @@ static int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
 
 	snprintf(key, sizeof(key), "i%" PRIu64, ino);
 	ret = rm_run((struct rmeta *)mm, key, truncate_body, &a);
-	if (!ret && attr)
+	if (ret)
+		return ret;
+	if (attr)
 		*attr = a.attr;
-	return ret;
+	parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
+	return 0;
 }
 
 struct mknod_arg {
@@ -1796,8 +2087,30 @@ struct mknod_arg {
 	const char *target;
 	size_t targetlen;
 	uint64_t ino;		/* allocated once, kept across retries */
+	bool trash_hour;	/* an hour dir under .trash (spec 6.8) */
 	struct meta_attr attr;
 };
+
+/* INCR nextTrash: hour dirs take the inodes after the trash's own */
+static int alloc_trash_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "INCR");
+	cmd_str(&c, "nextTrash");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0 ||
+	    (uint64_t)r->integer > UINT64_MAX - META_TRASH_INO)
+		ret = rm_bad_value(m, "nextTrash", 0);
+	else
+		*ino = META_TRASH_INO + (uint64_t)r->integer;
+	freeReplyObject(r);
+	return ret;
+}
 
 static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
@@ -1810,7 +2123,8 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 	int ret;
 
 	if (!a->ino) {
-		ret = alloc_ino(m, rc, &a->ino);
+		ret = a->trash_hour ? alloc_trash_ino(m, rc, &a->ino) :
+			alloc_ino(m, rc, &a->ino);
 		if (ret)
 			return ret;
 	}
@@ -1854,7 +2168,8 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 
 	tx_multi(rc);
 	q_set_attr(rc, a->ino, t);
-	q_set_attr(rc, a->parent, &pa);
+	if (!a->trash_hour)	/* JuiceFS leaves .trash's own attr alone */
+		q_set_attr(rc, a->parent, &pa);
 	if (a->type == META_TYPE_SYMLINK) {
 		cmd_init(&c, "SET");
 		cmd_fmt(&c, "s%" PRIu64, a->ino);
@@ -1891,7 +2206,7 @@ static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t l
 		if (targetlen > META_MAX_SYMLINK)
 			return -ENAMETOOLONG;
 	}
-	if (parent == META_TRASH_INO)
+	if (meta_is_trash(parent))
 		return -EPERM;
 	snprintf(key, sizeof(key), "i%" PRIu64, parent);
 	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
@@ -1899,7 +2214,27 @@ static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t l
 		*ino = a.ino;
 		if (attr)
 			*attr = a.attr;
+		meta_dirstat_add(mm, parent, 0, 4096, 1);
 	}
+	return ret;
+}
+
+static int rm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino)
+{
+	struct mknod_arg a = {
+		.parent = META_TRASH_INO, .name = name, .len = strlen(name),
+		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
+	};
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = check_name(a.name, a.len);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "i%" PRIu64, (uint64_t)META_TRASH_INO);
+	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
+	if (!ret)
+		*ino = a.ino;
 	return ret;
 }
 
@@ -1968,13 +2303,16 @@ static int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
 	ret = check_name(name, len);
 	if (ret)
 		return ret;
-	if (newparent == META_TRASH_INO)
+	if (meta_is_trash(newparent))
 		return -EPERM;
 	snprintf(key, sizeof(key), "i%" PRIu64, newparent);
 	ret = rm_run((struct rmeta *)mm, key, link_body, &a);
-	if (!ret && attr)
+	if (ret)
+		return ret;
+	if (attr)
 		*attr = a.attr;
-	return ret;
+	stat_entry(mm, newparent, &a.attr, 1);
+	return 0;
 }
 
 struct unlink_arg {
@@ -1982,9 +2320,82 @@ struct unlink_arg {
 	const char *name;
 	size_t len;
 	bool dir;		/* rmdir */
+	uint64_t trash;		/* hour dir to move it to, 0: delete */
 	bool free_data;		/* out */
 	uint64_t ino, length;	/* out, when free_data */
+	bool removed;		/* out: an entry with an attr went away */
+	struct meta_attr attr;	/* out: its attr */
 };
+
+/* HEXISTS d{dir} name */
+static int has_entry(struct rmeta *m, struct rconn *rc, uint64_t dir,
+		     const char *name, size_t len, bool *yes)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "HEXISTS");
+	cmd_fmt(&c, "d%" PRIu64, dir);
+	cmd_bin(&c, name, len);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	*yes = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	return 0;
+}
+
+/*
+ * Queues the move of entry (type, ino, attr t) that leaves 'parent' under
+ * 'name' into the trash hour dir 'trash' (spec 6.8): nlink unchanged, the
+ * parent reference moves to the hour dir.
+ */
+static void q_to_trash(struct rconn *rc, uint64_t trash, uint64_t parent,
+		       const char *name, size_t len, uint8_t type, uint64_t ino,
+		       struct meta_attr *t, const struct timespec *now)
+{
+	char tname[META_MAX_NAME + 1];
+	size_t tlen;
+
+	set_ctime(t, now);
+	if (t->parent > 0) {
+		t->parent = trash;
+	} else {
+		q_hincrby_parent(rc, ino, trash, 1);
+		q_hincrby_parent(rc, ino, parent, -1);
+	}
+	q_set_attr(rc, ino, t);
+	tlen = meta_trash_entry(tname, parent, ino, name, len);
+	q_entry(rc, trash, tname, tlen, type, ino);
+}
+
+/*
+ * Whether a deletion of (ino, attr t) from 'parent' goes to the trash:
+ * not for chattr +s files, nor for a hard link whose trash name is taken
+ * (JuiceFS then really unlinks that link).
+ */
+static int use_trash(struct rmeta *m, struct rconn *rc, uint64_t trash,
+		     uint64_t parent, const char *name, size_t len, uint64_t ino,
+		     const struct meta_attr *t, bool *yes)
+{
+	char tname[META_MAX_NAME + 1];
+	size_t tlen;
+	bool taken;
+	int ret;
+
+	*yes = false;
+	if (!trash || (t->flags & META_FLAG_SKIP_TRASH))
+		return 0;
+	if (t->type != META_TYPE_DIR && t->nlink > 1) {
+		tlen = meta_trash_entry(tname, parent, ino, name, len);
+		ret = has_entry(m, rc, trash, tname, tlen, &taken);
+		if (ret || taken)
+			return ret;
+	}
+	*yes = true;
+	return 0;
+}
 
 static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
@@ -1994,7 +2405,7 @@ static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 	redisReply *r;
 	uint8_t type;
 	uint64_t ino;
-	bool have_attr;
+	bool have_attr, trash;
 	struct cmd c;
 	int ret;
 
@@ -2035,32 +2446,54 @@ static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 	have_attr = !ret;	/* a dangling entry is just removed */
 	if (is_immutable(&pa) || (have_attr && is_immutable(&t)))
 		return -EPERM;
+	trash = false;
+	if (have_attr) {
+		ret = use_trash(m, rc, a->trash, a->parent, a->name, a->len, ino,
+				&t, &trash);
+		if (ret)
+			return ret;
+	}
 
 	now_ts(&now);
 	set_mtime(&pa, &now);
 	set_ctime(&pa, &now);
 	tx_multi(rc);
 	q_hdel_entry(rc, a->parent, a->name, a->len);
+	a->attr = t;
 	if (a->dir) {
 		if (pa.nlink > 2)
 			pa.nlink--;
-		q_key(rc, "DEL", "i%" PRIu64, ino);
-		q_key(rc, "DEL", "x%" PRIu64, ino);
 		q_forget_dir(rc, ino);
-		if (have_attr) {
+		if (trash) {
+			q_to_trash(rc, a->trash, a->parent, a->name, a->len, type,
+				   ino, &t, &now);
+		} else {
+			q_key(rc, "DEL", "i%" PRIu64, ino);
+			q_key(rc, "DEL", "x%" PRIu64, ino);
+		}
+		if (have_attr && !trash) {
 			q_incrby(rc, "usedSpace", -4096);
 			q_incrby(rc, "totalInodes", -1);
 		}
+	} else if (trash) {
+		q_to_trash(rc, a->trash, a->parent, a->name, a->len, type, ino,
+			   &t, &now);
 	} else if (have_attr) {
 		q_drop_link(m, rc, ino, &t, a->parent, &now, &a->free_data);
 		a->ino = ino;
 		a->length = t.length;
 	}
-	q_set_attr(rc, a->parent, &pa);
+	if (!meta_is_trash(a->parent))	/* as JuiceFS: trash attrs stay */
+		q_set_attr(rc, a->parent, &pa);
 	ret = tx_exec(m, rc, NULL);
-	if (ret)
+	if (ret) {
 		a->free_data = false;
-	return ret;
+		return ret;
+	}
+	a->removed = have_attr;
+	if (!trash)
+		a->trash = 0;
+	return 0;
 }
 
 static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len,
@@ -2072,14 +2505,23 @@ static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t 
 	int ret;
 
 	ret = check_name(name, len);
+	if (!ret)
+		ret = meta_trash_dir(mm, parent, &a.trash);
 	if (ret)
 		return ret;
 	snprintf(key, sizeof(key), "i%" PRIu64, parent);
 	ret = rm_run(m, key, unlink_body, &a);
+	if (ret)
+		return ret;
 	/* the name is gone: a failure to free data leaves it to delfiles */
-	if (!ret && a.free_data)
+	if (a.free_data)
 		free_file_data(m, a.ino, a.length);
-	return ret;
+	if (a.removed) {
+		stat_entry(mm, parent, &a.attr, -1);
+		if (a.trash)
+			stat_entry(mm, a.trash, &a.attr, 1);
+	}
+	return 0;
 }
 
 static int rm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len)
@@ -2097,8 +2539,11 @@ struct rename_arg {
 	const char *nsrc, *ndst;
 	size_t lsrc, ldst;
 	unsigned int flags;
+	uint64_t trash;		/* hour dir for a replaced entry, 0: delete */
 	bool free_data;		/* out: a replaced file lost its last link */
 	uint64_t dino, dlen;
+	bool moved, replaced;	/* out: what the committed rename did */
+	struct meta_attr sattr, dattr;	/* out: the moved and replaced attrs */
 };
 
 /*
@@ -2134,9 +2579,11 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	struct timespec now;
 	redisReply *r;
 	struct cmd c;
+	bool trash = false;
 	int ret;
 
 	a->free_data = false;
+	a->moved = a->replaced = false;
 	cmd_init(&c, "WATCH");
 	cmd_fmt(&c, "i%" PRIu64, a->psrc);
 	cmd_fmt(&c, "d%" PRIu64, a->psrc);
@@ -2218,6 +2665,15 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (is_immutable(&spa) || is_immutable(dpa) || is_immutable(&sa) ||
 	    (have_da && is_immutable(&da)))
 		return -EPERM;
+	if (have_da && !exchange) {
+		ret = use_trash(m, rc, a->trash, a->pdst, a->ndst, a->ldst, dino,
+				&da, &trash);
+		if (ret)
+			return ret;
+	}
+	a->sattr = sa;
+	if (have_da)
+		a->dattr = da;
 
 	now_ts(&now);
 	set_mtime(&spa, &now);
@@ -2241,7 +2697,12 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 			q_set_attr(rc, dino, &da);
 		}
 	} else {
-		if (have_d && dtype == META_TYPE_DIR) {
+		if (trash) {
+			if (dtype == META_TYPE_DIR)
+				dpa->nlink--;
+			q_to_trash(rc, a->trash, a->pdst, a->ndst, a->ldst, dtype,
+				   dino, &da, &now);
+		} else if (have_d && dtype == META_TYPE_DIR) {
 			/* an empty directory is replaced */
 			dpa->nlink--;
 			q_key(rc, "DEL", "i%" PRIu64, dino);
@@ -2262,13 +2723,41 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
 	}
 	q_set_attr(rc, sino, &sa);
-	q_set_attr(rc, a->psrc, &spa);
+	if (!meta_is_trash(a->psrc))
+		q_set_attr(rc, a->psrc, &spa);
 	if (!same)
 		q_set_attr(rc, a->pdst, dpa);
 	ret = tx_exec(m, rc, NULL);
-	if (ret)
+	if (ret) {
 		a->free_data = false;
-	return ret;
+		return ret;
+	}
+	a->moved = true;
+	a->replaced = have_da;
+	if (!trash)
+		a->trash = 0;
+	return 0;
+}
+
+/* base.go Rename's dir-stat bookkeeping */
+static void rename_stats(struct meta *mm, const struct rename_arg *a)
+{
+	bool exchange = a->flags & META_RENAME_EXCHANGE;
+
+	if (!a->moved)
+		return;
+	if (a->psrc != a->pdst) {
+		stat_entry(mm, a->psrc, &a->sattr, -1);
+		stat_entry(mm, a->pdst, &a->sattr, 1);
+	}
+	if (!a->replaced)
+		return;
+	if (a->psrc != a->pdst || !exchange)
+		stat_entry(mm, a->pdst, &a->dattr, -1);
+	if (a->psrc != a->pdst && exchange)
+		stat_entry(mm, a->psrc, &a->dattr, 1);
+	if (a->trash)
+		stat_entry(mm, a->trash, &a->dattr, 1);
 }
 
 static int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
@@ -2290,13 +2779,21 @@ static int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t ls
 		ret = check_name(ndst, ldst);
 	if (ret)
 		return ret;
-	if (pdst == META_TRASH_INO)
+	if (meta_is_trash(pdst))
 		return -EPERM;
+	if (!(flags & META_RENAME_EXCHANGE)) {
+		ret = meta_trash_dir(mm, pdst, &a.trash);
+		if (ret)
+			return ret;
+	}
 	snprintf(key, sizeof(key), "i%" PRIu64, psrc);
 	ret = rm_run(m, key, rename_body, &a);
-	if (!ret && a.free_data)
+	if (ret)
+		return ret;
+	if (a.free_data)
 		free_file_data(m, a.dino, a.dlen);
-	return ret;
+	rename_stats(mm, &a);
+	return 0;
 }
 
 struct readlink_arg {
@@ -2607,6 +3104,7 @@ struct write_arg {
 	uint32_t indx;
 	const struct meta_slice *s;
 	const struct timespec *mtime;
+	uint64_t old;		/* out: the length before */
 	struct meta_attr attr;
 };
 
@@ -2629,7 +3127,7 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
 		return -EPERM;
 	now_ts(&now);
-	old = t->length;
+	old = a->old = t->length;
 	newlen = (uint64_t)a->indx * META_CHUNK_SIZE + a->s->pos + a->s->len;
 	if (newlen > t->length)
 		t->length = newlen;
@@ -2662,9 +3160,12 @@ static int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 		return -EINVAL;
 	snprintf(key, sizeof(key), "i%" PRIu64, ino);
 	ret = rm_run((struct rmeta *)mm, key, write_body, &a);
-	if (!ret && attr)
+	if (ret)
+		return ret;
+	if (attr)
 		*attr = a.attr;
-	return ret;
+	parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
+	return 0;
 }
 
 /* ---- operations: open and close ---------------------------------------- */
@@ -2889,4 +3390,8 @@ const struct meta_ops meta_redis_ops = {
 	.new_slice_id = rm_new_slice_id,
 	.read_chunk = rm_read_chunk,
 	.write_slice = rm_write_slice,
+	.new_trash_dir = rm_new_trash_dir,
+	.set_if_small = rm_set_if_small,
+	.update_dir_stats = rm_update_dir_stats,
+	.cleanup_deleted_files = rm_cleanup_deleted_files,
 };

@@ -90,6 +90,23 @@ static int arg_name(const unsigned char *args, size_t alen, size_t fixed,
 	return check_name(*name, namelen);
 }
 
+/* ".trash" in the root: JuiceFS's virtual entry for the trash dir */
+static bool is_trash_name(uint64_t parent, const char *name, size_t len)
+{
+	return parent == META_ROOT_INO && len == sizeof(META_TRASH_NAME) - 1 &&
+	       !memcmp(name, META_TRASH_NAME, len);
+}
+
+/* as JuiceFS: only root takes things out of the trash */
+static int check_trash_delete(const struct jfs_in_hdr *in, const char *name, size_t len)
+{
+	if (is_trash_name(in->ino, name, len))
+		return -EPERM;
+	if (meta_is_trash(in->ino) && in->uid != 0)
+		return -EPERM;
+	return 0;
+}
+
 static struct timespec now(void)
 {
 	struct timespec ts;
@@ -147,9 +164,15 @@ int op_lookup(struct vol *v, const struct jfs_in_hdr *in,
 	int ret;
 
 	ret = arg_name(args, alen, sizeof(*ni), ni->namelen, &name);
-	if (!ret)
+	if (ret)
+		return ret;
+	if (is_trash_name(in->ino, name, ni->namelen)) {
+		ino = META_TRASH_INO;
+		ret = v->meta->ops->getattr(v->meta, ino, &attr);
+	} else {
 		ret = v->meta->ops->lookup(v->meta, in->ino, name, ni->namelen,
 					   &ino, &attr);
+	}
 	return ret ? ret : reply_attr(r, ino, &attr);
 }
 
@@ -226,6 +249,8 @@ int op_mknod(struct vol *v, const struct jfs_in_hdr *in,
 	ret = arg_name(args, alen, sizeof(*ci), ci->namelen, &name);
 	if (ret)
 		return ret;
+	if (is_trash_name(in->ino, name, ci->namelen))
+		return -EEXIST;
 	type = ifmt_to_type(ci->mode);
 	if (type < 0 || (in->opcode == JFS_OP_MKDIR) != (type == META_TYPE_DIR) ||
 	    type == META_TYPE_SYMLINK)
@@ -256,6 +281,8 @@ int op_symlink(struct vol *v, const struct jfs_in_hdr *in,
 	target = name + si->namelen;
 	if (memchr(target, 0, si->targetlen))
 		return -EINVAL;
+	if (is_trash_name(in->ino, name, si->namelen))
+		return -EEXIST;
 	ret = v->meta->ops->mknod(v->meta, in->ino, name, si->namelen,
 				  META_TYPE_SYMLINK, 0777, in->uid, in->gid, 0,
 				  target, si->targetlen, &ino, &attr);
@@ -271,6 +298,8 @@ int op_link(struct vol *v, const struct jfs_in_hdr *in,
 	int ret;
 
 	ret = arg_name(args, alen, sizeof(*li), li->namelen, &name);
+	if (!ret && is_trash_name(li->newparent, name, li->namelen))
+		ret = -EEXIST;
 	if (!ret)
 		ret = v->meta->ops->link(v->meta, in->ino, li->newparent, name,
 					 li->namelen, &attr);
@@ -285,6 +314,8 @@ int op_unlink(struct vol *v, const struct jfs_in_hdr *in,
 	int ret;
 
 	ret = arg_name(args, alen, sizeof(*ni), ni->namelen, &name);
+	if (!ret)
+		ret = check_trash_delete(in, name, ni->namelen);
 	return ret ? ret : v->meta->ops->unlink(v->meta, in->ino, name,
 						ni->namelen);
 }
@@ -297,6 +328,8 @@ int op_rmdir(struct vol *v, const struct jfs_in_hdr *in,
 	int ret;
 
 	ret = arg_name(args, alen, sizeof(*ni), ni->namelen, &name);
+	if (!ret)
+		ret = check_trash_delete(in, name, ni->namelen);
 	return ret ? ret : v->meta->ops->rmdir(v->meta, in->ino, name,
 					       ni->namelen);
 }
@@ -319,6 +352,10 @@ int op_rename(struct vol *v, const struct jfs_in_hdr *in,
 	ret = check_name(oldname, ri->oldlen);
 	if (!ret)
 		ret = check_name(newname, ri->newlen);
+	if (!ret)
+		ret = check_trash_delete(in, oldname, ri->oldlen);
+	if (!ret && is_trash_name(ri->newparent, newname, ri->newlen))
+		ret = -EPERM;
 	if (ret)
 		return ret;
 	if (ri->flags & JFS_RENAME_NOREPLACE)
@@ -401,6 +438,31 @@ int op_release(struct vol *v, const struct jfs_in_hdr *in,
 	return 0;
 }
 
+/* the root lists .trash last, when the volume has one (JuiceFS lists it too) */
+static int add_trash_entry(struct vol *v, struct handle *h)
+{
+	struct meta_dirent *ents, *e;
+	struct meta_attr attr;
+
+	if (v->meta->ops->getattr(v->meta, META_TRASH_INO, &attr))
+		return 0;
+	ents = realloc(h->ents, (h->nents + 1) * sizeof(*ents));
+	if (!ents)
+		return -ENOMEM;
+	h->ents = ents;
+	e = &ents[h->nents];
+	memset(e, 0, sizeof(*e));
+	e->name = strdup(META_TRASH_NAME);
+	if (!e->name)
+		return -ENOMEM;
+	e->ino = META_TRASH_INO;
+	e->type = META_TYPE_DIR;
+	e->namelen = sizeof(META_TRASH_NAME) - 1;
+	e->attr = attr;
+	h->nents++;
+	return 0;
+}
+
 static int load_dir(struct vol *v, struct handle *h)
 {
 	meta_free_dirents(h->ents, h->nents);
@@ -410,7 +472,7 @@ static int load_dir(struct vol *v, struct handle *h)
 	if (v->meta->ops->readdir(v->meta, h->ino, true, &h->ents, &h->nents))
 		return -EIO;
 	h->loaded = true;
-	return 0;
+	return h->ino == META_ROOT_INO ? add_trash_entry(v, h) : 0;
 }
 
 /* Offsets are positions in the handle's snapshot; 0 takes a new one. */

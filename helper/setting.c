@@ -651,14 +651,7 @@ int setting_check(const struct setting *s, bool readonly)
 	if (readonly)
 		return 0;
 
-	/* metadata other clients expect writers to maintain */
-	if (s->trash_days > 0)
-		return fail(-EOPNOTSUPP, "volume '%s' keeps a trash (TrashDays %lld), which jfsd "
-			    "does not maintain yet; mount it read-only", name,
-			    (long long)s->trash_days);
-	if (s->dir_stats)
-		return fail(-EOPNOTSUPP, "volume '%s' keeps directory statistics (DirStats), "
-			    "which jfsd does not maintain yet; mount it read-only", name);
+	/* metadata other clients expect writers to maintain (trash, DirStats: kept) */
 	if (s->user_group_quota)
 		return fail(-EOPNOTSUPP, "volume '%s' has user/group quotas (UserGroupQuota), "
 			    "which jfsd does not maintain yet; mount it read-only", name);

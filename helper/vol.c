@@ -9,6 +9,7 @@
  * as "sustained") live here too.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,30 +75,74 @@ static char *session_info(void)
 	return s;
 }
 
+static void heartbeat(struct vol *v)
+{
+	char *info = session_info();
+	int ret;
+
+	ret = v->meta->ops->refresh_session(v->meta, v->meta->sid, info);
+	free(info);
+	if (ret)
+		log_warn("volume '%s': session heartbeat failed: %s",
+			 v->setting.name, meta_errmsg());
+	else
+		v->meta->ops->cleanup_stale_sessions(v->meta);
+}
+
+/*
+ * JuiceFS's periodic jobs, run by one client at a time (setIfSmall on a
+ * shared timestamp): expired trash hour dirs, and delfiles entries that a
+ * crashed client left behind (older than an hour).
+ */
+static void background_jobs(struct vol *v)
+{
+	struct meta *m = v->meta;
+	int64_t now = time(NULL), diff = v->bg_secs * 9 / 10;
+	size_t n;
+	bool won;
+
+	if (m->trash_days > 0 &&
+	    !m->ops->set_if_small(m, "lastCleanupTrash", now, diff, &won) && won) {
+		if (meta_cleanup_trash(m, now - ((int64_t)24 * m->trash_days + 2) * 3600, &n))
+			log_warn("volume '%s': trash cleanup: %s", v->setting.name,
+				 meta_errmsg());
+		else if (n)
+			log_info("volume '%s': trash cleanup deleted %zu entries",
+				 v->setting.name, n);
+	}
+	if (!m->ops->set_if_small(m, "lastCleanupFiles", now, diff, &won) && won) {
+		if (m->ops->cleanup_deleted_files(m, now - 3600, &n))
+			log_warn("volume '%s': deleted-file cleanup: %s",
+				 v->setting.name, meta_errmsg());
+		else if (n)
+			log_info("volume '%s': freed the data of %zu deleted files",
+				 v->setting.name, n);
+	}
+}
+
+/* Ticks every second: dir stats each tick, heartbeat every 12, jobs rarely. */
 static void *heartbeat_main(void *arg)
 {
 	struct vol *v = arg;
-	unsigned int secs = 12;
+	unsigned int tick = 0;
 	struct timespec until;
-	char *info;
-	int ret;
 
 	pthread_mutex_lock(&v->hb_lock);
 	while (!v->hb_stop) {
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += secs;
+		until.tv_sec += 1;
 		pthread_cond_timedwait(&v->hb_cond, &v->hb_lock, &until);
 		if (v->hb_stop)
 			break;
 		pthread_mutex_unlock(&v->hb_lock);
-		info = session_info();
-		ret = v->meta->ops->refresh_session(v->meta, v->meta->sid, info);
-		free(info);
-		if (ret)
-			log_warn("volume '%s': session heartbeat failed: %s",
+		tick++;
+		if (meta_dirstat_flush(v->meta))
+			log_warn("volume '%s': dir stats not written yet: %s",
 				 v->setting.name, meta_errmsg());
-		else
-			v->meta->ops->cleanup_stale_sessions(v->meta);
+		if (tick % 12 == 0)
+			heartbeat(v);
+		if (v->bg_secs && tick % v->bg_secs == 0)
+			background_jobs(v);
 		pthread_mutex_lock(&v->hb_lock);
 	}
 	pthread_mutex_unlock(&v->hb_lock);
@@ -167,6 +212,10 @@ static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 		snprintf(err, errlen, "object store: %s", store_errmsg());
 		return ret;
 	}
+	/* what the volume asks every writer to keep up to date */
+	v->meta->trash_days = v->setting.trash_days > INT_MAX ? INT_MAX :
+			      (int)v->setting.trash_days;
+	v->meta->dir_stats = v->setting.dir_stats && !v->rdonly;
 	v->chunk.meta = v->meta;
 	v->chunk.store = v->store;
 	snprintf(v->chunk.prefix, sizeof(v->chunk.prefix), "%s/", v->setting.name);
@@ -256,6 +305,7 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	v->meta->hooks.arg = v;
 	v->meta->hooks.is_open = vol_is_open;
 	v->meta->hooks.delete_slice = vol_delete_slice;
+	v->bg_secs = d->conf.bg_secs;
 	ret = vol_open_volume(v, err, errlen);
 	if (!ret)
 		ret = vol_start_data(v, &d->conf, err, errlen);
@@ -315,6 +365,9 @@ static void vol_stop(struct vol *v)
 		pthread_join(v->heartbeat, NULL);
 		v->hb_running = false;
 	}
+	if (meta_dirstat_flush(v->meta))
+		log_warn("volume '%s': dir stats lost at unmount: %s; 'juicefs fsck "
+			 "--sync-dir-stat' repairs them", v->setting.name, meta_errmsg());
 	if (v->meta->sid && v->meta->ops->close_session(v->meta, v->meta->sid))
 		log_warn("volume '%s': closing session %llu failed: %s",
 			 v->setting.name, (unsigned long long)v->meta->sid,

@@ -132,6 +132,7 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 	a->storage = "file";
 	a->compress = "none";
 	a->block_kib = 4096;
+	a->trash_days = 1;	/* juicefs format's default */
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -254,11 +255,7 @@ static int new_setting(struct setting *s, const char *name, const struct format_
 	s->inodes = a->inodes;
 	s->trash_days = a->trash_days;
 	s->meta_version = SETTING_META_VERSION;
-	/*
-	 * juicefs turns DirStats on for new volumes; jfsd does not maintain
-	 * directory statistics yet, and would refuse such a volume read-write.
-	 */
-	s->dir_stats = false;
+	s->dir_stats = true;	/* as juicefs format does for new volumes */
 	return JFSADM_OK;
 }
 

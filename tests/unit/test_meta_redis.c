@@ -138,6 +138,14 @@ static int raw_exists(const char *key)
 	return (int)raw_int("EXISTS %s", key);
 }
 
+static int raw_existsf(const char *fmt, uint64_t ino)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), fmt, ino);
+	return raw_exists(key);
+}
+
 /* ---- hooks that record what the engine asks ---- */
 
 struct rec {
@@ -1347,6 +1355,225 @@ static void oom_is_enospc(void)
 	meta_close(m);
 }
 
+/* a volume with JuiceFS's defaults: trash 1 day, dir stats on */
+static struct meta *fresh_trash(void)
+{
+	struct meta *m = fresh();
+
+	if (!m)
+		return NULL;
+	if (m->ops->init(m, setting_json, true)) {
+		meta_close(m);
+		return NULL;
+	}
+	m->trash_days = 1;
+	m->dir_stats = true;
+	return m;
+}
+
+static void trash_hour_name(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%Y-%m-%d-%H", &tm);
+}
+
+static void trash_moves_and_restores(void)
+{
+	struct meta *m = fresh_trash();
+	uint64_t dir, f, hour, ino, id;
+	char hname[32], ename[64];
+	struct meta_attr a;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_EQ(mkdir_(m, 1, "d", &dir), 0);
+	CHECK_EQ(mkfile(m, dir, "f", &f), 0);
+	CHECK_EQ(write_(m, f, 0, 0, 5000, &id, &a), 0);
+	CHECK_EQ(m->ops->unlink(m, dir, "f", 1), 0);
+	CHECK_EQ(lookup_(m, dir, "f", &ino), -ENOENT);
+	/* the hour dir: inode TrashInode + nextTrash, mode 0555 */
+	trash_hour_name(hname, sizeof(hname));
+	CHECK_EQ(lookup_(m, META_TRASH_INO, hname, &hour), 0);
+	CHECK_EQU(hour, META_TRASH_INO + 1);
+	CHECK_EQ(raw_int("GET nextTrash"), 1);
+	CHECK_EQ(getattr_(m, hour, &a), 0);
+	CHECK_EQ(a.mode, 0555);
+	CHECK_EQU(a.parent, META_TRASH_INO);
+	/* the file keeps its inode, data and nlink; its parent is the hour dir */
+	snprintf(ename, sizeof(ename), "%" PRIu64 "-%" PRIu64 "-f", dir, f);
+	CHECK_EQ(lookup_(m, hour, ename, &ino), 0);
+	CHECK_EQU(ino, f);
+	CHECK_EQ(getattr_(m, f, &a), 0);
+	CHECK_EQ(a.nlink, 1);
+	CHECK_EQU(a.parent, hour);
+	CHECK_EQ(raw_int("LLEN c%" PRIu64 "_0", f), 1);
+	CHECK(!rec_has(id, 5000));
+	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
+	/* a second delete in the same hour reuses the dir */
+	CHECK_EQ(mkdir_(m, dir, "sub", &ino), 0);
+	CHECK_EQ(m->ops->rmdir(m, dir, "sub", 3), 0);
+	CHECK_EQ(raw_int("GET nextTrash"), 1);
+	CHECK_EQ(raw_int("HLEN d%" PRIu64, hour), 2);
+	CHECK_EQ(getattr_(m, ino, &a), 0);
+	CHECK_EQU(a.parent, hour);
+	/* creating in the trash is refused */
+	CHECK_EQ(mkfile(m, hour, "x", &ino), -EPERM);
+	CHECK_EQ(m->ops->rename(m, 1, "d", 1, hour, "d", 1, 0), -EPERM);
+	/* restore by rename */
+	CHECK_EQ(m->ops->rename(m, hour, ename, strlen(ename), dir, "f", 1, 0), 0);
+	CHECK_EQ(getattr_(m, f, &a), 0);
+	CHECK_EQU(a.parent, dir);
+	CHECK_EQ(a.length, 5000);
+	/* an overwritten target goes to the trash too */
+	CHECK_EQ(mkfile(m, dir, "g", &ino), 0);
+	CHECK_EQ(m->ops->rename(m, dir, "g", 1, dir, "f", 1, 0), 0);
+	CHECK_EQ(lookup_(m, hour, ename, &ino), 0);
+	CHECK_EQU(ino, f);
+	/* chattr +s: deletes skip the trash */
+	CHECK_EQ(mkfile(m, dir, "s", &ino), 0);
+	CHECK_EQ(getattr_(m, ino, &a), 0);
+	a.flags |= META_FLAG_SKIP_TRASH;
+	freeReplyObject(raw("DEL i%" PRIu64, ino));
+	{
+		unsigned char buf[META_ATTR_MAX_BYTES];
+		size_t n = meta_attr_encode(&a, buf);
+
+		freeReplyObject(raw("SET i%" PRIu64 " %b", ino, buf, n));
+	}
+	CHECK_EQ(m->ops->unlink(m, dir, "s", 1), 0);
+	CHECK(!raw_existsf("i%" PRIu64, ino));
+	meta_close(m);
+}
+
+static void trash_cleanup_expired(void)
+{
+	struct meta *m = fresh_trash();
+	uint64_t f, hour, id, ino;
+	char hname[32];
+	struct meta_attr a;
+	redisReply *r;
+	size_t n;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_EQ(mkfile(m, 1, "old", &f), 0);
+	CHECK_EQ(write_(m, f, 0, 0, 100, &id, &a), 0);
+	CHECK_EQ(m->ops->unlink(m, 1, "old", 3), 0);
+	trash_hour_name(hname, sizeof(hname));
+	CHECK_EQ(lookup_(m, META_TRASH_INO, hname, &hour), 0);
+	/* age the hour dir: rename its entry to an hour long past */
+	r = raw("HGET d%" PRIu64 " %s", (uint64_t)META_TRASH_INO, hname);
+	CHECK(r && r->type == REDIS_REPLY_STRING);
+	if (r && r->type == REDIS_REPLY_STRING)
+		freeReplyObject(raw("HSET d%" PRIu64 " 2020-01-01-00 %b",
+				    (uint64_t)META_TRASH_INO, r->str, r->len));
+	freeReplyObject(r);
+	freeReplyObject(raw("HDEL d%" PRIu64 " %s", (uint64_t)META_TRASH_INO, hname));
+	/* a fresh deletion lands in this hour's dir, which is not expired */
+	CHECK_EQ(mkfile(m, 1, "new", &ino), 0);
+	m->trash_name[0] = '\0';
+	CHECK_EQ(m->ops->unlink(m, 1, "new", 3), 0);
+	CHECK_EQ(meta_cleanup_trash(m, time(NULL) - 26 * 3600, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK(!raw_existsf("i%" PRIu64, f));
+	CHECK(!raw_existsf("c%" PRIu64 "_0", f));
+	CHECK(!raw_existsf("i%" PRIu64, hour));
+	CHECK(rec_has(id, 100));
+	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
+	CHECK_EQ(raw_int("HLEN d%" PRIu64, (uint64_t)META_TRASH_INO), 1);
+	CHECK(raw_existsf("i%" PRIu64, ino));
+	meta_close(m);
+}
+
+static long long stat_of(const char *hash, uint64_t ino)
+{
+	return raw_int("HGET %s %" PRIu64, hash, ino);
+}
+
+static void dir_stats_kept(void)
+{
+	struct meta *m = fresh_trash();
+	uint64_t d1, d2, f, s, id, ino;
+	struct meta_attr a;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	m->trash_days = 0;
+	CHECK_EQ(mkdir_(m, 1, "d1", &d1), 0);
+	CHECK_EQ(mkdir_(m, 1, "d2", &d2), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	/* root had no stats: recounted (d1, d2) rather than incremented */
+	CHECK_EQ(stat_of("dirUsedInodes", 1), 2);
+	CHECK_EQ(stat_of("dirUsedSpace", 1), 8192);
+	CHECK_EQ(mkfile(m, d1, "f", &f), 0);
+	CHECK_EQ(m->ops->mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0,
+			       "target", 6, &s, &a), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(stat_of("dirUsedInodes", d1), 2);
+	CHECK_EQ(stat_of("dirUsedSpace", d1), 8192);
+	CHECK_EQ(stat_of("dirDataLength", d1), 0);
+	/* writes and truncates move the length and space of the parent */
+	CHECK_EQ(write_(m, f, 0, 0, 10000, &id, &a), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(stat_of("dirDataLength", d1), 10000);
+	CHECK_EQ(stat_of("dirUsedSpace", d1), 12288 + 4096);
+	CHECK_EQ(m->ops->truncate(m, f, 100, &a), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(stat_of("dirDataLength", d1), 100);
+	CHECK_EQ(stat_of("dirUsedSpace", d1), 8192);
+	/* rename to another dir moves the entry's share */
+	CHECK_EQ(m->ops->rename(m, d1, "f", 1, d2, "f", 1, 0), 0);
+	/* a hard link counts in both; a write then reaches both parents */
+	CHECK_EQ(m->ops->link(m, f, d1, "hl", 2, &a), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(stat_of("dirDataLength", d2), 100);
+	CHECK_EQ(stat_of("dirUsedInodes", d2), 1);
+	CHECK_EQ(stat_of("dirDataLength", d1), 100);
+	CHECK_EQ(stat_of("dirUsedInodes", d1), 2);
+	CHECK_EQ(write_(m, f, 0, 0, 300, &id, &a), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(stat_of("dirDataLength", d1), 300);
+	CHECK_EQ(stat_of("dirDataLength", d2), 300);
+	CHECK_EQ(m->ops->unlink(m, d1, "hl", 2), 0);
+	CHECK_EQ(m->ops->unlink(m, d1, "s", 1), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(stat_of("dirUsedInodes", d1), 0);
+	CHECK_EQ(stat_of("dirDataLength", d1), 0);
+	CHECK_EQ(stat_of("dirUsedSpace", d1), 0);
+	/* rmdir forgets the dir's own stats */
+	CHECK_EQ(m->ops->rmdir(m, 1, "d1", 2), 0);
+	CHECK_EQ(meta_dirstat_flush(m), 0);
+	CHECK_EQ(raw_int("HEXISTS dirUsedSpace %" PRIu64, d1), 0);
+	CHECK_EQ(stat_of("dirUsedInodes", 1), 1);
+	(void)ino;
+	meta_close(m);
+}
+
+static void set_if_small_elects_one(void)
+{
+	struct meta *m = fresh();
+	bool won;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_EQ(m->ops->set_if_small(m, "lastCleanupTrash", 1000, 900, &won), 0);
+	CHECK(won);
+	CHECK_EQ(m->ops->set_if_small(m, "lastCleanupTrash", 1500, 900, &won), 0);
+	CHECK(!won);
+	CHECK_EQ(raw_int("GET lastCleanupTrash"), 1000);
+	CHECK_EQ(m->ops->set_if_small(m, "lastCleanupTrash", 2000, 900, &won), 0);
+	CHECK(won);
+	CHECK_EQ(raw_int("GET lastCleanupTrash"), 2000);
+	meta_close(m);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1383,6 +1610,10 @@ int main(void)
 	RUN(concurrent_creates);
 	RUN(reconnects_after_kill);
 	RUN(oom_is_enospc);
+	RUN(trash_moves_and_restores);
+	RUN(trash_cleanup_expired);
+	RUN(dir_stats_kept);
+	RUN(set_if_small_elects_one);
 	stop_redis();
 	return check_done();
 }

@@ -275,8 +275,8 @@ static void test_gate(void)
 	expect_gate("{\"Name\":\"v\",\"MinClientVersion\":\"bogus\"}", -EINVAL, -EINVAL,
 		    "MinClientVersion");
 	/* read-write only */
-	expect_gate("{\"Name\":\"v\",\"TrashDays\":1}", 0, NO, "TrashDays 1");
-	expect_gate("{\"Name\":\"v\",\"DirStats\":true}", 0, NO, "DirStats");
+	/* juicefs format's defaults: kept by jfsd, so mounted read-write */
+	expect_gate("{\"Name\":\"v\",\"TrashDays\":1,\"DirStats\":true}", 0, 0, NULL);
 	expect_gate("{\"Name\":\"v\",\"UserGroupQuota\":true}", 0, NO, "UserGroupQuota");
 	expect_gate("{\"Name\":\"v\",\"EnableACL\":true}", 0, NO, "EnableACL");
 	expect_gate("{\"Name\":\"v\",\"ChangeLog\":true}", 0, NO, "ChangeLog");
