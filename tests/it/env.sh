@@ -147,6 +147,11 @@ s3_requests() {
 		} END { print n + 0 }'
 }
 
+# trash_days: the shared volume's TrashDays (0 when absent).
+trash_days() {
+	rcli get setting | python3 -c 'import json, sys; print(json.load(sys.stdin).get("TrashDays", 0))'
+}
+
 # format_args: the `jfsadm format` storage options of this setup.
 format_args() {
 	if [[ $JFS_IT_STORAGE == minio ]]; then
