@@ -760,6 +760,24 @@ static void q_sustain(struct rconn *rc, uint64_t sid, uint64_t ino, const char *
 	tx_add(rc, &c);
 }
 
+/* a new dir starts with empty stats, as JuiceFS's doMknod writes them */
+static void q_zero_dir_stats(struct rconn *rc, uint64_t ino)
+{
+	static const char *const hashes[] = {
+		"dirUsedInodes", "dirDataLength", "dirUsedSpace",
+	};
+	struct cmd c;
+	size_t i;
+
+	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
+		cmd_init(&c, "HSET");
+		cmd_str(&c, hashes[i]);
+		cmd_fmt(&c, "%" PRIu64, ino);
+		cmd_str(&c, "0");
+		tx_add(rc, &c);
+	}
+}
+
 /* the dir-stat and quota fields JuiceFS keeps per directory */
 static void q_forget_dir(struct rconn *rc, uint64_t ino)
 {
@@ -2177,6 +2195,8 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 		tx_add(rc, &c);
 	}
 	q_entry(rc, a->parent, a->name, a->len, a->type, a->ino);
+	if (a->type == META_TYPE_DIR)
+		q_zero_dir_stats(rc, a->ino);
 	q_incrby(rc, "usedSpace", (int64_t)meta_align4k(t->length));
 	q_incrby(rc, "totalInodes", 1);
 	return tx_exec(m, rc, NULL);
