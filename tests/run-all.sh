@@ -15,8 +15,10 @@
 # Environment:
 #   JFS_TEST_KVERS     kernels to test, space-separated
 #   JFS_TEST_SUITES    VM suites (default: tests/it/guest.sh
-#                      tests/kfuzz/t-badreply.sh tests/sys/t-install.sh,
-#                      those that exist)
+#                      tests/s3/guest.sh tests/kfuzz/t-badreply.sh
+#                      tests/cli/t-status-vm.sh tests/sys/t-install.sh
+#                      tests/peers/interop.sh, those that exist; a suite
+#                      whose peer is missing prints SKIP and counts 0)
 #   JFS_TEST_SKIP_HOST=1 / JFS_TEST_SKIP_VM=1   skip a part
 #   JFS_TEST_OUT       output dir (default: new /tmp/jfs-test.XXXXXX): one
 #                      *.results file per part, VM output dirs per kernel,
@@ -118,7 +120,7 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 	else
 		suites=()
 		for s in tests/it/guest.sh tests/s3/guest.sh tests/kfuzz/t-badreply.sh \
-			tests/cli/t-status-vm.sh tests/sys/t-install.sh; do
+			tests/cli/t-status-vm.sh tests/sys/t-install.sh tests/peers/interop.sh; do
 			[[ -f $s ]] && suites+=("$s")
 		done
 	fi
@@ -151,7 +153,7 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 			rc=0
 			# MinIO's data and a 64 MiB test file live in the guest's tmpfs
 			mem=2048
-			[[ $s == tests/s3/* ]] && mem=4096
+			[[ $s == tests/s3/* || $s == tests/peers/* ]] && mem=4096
 			# The kernel path does not depend on the compression: the full
 			# none/lz4/zstd matrix runs on the newest kernel, zstd elsewhere.
 			comp=${JFS_S3_COMPRESS:-}
@@ -175,6 +177,9 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 				echo "FAIL [$v] $name: $why (see $vmout/run.log, $vmout/dmesg.txt)" >>"$f"
 				sed -n '/kernel problems/,/^=====/p' "$vmout/run.log" | head -n 30 | sed 's/^/    /'
 				tail -n 15 "$vmout/run.log" | sed 's/^/    /'
+			elif ((n == 0)) && grep -q '^SKIP ' "$vmout/run.log"; then
+				# only the interop suite may skip: its peer could not be had
+				grep '^SKIP ' "$vmout/run.log" | sed "s/^/run-all: [$v] /"
 			elif ((n == 0)); then
 				echo "FAIL [$v] $name: no results (see $vmout/run.log)" >>"$f"
 			fi

