@@ -196,6 +196,8 @@ struct meta_ops {
 			    int64_t diff, bool *won);
 	int (*update_dir_stats)(struct meta *m, const struct meta_dirstat *d, size_t n);
 	int (*cleanup_deleted_files)(struct meta *m, int64_t before, size_t *n);
+	/* delSlices entries (kept by a compaction under trash) older than 'before' */
+	int (*cleanup_delayed_slices)(struct meta *m, int64_t before, size_t *n);
 
 	/* data */
 	int (*new_slice_id)(struct meta *m, uint64_t *id);

@@ -1848,6 +1848,142 @@ static int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n)
 	return ret;
 }
 
+struct delayed_arg {
+	const char *field;	/* "{newSliceId}_{unixTs}" */
+	struct freed_slice *s;	/* out: the slices of the entry */
+	size_t n;
+	bool *freed;		/* out: refcount went below zero */
+};
+
+/* one delSlices entry: drop a reference per slice, HDEL the entry */
+static int delayed_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct delayed_arg *a = arg;
+	redisReply *r, *ex = NULL;
+	const unsigned char *p;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	free(a->s);
+	free(a->freed);
+	a->s = NULL;
+	a->freed = NULL;
+	a->n = 0;
+	cmd_init(&c, "WATCH");
+	cmd_str(&c, "delSlices");
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	cmd_init(&c, "HGET");
+	cmd_str(&c, "delSlices");
+	cmd_str(&c, a->field);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->len % 12) {
+		/* gone meanwhile, or not JuiceFS's packed (id, size) records */
+		ret = r->type == REDIS_REPLY_STRING ? rm_bad_value(m, "delSlices", r->len) : 0;
+		freeReplyObject(r);
+		return ret;
+	}
+	a->s = calloc(r->len / 12, sizeof(*a->s));
+	a->freed = calloc(r->len / 12, sizeof(*a->freed));
+	if (!a->s || !a->freed) {
+		freeReplyObject(r);
+		return -ENOMEM;
+	}
+	tx_multi(rc);
+	for (p = (const unsigned char *)r->str; p < (const unsigned char *)r->str + r->len; p += 12) {
+		struct freed_slice *s = &a->s[a->n++];
+
+		for (i = 0; i < 8; i++)
+			s->id = s->id << 8 | p[i];
+		s->size = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+		cmd_init(&c, "HINCRBY");
+		cmd_str(&c, "sliceRef");
+		cmd_fmt(&c, "k%" PRIu64 "_%" PRIu32, s->id, s->size);
+		cmd_str(&c, "-1");
+		tx_add(rc, &c);
+	}
+	freeReplyObject(r);
+	cmd_init(&c, "HDEL");
+	cmd_str(&c, "delSlices");
+	cmd_str(&c, a->field);
+	tx_add(rc, &c);
+	ret = tx_exec(m, rc, &ex);
+	for (i = 0; !ret && i < a->n && i < ex->elements; i++)
+		a->freed[i] = reply_int(ex->element[i]) < 0;
+	freeReplyObject(ex);
+	return ret;
+}
+
+/* releases one expired delSlices entry; deletes the slices nobody uses */
+static int release_delayed(struct rmeta *m, const char *field, size_t *n)
+{
+	struct delayed_arg a = { .field = field };
+	struct slice_del_arg d;
+	size_t i;
+	int ret;
+
+	ret = rm_run(m, "delSlices", delayed_body, &a);
+	for (i = 0; !ret && i < a.n; i++) {
+		if (!a.freed[i] || !m->base.hooks.delete_slice ||
+		    m->base.hooks.delete_slice(m->base.hooks.arg, a.s[i].id, a.s[i].size))
+			continue;	/* a negative ref stays for `juicefs gc` */
+		d.s = a.s[i];
+		ret = rm_run(m, NULL, hdel_ref_body, &d);
+		(*n)++;
+	}
+	free(a.s);
+	free(a.freed);
+	return ret;
+}
+
+/* the trash job's doCleanupDelayedSlices: HSCAN delSlices for old entries */
+static int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct call_arg a = { .r = NULL };
+	char cursor[32] = "0";
+	unsigned long long id, ts;
+	const redisReply *keys;
+	size_t i;
+	int ret;
+
+	*n = 0;
+	do {
+		cmd_init(&a.c, "HSCAN");
+		cmd_str(&a.c, "delSlices");
+		cmd_str(&a.c, cursor);
+		cmd_str(&a.c, "COUNT");
+		cmd_str(&a.c, "1000");
+		ret = rm_run(m, NULL, call_body, &a);
+		if (ret)
+			break;
+		if (a.r->type != REDIS_REPLY_ARRAY || a.r->elements != 2 ||
+		    a.r->element[0]->type != REDIS_REPLY_STRING ||
+		    a.r->element[0]->len >= sizeof(cursor) ||
+		    a.r->element[1]->type != REDIS_REPLY_ARRAY) {
+			ret = rm_bad_reply(m, "delSlices");
+			break;
+		}
+		memcpy(cursor, a.r->element[0]->str, a.r->element[0]->len + 1);
+		keys = a.r->element[1];
+		for (i = 0; !ret && i + 1 < keys->elements; i += 2) {
+			const char *f = keys->element[i]->str;
+			char tail;
+
+			if (!f || sscanf(f, "%llu_%llu%c", &id, &ts, &tail) != 2 ||
+			    (long long)ts >= before)
+				continue;
+			ret = release_delayed(m, f, n);
+		}
+	} while (!ret && strcmp(cursor, "0"));
+	freeReplyObject(a.r);
+	return ret;
+}
+
 /* ---- operations: namespace --------------------------------------------- */
 
 struct lookup_arg {
@@ -3414,4 +3550,5 @@ const struct meta_ops meta_redis_ops = {
 	.set_if_small = rm_set_if_small,
 	.update_dir_stats = rm_update_dir_stats,
 	.cleanup_deleted_files = rm_cleanup_deleted_files,
+	.cleanup_delayed_slices = rm_cleanup_delayed_slices,
 };

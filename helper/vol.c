@@ -109,6 +109,12 @@ static void background_jobs(struct vol *v)
 		else if (n)
 			log_info("volume '%s': trash cleanup deleted %zu entries",
 				 v->setting.name, n);
+		/* slices a JuiceFS compaction kept for the trash's lifetime */
+		if (m->ops->cleanup_delayed_slices(m, now - (int64_t)m->trash_days * 86400, &n))
+			log_warn("volume '%s': delayed-slice cleanup: %s",
+				 v->setting.name, meta_errmsg());
+		else if (n)
+			log_info("volume '%s': freed %zu delayed slices", v->setting.name, n);
 	}
 	if (!m->ops->set_if_small(m, "lastCleanupFiles", now, diff, &won) && won) {
 		if (m->ops->cleanup_deleted_files(m, now - 3600, &n))

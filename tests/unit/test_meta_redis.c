@@ -1555,6 +1555,40 @@ static void dir_stats_kept(void)
 	meta_close(m);
 }
 
+/* JuiceFS's compaction under trash leaves delSlices; the trash job frees them */
+static void delayed_slices_released(void)
+{
+	struct meta *m = fresh_trash();
+	unsigned char v[24];
+	size_t n = 9;
+	int i;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	/* old entry 10_1000: slices (7, 4096) unshared and (8, 100) shared */
+	memset(v, 0, sizeof(v));
+	v[7] = 7;
+	v[10] = 0x10;	/* size 4096 = 0x00001000 */
+	v[19] = 8;
+	v[23] = 100;
+	freeReplyObject(raw("HSET delSlices 10_1000 %b", v, sizeof(v)));
+	freeReplyObject(raw("HSET sliceRef k8_100 1"));
+	freeReplyObject(raw("HSET delSlices 11_%lld %b", (long long)time(NULL), v, sizeof(v)));
+	CHECK_EQ(m->ops->cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK(rec_has(7, 4096));
+	CHECK(!rec_has(8, 100));
+	CHECK_EQ(raw_int("HEXISTS delSlices 10_1000"), 0);
+	CHECK_EQ(raw_int("HLEN delSlices"), 1);	/* the young one stays */
+	CHECK_EQ(raw_int("HGET sliceRef k8_100"), 0);
+	CHECK_EQ(raw_int("HEXISTS sliceRef k7_4096"), 0);
+	for (i = 0; i < 2; i++)	/* idempotent */
+		CHECK_EQ(m->ops->cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
+	CHECK_EQ(n, 0);
+	meta_close(m);
+}
+
 static void set_if_small_elects_one(void)
 {
 	struct meta *m = fresh();
@@ -1613,6 +1647,7 @@ int main(void)
 	RUN(trash_moves_and_restores);
 	RUN(trash_cleanup_expired);
 	RUN(dir_stats_kept);
+	RUN(delayed_slices_released);
 	RUN(set_if_small_elects_one);
 	stop_redis();
 	return check_done();
