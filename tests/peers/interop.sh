@@ -14,7 +14,9 @@
 # 4. Trash: a jfs delete shows in .trash for juicefs and comes back with mv
 #    (and the other way round); an expired hour dir is purged by jfsd's
 #    background job and its objects freed.
-# 5. `juicefs gc` (no --delete, nothing skipped) finds no leaked object.
+# 5. A second volume with lz4, hashed prefixes and 1 MiB blocks: files
+#    written by either client read the same through the other.
+# 6. `juicefs gc` (no --delete, nothing skipped) finds no leaked object.
 # Skips (exit 0, one SKIP line) only when the juicefs binary is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -235,6 +237,47 @@ after=$(python3 tests/it/s3check.py list "$VOL/chunks/" 2>/dev/null | grep -c .)
 check "its objects were deleted ($before -> $after objects)"
 expect_eq "the restored files stay" "keep me" "$(cat $J/tr/doc)"
 expect_eq "no delfiles left" 0 "$(ircli zcard delfiles)"
+
+# the other data layouts juicefs format offers, on a second volume:
+# lz4 instead of none, hashed object prefixes, 1 MiB blocks
+t_begin "interop: lz4, hash prefix, 1 MiB blocks"
+URL2=redis://127.0.0.1:$JFS_IT_REDIS_PORT/$((DB + 1))
+J2=/mnt/i2-jfs F2=/mnt/i2-juicefs
+ok "juicefs format --compress lz4 --hash-prefix --block-size 1024" -- eval \
+	'jc format --storage minio --bucket "${BUCKET}2" --access-key "$JFS_IT_S3_USER" \
+	--secret-key "$JFS_IT_S3_PASS" --compress lz4 --hash-prefix --block-size 1024 \
+	"$URL2" ivol2 >>/vmout/juicefs.log 2>&1'
+ok "both clients mount it" -- eval 'mount_vol "$J2" "" "$URL2" && mkdir -p "$F2" &&
+	jc mount -d --no-usage-report --no-syslog --backup-meta 0 --cache-dir /tmp/jjcache2 \
+	--log /vmout/juicefs-mount2.log "$URL2" "$F2" >>/vmout/juicefs.log 2>&1'
+ok "jfs writes" -- eval "mkdir $J2/a && head -c 3500000 /dev/urandom >$J2/a/rand &&
+	seq 1 300000 >$J2/a/text && printf 'patch' | dd of=$J2/a/rand bs=1 seek=1048570 \
+	conv=notrunc status=none && sync"
+ok "juicefs writes" -- eval "mkdir $F2/b && head -c 2500000 /dev/urandom >$F2/b/rand &&
+	seq 5 400000 >$F2/b/text && sync"
+sleep 1.5
+same_tree "jfs's files read the same through juicefs" "$J2/a" "$F2/a"
+same_tree "juicefs's files read the same through jfs" "$F2/b" "$J2/b"
+objs=$(JFS_IT_S3_URL=${BUCKET}2 python3 tests/it/s3check.py list ivol2/chunks/ 2>/dev/null)
+echo "$objs" >/vmout/ivol2-objects.log
+# names end in the uncompressed block size; lz4 keeps random data about
+# as big and shrinks text, so the bucket holds less than the names say
+bad=$(awk '$1 !~ /^ivol2\/chunks\/[0-9A-F][0-9A-F]\/[0-9]+\/[0-9]+_[0-9]+_[0-9]+$/ {
+	print; next } { n = split($1, p, "_"); if (p[n] > 1048576) print }' <<<"$objs")
+expect_eq "objects are hashed (chunks/{HEX}/{id/1000}/...) and name blocks of at most 1 MiB" "" "$bad"
+read -r named stored < <(awk '{ n = split($1, p, "_"); k += p[n]; s += $2 } END { print k + 0, s + 0 }' <<<"$objs")
+((stored > 0 && stored * 10 < named * 9))
+check "lz4: the bucket holds less than the data ($stored stored for $named bytes)"
+fsck_out=$(jc fsck "$URL2" --path / --recursive --sync-dir-stat 2>&1)
+rc=$?
+echo "$fsck_out" >>/vmout/juicefs.log
+expect_eq "juicefs fsck of the second volume: exit 0" 0 "$rc"
+summary=$(JFS_GC_SKIPPEDTIME=0 jc gc "$URL2" 2>&1 | tee -a /vmout/juicefs.log |
+	grep -o 'scanned [0-9]* objects.*' | tail -n1)
+echo "gc (second volume): $summary"
+expect_eq "juicefs gc of the second volume: 0 leaked, 0 skipped" "0 leaked 0 skipped" \
+	"$(grep -o '[0-9]* leaked' <<<"$summary") $(grep -o '[0-9]* skipped' <<<"$summary")"
+ok "unmount both" -- eval 'umount_vol "$J2" && jc umount "$F2" >>/vmout/juicefs.log 2>&1'
 
 t_begin "interop: the volume is clean"
 sync
