@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <systemd/sd-daemon.h>
 
 #include "jfsd.h"
 #include "log.h"
@@ -100,10 +101,14 @@ static int detach(int *notify_fd)
 	return 0;
 }
 
-static void ready(int notify_fd)
+/* attached to the kernel: tell whoever waits (systemd Type=notify, -d's parent) */
+static void ready(int notify_fd, int nworkers)
 {
 	int devnull;
 
+	/* a no-op unless systemd started us with NOTIFY_SOCKET */
+	sd_notifyf(0, "READY=1\nSTATUS=serving /dev/%s with %d workers",
+		   JFS_DEV_NAME, nworkers);
 	if (notify_fd < 0)
 		return;
 	devnull = open("/dev/null", O_RDWR);
@@ -258,10 +263,11 @@ int main(int argc, char **argv)
 		}
 	}
 	log_info("ready: %d workers", d.nworkers);
-	ready(notify_fd);
+	ready(notify_fd, d.nworkers);
 
 	sigwait(&set, &sig);
 	log_info("got signal %d, stopping", sig);
+	sd_notify(0, "STOPPING=1");
 	atomic_store(&d.stop, true);
 	for (i = 0; i < d.nworkers; i++)
 		pthread_kill(workers[i], SIGUSR1);

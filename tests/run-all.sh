@@ -4,7 +4,8 @@
 #   tests/run-all.sh            (what `make test` runs, after `make`)
 #
 # 1. host: `make -C helper units`, each tests/unit/test_* binary, and
-#    tests/cli/t-jfsadm.sh; their "PASS x"/"FAIL x" lines become results.
+#    tests/cli/t-jfsadm.sh, t-systemd.sh, t-dkms.sh; their "PASS x"/"FAIL x"
+#    lines become results.
 # 2. VM: for each kernel in $JFS_TEST_KVERS (default: every /lib/modules/V
 #    with /boot/vmlinuz-V and a build dir, oldest first): `make module KVER=V`
 #    (into kmod/, so the newest kernel's build, `make`'s default, is what is
@@ -90,6 +91,9 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 	fi
 	say "host: jfsadm CLI tests"
 	host_test "$f" cli/t-jfsadm tests/cli/t-jfsadm.sh
+	say "host: systemd units and DKMS packaging"
+	host_test "$f" cli/t-systemd tests/cli/t-systemd.sh
+	host_test "$f" cli/t-dkms tests/cli/t-dkms.sh
 	# KUnit needs a kernel with CONFIG_KUNIT: a UML build from
 	# linux-source-6.1, cached outside the repo (cold ~4 min, warm ~7 s).
 	say "host: KUnit (UML)"

@@ -19,6 +19,10 @@ PKGS=(
 	# helper daemon libraries
 	libhiredis-dev libcurl4-openssl-dev libssl-dev libnl-3-dev libnl-genl-3-dev
 	libjson-c-dev libzstd-dev liblz4-dev libsqlite3-dev uuid-dev libxml2-dev zlib1g-dev
+	libsystemd-dev
+	# systemd units are checked with systemd-analyze; dkms rebuilds the
+	# module for new kernels (tests/cli/t-systemd.sh, t-dkms.sh)
+	systemd dkms
 	# the S3 tests drive MinIO (built below) and read its metrics with curl
 	curl openssl
 	# tests/bench: random-read IOPS

@@ -51,5 +51,20 @@ pkill -x jfsd
 for _ in $(seq 50); do pgrep -x jfsd >/dev/null || break; sleep 0.1; done
 expect_ok "jfsd exits on SIGTERM" -- sh -c "! pgrep -x jfsd"
 expect_ok "module unloads" -- rmmod jfsk
+
+t_begin "systemd"
+expect_ok "jfsd.service is installed" -- test -f /lib/systemd/system/jfsd.service
+expect_eq "modules-load.d loads jfsk at boot" jfsk \
+	"$(grep -v '^#' /usr/lib/modules-load.d/jfsk.conf)"
+# Type=notify: jfsd (in the foreground, as the unit runs it) sends
+# READY=1 on $NOTIFY_SOCKET once attached, and STOPPING=1 on SIGTERM
+ready=$(python3 tests/sys/notify.py /usr/sbin/jfsd 2>/tmp/notify.err)
+expect_eq "jfsd tells systemd it is ready once attached" 1 \
+	"$(grep -c 'READY=1' <<<"$ready")"
+expect_ok "/dev/jfs is there when READY=1 arrives" -- test -c /dev/jfs
+pkill -x jfsd
+for _ in $(seq 50); do pgrep -x jfsd >/dev/null || break; sleep 0.1; done
+expect_ok "and it stops on SIGTERM" -- sh -c "! pgrep -x jfsd"
+rmmod jfsk 2>/dev/null
 redis-cli -p 6391 shutdown nosave >/dev/null 2>&1
 t_summary
