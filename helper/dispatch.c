@@ -44,6 +44,10 @@ static const struct op_desc op_table[JFS_OP_MAX] = {
 	[JFS_OP_WRITE]	    = { op_write, "write", sizeof(struct jfs_io_in), true },
 	[JFS_OP_FLUSH]	    = { op_flush, "flush", sizeof(struct jfs_fh_in), false },
 	[JFS_OP_FSYNC]	    = { op_flush, "fsync", sizeof(struct jfs_fh_in), false },
+	[JFS_OP_GETXATTR]   = { op_getxattr, "getxattr", sizeof(struct jfs_xattr_in), false },
+	[JFS_OP_SETXATTR]   = { op_setxattr, "setxattr", sizeof(struct jfs_xattr_in), true },
+	[JFS_OP_LISTXATTR]  = { op_listxattr, "listxattr", sizeof(struct jfs_xattr_in), false },
+	[JFS_OP_REMOVEXATTR] = { op_removexattr, "removexattr", sizeof(struct jfs_xattr_in), true },
 };
 
 /* MOUNT may explain a failure in its payload: the kernel logs the text. */
@@ -139,7 +143,8 @@ int dispatch(struct jfsd *d, const unsigned char *msg, size_t len,
 		ret = -EROFS;
 	else
 		ret = od->fn(v, in, args, alen, r);
-	if (ret && ret != -ENOENT && ret != -EEXIST && ret != -ENOTEMPTY)
+	if (ret && ret != -ENOENT && ret != -EEXIST && ret != -ENOTEMPTY &&
+	    ret != -ENODATA)
 		log_debug("%s ino %llu: %s", od->name,
 			  (unsigned long long)in->ino, strerror(-ret));
 	vol_put(d, v);

@@ -152,6 +152,10 @@ int op_readdir(struct vol *, const struct jfs_in_hdr *, const unsigned char *, s
 int op_read(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_write(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_flush(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_getxattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_setxattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_listxattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_removexattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 
 /* ops.c helpers shared with vol.c */
 void attr_to_wire(uint64_t ino, const struct meta_attr *a, struct jfs_attr *w);

@@ -32,6 +32,8 @@
 #define META_CHUNK_SIZE		(64U << 20)
 #define META_MAX_NAME		255
 #define META_MAX_SYMLINK	4096
+#define META_XATTR_NAME_MAX	255		/* JuiceFS xattrMaxName */
+#define META_XATTR_SIZE_MAX	65536		/* JuiceFS xattrMaxSize */
 
 /* JuiceFS inode types (stored in the top 4 bits of the attr mode field) */
 enum meta_type {
@@ -100,6 +102,10 @@ struct meta_dirent {
 #define META_SET_ATIME		(1U << 3)
 #define META_SET_MTIME		(1U << 4)
 #define META_SET_CTIME		(1U << 5)	/* else ctime = now */
+
+/* setxattr flags (same values as the kernel's XATTR_CREATE/REPLACE) */
+#define META_XATTR_CREATE	(1U << 0)
+#define META_XATTR_REPLACE	(1U << 1)
 
 /* rename flags (same values as the kernel's RENAME_*) */
 #define META_RENAME_NOREPLACE	(1U << 0)
@@ -182,6 +188,25 @@ struct meta_ops {
 
 	/* last close of a sustained inode: delete it and its data */
 	int (*release_sustained)(struct meta *m, uint64_t ino);
+
+	/*
+	 * Extended attributes, JuiceFS's x{ino} (name -> raw value bytes).
+	 * Names are 1..META_XATTR_NAME_MAX bytes without NUL (-EINVAL,
+	 * -ERANGE), values at most META_XATTR_SIZE_MAX (-E2BIG); the inode's
+	 * existence is not checked, as in JuiceFS, and nothing else changes
+	 * (not even ctime).  getxattr: *value is malloc'd (NUL-terminated,
+	 * not counted), -ENODATA when absent.  setxattr: flags 0,
+	 * META_XATTR_CREATE (-EEXIST when present) or META_XATTR_REPLACE
+	 * (-ENODATA when absent); both at once is -EINVAL.  listxattr: every
+	 * stored name, each followed by a NUL, in one malloc'd buffer (NULL
+	 * when empty).  removexattr: -ENODATA when absent.
+	 */
+	int (*getxattr)(struct meta *m, uint64_t ino, const char *name, size_t len,
+			char **value, size_t *vlen);
+	int (*setxattr)(struct meta *m, uint64_t ino, const char *name, size_t len,
+			const void *value, size_t vlen, unsigned int flags);
+	int (*listxattr)(struct meta *m, uint64_t ino, char **names, size_t *len);
+	int (*removexattr)(struct meta *m, uint64_t ino, const char *name, size_t len);
 
 	/*
 	 * Trash and background upkeep (JuiceFS's base.go jobs).  new_trash_dir

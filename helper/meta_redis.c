@@ -3168,6 +3168,228 @@ static int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
 	return ret;
 }
 
+/* ---- operations: xattrs ------------------------------------------------ */
+
+/*
+ * JuiceFS keeps an inode's extended attributes in one hash, x{ino}: field =
+ * the full name ("user.foo"), value = the raw bytes.  Reads and removals
+ * are single commands and a set is a transaction on x{ino}, as in
+ * redis.go (GetXattr, ListXattr, doSetXattr, doRemoveXattr).  The hash
+ * goes away with its inode (q_drop_link, rmdir, rename).
+ */
+
+/* as JuiceFS's vfs checks them; a name is a C string, so no NUL in it */
+static int check_xattr_name(const char *name, size_t len)
+{
+	if (len == 0 || !name)
+		return -EINVAL;
+	if (len > META_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (memchr(name, '\0', len))
+		return -EINVAL;
+	return 0;
+}
+
+struct xattr_arg {
+	uint64_t ino;
+	const char *name;
+	size_t len;
+	const void *value;
+	size_t vlen;
+	unsigned int flags;
+	char *out;		/* getxattr's value, listxattr's names */
+	size_t outlen;
+};
+
+/* "OP x{ino} name" */
+static void xattr_cmd(struct cmd *c, const char *op, const struct xattr_arg *a)
+{
+	cmd_init(c, op);
+	cmd_fmt(c, "x%" PRIu64, a->ino);
+	cmd_bin(c, a->name, a->len);
+}
+
+static int getxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct xattr_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	free(a->out);
+	a->out = NULL;
+	xattr_cmd(&c, "HGET", a);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type == REDIS_REPLY_NIL)
+		ret = -ENODATA;
+	else if (r->type != REDIS_REPLY_STRING)
+		ret = rm_bad_reply(m, c.argv[1]);
+	else if (!(a->out = malloc(r->len + 1)))
+		ret = -ENOMEM;
+	if (!ret) {
+		memcpy(a->out, r->str, r->len);
+		a->out[r->len] = '\0';
+		a->outlen = r->len;
+	}
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
+		       char **value, size_t *vlen)
+{
+	struct xattr_arg a = { .ino = ino, .name = name, .len = len };
+	int ret;
+
+	*value = NULL;
+	*vlen = 0;
+	ret = check_xattr_name(name, len);
+	if (ret)
+		return ret;
+	ret = rm_run((struct rmeta *)mm, NULL, getxattr_body, &a);
+	if (ret) {
+		free(a.out);
+		return ret;
+	}
+	*value = a.out;
+	*vlen = a.outlen;
+	return 0;
+}
+
+/* HKEYS x{ino}: the names, each followed by a NUL */
+static int listxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct xattr_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	size_t i, n = 0;
+	int ret;
+
+	free(a->out);
+	a->out = NULL;
+	a->outlen = 0;
+	cmd_init(&c, "HKEYS");
+	cmd_fmt(&c, "x%" PRIu64, a->ino);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return rm_bad_reply(m, c.argv[1]);
+	}
+	for (i = 0; i < r->elements; i++) {
+		if (r->element[i]->type != REDIS_REPLY_STRING) {
+			freeReplyObject(r);
+			return rm_bad_reply(m, c.argv[1]);
+		}
+		n += r->element[i]->len + 1;
+	}
+	if (n && !(a->out = malloc(n))) {
+		freeReplyObject(r);
+		return -ENOMEM;
+	}
+	for (i = 0; i < r->elements; i++) {
+		memcpy(a->out + a->outlen, r->element[i]->str, r->element[i]->len);
+		a->outlen += r->element[i]->len;
+		a->out[a->outlen++] = '\0';
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+static int rm_listxattr(struct meta *mm, uint64_t ino, char **names, size_t *len)
+{
+	struct xattr_arg a = { .ino = ino };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, listxattr_body, &a);
+	if (ret) {
+		free(a.out);
+		a.out = NULL;
+		a.outlen = 0;
+	}
+	*names = a.out;
+	*len = a.outlen;
+	return ret;
+}
+
+/* WATCH x{ino}; HEXISTS for the create/replace flags; MULTI HSET EXEC */
+static int setxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct xattr_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	ret = watch_keys(m, rc, "x%" PRIu64, a->ino, NULL, 0);
+	if (ret)
+		return ret;
+	if (a->flags) {
+		xattr_cmd(&c, "HEXISTS", a);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		if (r->type != REDIS_REPLY_INTEGER)
+			ret = rm_bad_reply(m, c.argv[1]);
+		else if (a->flags & META_XATTR_CREATE && r->integer)
+			ret = -EEXIST;
+		else if (a->flags & META_XATTR_REPLACE && !r->integer)
+			ret = -ENODATA;
+		freeReplyObject(r);
+		if (ret)
+			return ret;
+	}
+	tx_multi(rc);
+	xattr_cmd(&c, "HSET", a);
+	cmd_bin(&c, a->value, a->vlen);
+	tx_add(rc, &c);
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
+		       const void *value, size_t vlen, unsigned int flags)
+{
+	struct xattr_arg a = {
+		.ino = ino, .name = name, .len = len,
+		.value = vlen ? value : "", .vlen = vlen, .flags = flags,
+	};
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = check_xattr_name(name, len);
+	if (ret)
+		return ret;
+	if (vlen > META_XATTR_SIZE_MAX)
+		return -E2BIG;
+	/* as base.go: one flag or none */
+	if (flags != 0 && flags != META_XATTR_CREATE && flags != META_XATTR_REPLACE)
+		return -EINVAL;
+	snprintf(key, sizeof(key), "x%" PRIu64, ino);
+	return rm_run((struct rmeta *)mm, key, setxattr_body, &a);
+}
+
+/* HDEL x{ino} name; nothing deleted is ENODATA (JuiceFS's ENOATTR) */
+static int rm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_t len)
+{
+	struct xattr_arg x = { .ino = ino, .name = name, .len = len };
+	struct call_arg a = { .r = NULL };
+	int ret;
+
+	ret = check_xattr_name(name, len);
+	if (ret)
+		return ret;
+	xattr_cmd(&a.c, "HDEL", &x);
+	ret = rm_run((struct rmeta *)mm, NULL, call_body, &a);
+	if (!ret && a.r->type != REDIS_REPLY_INTEGER)
+		ret = rm_bad_reply((struct rmeta *)mm, a.c.argv[1]);
+	else if (!ret && a.r->integer == 0)
+		ret = -ENODATA;
+	freeReplyObject(a.r);
+	return ret;
+}
+
 /* ---- operations: data -------------------------------------------------- */
 
 struct id_arg {
@@ -3543,6 +3765,10 @@ const struct meta_ops meta_redis_ops = {
 	.readlink = rm_readlink,
 	.readdir = rm_readdir,
 	.release_sustained = rm_release_sustained,
+	.getxattr = rm_getxattr,
+	.setxattr = rm_setxattr,
+	.listxattr = rm_listxattr,
+	.removexattr = rm_removexattr,
 	.new_slice_id = rm_new_slice_id,
 	.read_chunk = rm_read_chunk,
 	.write_slice = rm_write_slice,

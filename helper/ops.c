@@ -616,3 +616,165 @@ int op_flush(struct vol *v, const struct jfs_in_hdr *in,
 {
 	return 0;
 }
+
+/* ---- extended attributes ---- */
+
+/* the namespaces the kernel serves; "trusted." only when asked for */
+static bool xattr_listable(const char *name, size_t len, bool trusted)
+{
+	static const struct { const char *p; size_t n; bool priv; } ns[] = {
+		{ "user.", 5, false }, { "security.", 9, false },
+		{ "trusted.", 8, true },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(ns); i++)
+		if (len > ns[i].n && !memcmp(name, ns[i].p, ns[i].n))
+			return trusted || !ns[i].priv;
+	return false;
+}
+
+/*
+ * The name (and for SETXATTR the value of xi->size bytes) after
+ * jfs_xattr_in must fill the message exactly; names are 1..255 bytes
+ * without NUL, in a namespace the kernel has a handler for.
+ */
+static int arg_xattr(const unsigned char *args, size_t alen, size_t vlen,
+		     const char **name)
+{
+	const struct jfs_xattr_in *xi = (const void *)args;
+
+	if (xi->namelen == 0)
+		return -EINVAL;
+	if (xi->namelen > JFS_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (alen != sizeof(*xi) + xi->namelen + vlen)
+		return -EINVAL;
+	*name = (const char *)args + sizeof(*xi);
+	if (memchr(*name, 0, xi->namelen))
+		return -EINVAL;
+	if (!xattr_listable(*name, xi->namelen, true))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* reply = jfs_xattr_out (the full length), then the bytes if room was asked */
+static int reply_xattr(struct reply *r, const void *data, size_t len, uint32_t room)
+{
+	struct jfs_xattr_out xo = { .size = (uint32_t)len };
+
+	if (room && len > room)
+		return -ERANGE;
+	memcpy(reply_payload(r), &xo, sizeof(xo));
+	if (room && len)
+		memcpy((unsigned char *)reply_payload(r) + sizeof(xo), data, len);
+	r->len = sizeof(xo) + (room ? len : 0);
+	return 0;
+}
+
+int op_getxattr(struct vol *v, const struct jfs_in_hdr *in,
+		const unsigned char *args, size_t alen, struct reply *r)
+{
+	const struct jfs_xattr_in *xi = (const void *)args;
+	const char *name;
+	char *value;
+	size_t vlen;
+	int ret;
+
+	if (xi->flags || xi->size > JFS_XATTR_SIZE_MAX)
+		return -EINVAL;
+	ret = arg_xattr(args, alen, 0, &name);
+	if (ret)
+		return ret;
+	if (meta_is_trash(in->ino))
+		return -ENODATA;	/* as JuiceFS: the trash dirs have none */
+	ret = v->meta->ops->getxattr(v->meta, in->ino, name, xi->namelen,
+				     &value, &vlen);
+	if (ret)
+		return ret;
+	/* a value only another tool could have stored: not for the kernel */
+	ret = vlen > JFS_XATTR_SIZE_MAX ? -E2BIG :
+		reply_xattr(r, value, vlen, xi->size);
+	free(value);
+	return ret;
+}
+
+int op_setxattr(struct vol *v, const struct jfs_in_hdr *in,
+		const unsigned char *args, size_t alen, struct reply *r)
+{
+	const struct jfs_xattr_in *xi = (const void *)args;
+	unsigned int flags = 0;
+	const char *name;
+	int ret;
+
+	if (xi->flags & ~(JFS_XATTR_CREATE | JFS_XATTR_REPLACE))
+		return -EINVAL;
+	if (xi->size > JFS_XATTR_SIZE_MAX)
+		return -E2BIG;
+	ret = arg_xattr(args, alen, xi->size, &name);
+	if (ret)
+		return ret;
+	if (meta_is_trash(in->ino))
+		return -EPERM;
+	if (xi->flags & JFS_XATTR_CREATE)
+		flags |= META_XATTR_CREATE;
+	if (xi->flags & JFS_XATTR_REPLACE)
+		flags |= META_XATTR_REPLACE;
+	return v->meta->ops->setxattr(v->meta, in->ino, name, xi->namelen,
+				      name + xi->namelen, xi->size, flags);
+}
+
+int op_removexattr(struct vol *v, const struct jfs_in_hdr *in,
+		   const unsigned char *args, size_t alen, struct reply *r)
+{
+	const struct jfs_xattr_in *xi = (const void *)args;
+	const char *name;
+	int ret;
+
+	if (xi->flags || xi->size)
+		return -EINVAL;
+	ret = arg_xattr(args, alen, 0, &name);
+	if (ret)
+		return ret;
+	if (meta_is_trash(in->ino))
+		return -EPERM;
+	return v->meta->ops->removexattr(v->meta, in->ino, name, xi->namelen);
+}
+
+/*
+ * Only names the kernel can serve are listed: "user.", "security." and,
+ * for a privileged caller, "trusted.".  Others that a juicefs client
+ * stored (macOS "com.apple.*", say) stay in the volume, unlisted.
+ */
+int op_listxattr(struct vol *v, const struct jfs_in_hdr *in,
+		 const unsigned char *args, size_t alen, struct reply *r)
+{
+	const struct jfs_xattr_in *xi = (const void *)args;
+	bool trusted = xi->flags & JFS_LISTXATTR_TRUSTED;
+	size_t len = 0, keep = 0, pos, n;
+	char *names = NULL;
+	int ret;
+
+	if (alen != sizeof(*xi) || xi->namelen ||
+	    xi->flags & ~JFS_LISTXATTR_TRUSTED || xi->size > JFS_XATTR_LIST_MAX)
+		return -EINVAL;
+	if (!meta_is_trash(in->ino)) {
+		ret = v->meta->ops->listxattr(v->meta, in->ino, &names, &len);
+		if (ret)
+			return ret;
+	}
+	/* squeeze out what is not listed, in place */
+	for (pos = 0; pos < len; pos += n + 1) {
+		n = strnlen(names + pos, len - pos);
+		if (pos + n == len)
+			break;		/* no NUL: engines always end a name */
+		if (n > JFS_XATTR_NAME_MAX || !xattr_listable(names + pos, n, trusted))
+			continue;
+		memmove(names + keep, names + pos, n + 1);
+		keep += n + 1;
+	}
+	ret = keep > JFS_XATTR_LIST_MAX ? -E2BIG :
+		reply_xattr(r, names, keep, xi->size);
+	free(names);
+	return ret;
+}

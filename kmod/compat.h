@@ -52,6 +52,23 @@ static inline void jfs_set_times(struct inode *inode, struct timespec64 atime,
 #define jfs_splice_read		generic_file_splice_read
 #endif
 
+/* 6.3 passes a mnt_idmap instead of a user_namespace to xattr_handler.set */
+#ifdef JFS_HAVE_XATTR_SET_IDMAP
+#define JFS_XATTR_IDMAP_T	mnt_idmap
+#else
+#define JFS_XATTR_IDMAP_T	user_namespace
+#endif
+
+/*
+ * 6.7 made sb->s_xattr an array of const pointers; older kernels declare
+ * it without the const but never write through it either.
+ */
+#ifdef JFS_HAVE_CONST_S_XATTR
+#define JFS_XATTR_HANDLERS(h)	(h)
+#else
+#define JFS_XATTR_HANDLERS(h)	((const struct xattr_handler **)(h))
+#endif
+
 /* 6.1 has the flags but not the name for them (added in 6.2) */
 #include <linux/pagemap.h>
 #ifndef FGP_WRITEBEGIN

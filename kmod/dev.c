@@ -31,6 +31,7 @@ struct jfs_chan {
 	wait_queue_head_t waitq;	/* jfsd readers */
 	bool open;			/* a jfsd holds the device */
 	bool attached;			/* ... and completed the handshake */
+	u32 minor;			/* jfsd's protocol minor */
 	u64 next_unique;
 };
 
@@ -39,6 +40,12 @@ static struct jfs_chan jfs_chan;
 bool jfs_dev_attached(void)
 {
 	return READ_ONCE(jfs_chan.attached);
+}
+
+/* Whether the attached jfsd speaks protocol minor @minor (or later). */
+bool jfs_dev_minor(u32 minor)
+{
+	return READ_ONCE(jfs_chan.minor) >= minor;
 }
 
 struct jfs_req *jfs_req_new(struct jfs_sb_info *sbi, u16 opcode, u64 ino,
@@ -460,6 +467,7 @@ static long jfs_dev_handshake(void __user *arg)
 {
 	struct jfs_chan *ch = &jfs_chan;
 	struct jfs_handshake hs;
+	u32 minor;
 
 	if (copy_from_user(&hs, arg, sizeof(hs)))
 		return -EFAULT;
@@ -468,6 +476,7 @@ static long jfs_dev_handshake(void __user *arg)
 		       hs.major, hs.minor, JFS_PROTO_MAJOR, JFS_PROTO_MINOR);
 		return -EPROTO;
 	}
+	minor = hs.minor;
 	hs.major = JFS_PROTO_MAJOR;
 	hs.minor = JFS_PROTO_MINOR;
 	hs.msg_max = JFS_MSG_MAX;
@@ -475,6 +484,7 @@ static long jfs_dev_handshake(void __user *arg)
 	if (copy_to_user(arg, &hs, sizeof(hs)))
 		return -EFAULT;
 	spin_lock(&ch->lock);
+	ch->minor = minor;
 	ch->attached = true;
 	spin_unlock(&ch->lock);
 	return 0;

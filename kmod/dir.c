@@ -136,6 +136,11 @@ static int jfs_instantiate(struct inode *dir, struct dentry *dentry,
 	inode = jfs_iget(dir->i_sb, &attr);
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
+	if (S_ISREG(inode->i_mode)) {
+		/* a new file has no xattrs: its first write need not ask */
+		jfs_nosec_known(inode);
+		inode_has_no_xattr(inode);
+	}
 	d_instantiate(dentry, inode);
 	jfs_dentry_set_expire(dentry);
 	jfs_attr_invalidate(dir);	/* its mtime and maybe nlink changed */
@@ -474,4 +479,5 @@ const struct inode_operations jfs_dir_inode_operations = {
 	.rename		= jfs_rename,
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
+	.listxattr	= jfs_listxattr,
 };

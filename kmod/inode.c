@@ -28,6 +28,7 @@ struct inode *jfs_alloc_inode(struct super_block *sb)
 	ji->srv_size = 0;
 	ji->srv_mtime = (struct timespec64){};
 	ji->link = NULL;
+	ji->nosec_stamp = jiffies;
 	return &ji->vfs_inode;
 }
 
@@ -133,6 +134,11 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 	i_size_write(inode, size);
 	inode->i_blocks = (attr->size + 511) >> 9;
 	ji->attr_expire = jiffies + sbi->attr_timeout;
+	/* "no setuid bit, no security.capability" ages like the rest */
+	if (IS_NOSEC(inode) &&
+	    (is_sxid(inode->i_mode) ||
+	     time_after_eq(jiffies, READ_ONCE(ji->nosec_stamp) + sbi->attr_timeout)))
+		inode->i_flags &= ~S_NOSEC;
 	spin_unlock(&inode->i_lock);
 }
 
@@ -375,15 +381,18 @@ static const char *jfs_get_link(struct dentry *dentry, struct inode *inode,
 const struct inode_operations jfs_file_inode_operations = {
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
+	.listxattr	= jfs_listxattr,
 };
 
 const struct inode_operations jfs_symlink_inode_operations = {
 	.get_link	= jfs_get_link,
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
+	.listxattr	= jfs_listxattr,
 };
 
 const struct inode_operations jfs_special_inode_operations = {
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
+	.listxattr	= jfs_listxattr,
 };

@@ -55,6 +55,7 @@ struct jfs_inode_info {
 	struct timespec64 srv_mtime;	/* server state the page cache */
 	u64 srv_size;			/* matches: see jfs_cache_stamp() */
 	char *link;			/* cached symlink target (immutable) */
+	unsigned long nosec_stamp;	/* jiffies: security xattrs last known */
 };
 
 static inline struct jfs_inode_info *JFS_I(struct inode *inode)
@@ -117,6 +118,7 @@ void jfs_req_put(struct jfs_req *req);
 int jfs_simple_req(struct jfs_sb_info *sbi, u16 op, u64 ino,
 		   const void *args, size_t args_len, void *out, size_t out_len);
 bool jfs_dev_attached(void);
+bool jfs_dev_minor(u32 minor);
 int jfs_dev_init(void);
 void jfs_dev_exit(void);
 
@@ -152,6 +154,11 @@ extern const struct dentry_operations jfs_dentry_operations;
 extern const struct file_operations jfs_file_operations;
 int jfs_open_common(struct inode *inode, struct file *file, u16 op, u64 *fh);
 void jfs_release_common(struct inode *inode, u16 op, u64 fh);
+
+/* ---- xattr.c ---- */
+extern const struct xattr_handler * const jfs_xattr_handlers[];
+ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size);
+void jfs_nosec_known(struct inode *inode);
 
 /* ---- addr.c ---- */
 extern const struct address_space_operations jfs_aops;

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the pure logic that needs no running jfsd: attribute
- * validation, URL redaction and reply validation.
+ * validation, URL redaction, reply validation and xattr replies.
  *
  * Not part of the normal module build (kmod/Kbuild does not list it):
- * tests/kunit/run.sh builds it into a UML kernel, in place of super.o and
- * dev.o, whose static helpers it reaches by including them (as ext4's
- * mballoc tests do).
+ * tests/kunit/run.sh builds it into a UML kernel, in place of super.o,
+ * dev.o and xattr.o, whose static helpers it reaches by including them
+ * (as ext4's mballoc tests do).
  */
 /* first: they define pr_fmt */
 #include "super.c"
 #include "dev.c"
+#include "xattr.c"
 #include <kunit/test.h>
 
 static struct jfs_attr jfs_test_attr(u32 mode)
@@ -197,6 +198,67 @@ static void jfs_reply_check_too_long(struct kunit *test)
 			     1, -EIO);
 }
 
+static void jfs_xattr_list_names(struct kunit *test)
+{
+	static const char ok[] = "user.a\0security.selinux\0trusted.t\0";
+	static const char untrusted[] = "user.a\0security.b\0";
+	char name[300];
+
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, true), 0);
+	/* trusted.* only when the caller could see it */
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(untrusted,
+						   sizeof(untrusted) - 1, false), 0);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("", 0, false), 0);
+	/* the last name unterminated, an empty name, a bare prefix */
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 2, true), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("\0", 1, true), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("user.\0", 6, true), -EIO);
+	/* namespaces without a handler */
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_access\0",
+						   24, true), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("com.apple.x\0", 12, true),
+			-EIO);
+	/* 255 bytes is the longest name */
+	memset(name, 'n', sizeof(name));
+	memcpy(name, "user.", 5);
+	name[255] = '\0';
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 256, false), 0);
+	name[255] = 'n';
+	name[256] = '\0';
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 257, false), -EIO);
+}
+
+/* a GETXATTR/LISTXATTR reply of out_len bytes, claiming size */
+static int jfs_xattr_reply_case(size_t out_len, u32 size, size_t room,
+				size_t max)
+{
+	struct jfs_xattr_out xo = { .size = size }, got;
+	char buf[64] = {};
+	struct jfs_req req = { .out = buf, .out_len = out_len };
+
+	memcpy(buf, &xo, sizeof(xo));
+	return jfs_xattr_reply(&req, room, max, &got);
+}
+
+static void jfs_xattr_reply_lengths(struct kunit *test)
+{
+	size_t h = sizeof(struct jfs_xattr_out);
+
+	/* size queries: the header alone */
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 100, 0, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 65536, 0, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 65537, 0, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 3, 3, 0, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h - 1, 0, 0, 65536), -EIO);
+	/* values: exactly the claimed bytes, within the room asked */
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 5, 5, 10, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 0, 10, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 4, 5, 10, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 6, 5, 10, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 11, 11, 10, 65536), -EIO);
+}
+
 static struct kunit_case jfs_kunit_cases[] = {
 	KUNIT_CASE(jfs_check_attr_types),
 	KUNIT_CASE(jfs_check_attr_ino),
@@ -211,6 +273,8 @@ static struct kunit_case jfs_kunit_cases[] = {
 	KUNIT_CASE(jfs_reply_check_errno),
 	KUNIT_CASE(jfs_reply_check_error_payload),
 	KUNIT_CASE(jfs_reply_check_too_long),
+	KUNIT_CASE(jfs_xattr_list_names),
+	KUNIT_CASE(jfs_xattr_reply_lengths),
 	{}
 };
 

@@ -233,6 +233,9 @@ static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_magic = JFS_SUPER_MAGIC;
 	sb->s_op = &jfs_super_ops;
 	sb->s_d_op = &jfs_dentry_operations;
+	sb->s_xattr = JFS_XATTR_HANDLERS(jfs_xattr_handlers);
+	/* the VFS may cache "no security xattrs" per inode: see xattr.c */
+	sb->s_flags |= SB_NOSEC;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
 	sb->s_blocksize = PAGE_SIZE;

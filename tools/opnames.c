@@ -32,10 +32,14 @@ static const char *const names[JFS_OP_MAX] = {
 	[JFS_OP_WRITE]		= "write",
 	[JFS_OP_FLUSH]		= "flush",
 	[JFS_OP_FSYNC]		= "fsync",
+	[JFS_OP_GETXATTR]	= "getxattr",
+	[JFS_OP_SETXATTR]	= "setxattr",
+	[JFS_OP_LISTXATTR]	= "listxattr",
+	[JFS_OP_REMOVEXATTR]	= "removexattr",
 };
 
 /* the last opcode has a name, so every opcode before it was thought of */
-_Static_assert(JFS_OP_FSYNC == JFS_OP_MAX - 1,
+_Static_assert(JFS_OP_REMOVEXATTR == JFS_OP_MAX - 1,
 	       "a JFS_OP_* opcode was added: name it in tools/opnames.c");
 
 const char *opnames_name(uint32_t code)

@@ -19,7 +19,9 @@
 #include <linux/ioctl.h>
 
 #define JFS_PROTO_MAJOR		1
-#define JFS_PROTO_MINOR		0
+#define JFS_PROTO_MINOR		1
+/* the minor that added the xattr ops: not sent to an older jfsd */
+#define JFS_PROTO_MINOR_XATTR	1
 
 #define JFS_DEV_NAME		"jfs"		/* /dev/jfs */
 #define JFS_GENL_NAME		"jfs"
@@ -71,6 +73,11 @@ enum {
 	JFS_OP_WRITE,
 	JFS_OP_FLUSH,
 	JFS_OP_FSYNC,
+	/* protocol 1.1 (JFS_PROTO_MINOR_XATTR) */
+	JFS_OP_GETXATTR,
+	JFS_OP_SETXATTR,
+	JFS_OP_LISTXATTR,
+	JFS_OP_REMOVEXATTR,
 	JFS_OP_MAX
 };
 
@@ -269,6 +276,44 @@ struct jfs_write_out {
 	__u32	written;
 	__u32	padding;
 	struct jfs_attr	attr;
+};
+
+/*
+ * Extended attributes: hdr.ino = the inode; args = jfs_xattr_in, then the
+ * name (namelen bytes: 1..JFS_XATTR_NAME_MAX, no NUL, the full name with
+ * its "user."/"trusted."/"security." prefix), then for SETXATTR the value.
+ *
+ * GETXATTR: size = room for the value (0: just tell its length); reply =
+ *	jfs_xattr_out (the value's length), then the value unless size is 0.
+ *	-ENODATA when absent, -ERANGE when longer than a non-zero size.
+ * SETXATTR: size = value bytes (<= JFS_XATTR_SIZE_MAX), flags =
+ *	JFS_XATTR_CREATE (-EEXIST if present) or JFS_XATTR_REPLACE (-ENODATA
+ *	if absent) or 0; reply empty.
+ * REMOVEXATTR: size 0, flags 0; reply empty; -ENODATA when absent.
+ * LISTXATTR: namelen 0, size = room for the list (0: just tell its
+ *	length), flags = JFS_LISTXATTR_TRUSTED to include "trusted." names;
+ *	reply = jfs_xattr_out (the list's length), then unless size is 0 the
+ *	names, each NUL-terminated.  Only the three prefixes above are
+ *	listed.  -ERANGE when longer than a non-zero size.
+ */
+#define JFS_XATTR_NAME_MAX	255		/* XATTR_NAME_MAX */
+#define JFS_XATTR_SIZE_MAX	(64U << 10)	/* XATTR_SIZE_MAX: one value */
+#define JFS_XATTR_LIST_MAX	(64U << 10)	/* XATTR_LIST_MAX: all names */
+
+#define JFS_XATTR_CREATE	(1U << 0)	/* SETXATTR */
+#define JFS_XATTR_REPLACE	(1U << 1)	/* SETXATTR */
+#define JFS_LISTXATTR_TRUSTED	(1U << 0)	/* LISTXATTR */
+
+struct jfs_xattr_in {
+	__u32	namelen;
+	__u32	size;
+	__u32	flags;
+	__u32	padding;
+};
+
+struct jfs_xattr_out {
+	__u32	size;		/* full length of the value or of the list */
+	__u32	padding;
 };
 
 /*

@@ -184,6 +184,50 @@ static void serve_read(const struct jfs_in_hdr *in)
 	reply(in, 0, data, io->size < 10 ? io->size : 10);
 }
 
+/* GETXATTR: absent unless the mode lies about the value */
+static void serve_getxattr(const struct jfs_in_hdr *in)
+{
+	const struct jfs_xattr_in *xi = (const void *)(in + 1);
+	unsigned char p[64];
+	struct jfs_xattr_out xo = { .size = 5 };
+
+	memset(p, 'v', sizeof(p));
+	if (is("getxattr-size-lies")) {
+		/* claims 5 bytes, sends 3 (or sends some when none were asked) */
+		memcpy(p, &xo, sizeof(xo));
+		return (void)reply(in, 0, p, sizeof(xo) + 3);
+	}
+	if (is("getxattr-too-big")) {
+		xo.size = JFS_XATTR_SIZE_MAX + 1;
+		memcpy(p, &xo, sizeof(xo));
+		return (void)reply(in, 0, p, sizeof(xo) + (xi->size ? 8 : 0));
+	}
+	reply(in, -ENODATA, NULL, 0);
+}
+
+/* LISTXATTR: no names unless the mode sends a bad list */
+static void serve_listxattr(const struct jfs_in_hdr *in)
+{
+	const struct jfs_xattr_in *xi = (const void *)(in + 1);
+	unsigned char p[64];
+	struct jfs_xattr_out xo = { 0 };
+	const char *names = NULL;
+	size_t n = 0;
+
+	if (is("listxattr-no-nul")) {
+		names = "user.a";
+		n = 6;
+	} else if (is("listxattr-bad-prefix")) {
+		names = "system.x";
+		n = 9;
+	}
+	xo.size = n;
+	memcpy(p, &xo, sizeof(xo));
+	if (xi->size && n)
+		memcpy(p + sizeof(xo), names, n);
+	reply(in, 0, p, sizeof(xo) + (xi->size ? n : 0));
+}
+
 static void serve(const struct jfs_in_hdr *in)
 {
 	struct jfs_open_out oo;
@@ -198,6 +242,10 @@ static void serve(const struct jfs_in_hdr *in)
 		return serve_readdir(in);
 	case JFS_OP_READ:
 		return serve_read(in);
+	case JFS_OP_GETXATTR:
+		return serve_getxattr(in);
+	case JFS_OP_LISTXATTR:
+		return serve_listxattr(in);
 	case JFS_OP_GETATTR:
 		fill_attr(&a, in->ino, in->ino == 1 ? S_IFDIR | 0755 :
 			  S_IFREG | 0644);
@@ -229,7 +277,10 @@ static void serve(const struct jfs_in_hdr *in)
 int main(int argc, char **argv)
 {
 	static unsigned char buf[JFS_MSG_MAX];
-	struct jfs_handshake hs = { .major = JFS_PROTO_MAJOR };
+	struct jfs_handshake hs = {
+		.major = JFS_PROTO_MAJOR,
+		.minor = JFS_PROTO_MINOR,
+	};
 	ssize_t n;
 
 	if (argc != 2) {
@@ -239,6 +290,8 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	if (is("handshake-major"))
 		hs.major = JFS_PROTO_MAJOR + 1;
+	if (is("old-minor"))	/* a jfsd from before the xattr ops */
+		hs.minor = 0;
 	fd = open("/dev/jfs", O_RDWR);
 	if (fd >= 0 && is("handshake-major"))
 		return ioctl(fd, JFS_IOC_HANDSHAKE, &hs) == -1 &&

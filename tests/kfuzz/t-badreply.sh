@@ -6,7 +6,10 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
 FAKE=${JFS_FAKEJFSD:-/tmp/fakejfsd}
-[[ -x $FAKE ]] || cc -std=gnu11 -I. -o "$FAKE" tests/kfuzz/fakejfsd.c
+# rebuilt when older than its source or the protocol (a stale one from an
+# earlier checkout would speak an older protocol)
+[[ -x $FAKE && $FAKE -nt tests/kfuzz/fakejfsd.c && $FAKE -nt uapi/jfs.h ]] ||
+	cc -std=gnu11 -I. -o "$FAKE" tests/kfuzz/fakejfsd.c
 grep -qw jfsk /proc/modules || insmod kmod/jfsk.ko
 MNT=/mnt/fake
 mkdir -p $MNT
@@ -81,6 +84,28 @@ start_fake open-type-change
 expect_ok "open-type-change: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 expect_err "open-type-change: open fails with EIO" "Input/output error" -- cat $MNT/file
 stop_fake
+start_fake ok
+expect_ok "xattrs: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_err "xattrs: a sane ENODATA reply" "No such attribute" -- getfattr -n user.x $MNT/file
+expect_eq "xattrs: a sane empty list" "" "$(getfattr -d -m - $MNT/file 2>&1)"
+stop_fake
+start_fake old-minor
+expect_ok "old-minor: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_err "old-minor: a jfsd without the xattr ops: EOPNOTSUPP" "Operation not supported" -- \
+	getfattr -n user.x $MNT/file
+stop_fake
+for m in getxattr-size-lies getxattr-too-big; do
+	start_fake $m
+	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	expect_err "$m: getfattr fails with EIO" "Input/output error" -- getfattr -n user.x $MNT/file
+	stop_fake
+done
+for m in listxattr-no-nul listxattr-bad-prefix; do
+	start_fake $m
+	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	expect_err "$m: listing fails with EIO" "Input/output error" -- getfattr -d -m - $MNT/file
+	stop_fake
+done
 start_fake statfs-bfree
 expect_ok "statfs-bfree: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 expect_err "statfs-bfree: df fails" "Input/output error" -- stat -f $MNT

@@ -1608,6 +1608,248 @@ static void set_if_small_elects_one(void)
 	meta_close(m);
 }
 
+/* ---- extended attributes: x{ino}, a hash of name -> raw value ---- */
+
+static int setx(struct meta *m, uint64_t ino, const char *name, const void *v,
+		size_t vlen, unsigned int flags)
+{
+	return m->ops->setxattr(m, ino, name, strlen(name), v, vlen, flags);
+}
+
+static int getx(struct meta *m, uint64_t ino, const char *name, char **v,
+		size_t *vlen)
+{
+	return m->ops->getxattr(m, ino, name, strlen(name), v, vlen);
+}
+
+/* raw HGET x{ino} name is exactly 'want' */
+static bool raw_xattr_is(uint64_t ino, const char *name, const void *want,
+			 size_t len)
+{
+	redisReply *r = raw("HGET x%" PRIu64 " %s", ino, name);
+	bool same = r && r->type == REDIS_REPLY_STRING && r->len == len &&
+		    !memcmp(r->str, want, len);
+
+	freeReplyObject(r);
+	return same;
+}
+
+static void xattr_layout(void)
+{
+	static const char bin[] = { 'a', 0, 'b', 0, (char)0xff, 0 };
+	struct meta *m = fresh();
+	redisReply *before, *after;
+	uint64_t f;
+	char *v = NULL;
+	size_t n = 99;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	CHECK_EQ(getx(m, f, "user.a", &v, &n), -ENODATA);
+	CHECK(v == NULL);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, f), 0);
+
+	before = raw("GET i%" PRIu64, f);
+	sleep(1);	/* a ctime change would show */
+	/* a binary value with NUL bytes is stored as is */
+	REQUIRE(setx(m, f, "user.a", bin, sizeof(bin), 0) == 0);
+	CHECK(raw_xattr_is(f, "user.a", bin, sizeof(bin)));
+	CHECK_EQ(raw_int("HLEN x%" PRIu64, f), 1);
+	REQUIRE(getx(m, f, "user.a", &v, &n) == 0);
+	CHECK_EQ(n, sizeof(bin));
+	CHECK_MEM(v, bin, sizeof(bin));
+	free(v);
+	/* as JuiceFS: the inode's attr (ctime included) does not change */
+	after = raw("GET i%" PRIu64, f);
+	CHECK(before && after && before->len == after->len &&
+	      !memcmp(before->str, after->str, before->len));
+	freeReplyObject(before);
+	freeReplyObject(after);
+
+	/* overwrite, and an empty value is a value */
+	REQUIRE(setx(m, f, "user.a", "xyz", 3, 0) == 0);
+	CHECK(raw_xattr_is(f, "user.a", "xyz", 3));
+	REQUIRE(setx(m, f, "trusted.empty", "", 0, 0) == 0);
+	CHECK(raw_xattr_is(f, "trusted.empty", "", 0));
+	REQUIRE(getx(m, f, "trusted.empty", &v, &n) == 0);
+	CHECK(v != NULL);
+	CHECK_EQ(n, 0);
+	free(v);
+	/* what a juicefs client wrote (HSET x{ino}) reads back */
+	freeReplyObject(raw("HSET x%" PRIu64 " security.selinux %b", f,
+			    "ctx\0", (size_t)4));
+	REQUIRE(getx(m, f, "security.selinux", &v, &n) == 0);
+	CHECK_EQ(n, 4);
+	CHECK_MEM(v, "ctx\0", 4);
+	free(v);
+	/* a name may hold any byte but NUL, '/' included */
+	REQUIRE(setx(m, f, "user.a/b c", "1", 1, 0) == 0);
+	CHECK(raw_xattr_is(f, "user.a/b c", "1", 1));
+	meta_close(m);
+}
+
+static void xattr_flags(void)
+{
+	struct meta *m = fresh();
+	uint64_t f;
+	char *v;
+	size_t n;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	/* XATTR_REPLACE needs the name, XATTR_CREATE its absence */
+	CHECK_EQ(setx(m, f, "user.k", "r", 1, META_XATTR_REPLACE), -ENODATA);
+	CHECK_EQ(raw_existsf("x%" PRIu64, f), 0);
+	CHECK_EQ(setx(m, f, "user.k", "c", 1, META_XATTR_CREATE), 0);
+	CHECK(raw_xattr_is(f, "user.k", "c", 1));
+	CHECK_EQ(setx(m, f, "user.k", "C", 1, META_XATTR_CREATE), -EEXIST);
+	CHECK(raw_xattr_is(f, "user.k", "c", 1));
+	CHECK_EQ(setx(m, f, "user.k", "R", 1, META_XATTR_REPLACE), 0);
+	CHECK(raw_xattr_is(f, "user.k", "R", 1));
+	/* as base.go: one flag or none */
+	CHECK_EQ(setx(m, f, "user.k", "B", 1,
+		      META_XATTR_CREATE | META_XATTR_REPLACE), -EINVAL);
+	CHECK_EQ(setx(m, f, "user.k", "B", 1, 4), -EINVAL);
+	REQUIRE(getx(m, f, "user.k", &v, &n) == 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(v[0], 'R');
+	free(v);
+	meta_close(m);
+}
+
+static void xattr_names_and_sizes(void)
+{
+	struct meta *m = fresh();
+	char name[300], *big, *v;
+	uint64_t f;
+	size_t n;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	CHECK_EQ(m->ops->setxattr(m, f, "", 0, "v", 1, 0), -EINVAL);
+	CHECK_EQ(m->ops->getxattr(m, f, "", 0, &v, &n), -EINVAL);
+	CHECK_EQ(m->ops->removexattr(m, f, "", 0), -EINVAL);
+	CHECK_EQ(m->ops->setxattr(m, f, "user.a\0b", 8, "v", 1, 0), -EINVAL);
+	memset(name, 'n', sizeof(name));
+	memcpy(name, "user.", 5);
+	CHECK_EQ(m->ops->setxattr(m, f, name, 256, "v", 1, 0), -ERANGE);
+	CHECK_EQ(m->ops->getxattr(m, f, name, 256, &v, &n), -ERANGE);
+	CHECK_EQ(m->ops->setxattr(m, f, name, 255, "v", 1, 0), 0);
+	name[255] = '\0';
+	CHECK(raw_xattr_is(f, name, "v", 1));
+	/* values up to 64 KiB, as JuiceFS's xattrMaxSize */
+	big = malloc(META_XATTR_SIZE_MAX + 1);
+	REQUIRE(big);
+	for (n = 0; n <= META_XATTR_SIZE_MAX; n++)
+		big[n] = (char)(n * 7);
+	CHECK_EQ(setx(m, f, "user.big", big, META_XATTR_SIZE_MAX + 1, 0), -E2BIG);
+	CHECK_EQ(setx(m, f, "user.big", big, META_XATTR_SIZE_MAX, 0), 0);
+	CHECK(raw_xattr_is(f, "user.big", big, META_XATTR_SIZE_MAX));
+	if (getx(m, f, "user.big", &v, &n) == 0) {
+		CHECK_EQ(n, META_XATTR_SIZE_MAX);
+		CHECK_MEM(v, big, META_XATTR_SIZE_MAX);
+		free(v);
+	} else {
+		CHECK(!"getxattr of 64 KiB");
+	}
+	free(big);
+	meta_close(m);
+}
+
+/* the names of a listxattr buffer, sorted, joined by ',' */
+static void names_joined(const char *names, size_t len, char *out, size_t outlen)
+{
+	const char *v[16];
+	size_t i, j, k = 0, pos;
+
+	for (pos = 0; pos < len && k < 16; pos += strlen(names + pos) + 1)
+		v[k++] = names + pos;
+	for (i = 1; i < k; i++)
+		for (j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			const char *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	out[0] = '\0';
+	for (i = 0; i < k; i++)
+		snprintf(out + strlen(out), outlen - strlen(out), "%s%s",
+			 i ? "," : "", v[i]);
+}
+
+static void xattr_list_and_remove(void)
+{
+	struct meta *m = fresh();
+	char *names = (char *)1, joined[256];
+	uint64_t f;
+	size_t len = 99;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	CHECK_EQ(m->ops->listxattr(m, f, &names, &len), 0);
+	CHECK(names == NULL);
+	CHECK_EQ(len, 0);
+	REQUIRE(setx(m, f, "user.b", "2", 1, 0) == 0);
+	REQUIRE(setx(m, f, "trusted.t", "", 0, 0) == 0);
+	REQUIRE(setx(m, f, "user.a", "1", 1, 0) == 0);
+	REQUIRE(m->ops->listxattr(m, f, &names, &len) == 0);
+	CHECK_EQ(len, strlen("user.b") + strlen("trusted.t") + strlen("user.a") + 3);
+	REQUIRE(names && names[len - 1] == '\0');
+	names_joined(names, len, joined, sizeof(joined));
+	CHECK_STR(joined, "trusted.t,user.a,user.b");
+	free(names);
+
+	CHECK_EQ(m->ops->removexattr(m, f, "user.b", 6), 0);
+	CHECK_EQ(raw_int("HEXISTS x%" PRIu64 " user.b", f), 0);
+	CHECK_EQ(m->ops->removexattr(m, f, "user.b", 6), -ENODATA);
+	CHECK_EQ(m->ops->removexattr(m, f, "user.zz", 7), -ENODATA);
+	REQUIRE(m->ops->listxattr(m, f, &names, &len) == 0);
+	names_joined(names, len, joined, sizeof(joined));
+	CHECK_STR(joined, "trusted.t,user.a");
+	free(names);
+	/* the last one gone, so is the hash */
+	CHECK_EQ(m->ops->removexattr(m, f, "user.a", 6), 0);
+	CHECK_EQ(m->ops->removexattr(m, f, "trusted.t", 9), 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, f), 0);
+	meta_close(m);
+}
+
+/* x{ino} goes with its inode: unlink, rmdir, a replacing rename */
+static void xattr_deleted_with_inode(void)
+{
+	struct meta *m = fresh();
+	uint64_t f, g, h, d, l;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(mkfile(m, 1, "g", &g) == 0);
+	REQUIRE(mkfile(m, 1, "h", &h) == 0);
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	REQUIRE(m->ops->mknod(m, 1, "l", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0,
+			      "f", 1, &l, NULL) == 0);
+	REQUIRE(setx(m, f, "user.x", "1", 1, 0) == 0);
+	REQUIRE(setx(m, g, "user.x", "1", 1, 0) == 0);
+	REQUIRE(setx(m, h, "user.x", "1", 1, 0) == 0);
+	REQUIRE(setx(m, d, "user.x", "1", 1, 0) == 0);
+	REQUIRE(setx(m, l, "trusted.x", "1", 1, 0) == 0);
+
+	/* a file with another link keeps its xattrs */
+	REQUIRE(m->ops->link(m, f, 1, "f2", 2, NULL) == 0);
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, f), 1);
+	REQUIRE(m->ops->unlink(m, 1, "f2", 2) == 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, f), 0);
+	REQUIRE(m->ops->rmdir(m, 1, "d", 1) == 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, d), 0);
+	REQUIRE(m->ops->unlink(m, 1, "l", 1) == 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, l), 0);
+	REQUIRE(m->ops->rename(m, 1, "g", 1, 1, "h", 1, 0) == 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, h), 0);
+	CHECK_EQ(raw_existsf("x%" PRIu64, g), 1);	/* the moved one keeps them */
+	meta_close(m);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1649,6 +1891,11 @@ int main(void)
 	RUN(dir_stats_kept);
 	RUN(delayed_slices_released);
 	RUN(set_if_small_elects_one);
+	RUN(xattr_layout);
+	RUN(xattr_flags);
+	RUN(xattr_names_and_sizes);
+	RUN(xattr_list_and_remove);
+	RUN(xattr_deleted_with_inode);
 	stop_redis();
 	return check_done();
 }

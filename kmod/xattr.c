@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Extended attributes in the "user.", "trusted." and "security."
+ * namespaces.  jfsd keeps them where JuiceFS does (the x{ino} hash), so
+ * they are shared with juicefs clients.  There is no "system." handler:
+ * POSIX ACLs get EOPNOTSUPP from the VFS.
+ *
+ * The VFS checks permissions before calling in (trusted.* needs
+ * CAP_SYS_ADMIN, user.* only on files and dirs the caller may access);
+ * listing leaves out trusted.* names for callers without CAP_SYS_ADMIN,
+ * as other file systems do.
+ *
+ * S_NOSEC.  The superblock has SB_NOSEC, so once a write found neither a
+ * setuid/setgid bit nor security.capability, the VFS marks the inode
+ * S_NOSEC and stops asking on every write.  Another client may set the
+ * capability later, and JuiceFS does not move ctime for xattrs, so that
+ * answer is trusted like any other attribute: for attr_timeout after jfsd
+ * gave it (nosec_stamp), after which jfs_attr_apply() drops S_NOSEC and
+ * the next write asks once more.  Our own security.* changes drop it at
+ * once.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/xattr.h>
+#include <linux/capability.h>
+#include <linux/user_namespace.h>
+#include "jfs.h"
+
+/* xattr_handler.flags: which namespace a handler serves */
+enum { JFS_XATTR_USER, JFS_XATTR_TRUSTED, JFS_XATTR_SECURITY };
+
+/* Records that jfsd just told whether a security xattr exists. */
+void jfs_nosec_known(struct inode *inode)
+{
+	WRITE_ONCE(JFS_I(inode)->nosec_stamp, jiffies);
+}
+
+/* Builds a request: jfs_xattr_in, the name (if any), the value (if any). */
+static struct jfs_req *jfs_xattr_req(struct inode *inode, u16 op,
+				     const char *name, const void *value,
+				     u32 size, u32 flags, size_t out_max)
+{
+	size_t namelen = name ? strlen(name) : 0;
+	size_t vlen = value ? size : 0;
+	struct jfs_xattr_in *xi;
+	struct jfs_req *req;
+
+	if (!jfs_dev_minor(JFS_PROTO_MINOR_XATTR))
+		return ERR_PTR(-EOPNOTSUPP);	/* an older jfsd */
+	if (namelen > JFS_XATTR_NAME_MAX)
+		return ERR_PTR(-ERANGE);
+	if (vlen > JFS_XATTR_SIZE_MAX)
+		return ERR_PTR(-E2BIG);
+	req = jfs_req_new(JFS_SB(inode->i_sb), op, inode->i_ino,
+			  sizeof(*xi) + namelen + vlen, out_max);
+	if (IS_ERR(req))
+		return req;
+	xi = jfs_req_args(req);
+	xi->namelen = namelen;
+	xi->size = size;
+	xi->flags = flags;
+	if (namelen)
+		memcpy(xi + 1, name, namelen);
+	if (vlen)
+		memcpy((char *)(xi + 1) + namelen, value, vlen);
+	return req;
+}
+
+/*
+ * Checks a GETXATTR/LISTXATTR reply: jfs_xattr_out with the full length
+ * (at most @max), followed by exactly that many bytes when @room was
+ * asked for, which they must fit in.
+ */
+static int jfs_xattr_reply(const struct jfs_req *req, size_t room, size_t max,
+			   struct jfs_xattr_out *xo)
+{
+	if (req->out_len < sizeof(*xo))
+		return -EIO;
+	memcpy(xo, req->out, sizeof(*xo));
+	if (xo->size > max || (room && xo->size > room))
+		return -EIO;
+	if (req->out_len != sizeof(*xo) + (room ? xo->size : 0))
+		return -EIO;
+	return 0;
+}
+
+/* Whether @name (@len bytes, no NUL) is a name LISTXATTR may return. */
+static bool jfs_xattr_listable(const char *name, size_t len, bool trusted)
+{
+	static const struct {
+		const char *prefix;
+		size_t len;
+		bool privileged;
+	} ns[] = {
+		{ XATTR_USER_PREFIX, XATTR_USER_PREFIX_LEN, false },
+		{ XATTR_SECURITY_PREFIX, XATTR_SECURITY_PREFIX_LEN, false },
+		{ XATTR_TRUSTED_PREFIX, XATTR_TRUSTED_PREFIX_LEN, true },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
+		if (len <= ns[i].len || memcmp(name, ns[i].prefix, ns[i].len))
+			continue;
+		return trusted || !ns[i].privileged;
+	}
+	return false;
+}
+
+/*
+ * A LISTXATTR payload: NUL-terminated names of 1..255 bytes, each in a
+ * namespace we serve (trusted.* only when asked for).
+ */
+static int jfs_check_xattr_list(const char *p, size_t len, bool trusted)
+{
+	const char *end;
+	size_t n;
+
+	while (len) {
+		end = memchr(p, 0, len);
+		if (!end)
+			return -EIO;
+		n = end - p;
+		if (!n || n > JFS_XATTR_NAME_MAX ||
+		    !jfs_xattr_listable(p, n, trusted))
+			return -EIO;
+		p += n + 1;
+		len -= n + 1;
+	}
+	return 0;
+}
+
+static int jfs_xattr_get(const struct xattr_handler *handler,
+			 struct dentry *dentry, struct inode *inode,
+			 const char *name, void *buffer, size_t size)
+{
+	const char *full = xattr_full_name(handler, name);
+	size_t room = min_t(size_t, size, JFS_XATTR_SIZE_MAX);
+	struct jfs_xattr_out xo;
+	struct jfs_req *req;
+	int ret;
+
+	req = jfs_xattr_req(inode, JFS_OP_GETXATTR, full, NULL, room, 0,
+			    sizeof(xo) + room);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	ret = jfs_req_send(req);
+	if (!ret)
+		ret = jfs_xattr_reply(req, room, JFS_XATTR_SIZE_MAX, &xo);
+	if (!ret && room)
+		memcpy(buffer, (char *)req->out + sizeof(xo), xo.size);
+	jfs_req_put(req);
+	if (ret && ret != -ENODATA && ret != -ERANGE)
+		return ret;
+	if (handler->flags == JFS_XATTR_SECURITY)
+		jfs_nosec_known(inode);
+	if (ret)
+		return ret;
+	return xo.size;	/* at most JFS_XATTR_SIZE_MAX */
+}
+
+/* setxattr, and removexattr (value NULL) */
+static int jfs_xattr_set(const struct xattr_handler *handler,
+			 struct JFS_XATTR_IDMAP_T *idmap,
+			 struct dentry *dentry, struct inode *inode,
+			 const char *name, const void *value, size_t size,
+			 int flags)
+{
+	const char *full = xattr_full_name(handler, name);
+	u32 jflags = 0;
+	struct jfs_req *req;
+	int ret;
+
+	if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
+		return -EINVAL;
+	if (value) {
+		if (size > JFS_XATTR_SIZE_MAX)
+			return -E2BIG;
+		if (flags & XATTR_CREATE)
+			jflags |= JFS_XATTR_CREATE;
+		if (flags & XATTR_REPLACE)
+			jflags |= JFS_XATTR_REPLACE;
+		req = jfs_xattr_req(inode, JFS_OP_SETXATTR, full, value, size,
+				    jflags, 0);
+	} else {
+		req = jfs_xattr_req(inode, JFS_OP_REMOVEXATTR, full, NULL, 0,
+				    0, 0);
+	}
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	ret = jfs_req_send(req);
+	jfs_req_put(req);
+	/* a new security.capability must be seen by the next write */
+	if (handler->flags == JFS_XATTR_SECURITY)
+		inode->i_flags &= ~S_NOSEC;
+	return ret;
+}
+
+ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size)
+{
+	struct inode *inode = d_inode(dentry);
+	size_t room = min_t(size_t, size, JFS_XATTR_LIST_MAX);
+	bool trusted = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	struct jfs_xattr_out xo;
+	struct jfs_req *req;
+	int ret;
+
+	req = jfs_xattr_req(inode, JFS_OP_LISTXATTR, NULL, NULL, room,
+			    trusted ? JFS_LISTXATTR_TRUSTED : 0,
+			    sizeof(xo) + room);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	ret = jfs_req_send(req);
+	if (!ret)
+		ret = jfs_xattr_reply(req, room, JFS_XATTR_LIST_MAX, &xo);
+	if (!ret && room)
+		ret = jfs_check_xattr_list((char *)req->out + sizeof(xo),
+					   xo.size, trusted);
+	if (!ret && room)
+		memcpy(list, (char *)req->out + sizeof(xo), xo.size);
+	jfs_req_put(req);
+	if (ret)
+		return ret;	/* not in a ?: with the u32: it would turn unsigned */
+	return xo.size;
+}
+
+static const struct xattr_handler jfs_user_xattr_handler = {
+	.prefix	= XATTR_USER_PREFIX,
+	.flags	= JFS_XATTR_USER,
+	.get	= jfs_xattr_get,
+	.set	= jfs_xattr_set,
+};
+
+static const struct xattr_handler jfs_trusted_xattr_handler = {
+	.prefix	= XATTR_TRUSTED_PREFIX,
+	.flags	= JFS_XATTR_TRUSTED,
+	.get	= jfs_xattr_get,
+	.set	= jfs_xattr_set,
+};
+
+static const struct xattr_handler jfs_security_xattr_handler = {
+	.prefix	= XATTR_SECURITY_PREFIX,
+	.flags	= JFS_XATTR_SECURITY,
+	.get	= jfs_xattr_get,
+	.set	= jfs_xattr_set,
+};
+
+const struct xattr_handler * const jfs_xattr_handlers[] = {
+	&jfs_user_xattr_handler,
+	&jfs_trusted_xattr_handler,
+	&jfs_security_xattr_handler,
+	NULL,
+};
