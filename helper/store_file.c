@@ -4,7 +4,7 @@
  * formatted by either client is readable by the other.
  *
  * The bucket is a path.  When it ends in '/', it is a directory and key K
- * lives at bucket + K ("/var/jfs/" + "myjfs/chunks/0/0/1_0_6"); otherwise
+ * lives at bucket + K ("/var/lib/jfs/" + "myjfs/chunks/0/0/1_0_6"); otherwise
  * the bucket is a file-name prefix ("/data/pre" + K).  Missing parent
  * directories are made on put.
  *

@@ -117,7 +117,7 @@ static int default_bucket(char *out)
 	const char *home = getenv("HOME");
 
 	if (geteuid() == 0 || !home || !*home)
-		return file_bucket("/var/jfs/", out);
+		return file_bucket("/var/lib/jfs/", out);
 	if (snprintf(out, PATH_MAX, "%s/.juicefs/local/", home) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;

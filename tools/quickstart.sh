@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 META_URL=${JFS_META_URL:-redis://127.0.0.1:6379/1}
 MNT=${JFS_MOUNTPOINT:-/mnt/jfs}
 VOLUME=${JFS_VOLUME:-myjfs}
-BUCKET=${JFS_BUCKET:-/var/jfs/}
+BUCKET=${JFS_BUCKET:-/var/lib/jfs/}
 LOG=${JFS_LOG:-/var/log/jfsd.log}
 
 say() { printf 'quickstart: %s\n' "$*"; }
@@ -76,8 +76,8 @@ setup() {
 
 undo_hint() {
 	cat <<EOF
-quickstart: done.  Data: $BUCKET (objects), Redis db ${META_URL##*/} (metadata).
-quickstart: to undo: umount $MNT; pkill jfsd; rmmod jfsk; redis-cli -n ${META_URL##*/} flushdb; rm -rf $BUCKET
+quickstart: done.  Data: ${BUCKET}${VOLUME}/ (objects), Redis db ${META_URL##*/} (metadata).
+quickstart: to undo: umount $MNT; pkill jfsd; rmmod jfsk; redis-cli -n ${META_URL##*/} flushdb; rm -rf ${BUCKET}${VOLUME}
 EOF
 }
 

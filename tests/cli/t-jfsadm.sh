@@ -143,6 +143,20 @@ for name in My_Vol ab -abc abc- "$(printf 'a%.0s' $(seq 64))"; do
 done
 check "invalid names: nothing written" test "$(redis-cli -p "$port" -n 2 DBSIZE)" = 0
 
+# ---- default local store: /var/lib/jfs/NAME as root, ~/.juicefs/local otherwise ----
+if [ "$(id -u)" = 0 ]; then
+	dname=jfstest-$$
+	"$JFSADM" format "redis://127.0.0.1:$port/5" "$dname" > "$tmp/out" 2> "$tmp/err"
+	check "default bucket: format succeeds" test $? -eq 0
+	redis-cli -p "$port" -n 5 GET setting > "$tmp/dsetting"
+	check "default bucket (root): /var/lib/jfs/" \
+		test "$(json "$tmp/dsetting" 'd["Bucket"]')" = /var/lib/jfs/
+	check "default bucket (root): objects in /var/lib/jfs/$dname" \
+		test -s "/var/lib/jfs/$dname/juicefs_uuid"
+	rm -rf "/var/lib/jfs/${dname:?}"
+	rmdir /var/lib/jfs 2> /dev/null
+fi
+
 "$JFSADM" format > "$tmp/out" 2> "$tmp/err"
 check "no arguments: exit 2" test $? -eq 2
 "$JFSADM" format --bogus "$url" myjfs > "$tmp/out" 2> "$tmp/err"
