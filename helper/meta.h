@@ -76,6 +76,7 @@ struct meta_attr {
 	uint32_t access_acl;	/* JuiceFS 1.2 ACL ids, 0 = none */
 	uint32_t default_acl;
 	uint8_t tier;
+	bool no_xattr;		/* not stored: the engine saw no xattrs (hint) */
 };
 
 /* One 24-byte record of a chunk's slice list (`c{ino}_{indx}`). */

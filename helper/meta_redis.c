@@ -606,6 +606,45 @@ static int get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
 	return ret;
 }
 
+/*
+ * GET i{ino} and EXISTS x{ino} in one round trip: the attributes plus the
+ * hint that the inode has no xattrs, which spares the kernel a GETXATTR
+ * per 'ls -l' entry.
+ */
+static int get_attr_hint(struct rmeta *m, struct rconn *rc, uint64_t ino,
+			 struct meta_attr *a)
+{
+	redisReply *r[2] = { NULL, NULL };
+	struct cmd c[2];
+	int i, ret = 0;
+
+	cmd_init(&c[0], "GET");
+	cmd_fmt(&c[0], "i%" PRIu64, ino);
+	cmd_init(&c[1], "EXISTS");
+	cmd_fmt(&c[1], "x%" PRIu64, ino);
+	for (i = 0; i < 2; i++)
+		if (redisAppendCommandArgv(rc->c, c[i].argc, c[i].argv,
+					   c[i].len) != REDIS_OK)
+			return rm_error(m, rc, NULL, &c[i]);
+	for (i = 0; i < 2; i++) {
+		if (redisGetReply(rc->c, (void **)&r[i]) != REDIS_OK || !r[i]) {
+			ret = rm_error(m, rc, NULL, &c[i]);
+			break;
+		}
+		if (r[i]->type == REDIS_REPLY_ERROR && !ret)
+			ret = rm_error(m, rc, r[i], &c[i]);
+	}
+	if (!ret && r[0]->type != REDIS_REPLY_STRING)
+		ret = -ENOENT;
+	if (!ret && meta_attr_decode((unsigned char *)r[0]->str, r[0]->len, a))
+		ret = rm_bad_value(m, c[0].argv[1], r[0]->len);
+	if (!ret)
+		a->no_xattr = r[1]->type == REDIS_REPLY_INTEGER && r[1]->integer == 0;
+	freeReplyObject(r[0]);
+	freeReplyObject(r[1]);
+	return ret;
+}
+
 /* HGET d{parent} name; -ENOENT when absent */
 static int get_entry(struct rmeta *m, struct rconn *rc, uint64_t parent,
 		     const char *name, size_t len, uint8_t *type, uint64_t *ino)
@@ -2003,7 +2042,7 @@ static int lookup_body(struct rmeta *m, struct rconn *rc, void *arg)
 	ret = get_entry(m, rc, a->parent, a->name, a->len, &type, &a->ino);
 	if (ret)
 		return ret;
-	ret = get_attr(m, rc, a->ino, &a->attr);
+	ret = get_attr_hint(m, rc, a->ino, &a->attr);
 	if (ret == -ENOENT) {
 		/* as JuiceFS: a dangling entry stays visible so it can be removed */
 		memset(&a->attr, 0, sizeof(a->attr));
@@ -2040,7 +2079,7 @@ static int getattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct attr_arg *a = arg;
 
-	return get_attr(m, rc, a->ino, &a->attr);
+	return get_attr_hint(m, rc, a->ino, &a->attr);
 }
 
 static int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
@@ -3014,6 +3053,40 @@ static int dirent_cmp(const void *x, const void *y)
 	return c ? c : (int)a->namelen - (int)b->namelen;
 }
 
+/*
+ * EXISTS x{...} of each entry, pipelined: sets the no-xattr hint of those
+ * that have none (see get_attr_hint).
+ */
+static int readdir_xattr_hints(struct rmeta *m, struct rconn *rc,
+			       struct meta_dirent *e, size_t count)
+{
+	struct cmd c;
+	redisReply *r;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < count; i++) {
+		cmd_init(&c, "EXISTS");
+		cmd_fmt(&c, "x%" PRIu64, e[i].ino);
+		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+			return rm_error(m, rc, NULL, &c);
+	}
+	for (i = 0; i < count; i++) {
+		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r) {
+			cmd_init(&c, "EXISTS");
+			return rm_error(m, rc, NULL, &c);
+		}
+		if (r->type == REDIS_REPLY_ERROR && !ret) {
+			cmd_init(&c, "EXISTS");
+			ret = rm_error(m, rc, r, &c);
+		}
+		e[i].attr.no_xattr = r->type == REDIS_REPLY_INTEGER &&
+				     r->integer == 0 && e[i].attr.nlink;
+		freeReplyObject(r);
+	}
+	return ret;
+}
+
 /* MGET i{...} of ents[first, first+count) */
 static int readdir_attrs(struct rmeta *m, struct rconn *rc, struct meta_dirent *e,
 			 size_t count)
@@ -3058,6 +3131,8 @@ static int readdir_attrs(struct rmeta *m, struct rconn *rc, struct meta_dirent *
 			ret = rm_bad_value(m, keys[i], v->len);
 	}
 	freeReplyObject(r);
+	if (!ret)
+		ret = readdir_xattr_hints(m, rc, e, count);
 out:
 	free(argv);
 	free(lens);

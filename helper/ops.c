@@ -60,6 +60,8 @@ void attr_to_wire(uint64_t ino, const struct meta_attr *a, struct jfs_attr *w)
 	w->gid = a->gid;
 	w->rdev = a->rdev;
 	w->flags = a->flags;
+	if (a->no_xattr)
+		w->hints |= JFS_ATTR_NOXATTR;
 }
 
 static int reply_attr(struct reply *r, uint64_t ino, const struct meta_attr *a)

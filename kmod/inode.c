@@ -29,6 +29,7 @@ struct inode *jfs_alloc_inode(struct super_block *sb)
 	ji->srv_mtime = (struct timespec64){};
 	ji->link = NULL;
 	ji->nosec_stamp = jiffies;
+	ji->noxattr = false;
 	return &ji->vfs_inode;
 }
 
@@ -134,6 +135,7 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 	i_size_write(inode, size);
 	inode->i_blocks = (attr->size + 511) >> 9;
 	ji->attr_expire = jiffies + sbi->attr_timeout;
+	ji->noxattr = !!(attr->hints & JFS_ATTR_NOXATTR);
 	/* "no setuid bit, no security.capability" ages like the rest */
 	if (IS_NOSEC(inode) &&
 	    (is_sxid(inode->i_mode) ||

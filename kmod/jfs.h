@@ -56,6 +56,7 @@ struct jfs_inode_info {
 	u64 srv_size;			/* matches: see jfs_cache_stamp() */
 	char *link;			/* cached symlink target (immutable) */
 	unsigned long nosec_stamp;	/* jiffies: security xattrs last known */
+	bool noxattr;			/* JFS_ATTR_NOXATTR, until attr_expire */
 };
 
 static inline struct jfs_inode_info *JFS_I(struct inode *inode)

@@ -29,6 +29,18 @@
 /* xattr_handler.flags: which namespace a handler serves */
 enum { JFS_XATTR_USER, JFS_XATTR_TRUSTED, JFS_XATTR_SECURITY };
 
+/*
+ * Whether jfsd said, with attributes that are still trusted, that the
+ * inode has no extended attributes at all (JFS_ATTR_NOXATTR).
+ */
+static bool jfs_known_noxattr(struct inode *inode)
+{
+	struct jfs_inode_info *ji = JFS_I(inode);
+
+	return READ_ONCE(ji->noxattr) &&
+	       time_before(jiffies, READ_ONCE(ji->attr_expire));
+}
+
 /* Records that jfsd just told whether a security xattr exists. */
 void jfs_nosec_known(struct inode *inode)
 {
@@ -139,6 +151,11 @@ static int jfs_xattr_get(const struct xattr_handler *handler,
 	struct jfs_req *req;
 	int ret;
 
+	if (jfs_known_noxattr(inode)) {
+		if (handler->flags == JFS_XATTR_SECURITY)
+			jfs_nosec_known(inode);
+		return -ENODATA;
+	}
 	req = jfs_xattr_req(inode, JFS_OP_GETXATTR, full, NULL, room, 0,
 			    sizeof(xo) + room);
 	if (IS_ERR(req))
@@ -187,8 +204,12 @@ static int jfs_xattr_set(const struct xattr_handler *handler,
 	}
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	/* an attr reply racing with this one may carry an old hint: drop both */
+	WRITE_ONCE(JFS_I(inode)->noxattr, false);
 	ret = jfs_req_send(req);
 	jfs_req_put(req);
+	WRITE_ONCE(JFS_I(inode)->noxattr, false);
+	jfs_attr_invalidate(inode);
 	/* a new security.capability must be seen by the next write */
 	if (handler->flags == JFS_XATTR_SECURITY)
 		inode->i_flags &= ~S_NOSEC;
@@ -204,6 +225,8 @@ ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size)
 	struct jfs_req *req;
 	int ret;
 
+	if (jfs_known_noxattr(inode))
+		return 0;
 	req = jfs_xattr_req(inode, JFS_OP_LISTXATTR, NULL, NULL, room,
 			    trusted ? JFS_LISTXATTR_TRUSTED : 0,
 			    sizeof(xo) + room);

@@ -120,8 +120,16 @@ struct jfs_attr {
 	__u32	gid;
 	__u32	rdev;		/* new_encode_dev() form, as JuiceFS stores it */
 	__u32	flags;		/* JuiceFS attr flags (immutable, append...) */
-	__u32	padding;
+	__u32	hints;		/* JFS_ATTR_*: what jfsd knows besides */
 };
+
+/*
+ * The inode had no extended attributes when jfsd read these attributes:
+ * for as long as the attributes are trusted the kernel answers getxattr
+ * and listxattr itself ('ls -l' asks for security.selinux on every
+ * entry).  0 = unknown, what a jfsd that predates the hint sends.
+ */
+#define JFS_ATTR_NOXATTR	(1U << 0)
 
 /*
  * JFS_OP_MOUNT: args = jfs_mount_in, url bytes, option bytes (no NULs;

@@ -200,6 +200,22 @@ n1=$(getxattr_count)
 ((n1 - n0 <= 1))
 check "400 writes to two files asked for security.capability at most once" "$((n1 - n0)) GETXATTRs"
 
+# Attributes carry a "no xattrs" hint (JFS_ATTR_NOXATTR): while they are
+# trusted the kernel answers getxattr itself, so 'ls -l' costs no request
+# per entry.  Only the file that has an xattr is asked.
+mkdir $D/many
+for i in $(seq 20); do : >$D/many/f$i; done
+setfattr -n user.one -v 1 $D/many/f1
+remount
+ls -l $D/many >/dev/null
+n0=$(getxattr_count)
+getfattr --absolute-names -n user.nothing $D/many/f* >/dev/null 2>&1
+n1=$(getxattr_count)
+expect_eq "20 getxattrs after a listing: only the file with xattrs asks jfsd" 1 "$((n1 - n0))"
+expect_eq "the hint does not hide a real xattr" 1 "$(gx -n user.one $D/many/f1)"
+setfattr -n user.late -v 2 $D/many/f3
+expect_eq "an xattr set right after a 'none' hint reads back" 2 "$(gx -n user.late $D/many/f3)"
+
 t_begin "xattr: permissions"
 touch $D/own $D/roots
 chown 1000:1000 $D/own
