@@ -7,7 +7,7 @@
  * to the other path, so the run also checks close-to-open consistency
  * between clients.
  *
- *   jfsx [-N ops] [-S seed] [-l maxlen] [-o maxop] [-x ops] FILE [FILE2]
+ *   jfsx [-N ops] [-S seed] [-l maxlen] [-o maxop] [-x ops] [-P every] FILE [FILE2]
  *
  *   -x  comma-separated ops to leave out (e.g. punch,zero,clone,copy when
  *       the file system lacks them); every op is on by default:
@@ -455,11 +455,11 @@ static int parse_off(struct fsx *f, char *list)
 int main(int argc, char **argv)
 {
 	struct fsx f = { .maxlen = 6 << 20, .maxop = 256 << 10 };
-	long nops = 10000, i;
+	long nops = 10000, every = 0, i;
 	int opt, fd;
 
 	f.seed = (uint64_t)getpid();
-	while ((opt = getopt(argc, argv, "N:S:l:o:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "N:S:l:o:x:P:")) != -1) {
 		switch (opt) {
 		case 'N':
 			nops = atol(optarg);
@@ -472,6 +472,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			f.maxop = strtoull(optarg, NULL, 0);
+			break;
+		case 'P':	/* progress line every N ops, for long runs */
+			every = atol(optarg);
 			break;
 		case 'x':
 			if (parse_off(&f, optarg))
@@ -505,6 +508,8 @@ int main(int argc, char **argv)
 		f.n = i;
 		op_fn[op](&f);
 		f.done[op]++;
+		if (every > 0 && (i + 1) % every == 0)
+			fprintf(stderr, "jfsx: progress: %ld ops, 0 mismatches so far\n", i + 1);
 	}
 	/* a final full read through the other client, after close-to-open */
 	op_reopen(&f);
@@ -524,6 +529,6 @@ int main(int argc, char **argv)
 	printf("\n");
 	return 0;
 usage:
-	fprintf(stderr, "usage: jfsx [-N ops] [-S seed] [-l maxlen] [-o maxop] [-x op,...] FILE [FILE2]\n");
+	fprintf(stderr, "usage: jfsx [-N ops] [-S seed] [-l maxlen] [-o maxop] [-x op,...] [-P every] FILE [FILE2]\n");
 	return 2;
 }

@@ -5,7 +5,11 @@
 # the same file through two mounts, alternating at each reopen (close-to-
 # open between clients).  JFS_FSX_OPS sets the number of operations per
 # run (default 2000: ~30 ms per op under TCG, so CI stays short; longer
-# runs by hand); JFS_FSX_SKIP the ops jfs lacks (fallocate modes, clones).
+# runs by hand); JFS_FSX_SKIP the ops jfs lacks (fallocate modes, clones);
+# JFS_FSX_ARGS more jfsx options (e.g. "-l 1048576 -o 65536" for the long
+# runs: smaller files and ops, so more operations per minute);
+# JFS_FSX_PROGRESS=N logs a progress line every N ops to
+# /vmout/fsx-progress.log while it runs.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
@@ -28,18 +32,29 @@ run_fsx() { # NAME ARGS...
 	local name=$1 t0 out rc=0
 	shift
 	t0=$(now_ms)
-	out=$("$FSX" -N "$OPS" -x "$SKIP" "$@" 2>&1) || rc=$?
+	# shellcheck disable=SC2086 # JFS_FSX_ARGS is a list of options
+	if [[ -n ${JFS_FSX_PROGRESS:-} ]]; then
+		echo "fsx $name: $OPS ops" >>/vmout/fsx-progress.log
+		out=$("$FSX" -N "$OPS" -x "$SKIP" -P "$JFS_FSX_PROGRESS" ${JFS_FSX_ARGS:-} "$@" \
+			2> >(tee -a /vmout/fsx-progress.log)) || rc=$?
+	else
+		out=$("$FSX" -N "$OPS" -x "$SKIP" ${JFS_FSX_ARGS:-} "$@" 2>&1) || rc=$?
+	fi
 	echo "$out" | tail -n 40
 	echo "fsx $name: $(( $(now_ms) - t0 )) ms" | tee -a /vmout/timing.log
 	expect_eq "$name: $OPS ops, 0 mismatches" "0 $OPS" \
 		"$rc $(sed -n 's/^jfsx: \([0-9]*\) ops, 0 mismatches.*/\1/p' <<<"$out")"
 }
 
-t_begin "fsx: one client"
-run_fsx "one mount, seed 1" -S 1 $A/fsx/one
-
-t_begin "fsx: two clients"
-run_fsx "two mounts alternating, seed 2" -S 2 $A/fsx/two $B/fsx/two
+# JFS_FSX_ONLY=one|two runs just one of the two modes (long runs in parallel)
+if [[ ${JFS_FSX_ONLY:-two} == one || -z ${JFS_FSX_ONLY:-} ]]; then
+	t_begin "fsx: one client"
+	run_fsx "one mount, seed 1" -S 1 $A/fsx/one
+fi
+if [[ ${JFS_FSX_ONLY:-one} == two || -z ${JFS_FSX_ONLY:-} ]]; then
+	t_begin "fsx: two clients"
+	run_fsx "two mounts alternating, seed 2" -S 2 $A/fsx/two $B/fsx/two
+fi
 
 t_begin "fsx: cleanup"
 ok "rm the files" -- rm -rf $A/fsx
