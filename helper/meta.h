@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "acl.h"
+
 #define META_ROOT_INO		1ULL
 #define META_TRASH_INO		0x7FFFFFFF10000000ULL	/* .trash; its hour dirs follow */
 #define META_TRASH_NAME		".trash"
@@ -173,8 +175,12 @@ struct meta_ops {
 		       const struct meta_attr *in, struct meta_attr *out);
 	int (*truncate)(struct meta *m, uint64_t ino, uint64_t length,
 			struct meta_attr *attr);
+	/*
+	 * mknod: mode & ~cumask, unless the parent has a default ACL, which
+	 * the new inode inherits instead (ACL volumes send the umask here).
+	 */
 	int (*mknod)(struct meta *m, uint64_t parent, const char *name, size_t len,
-		     uint8_t type, uint16_t mode, uint32_t uid, uint32_t gid,
+		     uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid, uint32_t gid,
 		     uint32_t rdev, const char *target, size_t targetlen,
 		     uint64_t *ino, struct meta_attr *attr);
 	int (*link)(struct meta *m, uint64_t ino, uint64_t newparent,
@@ -208,6 +214,19 @@ struct meta_ops {
 			const void *value, size_t vlen, unsigned int flags);
 	int (*listxattr)(struct meta *m, uint64_t ino, char **names, size_t *len);
 	int (*removexattr)(struct meta *m, uint64_t ino, const char *name, size_t len);
+
+	/*
+	 * POSIX ACLs of volumes with EnableACL, as JuiceFS 1.2 keeps them
+	 * (rules shared by id, ids in the attr).  get_facl: the rule of
+	 * @type (ACL_TYPE_ACCESS_J/DEFAULT_J), -ENODATA if none; the caller
+	 * frees it.  set_facl: NULL or an empty rule removes it; an access
+	 * rule sets the mode's permission bits (a minimal one only those,
+	 * as doSetFacl); kill_sgid clears S_ISGID; *attr gets the result.
+	 */
+	int (*get_facl)(struct meta *m, uint64_t ino, int type, struct acl_rule *rule);
+	int (*set_facl)(struct meta *m, uint64_t ino, int type,
+			const struct acl_rule *rule, bool kill_sgid,
+			struct meta_attr *attr);
 
 	/*
 	 * Trash and background upkeep (JuiceFS's base.go jobs).  new_trash_dir

@@ -39,6 +39,7 @@
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
+#include "acl.h"
 #include "meta.h"
 #include "url.h"
 
@@ -81,6 +82,11 @@ struct rmeta {
 	uint64_t slice_next, slice_max;
 
 	pthread_mutex_t txn_locks[RM_TXN_LOCKS];
+
+	/* ACL rules by id, as JuiceFS's aclCache: rules never change */
+	pthread_mutex_t acl_lock;
+	struct rm_acl { uint32_t id; unsigned char *buf; size_t len; } *acls;
+	size_t nacls, capacls;
 };
 
 /* One command: argv with lengths; small arguments are formatted in 'buf'. */
@@ -2093,6 +2099,225 @@ static int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
 	return ret;
 }
 
+/* ---- ACL rules (JuiceFS 1.2: the `acl` hash, ids in the attr) ---------- */
+
+/* The cached encoding of rule @id, or NULL; acl_lock held. */
+static const struct rm_acl *acl_cached(struct rmeta *m, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nacls; i++)
+		if (m->acls[i].id == id)
+			return &m->acls[i];
+	return NULL;
+}
+
+static int acl_cache_put(struct rmeta *m, uint32_t id, const void *buf, size_t len)
+{
+	struct rm_acl *n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->acl_lock);
+	if (acl_cached(m, id))
+		goto out;
+	if (m->nacls == m->capacls) {
+		size_t cap = m->capacls ? 2 * m->capacls : 16;
+
+		n = realloc(m->acls, cap * sizeof(*n));
+		if (!n) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		m->acls = n;
+		m->capacls = cap;
+	}
+	n = &m->acls[m->nacls];
+	n->buf = malloc(len ? len : 1);
+	if (!n->buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(n->buf, buf, len);
+	n->len = len;
+	n->id = id;
+	m->nacls++;
+out:
+	pthread_mutex_unlock(&m->acl_lock);
+	return ret;
+}
+
+/* getACL: rule @id (non-zero) from the cache or HGET acl id */
+static int get_acl_rule(struct rmeta *m, struct rconn *rc, uint32_t id,
+			struct acl_rule *rule)
+{
+	const struct rm_acl *a;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	pthread_mutex_lock(&m->acl_lock);
+	a = acl_cached(m, id);
+	ret = a ? acl_rule_decode(a->buf, a->len, rule) : -ENOENT;
+	pthread_mutex_unlock(&m->acl_lock);
+	if (ret != -ENOENT)
+		return ret == -EIO ? rm_bad_value(m, "acl", 0) : ret;
+	cmd_init(&c, "HGET");
+	cmd_str(&c, "acl");
+	cmd_fmt(&c, "%" PRIu32, id);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_STRING)
+		ret = rm_bad_value(m, "acl", 0);	/* an id without its rule */
+	else if (acl_rule_decode((unsigned char *)r->str, r->len, rule))
+		ret = rm_bad_value(m, "acl", r->len);
+	else
+		ret = acl_cache_put(m, id, r->str, r->len);
+	freeReplyObject(r);
+	if (ret)
+		acl_rule_free(rule);
+	return ret;
+}
+
+/* The id of a cached rule equal to @buf, or 0. */
+static uint32_t acl_find(struct rmeta *m, const unsigned char *buf, size_t len)
+{
+	uint32_t id = 0;
+	size_t i;
+
+	pthread_mutex_lock(&m->acl_lock);
+	for (i = 0; i < m->nacls && !id; i++)
+		if (m->acls[i].len == len && !memcmp(m->acls[i].buf, buf, len))
+			id = m->acls[i].id;
+	pthread_mutex_unlock(&m->acl_lock);
+	return id;
+}
+
+/* HGETALL acl into the cache: rules other clients made */
+static int acl_load_all(struct rmeta *m, struct rconn *rc)
+{
+	redisReply *r;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	cmd_init(&c, "HGETALL");
+	cmd_str(&c, "acl");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements && !ret; i += 2) {
+		redisReply *k = r->element[i], *v = r->element[i + 1];
+		unsigned long id;
+		char *end;
+
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		id = strtoul(k->str, &end, 10);
+		if (*end || !id || id > UINT32_MAX)
+			continue;
+		ret = acl_cache_put(m, (uint32_t)id, v->str, v->len);
+	}
+	freeReplyObject(r);
+	return ret;
+}
+
+/*
+ * insertACL: the id of @rule, shared with an identical rule if one is
+ * known, else a new one (INCR aclMaxId, HSETNX acl), as redis.go does.
+ * Empty rules have id 0.  Runs outside MULTI: a retried transaction finds
+ * the rule in the cache.
+ */
+static int insert_acl(struct rmeta *m, struct rconn *rc, const struct acl_rule *rule,
+		      uint32_t *id)
+{
+	unsigned char *buf;
+	redisReply *r;
+	struct cmd c;
+	size_t len;
+	int ret;
+
+	*id = 0;
+	if (acl_rule_is_empty(rule))
+		return 0;
+	ret = acl_rule_encode(rule, &buf, &len);
+	if (ret)
+		return ret;
+	*id = acl_find(m, buf, len);
+	if (!*id) {
+		ret = acl_load_all(m, rc);
+		if (!ret)
+			*id = acl_find(m, buf, len);
+	}
+	if (!ret && !*id) {
+		cmd_init(&c, "INCR");
+		cmd_str(&c, "aclMaxId");
+		ret = rm_call(m, rc, &c, &r);
+		if (!ret) {
+			if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0 ||
+			    r->integer > UINT32_MAX)
+				ret = rm_bad_value(m, "aclMaxId", 0);
+			else
+				*id = (uint32_t)r->integer;
+			freeReplyObject(r);
+		}
+		if (!ret) {
+			cmd_init(&c, "HSETNX");
+			cmd_str(&c, "acl");
+			cmd_fmt(&c, "%" PRIu32, *id);
+			cmd_bin(&c, buf, len);
+			ret = rm_do(m, rc, &c);
+		}
+		if (!ret)
+			ret = acl_cache_put(m, *id, buf, len);
+	}
+	free(buf);
+	return ret;
+}
+
+/* mergeAttr's chmod of a file with an access ACL: the rule follows */
+static int chmod_acl(struct rmeta *m, struct rconn *rc, struct meta_attr *t,
+		     uint16_t mode)
+{
+	struct acl_rule rule;
+	int ret;
+
+	ret = get_acl_rule(m, rc, t->access_acl, &rule);
+	if (ret)
+		return ret;
+	acl_rule_set_mode(&rule, mode);
+	t->mode = (mode & 07000) | acl_rule_get_mode(&rule);
+	ret = insert_acl(m, rc, &rule, &t->access_acl);
+	acl_rule_free(&rule);
+	return ret;
+}
+
+/* doMknod under a dir with a default ACL: the child inherits it */
+static int inherit_acl(struct rmeta *m, struct rconn *rc, const struct meta_attr *pa,
+		       struct meta_attr *t, uint16_t mode)
+{
+	struct acl_rule def, child;
+	int ret;
+
+	ret = get_acl_rule(m, rc, pa->default_acl, &def);
+	if (ret)
+		return ret;
+	if (t->type == META_TYPE_DIR)
+		t->default_acl = pa->default_acl;
+	if (acl_rule_is_minimal(&def)) {
+		t->mode = mode & (07000 | acl_rule_get_mode(&def));
+	} else {
+		ret = acl_rule_child_access(&def, mode, &child);
+		if (!ret) {
+			ret = insert_acl(m, rc, &child, &t->access_acl);
+			t->mode = (mode & 07000) | acl_rule_get_mode(&child);
+			acl_rule_free(&child);
+		}
+	}
+	acl_rule_free(&def);
+	return ret;
+}
+
 struct setattr_arg {
 	uint64_t ino;
 	unsigned int set;
@@ -2115,8 +2340,13 @@ static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (t->flags & META_FLAG_IMMUTABLE)
 		return -EPERM;
 	now_ts(&now);
-	if (a->set & META_SET_MODE)
+	if ((a->set & META_SET_MODE) && t->access_acl) {
+		ret = chmod_acl(m, rc, t, a->in->mode & 07777);
+		if (ret)
+			return ret;
+	} else if (a->set & META_SET_MODE) {
 		t->mode = a->in->mode & 07777;
+	}
 	if (a->set & META_SET_UID)
 		t->uid = a->in->uid;
 	if (a->set & META_SET_GID)
@@ -2275,7 +2505,7 @@ struct mknod_arg {
 	const char *name;
 	size_t len;
 	uint8_t type;
-	uint16_t mode;
+	uint16_t mode, cumask;
 	uint32_t uid, gid, rdev;
 	const char *target;
 	size_t targetlen;
@@ -2335,7 +2565,12 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 	now_ts(&now);
 	memset(t, 0, sizeof(*t));
 	t->type = a->type;
-	t->mode = a->mode & 07777;
+	t->mode = a->mode & 07777 & ~a->cumask;
+	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
+		ret = inherit_acl(m, rc, &pa, t, a->mode & 07777);
+		if (ret)
+			return ret;
+	}
 	t->uid = a->uid;
 	t->gid = a->gid;
 	t->rdev = a->rdev;
@@ -2378,13 +2613,13 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 }
 
 static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
-		    uint8_t type, uint16_t mode, uint32_t uid, uint32_t gid,
-		    uint32_t rdev, const char *target, size_t targetlen,
+		    uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid,
+		    uint32_t gid, uint32_t rdev, const char *target, size_t targetlen,
 		    uint64_t *ino, struct meta_attr *attr)
 {
 	struct mknod_arg a = {
 		.parent = parent, .name = name, .len = len, .type = type,
-		.mode = mode, .uid = uid, .gid = gid, .rdev = rdev,
+		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
 		.target = target, .targetlen = targetlen,
 	};
 	char key[RM_ARGLEN];
@@ -3243,6 +3478,119 @@ static int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
 	return ret;
 }
 
+/* ---- operations: POSIX ACLs ------------------------------------------- */
+
+struct facl_arg {
+	uint64_t ino;
+	int type;
+	const struct acl_rule *in;
+	bool kill_sgid;
+	struct acl_rule out;
+	struct meta_attr attr;
+};
+
+static int getfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct facl_arg *a = arg;
+	uint32_t id;
+	int ret;
+
+	ret = get_attr(m, rc, a->ino, &a->attr);
+	if (ret)
+		return ret;
+	id = a->type == ACL_TYPE_ACCESS_J ? a->attr.access_acl : a->attr.default_acl;
+	if (!id)
+		return -ENODATA;
+	acl_rule_free(&a->out);
+	return get_acl_rule(m, rc, id, &a->out);
+}
+
+static int rm_get_facl(struct meta *mm, uint64_t ino, int type, struct acl_rule *rule)
+{
+	struct facl_arg a = { .ino = ino, .type = type };
+	int ret;
+
+	acl_rule_init(&a.out);
+	if (type != ACL_TYPE_ACCESS_J && type != ACL_TYPE_DEFAULT_J)
+		return -EINVAL;
+	ret = rm_run((struct rmeta *)mm, NULL, getfacl_body, &a);
+	if (ret) {
+		acl_rule_free(&a.out);
+		return ret;
+	}
+	*rule = a.out;
+	return 0;
+}
+
+/* doSetFacl: the rule's id goes into the attr; an access rule sets the mode */
+static int setfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct facl_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	struct acl_rule rule;
+	uint32_t *idp, old_id;
+	struct timespec now;
+	uint16_t old_mode;
+	int ret;
+
+	ret = watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->flags & META_FLAG_IMMUTABLE)
+		return -EPERM;
+	idp = a->type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
+	old_id = *idp;
+	old_mode = t->mode;
+	if (a->kill_sgid)
+		t->mode &= 05777;
+	if (!a->in || acl_rule_is_empty(a->in)) {
+		*idp = 0;
+	} else if (acl_rule_is_minimal(a->in) && a->type == ACL_TYPE_ACCESS_J) {
+		*idp = 0;
+		t->mode = (t->mode & 07000) | ((a->in->owner & 7) << 6) |
+			  ((a->in->group & 7) << 3) | (a->in->other & 7);
+	} else {
+		ret = acl_rule_copy(&rule, a->in);
+		if (ret)
+			return ret;
+		acl_rule_inherit_perms(&rule, t->mode);
+		ret = insert_acl(m, rc, &rule, idp);
+		if (!ret && a->type == ACL_TYPE_ACCESS_J)
+			t->mode = (t->mode & 07000) | ((rule.owner & 7) << 6) |
+				  ((rule.mask & 7) << 3) | (rule.other & 7);
+		acl_rule_free(&rule);
+		if (ret)
+			return ret;
+	}
+	if (*idp == old_id && t->mode == old_mode)
+		return 0;
+	now_ts(&now);
+	set_ctime(t, &now);
+	tx_multi(rc);
+	q_set_attr(rc, a->ino, t);
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_set_facl(struct meta *mm, uint64_t ino, int type,
+		       const struct acl_rule *rule, bool kill_sgid,
+		       struct meta_attr *attr)
+{
+	struct facl_arg a = { .ino = ino, .type = type, .in = rule,
+			      .kill_sgid = kill_sgid };
+	char key[RM_ARGLEN];
+	int ret;
+
+	if (type != ACL_TYPE_ACCESS_J && type != ACL_TYPE_DEFAULT_J)
+		return -EINVAL;
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, setfacl_body, &a);
+	if (!ret && attr)
+		*attr = a.attr;
+	return ret;
+}
+
 /* ---- operations: xattrs ------------------------------------------------ */
 
 /*
@@ -3636,6 +3984,10 @@ static void rm_free(struct rmeta *m)
 	}
 	pthread_mutex_destroy(&m->pool_lock);
 	pthread_mutex_destroy(&m->id_lock);
+	pthread_mutex_destroy(&m->acl_lock);
+	while (m->nacls)
+		free(m->acls[--m->nacls].buf);
+	free(m->acls);
 	for (i = 0; i < RM_TXN_LOCKS; i++)
 		pthread_mutex_destroy(&m->txn_locks[i]);
 	free(m->host);
@@ -3796,6 +4148,7 @@ static int rm_open(const char *url, struct meta **mp)
 	m->base.ops = &meta_redis_ops;
 	pthread_mutex_init(&m->pool_lock, NULL);
 	pthread_mutex_init(&m->id_lock, NULL);
+	pthread_mutex_init(&m->acl_lock, NULL);
 	for (i = 0; i < RM_TXN_LOCKS; i++)
 		pthread_mutex_init(&m->txn_locks[i], NULL);
 	ret = rm_parse_url(m, url);
@@ -3844,6 +4197,8 @@ const struct meta_ops meta_redis_ops = {
 	.setxattr = rm_setxattr,
 	.listxattr = rm_listxattr,
 	.removexattr = rm_removexattr,
+	.get_facl = rm_get_facl,
+	.set_facl = rm_set_facl,
 	.new_slice_id = rm_new_slice_id,
 	.read_chunk = rm_read_chunk,
 	.write_slice = rm_write_slice,

@@ -60,7 +60,7 @@ void attr_to_wire(uint64_t ino, const struct meta_attr *a, struct jfs_attr *w)
 	w->gid = a->gid;
 	w->rdev = a->rdev;
 	w->flags = a->flags;
-	if (a->no_xattr)
+	if (a->no_xattr && !a->access_acl && !a->default_acl)
 		w->hints |= JFS_ATTR_NOXATTR;
 }
 
@@ -255,10 +255,10 @@ int op_mknod(struct vol *v, const struct jfs_in_hdr *in,
 		return -EEXIST;
 	type = ifmt_to_type(ci->mode);
 	if (type < 0 || (in->opcode == JFS_OP_MKDIR) != (type == META_TYPE_DIR) ||
-	    type == META_TYPE_SYMLINK)
+	    type == META_TYPE_SYMLINK || (ci->umask & ~0777U))
 		return -EINVAL;
 	ret = v->meta->ops->mknod(v->meta, in->ino, name, ci->namelen, type,
-				  ci->mode & 07777, in->uid, in->gid,
+				  ci->mode & 07777, ci->umask, in->uid, in->gid,
 				  ci->rdev, NULL, 0, &ino, &attr);
 	return ret ? ret : reply_attr(r, ino, &attr);
 }
@@ -286,7 +286,7 @@ int op_symlink(struct vol *v, const struct jfs_in_hdr *in,
 	if (is_trash_name(in->ino, name, si->namelen))
 		return -EEXIST;
 	ret = v->meta->ops->mknod(v->meta, in->ino, name, si->namelen,
-				  META_TYPE_SYMLINK, 0777, in->uid, in->gid, 0,
+				  META_TYPE_SYMLINK, 0777, 0, in->uid, in->gid, 0,
 				  target, si->targetlen, &ino, &attr);
 	return ret ? ret : reply_attr(r, ino, &attr);
 }
@@ -655,10 +655,12 @@ static int arg_xattr(const unsigned char *args, size_t alen, size_t vlen,
 	*name = (const char *)args + sizeof(*xi);
 	if (memchr(*name, 0, xi->namelen))
 		return -EINVAL;
-	if (!xattr_listable(*name, xi->namelen, true))
+	if (!xattr_listable(*name, xi->namelen, true) &&
+	    !acl_xattr_type(*name, xi->namelen))
 		return -EOPNOTSUPP;
 	return 0;
 }
+
 
 /* reply = jfs_xattr_out (the full length), then the bytes if room was asked */
 static int reply_xattr(struct reply *r, const void *data, size_t len, uint32_t room)
@@ -672,6 +674,58 @@ static int reply_xattr(struct reply *r, const void *data, size_t len, uint32_t r
 		memcpy((unsigned char *)reply_payload(r) + sizeof(xo), data, len);
 	r->len = sizeof(xo) + (room ? len : 0);
 	return 0;
+}
+
+/*
+ * system.posix_acl_*: JuiceFS keeps them as rules, not in x{ino}.  The
+ * VFS has checked ownership; a volume without EnableACL has none.
+ */
+static int getfacl(struct vol *v, uint64_t ino, int type, uint32_t room,
+		   struct reply *r)
+{
+	struct acl_rule rule;
+	unsigned char *buf;
+	size_t len;
+	int ret;
+
+	if (!v->setting.enable_acl)
+		return -EOPNOTSUPP;
+	if (meta_is_trash(ino))
+		return -ENODATA;
+	if (!v->meta->ops->get_facl)
+		return -EOPNOTSUPP;
+	ret = v->meta->ops->get_facl(v->meta, ino, type, &rule);
+	if (ret)
+		return ret;
+	ret = acl_to_xattr(&rule, &buf, &len);
+	acl_rule_free(&rule);
+	if (ret)
+		return ret;
+	ret = len > JFS_XATTR_SIZE_MAX ? -E2BIG : reply_xattr(r, buf, len, room);
+	free(buf);
+	return ret;
+}
+
+static int setfacl(struct vol *v, uint64_t ino, int type, const void *value,
+		   size_t vlen, bool kill_sgid)
+{
+	struct acl_rule rule;
+	int ret;
+
+	if (!v->setting.enable_acl)
+		return -EOPNOTSUPP;
+	if (meta_is_trash(ino))
+		return -EPERM;
+	if (!v->meta->ops->set_facl)
+		return -EOPNOTSUPP;
+	if (!value)
+		return v->meta->ops->set_facl(v->meta, ino, type, NULL, false, NULL);
+	ret = acl_from_xattr(value, vlen, &rule);
+	if (ret)
+		return ret;
+	ret = v->meta->ops->set_facl(v->meta, ino, type, &rule, kill_sgid, NULL);
+	acl_rule_free(&rule);
+	return ret;
 }
 
 int op_getxattr(struct vol *v, const struct jfs_in_hdr *in,
@@ -688,6 +742,9 @@ int op_getxattr(struct vol *v, const struct jfs_in_hdr *in,
 	ret = arg_xattr(args, alen, 0, &name);
 	if (ret)
 		return ret;
+	if (acl_xattr_type(name, xi->namelen))
+		return getfacl(v, in->ino, acl_xattr_type(name, xi->namelen),
+			       xi->size, r);
 	if (meta_is_trash(in->ino))
 		return -ENODATA;	/* as JuiceFS: the trash dirs have none */
 	ret = v->meta->ops->getxattr(v->meta, in->ino, name, xi->namelen,
@@ -709,13 +766,19 @@ int op_setxattr(struct vol *v, const struct jfs_in_hdr *in,
 	const char *name;
 	int ret;
 
-	if (xi->flags & ~(JFS_XATTR_CREATE | JFS_XATTR_REPLACE))
+	if (xi->flags & ~(JFS_XATTR_CREATE | JFS_XATTR_REPLACE | JFS_XATTR_KILL_SGID))
 		return -EINVAL;
 	if (xi->size > JFS_XATTR_SIZE_MAX)
 		return -E2BIG;
 	ret = arg_xattr(args, alen, xi->size, &name);
 	if (ret)
 		return ret;
+	if (acl_xattr_type(name, xi->namelen))
+		return setfacl(v, in->ino, acl_xattr_type(name, xi->namelen),
+			       name + xi->namelen, xi->size,
+			       xi->flags & JFS_XATTR_KILL_SGID);
+	if (xi->flags & JFS_XATTR_KILL_SGID)
+		return -EINVAL;
 	if (meta_is_trash(in->ino))
 		return -EPERM;
 	if (xi->flags & JFS_XATTR_CREATE)
@@ -738,9 +801,43 @@ int op_removexattr(struct vol *v, const struct jfs_in_hdr *in,
 	ret = arg_xattr(args, alen, 0, &name);
 	if (ret)
 		return ret;
+	if (acl_xattr_type(name, xi->namelen))
+		return setfacl(v, in->ino, acl_xattr_type(name, xi->namelen),
+			       NULL, 0, false);
 	if (meta_is_trash(in->ino))
 		return -EPERM;
 	return v->meta->ops->removexattr(v->meta, in->ino, name, xi->namelen);
+}
+
+/* ListXattr: the ACL names, when the inode has those rules */
+static int add_acl_names(struct vol *v, uint64_t ino, char **names, size_t *len)
+{
+	static const char acc[] = "system.posix_acl_access";
+	static const char def[] = "system.posix_acl_default";
+	struct meta_attr a;
+	size_t add;
+	char *p;
+	int ret;
+
+	ret = v->meta->ops->getattr(v->meta, ino, &a);
+	if (ret)
+		return ret;
+	add = (a.access_acl ? sizeof(acc) : 0) + (a.default_acl ? sizeof(def) : 0);
+	if (!add)
+		return 0;
+	p = realloc(*names, *len + add);
+	if (!p)
+		return -ENOMEM;
+	if (a.access_acl) {
+		memcpy(p + *len, acc, sizeof(acc));
+		*len += sizeof(acc);
+	}
+	if (a.default_acl) {
+		memcpy(p + *len, def, sizeof(def));
+		*len += sizeof(def);
+	}
+	*names = p;
+	return 0;
 }
 
 /*
@@ -753,7 +850,7 @@ int op_listxattr(struct vol *v, const struct jfs_in_hdr *in,
 {
 	const struct jfs_xattr_in *xi = (const void *)args;
 	bool trusted = xi->flags & JFS_LISTXATTR_TRUSTED;
-	size_t len = 0, keep = 0, pos, n;
+	size_t len = 0, keep = 0, pos, n, acl_from;
 	char *names = NULL;
 	int ret;
 
@@ -765,12 +862,21 @@ int op_listxattr(struct vol *v, const struct jfs_in_hdr *in,
 		if (ret)
 			return ret;
 	}
+	acl_from = len;		/* names from here on are ACLs we add */
+	if (v->setting.enable_acl && !meta_is_trash(in->ino)) {
+		ret = add_acl_names(v, in->ino, &names, &len);
+		if (ret) {
+			free(names);
+			return ret;
+		}
+	}
 	/* squeeze out what is not listed, in place */
 	for (pos = 0; pos < len; pos += n + 1) {
 		n = strnlen(names + pos, len - pos);
 		if (pos + n == len)
 			break;		/* no NUL: engines always end a name */
-		if (n > JFS_XATTR_NAME_MAX || !xattr_listable(names + pos, n, trusted))
+		if (n > JFS_XATTR_NAME_MAX ||
+		    (!xattr_listable(names + pos, n, trusted) && pos < acl_from))
 			continue;
 		memmove(names + keep, names + pos, n + 1);
 		keep += n + 1;

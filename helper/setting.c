@@ -655,9 +655,6 @@ int setting_check(const struct setting *s, bool readonly)
 	if (s->user_group_quota)
 		return fail(-EOPNOTSUPP, "volume '%s' has user/group quotas (UserGroupQuota), "
 			    "which jfsd does not maintain yet; mount it read-only", name);
-	if (s->enable_acl)
-		return fail(-EOPNOTSUPP, "volume '%s' has POSIX ACLs (EnableACL), which jfsd "
-			    "does not maintain yet; mount it read-only", name);
 	if (s->changelog)
 		return fail(-EOPNOTSUPP, "volume '%s' keeps a changelog (ChangeLog), which jfsd "
 			    "does not maintain yet; mount it read-only", name);

@@ -23,3 +23,4 @@ probe JFS_HAVE_WRITEPAGE_FOLIO writeback.h 'typedef int \(\*writepage_t\)\(struc
 probe JFS_HAVE_FILEMAP_SPLICE_READ fs.h 'filemap_splice_read'
 probe JFS_HAVE_XATTR_SET_IDMAP xattr.h 'struct mnt_idmap \*idmap, struct dentry \*dentry,'
 probe JFS_HAVE_CONST_S_XATTR fs.h 'const struct xattr_handler \* const \*s_xattr;'
+probe JFS_HAVE_GET_INODE_ACL fs.h '\(\*get_inode_acl\)'

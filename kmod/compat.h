@@ -69,6 +69,33 @@ static inline void jfs_set_times(struct inode *inode, struct timespec64 atime,
 #define JFS_XATTR_HANDLERS(h)	((const struct xattr_handler **)(h))
 #endif
 
+static inline struct timespec64 jfs_get_ctime(const struct inode *inode)
+{
+#ifdef JFS_HAVE_INODE_CTIME_ACCESSORS
+	return inode_get_ctime(inode);
+#else
+	return inode->i_ctime;
+#endif
+}
+
+/*
+ * POSIX ACLs: 6.2 split ->get_acl into ->get_inode_acl (permission
+ * checks, may be called under RCU) and a dentry-based ->get_acl, made
+ * ->set_acl take a dentry, and let the VFS route the system.posix_acl_*
+ * xattrs itself; 6.1 needs the posix_acl xattr handlers for that.
+ */
+#ifdef JFS_HAVE_GET_INODE_ACL
+struct posix_acl *jfs_get_inode_acl(struct inode *inode, int type, bool rcu);
+struct posix_acl *jfs_get_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+			      int type);
+int jfs_set_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+		struct posix_acl *acl, int type);
+#else
+struct posix_acl *jfs_get_acl(struct inode *inode, int type, bool rcu);
+int jfs_set_acl(struct user_namespace *ns, struct inode *inode,
+		struct posix_acl *acl, int type);
+#endif
+
 /* 6.1 has the flags but not the name for them (added in 6.2) */
 #include <linux/pagemap.h>
 #ifndef FGP_WRITEBEGIN

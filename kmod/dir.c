@@ -163,6 +163,11 @@ static int jfs_make_node(struct inode *dir, struct dentry *dentry,
 		return PTR_ERR(req);
 	jfs_fill_in_owner(req, dir, &mode);
 	((struct jfs_create_in *)jfs_req_args(req))->mode = mode;
+	/* with SB_POSIXACL the VFS leaves the umask to us: jfsd applies it
+	 * unless the parent's default ACL rules instead
+	 */
+	if (IS_POSIXACL(dir))
+		((struct jfs_create_in *)jfs_req_args(req))->umask = current_umask();
 	ret = jfs_req_send(req);
 	if (!ret)
 		ret = jfs_instantiate(dir, dentry, req);
@@ -480,4 +485,9 @@ const struct inode_operations jfs_dir_inode_operations = {
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
 	.listxattr	= jfs_listxattr,
+	.get_acl	= jfs_get_acl,
+	.set_acl	= jfs_set_acl,
+#ifdef JFS_HAVE_GET_INODE_ACL
+	.get_inode_acl	= jfs_get_inode_acl,
+#endif
 };

@@ -13,6 +13,7 @@
 #include <linux/pagemap.h>
 #include <linux/namei.h>
 #include <linux/cred.h>
+#include <linux/posix_acl.h>
 #include "jfs.h"
 
 static struct kmem_cache *jfs_inode_cachep;
@@ -119,9 +120,15 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 {
 	struct jfs_inode_info *ji = JFS_I(inode);
 	struct jfs_sb_info *sbi = JFS_SB(inode->i_sb);
+	struct timespec64 ctime = jfs_ts(attr->ctime, attr->ctimensec);
 	loff_t size = attr->size;
+	struct timespec64 old;
+	bool acl_stale;
 
 	spin_lock(&inode->i_lock);
+	/* a setfacl (here or on another client) moves ctime */
+	old = jfs_get_ctime(inode);
+	acl_stale = IS_POSIXACL(inode) && !timespec64_equal(&old, &ctime);
 	inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & 07777);
 	inode->i_uid = make_kuid(&init_user_ns, attr->uid);
 	inode->i_gid = make_kgid(&init_user_ns, attr->gid);
@@ -142,6 +149,8 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 	     time_after_eq(jiffies, READ_ONCE(ji->nosec_stamp) + sbi->attr_timeout)))
 		inode->i_flags &= ~S_NOSEC;
 	spin_unlock(&inode->i_lock);
+	if (acl_stale)
+		forget_all_cached_acls(inode);
 }
 
 /**
@@ -384,6 +393,11 @@ const struct inode_operations jfs_file_inode_operations = {
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
 	.listxattr	= jfs_listxattr,
+	.get_acl	= jfs_get_acl,
+	.set_acl	= jfs_set_acl,
+#ifdef JFS_HAVE_GET_INODE_ACL
+	.get_inode_acl	= jfs_get_inode_acl,
+#endif
 };
 
 const struct inode_operations jfs_symlink_inode_operations = {
@@ -397,4 +411,9 @@ const struct inode_operations jfs_special_inode_operations = {
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
 	.listxattr	= jfs_listxattr,
+	.get_acl	= jfs_get_acl,
+	.set_acl	= jfs_set_acl,
+#ifdef JFS_HAVE_GET_INODE_ACL
+	.get_inode_acl	= jfs_get_inode_acl,
+#endif
 };

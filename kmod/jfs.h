@@ -160,6 +160,11 @@ void jfs_release_common(struct inode *inode, u16 op, u64 fh);
 extern const struct xattr_handler * const jfs_xattr_handlers[];
 ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size);
 void jfs_nosec_known(struct inode *inode);
+bool jfs_known_noxattr(struct inode *inode);
+ssize_t jfs_xattr_fetch(struct inode *inode, const char *name, void *buffer,
+			size_t size);
+int jfs_xattr_store(struct inode *inode, const char *name, const void *value,
+		    size_t size, u32 jflags);
 
 /* ---- addr.c ---- */
 extern const struct address_space_operations jfs_aops;

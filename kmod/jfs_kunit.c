@@ -204,29 +204,33 @@ static void jfs_xattr_list_names(struct kunit *test)
 	static const char untrusted[] = "user.a\0security.b\0";
 	char name[300];
 
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, true), 0);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, true, false), 0);
 	/* trusted.* only when the caller could see it */
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, false, false), -EIO);
 	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(untrusted,
-						   sizeof(untrusted) - 1, false), 0);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("", 0, false), 0);
+						   sizeof(untrusted) - 1, false, false), 0);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("", 0, false, false), 0);
 	/* the last name unterminated, an empty name, a bare prefix */
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 2, true), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("\0", 1, true), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("user.\0", 6, true), -EIO);
-	/* namespaces without a handler */
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 2, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("\0", 1, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("user.\0", 6, true, false), -EIO);
+	/* namespaces without a handler; the ACL names only with ACLs on */
 	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_access\0",
-						   24, true), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("com.apple.x\0", 12, true),
+						   24, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_access\0",
+						   24, false, true), 0);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_defaulx\0",
+						   25, false, true), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("com.apple.x\0", 12, true, false),
 			-EIO);
 	/* 255 bytes is the longest name */
 	memset(name, 'n', sizeof(name));
 	memcpy(name, "user.", 5);
 	name[255] = '\0';
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 256, false), 0);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 256, false, false), 0);
 	name[255] = 'n';
 	name[256] = '\0';
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 257, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 257, false, false), -EIO);
 }
 
 /* a GETXATTR/LISTXATTR reply of out_len bytes, claiming size */

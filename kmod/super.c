@@ -236,6 +236,8 @@ static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_xattr = JFS_XATTR_HANDLERS(jfs_xattr_handlers);
 	/* the VFS may cache "no security xattrs" per inode: see xattr.c */
 	sb->s_flags |= SB_NOSEC;
+	if (mo.flags & JFS_MOUNT_ACL)
+		sb->s_flags |= SB_POSIXACL;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_time_gran = 1;
 	sb->s_blocksize = PAGE_SIZE;

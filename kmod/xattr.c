@@ -22,6 +22,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/xattr.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/capability.h>
 #include <linux/user_namespace.h>
 #include "jfs.h"
@@ -31,9 +32,9 @@ enum { JFS_XATTR_USER, JFS_XATTR_TRUSTED, JFS_XATTR_SECURITY };
 
 /*
  * Whether jfsd said, with attributes that are still trusted, that the
- * inode has no extended attributes at all (JFS_ATTR_NOXATTR).
+ * inode has no extended attributes (nor ACLs) at all (JFS_ATTR_NOXATTR).
  */
-static bool jfs_known_noxattr(struct inode *inode)
+bool jfs_known_noxattr(struct inode *inode)
 {
 	struct jfs_inode_info *ji = JFS_I(inode);
 
@@ -96,8 +97,20 @@ static int jfs_xattr_reply(const struct jfs_req *req, size_t room, size_t max,
 	return 0;
 }
 
-/* Whether @name (@len bytes, no NUL) is a name LISTXATTR may return. */
-static bool jfs_xattr_listable(const char *name, size_t len, bool trusted)
+static bool jfs_is_acl_name(const char *name, size_t len)
+{
+	return (len == sizeof(XATTR_NAME_POSIX_ACL_ACCESS) - 1 &&
+		!memcmp(name, XATTR_NAME_POSIX_ACL_ACCESS, len)) ||
+	       (len == sizeof(XATTR_NAME_POSIX_ACL_DEFAULT) - 1 &&
+		!memcmp(name, XATTR_NAME_POSIX_ACL_DEFAULT, len));
+}
+
+/*
+ * Whether @name (@len bytes, no NUL) is a name LISTXATTR may return: the
+ * ACL names only on a mount with ACLs.
+ */
+static bool jfs_xattr_listable(const char *name, size_t len, bool trusted,
+			       bool acl)
 {
 	static const struct {
 		const char *prefix;
@@ -115,14 +128,15 @@ static bool jfs_xattr_listable(const char *name, size_t len, bool trusted)
 			continue;
 		return trusted || !ns[i].privileged;
 	}
-	return false;
+	return acl && jfs_is_acl_name(name, len);
 }
 
 /*
  * A LISTXATTR payload: NUL-terminated names of 1..255 bytes, each in a
  * namespace we serve (trusted.* only when asked for).
  */
-static int jfs_check_xattr_list(const char *p, size_t len, bool trusted)
+static int jfs_check_xattr_list(const char *p, size_t len, bool trusted,
+				bool acl)
 {
 	const char *end;
 	size_t n;
@@ -133,7 +147,7 @@ static int jfs_check_xattr_list(const char *p, size_t len, bool trusted)
 			return -EIO;
 		n = end - p;
 		if (!n || n > JFS_XATTR_NAME_MAX ||
-		    !jfs_xattr_listable(p, n, trusted))
+		    !jfs_xattr_listable(p, n, trusted, acl))
 			return -EIO;
 		p += n + 1;
 		len -= n + 1;
@@ -141,22 +155,26 @@ static int jfs_check_xattr_list(const char *p, size_t len, bool trusted)
 	return 0;
 }
 
-static int jfs_xattr_get(const struct xattr_handler *handler,
-			 struct dentry *dentry, struct inode *inode,
-			 const char *name, void *buffer, size_t size)
+/**
+ * jfs_xattr_fetch - GETXATTR of a full name
+ * @inode: the inode
+ * @name: full name with its prefix
+ * @buffer: where the value goes
+ * @size: room in @buffer; 0 asks for the length only
+ *
+ * Return: the value's length, or -ENODATA, -ERANGE, ...
+ */
+ssize_t jfs_xattr_fetch(struct inode *inode, const char *name, void *buffer,
+			size_t size)
 {
-	const char *full = xattr_full_name(handler, name);
 	size_t room = min_t(size_t, size, JFS_XATTR_SIZE_MAX);
 	struct jfs_xattr_out xo;
 	struct jfs_req *req;
 	int ret;
 
-	if (jfs_known_noxattr(inode)) {
-		if (handler->flags == JFS_XATTR_SECURITY)
-			jfs_nosec_known(inode);
+	if (jfs_known_noxattr(inode))
 		return -ENODATA;
-	}
-	req = jfs_xattr_req(inode, JFS_OP_GETXATTR, full, NULL, room, 0,
+	req = jfs_xattr_req(inode, JFS_OP_GETXATTR, name, NULL, room, 0,
 			    sizeof(xo) + room);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
@@ -166,13 +184,58 @@ static int jfs_xattr_get(const struct xattr_handler *handler,
 	if (!ret && room)
 		memcpy(buffer, (char *)req->out + sizeof(xo), xo.size);
 	jfs_req_put(req);
-	if (ret && ret != -ENODATA && ret != -ERANGE)
-		return ret;
-	if (handler->flags == JFS_XATTR_SECURITY)
-		jfs_nosec_known(inode);
 	if (ret)
 		return ret;
 	return xo.size;	/* at most JFS_XATTR_SIZE_MAX */
+}
+
+/**
+ * jfs_xattr_store - SETXATTR, or REMOVEXATTR when @value is NULL
+ * @inode: the inode
+ * @name: full name with its prefix
+ * @value: the value or NULL
+ * @size: its length
+ * @jflags: JFS_XATTR_* flags
+ *
+ * Return: 0 or a negative errno.
+ */
+int jfs_xattr_store(struct inode *inode, const char *name, const void *value,
+		    size_t size, u32 jflags)
+{
+	struct jfs_req *req;
+	int ret;
+
+	if (value && size > JFS_XATTR_SIZE_MAX)
+		return -E2BIG;
+	if (value)
+		req = jfs_xattr_req(inode, JFS_OP_SETXATTR, name, value, size,
+				    jflags, 0);
+	else
+		req = jfs_xattr_req(inode, JFS_OP_REMOVEXATTR, name, NULL, 0,
+				    0, 0);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	/* an attr reply racing with this one may carry an old hint: drop both */
+	WRITE_ONCE(JFS_I(inode)->noxattr, false);
+	ret = jfs_req_send(req);
+	jfs_req_put(req);
+	WRITE_ONCE(JFS_I(inode)->noxattr, false);
+	jfs_attr_invalidate(inode);
+	return ret;
+}
+
+static int jfs_xattr_get(const struct xattr_handler *handler,
+			 struct dentry *dentry, struct inode *inode,
+			 const char *name, void *buffer, size_t size)
+{
+	ssize_t ret;
+
+	ret = jfs_xattr_fetch(inode, xattr_full_name(handler, name), buffer,
+			      size);
+	if (handler->flags == JFS_XATTR_SECURITY &&
+	    (ret >= 0 || ret == -ENODATA || ret == -ERANGE))
+		jfs_nosec_known(inode);
+	return ret;
 }
 
 /* setxattr, and removexattr (value NULL) */
@@ -182,34 +245,17 @@ static int jfs_xattr_set(const struct xattr_handler *handler,
 			 const char *name, const void *value, size_t size,
 			 int flags)
 {
-	const char *full = xattr_full_name(handler, name);
 	u32 jflags = 0;
-	struct jfs_req *req;
 	int ret;
 
 	if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
 		return -EINVAL;
-	if (value) {
-		if (size > JFS_XATTR_SIZE_MAX)
-			return -E2BIG;
-		if (flags & XATTR_CREATE)
-			jflags |= JFS_XATTR_CREATE;
-		if (flags & XATTR_REPLACE)
-			jflags |= JFS_XATTR_REPLACE;
-		req = jfs_xattr_req(inode, JFS_OP_SETXATTR, full, value, size,
-				    jflags, 0);
-	} else {
-		req = jfs_xattr_req(inode, JFS_OP_REMOVEXATTR, full, NULL, 0,
-				    0, 0);
-	}
-	if (IS_ERR(req))
-		return PTR_ERR(req);
-	/* an attr reply racing with this one may carry an old hint: drop both */
-	WRITE_ONCE(JFS_I(inode)->noxattr, false);
-	ret = jfs_req_send(req);
-	jfs_req_put(req);
-	WRITE_ONCE(JFS_I(inode)->noxattr, false);
-	jfs_attr_invalidate(inode);
+	if (flags & XATTR_CREATE)
+		jflags |= JFS_XATTR_CREATE;
+	if (flags & XATTR_REPLACE)
+		jflags |= JFS_XATTR_REPLACE;
+	ret = jfs_xattr_store(inode, xattr_full_name(handler, name), value,
+			      size, value ? jflags : 0);
 	/* a new security.capability must be seen by the next write */
 	if (handler->flags == JFS_XATTR_SECURITY)
 		inode->i_flags &= ~S_NOSEC;
@@ -237,7 +283,7 @@ ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size)
 		ret = jfs_xattr_reply(req, room, JFS_XATTR_LIST_MAX, &xo);
 	if (!ret && room)
 		ret = jfs_check_xattr_list((char *)req->out + sizeof(xo),
-					   xo.size, trusted);
+					   xo.size, trusted, IS_POSIXACL(inode));
 	if (!ret && room)
 		memcpy(list, (char *)req->out + sizeof(xo), xo.size);
 	jfs_req_put(req);
@@ -271,5 +317,10 @@ const struct xattr_handler * const jfs_xattr_handlers[] = {
 	&jfs_user_xattr_handler,
 	&jfs_trusted_xattr_handler,
 	&jfs_security_xattr_handler,
+#ifndef JFS_HAVE_GET_INODE_ACL
+	/* 6.1: ACL xattrs go through these to ->get_acl/->set_acl */
+	&posix_acl_access_xattr_handler,
+	&posix_acl_default_xattr_handler,
+#endif
 	NULL,
 };

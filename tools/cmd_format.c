@@ -26,13 +26,13 @@
 
 static const char usage[] =
 	"jfsadm format [--storage file|s3|minio] [--bucket DIR|URL] [--block-size KiB] "
-	"[--compress none|lz4|zstd] [--hash-prefix] [--trash-days N] [--capacity GiB] "
+	"[--compress none|lz4|zstd] [--hash-prefix] [--trash-days N] [--enable-acl] [--capacity GiB] "
 	"[--inodes N] [--access-key K] [--secret-key S] [--force] META-URL NAME";
 
 enum {
 	OPT_STORAGE = 256, OPT_BUCKET, OPT_BLOCK_SIZE, OPT_COMPRESS, OPT_HASH_PREFIX,
 	OPT_TRASH_DAYS, OPT_CAPACITY, OPT_INODES, OPT_ACCESS_KEY, OPT_SECRET_KEY,
-	OPT_FORCE, OPT_MAX
+	OPT_FORCE, OPT_ENABLE_ACL, OPT_MAX
 };
 
 static const struct option longopts[] = {
@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "hash-prefix", no_argument, NULL, OPT_HASH_PREFIX },
 	{ "trash-days", required_argument, NULL, OPT_TRASH_DAYS },
+	{ "enable-acl", no_argument, NULL, OPT_ENABLE_ACL },
 	{ "capacity", required_argument, NULL, OPT_CAPACITY },
 	{ "inodes", required_argument, NULL, OPT_INODES },
 	{ "access-key", required_argument, NULL, OPT_ACCESS_KEY },
@@ -59,7 +60,7 @@ struct format_args {
 	const char *compress;
 	uint64_t trash_days, capacity, inodes;
 	const char *access_key, *secret_key;
-	bool hash_prefix, force;
+	bool hash_prefix, force, enable_acl;
 };
 
 /* pkg/meta: `^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$` */
@@ -187,6 +188,9 @@ static int parse_args(int argc, char **argv, struct format_args *a)
 		case OPT_FORCE:
 			a->force = true;
 			break;
+		case OPT_ENABLE_ACL:
+			a->enable_acl = true;
+			break;
 		}
 	}
 	return 0;
@@ -223,6 +227,12 @@ static int update_setting(struct setting *s, const struct format_args *a)
 		s->inodes = a->inodes;
 	if (a->given[OPT_TRASH_DAYS])
 		s->trash_days = a->trash_days;
+	/* as juicefs: ACLs can be turned on later, never off */
+	if (a->enable_acl && !s->enable_acl) {
+		s->enable_acl = true;
+		if (setting_set_str(&s->min_client_version, "1.2.0-A"))
+			return jfsadm_error("out of memory");
+	}
 	if ((a->given[OPT_STORAGE] && setting_set_str(&s->storage, a->storage)) ||
 	    (a->given[OPT_BUCKET] && setting_set_str(&s->bucket, a->bucket)) ||
 	    (a->given[OPT_ACCESS_KEY] && setting_set_str(&s->access_key, a->access_key)) ||
@@ -256,6 +266,11 @@ static int new_setting(struct setting *s, const char *name, const struct format_
 	s->trash_days = a->trash_days;
 	s->meta_version = SETTING_META_VERSION;
 	s->dir_stats = true;	/* as juicefs format does for new volumes */
+	if (a->enable_acl) {
+		s->enable_acl = true;
+		if (setting_set_str(&s->min_client_version, "1.2.0-A"))
+			return jfsadm_error("out of memory");
+	}
 	return JFSADM_OK;
 }
 

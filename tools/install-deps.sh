@@ -16,8 +16,8 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio kmod
 	# metadata engine used by the tests
 	redis-server
-	# getfattr/setfattr for the xattr suite (tests/it/t-xattr.sh)
-	attr
+	# getfattr/setfattr, getfacl/setfacl for tests/it/t-xattr.sh, t-acl.sh
+	attr acl
 	# helper daemon libraries
 	libhiredis-dev libcurl4-openssl-dev libssl-dev libnl-3-dev libnl-genl-3-dev
 	libjson-c-dev libzstd-dev liblz4-dev libsqlite3-dev uuid-dev libxml2-dev zlib1g-dev

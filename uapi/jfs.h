@@ -136,7 +136,8 @@ struct jfs_attr {
  * reserved for helper-side options, none are sent yet).  A failed MOUNT
  * may carry a one-line reason as its payload, which the kernel logs.
  */
-#define JFS_MOUNT_RDONLY	(1U << 0)
+#define JFS_MOUNT_RDONLY	(1U << 0)	/* jfs_mount_in.flags */
+#define JFS_MOUNT_ACL		(1U << 0)	/* jfs_mount_out.flags: POSIX ACLs on */
 
 struct jfs_mount_in {
 	__u32	flags;
@@ -149,7 +150,7 @@ struct jfs_mount_out {
 	struct jfs_attr	root;
 	__u64	sid;		/* session id in the metadata engine */
 	__u32	block_size;	/* bytes */
-	__u32	flags;
+	__u32	flags;		/* JFS_MOUNT_ACL */
 	char	name[64];	/* volume name, NUL-terminated */
 	char	uuid[40];	/* volume UUID, NUL-terminated */
 };
@@ -198,10 +199,10 @@ struct jfs_setattr_in {
 
 /* MKNOD, MKDIR: args = jfs_create_in + name; reply = jfs_attr */
 struct jfs_create_in {
-	__u32	mode;		/* S_IFMT | permission bits, umask applied */
+	__u32	mode;		/* S_IFMT | permission bits */
 	__u32	rdev;
 	__u32	namelen;
-	__u32	padding;
+	__u32	umask;		/* JFS_MOUNT_ACL: jfsd applies it; else 0 */
 };
 
 /* SYMLINK: args = jfs_symlink_in + name + target; reply = jfs_attr */
@@ -303,6 +304,14 @@ struct jfs_write_out {
  *	reply = jfs_xattr_out (the list's length), then unless size is 0 the
  *	names, each NUL-terminated.  Only the three prefixes above are
  *	listed.  -ERANGE when longer than a non-zero size.
+ *
+ * POSIX ACLs (mounts with JFS_MOUNT_ACL) travel as the xattrs
+ * "system.posix_acl_access" and "system.posix_acl_default" in the kernel's
+ * xattr form (version 2, little-endian entries); jfsd keeps them as
+ * JuiceFS's ACL rules.  SETXATTR of an access ACL may carry
+ * JFS_XATTR_KILL_SGID: the caller is not in the file's group (nor
+ * CAP_FSETID), so S_ISGID goes, as posix_acl_update_mode() would do.
+ * LISTXATTR lists them too when the inode has them.
  */
 #define JFS_XATTR_NAME_MAX	255		/* XATTR_NAME_MAX */
 #define JFS_XATTR_SIZE_MAX	(64U << 10)	/* XATTR_SIZE_MAX: one value */
@@ -310,6 +319,7 @@ struct jfs_write_out {
 
 #define JFS_XATTR_CREATE	(1U << 0)	/* SETXATTR */
 #define JFS_XATTR_REPLACE	(1U << 1)	/* SETXATTR */
+#define JFS_XATTR_KILL_SGID	(1U << 2)	/* SETXATTR of an access ACL */
 #define JFS_LISTXATTR_TRUSTED	(1U << 0)	/* LISTXATTR */
 
 struct jfs_xattr_in {

@@ -72,11 +72,11 @@ expect_ok "redis-server starts" -- redis-server --port $PORT --bind 127.0.0.1 \
 	--save '' --appendonly no --daemonize yes --dir "$TMP" --logfile /vmout/redis-st.log
 for _ in $(seq 50); do redis-cli -p $PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
 expect_ok "format volume" -- "$JFSADM" format --bucket "$TMP/data/" "$URL" stvol
-# a volume with a feature jfsd does not keep yet (EnableACL, as
-# juicefs format --enable-acl writes it): refused read-write
-expect_ok "format a volume with ACLs on" -- sh -c "\"$JFSADM\" format --bucket \"$TMP/data2/\" \
-	redis://127.0.0.1:$PORT/4 aclvol >/dev/null && redis-cli -p $PORT -n 4 get setting |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); d[\"EnableACL\"]=True; print(json.dumps(d))' |
+# a volume with a feature jfsd does not keep yet (UserGroupQuota, as
+# juicefs quota set --uid writes it): refused read-write
+expect_ok "format a volume with user quotas on" -- sh -c "\"$JFSADM\" format --bucket \"$TMP/data2/\" \
+	redis://127.0.0.1:$PORT/4 quotavol >/dev/null && redis-cli -p $PORT -n 4 get setting |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); d[\"UserGroupQuota\"]=True; print(json.dumps(d))' |
 	redis-cli -p $PORT -n 4 -x set setting"
 ((T_OK)) || { t_summary; exit 1; }
 

@@ -217,7 +217,7 @@ static int mkfile(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644,
+	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
 			     1000, 1000, 0, NULL, 0, ino, &a);
 }
 
@@ -225,7 +225,7 @@ static int mkdir_(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755,
+	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
 			     0, 0, 0, NULL, 0, ino, &a);
 }
 
@@ -426,7 +426,7 @@ static void mknod_file_layout(void)
 
 	REQUIRE(m);
 	REQUIRE(getattr_(m, 1, &root0) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 1000, 1000, 0,
+	REQUIRE(m->ops->mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 0, 1000, 1000, 0,
 			      NULL, 0, &ino, &a) == 0);
 	CHECK_EQU(ino, 2);
 	CHECK_EQ(raw_int("GET nextinode"), 1024);
@@ -470,7 +470,7 @@ static void mknod_every_type(void)
 	char key[32];
 
 	REQUIRE(m);
-	REQUIRE(m->ops->mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 50, 0, NULL, 0,
+	REQUIRE(m->ops->mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 0, 50, 0, NULL, 0,
 			      &d, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQU(a.length, 4096);
@@ -481,7 +481,7 @@ static void mknod_every_type(void)
 	CHECK(r && r->len == 9 && r->str[0] == 2);
 	freeReplyObject(r);
 
-	REQUIRE(m->ops->mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 7, 7, 0,
+	REQUIRE(m->ops->mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 0, 7, 7, 0,
 			      "../some/target", 14, &s, &a) == 0);
 	CHECK_EQU(a.length, 14);
 	CHECK_EQ(a.gid, 50);	/* from the setgid parent */
@@ -495,14 +495,14 @@ static void mknod_every_type(void)
 	CHECK_STR(target, "../some/target");
 	free(target);
 
-	REQUIRE(m->ops->mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, NULL, 0,
+	REQUIRE(m->ops->mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, 0, NULL, 0,
 			      &f, &a) == 0);
-	REQUIRE(m->ops->mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0,
+	REQUIRE(m->ops->mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0, 0,
 			      (4 << 8) | 1, NULL, 0, &c, &a) == 0);
 	REQUIRE(getattr_(m, c, &a) == 0);
 	CHECK_EQ(a.type, META_TYPE_CHRDEV);
 	CHECK_EQ(a.rdev, (4 << 8) | 1);
-	REQUIRE(m->ops->mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, NULL, 0,
+	REQUIRE(m->ops->mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, 0, NULL, 0,
 			      &k, &a) == 0);
 	CHECK_EQ(a.type, META_TYPE_SOCKET);
 	CHECK_EQ(raw_int("GET usedSpace"), 5 * 4096);
@@ -512,9 +512,9 @@ static void mknod_every_type(void)
 
 	CHECK_EQ(m->ops->readlink(m, f, &target, &tlen), -EINVAL);
 	CHECK_EQ(m->ops->readlink(m, 12345, &target, &tlen), -ENOENT);
-	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, "", 0,
+	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "", 0,
 			       &k, &a), -EINVAL);
-	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, 9, 0777, 0, 0, 0, NULL, 0, &k, &a),
+	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, 9, 0777, 0, 0, 0, 0, NULL, 0, &k, &a),
 		 -EINVAL);
 	meta_close(m);
 }
@@ -538,14 +538,14 @@ static void mknod_errors(void)
 	CHECK_EQ(mkfile(m, 1, name, &ino), 0);
 	CHECK_EQ(lookup_(m, 1, name, &ino), 0);
 	CHECK_EQ(mkfile(m, 1, "a/b", &ino), -EINVAL);
-	CHECK_EQ(m->ops->mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, NULL, 0,
+	CHECK_EQ(m->ops->mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, 0, NULL, 0,
 			       &ino, NULL), -EINVAL);
 	CHECK_EQ(mkfile(m, 1, "", &ino), -EINVAL);
 	CHECK_EQ(raw_int("GET totalInodes"), 2);
 	CHECK_EQ(raw_int("GET usedSpace"), 2 * 4096);
 	CHECK_EQ(raw_int("HLEN d1"), 2);
 	/* binary names are kept as raw bytes */
-	CHECK_EQ(m->ops->mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0,
+	CHECK_EQ(m->ops->mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0, 0,
 			       NULL, 0, &ino, NULL), 0);
 	CHECK_EQ(raw_int("HEXISTS d1 %b", "\xff\x01 x", (size_t)4), 1);
 	meta_close(m);
@@ -1512,7 +1512,7 @@ static void dir_stats_kept(void)
 	CHECK_EQ(stat_of("dirUsedInodes", 1), 2);
 	CHECK_EQ(stat_of("dirUsedSpace", 1), 8192);
 	CHECK_EQ(mkfile(m, d1, "f", &f), 0);
-	CHECK_EQ(m->ops->mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0,
+	CHECK_EQ(m->ops->mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
 			       "target", 6, &s, &a), 0);
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirUsedInodes", d1), 2);
@@ -1826,7 +1826,7 @@ static void xattr_deleted_with_inode(void)
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
 	REQUIRE(mkfile(m, 1, "h", &h) == 0);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "l", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0,
+	REQUIRE(m->ops->mknod(m, 1, "l", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
 			      "f", 1, &l, NULL) == 0);
 	REQUIRE(setx(m, f, "user.x", "1", 1, 0) == 0);
 	REQUIRE(setx(m, g, "user.x", "1", 1, 0) == 0);
@@ -1847,6 +1847,97 @@ static void xattr_deleted_with_inode(void)
 	REQUIRE(m->ops->rename(m, 1, "g", 1, 1, "h", 1, 0) == 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, h), 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, g), 1);	/* the moved one keeps them */
+	meta_close(m);
+}
+
+/* JuiceFS 1.2 ACLs: rules in the acl hash, ids in the 80-byte attr */
+static void acl_rules(void)
+{
+	static const unsigned char want[] = {	/* u::rw- u:1000:r-- g::r-- m::r-- o::--- */
+		0, 6, 0, 4, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0, 3, 0xe8, 0, 4, 0, 0, 0, 0,
+	};
+	struct acl_rule r, got;
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, g, d, c, sub;
+	redisReply *rep;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(mkfile(m, 1, "g", &g) == 0);
+	CHECK_EQ(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got), -ENODATA);
+	acl_rule_init(&r);
+	r.owner = 6;
+	r.group = 4;
+	r.mask = 4;
+	r.other = 0;
+	r.nusers = 1;
+	r.users = calloc(1, sizeof(*r.users));
+	REQUIRE(r.users);
+	r.users[0] = (struct acl_entry){ 1000, 4 };
+	REQUIRE(m->ops->set_facl(m, f, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	CHECK_EQ(a.access_acl, 1);
+	CHECK_EQ(a.mode, 0640);
+	rep = raw("HGET acl 1");
+	CHECK(rep && rep->type == REDIS_REPLY_STRING && rep->len == sizeof(want) &&
+	      !memcmp(rep->str, want, sizeof(want)));
+	freeReplyObject(rep);
+	rep = raw("GET i%" PRIu64, f);
+	CHECK(rep && rep->len == 80);
+	freeReplyObject(rep);
+	CHECK_EQ(raw_int("GET aclMaxId"), 1);
+	/* the same rule elsewhere shares its id */
+	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	CHECK_EQ(a.access_acl, 1);
+	CHECK_EQ(raw_int("HLEN acl"), 1);
+	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	CHECK(acl_rule_equal(&got, &r));
+	acl_rule_free(&got);
+
+	/* chmod moves the mask: a new rule */
+	a.mode = 0600;
+	REQUIRE(m->ops->setattr(m, f, META_SET_MODE, &a, &a) == 0);
+	CHECK_EQ(a.mode, 0600);
+	CHECK_EQ(a.access_acl, 2);
+	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	CHECK_EQ(got.mask, 0);
+	CHECK_EQ(got.group, 4);
+	acl_rule_free(&got);
+
+	/* kill_sgid, then removal keeps the mode */
+	a.mode = 02640;
+	REQUIRE(m->ops->setattr(m, g, META_SET_MODE, &a, &a) == 0);
+	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, true, &a) == 0);
+	CHECK_EQ(a.mode, 0640);
+	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, NULL, false, &a) == 0);
+	CHECK_EQ(a.access_acl, 0);
+	CHECK_EQ(a.mode, 0640);
+	rep = raw("GET i%" PRIu64, g);
+	CHECK(rep && rep->len == 72);
+	freeReplyObject(rep);
+
+	/* a default rule is inherited: dirs keep it, files get an access rule */
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	r.users[0].perm = 7;
+	r.owner = 7;
+	r.group = 5;
+	r.mask = 7;
+	REQUIRE(m->ops->set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
+	CHECK(a.default_acl != 0);
+	CHECK_EQ(a.mode, 0755);		/* a default rule leaves the mode */
+	REQUIRE(m->ops->mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0,
+			      NULL, 0, &c, &a) == 0);
+	CHECK(a.access_acl != 0 && a.default_acl == 0);
+	CHECK_EQ(a.mode, 0660);		/* umask ignored; mask = 6 & 7 */
+	REQUIRE(m->ops->mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0,
+			      NULL, 0, &sub, &a) == 0);
+	CHECK(a.default_acl != 0 && a.access_acl != 0);
+	/* no default rule: the umask applies */
+	REQUIRE(m->ops->mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0,
+			      NULL, 0, &c, &a) == 0);
+	CHECK_EQ(a.mode, 0640);
+	CHECK_EQ(a.access_acl, 0);
+	acl_rule_free(&r);
 	meta_close(m);
 }
 
@@ -1896,6 +1987,7 @@ int main(void)
 	RUN(xattr_names_and_sizes);
 	RUN(xattr_list_and_remove);
 	RUN(xattr_deleted_with_inode);
+	RUN(acl_rules);
 	stop_redis();
 	return check_done();
 }

@@ -278,7 +278,8 @@ static void test_gate(void)
 	/* juicefs format's defaults: kept by jfsd, so mounted read-write */
 	expect_gate("{\"Name\":\"v\",\"TrashDays\":1,\"DirStats\":true}", 0, 0, NULL);
 	expect_gate("{\"Name\":\"v\",\"UserGroupQuota\":true}", 0, NO, "UserGroupQuota");
-	expect_gate("{\"Name\":\"v\",\"EnableACL\":true}", 0, NO, "EnableACL");
+	/* POSIX ACLs are kept (JuiceFS 1.2 rules) */
+	expect_gate("{\"Name\":\"v\",\"EnableACL\":true}", 0, 0, NULL);
 	expect_gate("{\"Name\":\"v\",\"ChangeLog\":true}", 0, NO, "ChangeLog");
 	/* data jfs cannot read: refused even read-only */
 	expect_gate("{\"Name\":\"v\",\"EncryptKey\":\"pem\"}", NO, NO, "EncryptKey");
