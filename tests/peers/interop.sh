@@ -286,6 +286,48 @@ expect_eq "juicefs gc of the second volume: 0 leaked, 0 skipped" "0 leaked 0 ski
 	"$(grep -o '[0-9]* leaked' <<<"$summary") $(grep -o '[0-9]* skipped' <<<"$summary")"
 ok "unmount both" -- eval 'umount_vol "$J2" && jc umount "$F2" >>/vmout/juicefs.log 2>&1'
 
+# POSIX ACLs on a volume juicefs formatted with --enable-acl: rules set by
+# either client are read and enforced identically by the other
+t_begin "interop: POSIX ACLs"
+URL3=redis://127.0.0.1:$JFS_IT_REDIS_PORT/$((DB + 2))
+J3=/mnt/i3-jfs F3=/mnt/i3-juicefs
+gfacl() { getfacl -n --absolute-names --omit-header "$@" 2>&1 | grep -v '^$' | tr '\n' ' '; }
+ok "juicefs format --enable-acl" -- eval \
+	'jc format --storage minio --bucket "${BUCKET}3" --access-key "$JFS_IT_S3_USER" \
+	--secret-key "$JFS_IT_S3_PASS" --enable-acl "$URL3" ivol3 >>/vmout/juicefs.log 2>&1'
+ok "both clients mount it" -- eval 'mount_vol "$J3" "" "$URL3" &&
+	juicefs_mount "$URL3" "$F3" /vmout/juicefs-mount3.log'
+mkdir -p $J3/acl
+printf 'jfs' >$J3/acl/byjfs
+chmod 0640 $J3/acl/byjfs
+ok "jfs: setfacl -m u:1000:r, and a default ACL on a dir" -- eval \
+	"setfacl -m u:1000:r $J3/acl/byjfs && mkdir $J3/acl/dir &&
+	setfacl -d -m u:1000:rwx,g::r-x,o::- $J3/acl/dir"
+sleep 1.5
+expect_eq "juicefs shows jfs's access ACL" \
+	"user::rw- user:1000:r-- group::r-- mask::r-- other::--- " "$(gfacl $F3/acl/byjfs)"
+expect_eq "juicefs shows jfs's default ACL" "$(gfacl -d $J3/acl/dir)" "$(gfacl -d $F3/acl/dir)"
+expect_eq "juicefs lets uid 1000 read through it" jfs \
+	"$(setpriv --reuid 1000 --regid 1000 --clear-groups cat $F3/acl/byjfs 2>&1)"
+printf 'juicefs' >$F3/acl/dir/byjuicefs
+printf 'juicefs' >$F3/acl/byjuicefs2
+chmod 0600 $F3/acl/byjuicefs2
+ok "juicefs: setfacl -m g:2000:rw" -- setfacl -m g:2000:rw $F3/acl/byjuicefs2
+sleep 1.5
+expect_eq "jfs shows the ACL juicefs inherited from jfs's default ACL" \
+	"$(gfacl $F3/acl/dir/byjuicefs)" "$(gfacl $J3/acl/dir/byjuicefs)"
+expect_eq "jfs shows juicefs's access ACL" \
+	"user::rw- group::--- group:2000:rw- mask::rw- other::--- " "$(gfacl $J3/acl/byjuicefs2)"
+expect_eq "jfs enforces it: group 2000 reads" juicefs \
+	"$(setpriv --reuid 1001 --regid 1001 --groups 2000 cat $J3/acl/byjuicefs2 2>&1)"
+err "jfs enforces it: others do not" "Permission denied" -- \
+	setpriv --reuid 1001 --regid 1001 --clear-groups cat $J3/acl/byjuicefs2
+fsck_out=$(jc fsck "$URL3" --path / --recursive 2>&1)
+rc=$?
+echo "$fsck_out" >>/vmout/juicefs.log
+expect_eq "juicefs fsck of the ACL volume: exit 0" 0 "$rc"
+ok "unmount both" -- eval 'umount_vol "$J3" && jc umount "$F3" >>/vmout/juicefs.log 2>&1'
+
 t_begin "interop: the volume is clean"
 sync
 sleep 2
