@@ -24,19 +24,6 @@
 #include "log.h"
 #include "pool.h"
 
-/* A resolved, visible run of a chunk: [start, end) shows slice bytes from off. */
-struct segment {
-	uint32_t start, end;
-	uint64_t id;		/* 0 = zeros */
-	uint32_t size;
-	uint32_t off;
-};
-
-struct segments {
-	struct segment *v;
-	size_t n, cap;
-};
-
 static uint32_t block_bytes(const struct chunk_ctx *c, uint32_t size, uint32_t indx)
 {
 	uint64_t rest = size - (uint64_t)indx * c->block_size;
@@ -64,86 +51,6 @@ int chunk_block_key(const struct chunk_ctx *c, uint64_t id, uint32_t size,
 			     (unsigned long long)(id / 1000),
 			     (unsigned long long)id, indx, bsize);
 	return n < 0 || (size_t)n >= buflen ? -ENAMETOOLONG : 0;
-}
-
-/* ---- the slice overlay (JuiceFS slice.go buildSlice) ---- */
-
-static int seg_push(struct segments *s, const struct segment *g)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct segment *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = *g;
-	return 0;
-}
-
-static int seg_cmp(const void *a, const void *b)
-{
-	const struct segment *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/*
- * Applies the records in list order: each one carves its range out of
- * what is there and then covers it.  The result is sorted by start and
- * disjoint; ranges no record covers are simply absent (they read as zeros).
- */
-static int resolve(const struct meta_slice *r, size_t nr, struct segments *out)
-{
-	struct segments cur = { 0 }, next = { 0 };
-	size_t i, j;
-	int ret = 0;
-
-	for (i = 0; i < nr; i++) {
-		uint32_t rs = r[i].pos, re = r[i].pos + r[i].len;
-		struct segment g;
-
-		if (!r[i].len)
-			continue;
-		next.n = 0;
-		for (j = 0; j < cur.n && !ret; j++) {
-			struct segment s = cur.v[j];
-
-			if (s.end <= rs || s.start >= re) {
-				ret = seg_push(&next, &s);
-				continue;
-			}
-			if (s.start < rs) {
-				g = s;
-				g.end = rs;
-				ret = seg_push(&next, &g);
-			}
-			if (!ret && s.end > re) {
-				g = s;
-				g.off = s.off + (re - s.start);
-				g.start = re;
-				ret = seg_push(&next, &g);
-			}
-		}
-		g = (struct segment){ rs, re, r[i].id, r[i].size, r[i].off };
-		if (!ret)
-			ret = seg_push(&next, &g);
-		if (ret)
-			break;
-		struct segments t = cur;
-		cur = next;
-		next = t;
-	}
-	free(next.v);
-	if (ret) {
-		free(cur.v);
-		return ret;
-	}
-	qsort(cur.v, cur.n, sizeof(*cur.v), seg_cmp);
-	*out = cur;
-	return 0;
 }
 
 /* ---- reading ---- */
@@ -395,7 +302,7 @@ static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
 }
 
 /* Copies n visible bytes of a slice, starting at slice offset soff. */
-static int slice_read(struct chunk_ctx *c, const struct segment *g, uint32_t soff,
+static int slice_read(struct chunk_ctx *c, const struct meta_seg *g, uint32_t soff,
 		      uint32_t n, char *dst)
 {
 	uint32_t bs = c->block_size;
@@ -428,7 +335,7 @@ static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
 		      uint32_t cs, uint32_t ce, char *dst)
 {
 	struct meta_slice *recs = NULL;
-	struct segments segs = { 0 };
+	struct meta_segs segs = { 0 };
 	size_t nrec = 0, i;
 	uint32_t x = cs;
 	int ret;
@@ -436,12 +343,12 @@ static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
 	ret = c->meta->ops->read_chunk(c->meta, ino, indx, &recs, &nrec);
 	if (ret)
 		return ret;
-	ret = resolve(recs, nrec, &segs);
+	ret = meta_overlay(recs, nrec, &segs);
 	free(recs);
 	if (ret)
 		return ret;
 	for (i = 0; i < segs.n && x < ce && !ret; i++) {
-		const struct segment *g = &segs.v[i];
+		const struct meta_seg *g = &segs.v[i];
 		uint32_t end = g->end < ce ? g->end : ce;
 
 		if (g->end <= x)
@@ -717,7 +624,7 @@ static int warm_range(void *arg)
 	struct warm *w = arg;
 	struct chunk_ctx *c = w->c;
 	struct meta_slice *recs = NULL;
-	struct segments segs = { 0 };
+	struct meta_segs segs = { 0 };
 	size_t nrec = 0, i;
 	char key[CHUNK_KEY_MAX];
 	int ret;
@@ -726,10 +633,10 @@ static int warm_range(void *arg)
 		goto out;
 	if (c->meta->ops->read_chunk(c->meta, w->ino, w->indx, &recs, &nrec))
 		goto out;
-	ret = resolve(recs, nrec, &segs);
+	ret = meta_overlay(recs, nrec, &segs);
 	free(recs);
 	for (i = 0; !ret && i < segs.n; i++) {
-		const struct segment *g = &segs.v[i];
+		const struct meta_seg *g = &segs.v[i];
 		uint32_t s = g->start > w->cs ? g->start : w->cs;
 		uint32_t e = g->end < w->ce ? g->end : w->ce;
 		uint32_t b, last;

@@ -48,6 +48,11 @@ static const struct op_desc op_table[JFS_OP_MAX] = {
 	[JFS_OP_SETXATTR]   = { op_setxattr, "setxattr", sizeof(struct jfs_xattr_in), true },
 	[JFS_OP_LISTXATTR]  = { op_listxattr, "listxattr", sizeof(struct jfs_xattr_in), false },
 	[JFS_OP_REMOVEXATTR] = { op_removexattr, "removexattr", sizeof(struct jfs_xattr_in), true },
+	[JFS_OP_GETLK]	    = { op_getlk, "getlk", sizeof(struct jfs_lock_in), false },
+	[JFS_OP_SETLK]	    = { op_setlk, "setlk", sizeof(struct jfs_lock_in), false },
+	[JFS_OP_FLOCK]	    = { op_flock, "flock", sizeof(struct jfs_lock_in), false },
+	[JFS_OP_FALLOCATE]  = { op_fallocate, "fallocate", sizeof(struct jfs_fallocate_in), true },
+	[JFS_OP_COPY_RANGE] = { op_copy_range, "copy_range", sizeof(struct jfs_copy_in), true },
 };
 
 /* MOUNT may explain a failure in its payload: the kernel logs the text. */

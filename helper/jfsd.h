@@ -156,6 +156,11 @@ int op_getxattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, 
 int op_setxattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_listxattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_removexattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_getlk(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_setlk(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_flock(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_fallocate(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_copy_range(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 
 /* ops.c helpers shared with vol.c */
 void attr_to_wire(uint64_t ino, const struct meta_attr *a, struct jfs_attr *w);

@@ -246,3 +246,83 @@ void meta_slice_decode(const unsigned char buf[24], struct meta_slice *s)
 	s->off = get32(buf + 16);
 	s->len = get32(buf + 20);
 }
+
+/* ---- the slice overlay (JuiceFS slice.go buildSlice) ---- */
+
+static int seg_push(struct meta_segs *s, const struct meta_seg *g)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct meta_seg *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *g;
+	return 0;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct meta_seg *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Applies the records in list order: each one carves its range out of
+ * what is there and then covers it.  The result is sorted by start and
+ * disjoint; ranges no record covers are simply absent (they read as zeros).
+ */
+int meta_overlay(const struct meta_slice *r, size_t nr, struct meta_segs *out)
+{
+	struct meta_segs cur = { 0 }, next = { 0 };
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < nr; i++) {
+		uint32_t rs = r[i].pos, re = r[i].pos + r[i].len;
+		struct meta_seg g;
+
+		if (!r[i].len)
+			continue;
+		next.n = 0;
+		for (j = 0; j < cur.n && !ret; j++) {
+			struct meta_seg s = cur.v[j];
+
+			if (s.end <= rs || s.start >= re) {
+				ret = seg_push(&next, &s);
+				continue;
+			}
+			if (s.start < rs) {
+				g = s;
+				g.end = rs;
+				ret = seg_push(&next, &g);
+			}
+			if (!ret && s.end > re) {
+				g = s;
+				g.off = s.off + (re - s.start);
+				g.start = re;
+				ret = seg_push(&next, &g);
+			}
+		}
+		g = (struct meta_seg){ rs, re, r[i].id, r[i].size, r[i].off };
+		if (!ret)
+			ret = seg_push(&next, &g);
+		if (ret)
+			break;
+		struct meta_segs t = cur;
+		cur = next;
+		next = t;
+	}
+	free(next.v);
+	if (ret) {
+		free(cur.v);
+		return ret;
+	}
+	qsort(cur.v, cur.n, sizeof(*cur.v), seg_cmp);
+	*out = cur;
+	return 0;
+}

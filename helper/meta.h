@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "acl.h"
+#include "plock.h"
 
 #define META_ROOT_INO		1ULL
 #define META_TRASH_INO		0x7FFFFFFF10000000ULL	/* .trash; its hour dirs follow */
@@ -47,6 +48,11 @@ enum meta_type {
 	META_TYPE_CHRDEV = 6,
 	META_TYPE_SOCKET = 7,
 };
+
+/* fallocate modes (JuiceFS's, the same values as Linux's FALLOC_FL_*) */
+#define META_FALLOC_KEEP_SIZE	0x01
+#define META_FALLOC_PUNCH_HOLE	0x02
+#define META_FALLOC_ZERO_RANGE	0x10
 
 /* JuiceFS attr flags */
 #define META_FLAG_IMMUTABLE	0x01
@@ -89,6 +95,26 @@ struct meta_slice {
 	uint32_t off;		/* visible part starts here in the slice */
 	uint32_t len;		/* visible length */
 };
+
+/* A resolved, visible run of a chunk: [start, end) shows slice bytes from off. */
+struct meta_seg {
+	uint32_t start, end;
+	uint64_t id;		/* 0 = zeros */
+	uint32_t size;
+	uint32_t off;
+};
+
+struct meta_segs {
+	struct meta_seg *v;
+	size_t n, cap;
+};
+
+/*
+ * What a chunk's records show: later records win; the result is sorted
+ * and disjoint, ranges no record covers are absent (they read as zeros).
+ * out->v is malloc'd.
+ */
+int meta_overlay(const struct meta_slice *r, size_t nr, struct meta_segs *out);
 
 struct meta_dirent {
 	uint64_t ino;
@@ -224,6 +250,33 @@ struct meta_ops {
 	 * as doSetFacl); kill_sgid clears S_ISGID; *attr gets the result.
 	 */
 	int (*get_facl)(struct meta *m, uint64_t ino, int type, struct acl_rule *rule);
+
+	/*
+	 * Locks shared by every client, as JuiceFS keeps them (plock.h): the
+	 * owner is this session's (m->sid) lock owner; types PLOCK_*.  None
+	 * waits: a conflict is -EAGAIN.  getlk: *out = the first conflicting
+	 * lock of another owner, type PLOCK_UN if none.  setlk locks or
+	 * unlocks [start, end]; flock the whole file.
+	 */
+	int (*getlk)(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
+		     uint64_t start, uint64_t end, struct plock *out);
+	int (*setlk)(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
+		     uint64_t start, uint64_t end, uint32_t pid);
+	int (*flock)(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type);
+
+	/*
+	 * fallocate (META_FALLOC_* modes, as JuiceFS's doFallocate): the
+	 * length grows unless KEEP_SIZE; PUNCH_HOLE (needs KEEP_SIZE) and
+	 * ZERO_RANGE put zero records over the range.  copy_range
+	 * (CopyFileRange): the destination's records reference the source's
+	 * slices, each one sliceRef more; *copied may be short at the
+	 * source's end.  *attr: the (destination) file's new attributes.
+	 */
+	int (*fallocate)(struct meta *m, uint64_t ino, unsigned int mode,
+			 uint64_t off, uint64_t len, struct meta_attr *attr);
+	int (*copy_range)(struct meta *m, uint64_t fin, uint64_t offin, uint64_t fout,
+			  uint64_t offout, uint64_t len, uint64_t *copied,
+			  struct meta_attr *attr);
 	int (*set_facl)(struct meta *m, uint64_t ino, int type,
 			const struct acl_rule *rule, bool kill_sgid,
 			struct meta_attr *attr);

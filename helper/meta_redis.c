@@ -41,6 +41,7 @@
 
 #include "acl.h"
 #include "meta.h"
+#include "plock.h"
 #include "url.h"
 
 /* ---- types --------------------------------------------------------- */
@@ -3478,6 +3479,543 @@ static int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
 	return ret;
 }
 
+/* ---- operations: fallocate and copy_range (redis.go) -------------------- */
+
+struct falloc_arg {
+	uint64_t ino, off, len;
+	unsigned int mode;
+	uint64_t old;		/* out: the length before */
+	struct meta_attr attr;
+};
+
+/*
+ * doFallocate: the length grows unless KEEP_SIZE; punch and zero ranges
+ * get zero records (id 0) over what existed before, chunk by chunk.
+ */
+static int falloc_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct falloc_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	const uint64_t cs = META_CHUNK_SIZE;
+	uint64_t length, off, size;
+	struct timespec now;
+	int ret;
+
+	ret = watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type == META_TYPE_FIFO)
+		return -EPIPE;
+	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
+		return -EPERM;
+	if ((t->flags & META_FLAG_APPEND) && (a->mode & ~META_FALLOC_KEEP_SIZE))
+		return -EPERM;
+	a->old = t->length;
+	length = t->length;
+	if (a->off + a->len > length && !(a->mode & META_FALLOC_KEEP_SIZE))
+		length = a->off + a->len;
+	now_ts(&now);
+	t->length = length;
+	set_mtime(t, &now);
+	set_ctime(t, &now);
+	tx_multi(rc);
+	q_set_attr(rc, a->ino, t);
+	if ((a->mode & (META_FALLOC_ZERO_RANGE | META_FALLOC_PUNCH_HOLE)) &&
+	    a->off < a->old) {
+		off = a->off;
+		size = a->off + a->len > a->old ? a->old - a->off : a->len;
+		while (size > 0) {
+			uint64_t coff = off % cs, l = size;
+
+			if (coff + size > cs)
+				l = cs - coff;
+			q_zero_slice(rc, "RPUSH", a->ino, off / cs, (uint32_t)coff, (uint32_t)l);
+			off += l;
+			size -= l;
+		}
+	}
+	q_incrby(rc, "usedSpace",
+		 (int64_t)meta_align4k(length) - (int64_t)meta_align4k(a->old));
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_fallocate(struct meta *mm, uint64_t ino, unsigned int mode,
+			uint64_t off, uint64_t len, struct meta_attr *attr)
+{
+	struct falloc_arg a = { .ino = ino, .off = off, .len = len, .mode = mode };
+	char key[RM_ARGLEN];
+	int ret;
+
+	if (mode & ~(META_FALLOC_KEEP_SIZE | META_FALLOC_PUNCH_HOLE | META_FALLOC_ZERO_RANGE))
+		return -EOPNOTSUPP;
+	if ((mode & META_FALLOC_PUNCH_HOLE) && !(mode & META_FALLOC_KEEP_SIZE))
+		return -EINVAL;
+	if (!len || off > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return -EINVAL;
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, falloc_body, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
+	return 0;
+}
+
+struct copy_arg {
+	uint64_t fin, offin, fout, offout, len;
+	uint64_t copied, old;
+	struct meta_attr attr;	/* the destination's */
+};
+
+static int chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
+		      size_t front, struct meta_slice **s, size_t *n);
+
+/* RPUSH c{fout}_{indx} a record, and one more reference to its slice */
+static void q_copy_record(struct rconn *rc, uint64_t ino, uint32_t indx,
+			  const struct meta_slice *s)
+{
+	unsigned char buf[24];
+	struct cmd c;
+
+	meta_slice_encode(s, buf);
+	cmd_init(&c, "RPUSH");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, ino, indx);
+	cmd_bin(&c, buf, sizeof(buf));
+	tx_add(rc, &c);
+	if (!s->id)
+		return;
+	cmd_init(&c, "HINCRBY");
+	cmd_str(&c, "sliceRef");
+	cmd_fmt(&c, "k%" PRIu64 "_%" PRIu32, s->id, s->size);
+	cmd_str(&c, "1");
+	tx_add(rc, &c);
+}
+
+/*
+ * CopyFileRange: the destination gets records pointing at the source's
+ * slices (a hole copies as a zero record), and each referenced slice one
+ * more sliceRef, so neither file's deletion frees the other's blocks.
+ * Nothing is read or written in the object store.
+ */
+static int copy_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct copy_arg *a = arg;
+	const uint64_t cs = META_CHUNK_SIZE;
+	struct meta_attr src, *t = &a->attr;
+	uint64_t size, end, i, newlen;
+	struct meta_slice **lists = NULL;
+	size_t *counts = NULL, nchunks;
+	struct timespec now;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "i%" PRIu64, a->fin);
+	cmd_fmt(&c, "i%" PRIu64, a->fout);
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = get_attr(m, rc, a->fin, &src);
+	if (!ret)
+		ret = get_attr(m, rc, a->fout, t);
+	if (ret)
+		return ret;
+	if (src.type != META_TYPE_FILE || t->type != META_TYPE_FILE)
+		return -EINVAL;
+	if (t->flags & (META_FLAG_IMMUTABLE | META_FLAG_APPEND))
+		return -EPERM;
+	a->copied = 0;
+	a->old = t->length;
+	if (a->offin >= src.length)
+		return 0;
+	size = a->offin + a->len > src.length ? src.length - a->offin : a->len;
+	end = a->offin + size;
+	newlen = a->offout + size;
+	if (newlen > t->length)
+		t->length = newlen;
+	now_ts(&now);
+	set_mtime(t, &now);
+	set_ctime(t, &now);
+
+	nchunks = end / cs - a->offin / cs + 1;
+	lists = calloc(nchunks, sizeof(*lists));
+	counts = calloc(nchunks, sizeof(*counts));
+	if (!lists || !counts) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nchunks && !ret; i++)
+		ret = chunk_list(m, rc, a->fin, (uint32_t)(a->offin / cs + i), 1,
+				 &lists[i], &counts[i]);
+	if (ret)
+		goto out;
+	tx_multi(rc);
+	for (i = 0; i < nchunks && !ret; i++) {
+		uint64_t coff = (a->offin / cs + i) * cs;
+		struct meta_segs segs;
+		size_t k;
+
+		lists[i][0] = (struct meta_slice){ .len = (uint32_t)cs };	/* holes */
+		ret = meta_overlay(lists[i], counts[i], &segs);
+		for (k = 0; !ret && k < segs.n; k++) {
+			struct meta_slice s = {
+				.id = segs.v[k].id, .size = segs.v[k].size,
+				.off = segs.v[k].off,
+				.len = segs.v[k].end - segs.v[k].start,
+			};
+			uint64_t pos = coff + segs.v[k].start, doff, skip;
+			uint32_t indx, dpos;
+
+			if (pos >= end || pos + s.len <= a->offin)
+				continue;
+			if (pos < a->offin) {
+				s.off += (uint32_t)(a->offin - pos);
+				s.len -= (uint32_t)(a->offin - pos);
+				pos = a->offin;
+			}
+			if (pos + s.len > end)
+				s.len -= (uint32_t)(pos + s.len - end);
+			doff = pos - a->offin + a->offout;
+			indx = (uint32_t)(doff / cs);
+			dpos = (uint32_t)(doff % cs);
+			s.pos = dpos;
+			if (dpos + s.len > cs) {
+				struct meta_slice rest = s;
+
+				skip = cs - dpos;
+				s.len = (uint32_t)skip;
+				q_copy_record(rc, a->fout, indx, &s);
+				rest.pos = 0;
+				rest.off += (uint32_t)skip;
+				rest.len -= (uint32_t)skip;
+				q_copy_record(rc, a->fout, indx + 1, &rest);
+			} else {
+				q_copy_record(rc, a->fout, indx, &s);
+			}
+		}
+		free(segs.v);
+	}
+	q_set_attr(rc, a->fout, t);
+	q_incrby(rc, "usedSpace", (int64_t)meta_align4k(t->length) - (int64_t)meta_align4k(a->old));
+	if (ret) {
+		/* the queued commands must not run: drop the connection's state */
+		rc->queued = 0;
+		redisFree(rc->c);
+		rc->c = NULL;
+		goto out;
+	}
+	ret = tx_exec(m, rc, NULL);
+	if (!ret)
+		a->copied = size;
+out:
+	for (i = 0; lists && i < nchunks; i++)
+		free(lists[i]);
+	free(lists);
+	free(counts);
+	return ret;
+}
+
+static int rm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
+			 uint64_t offout, uint64_t len, uint64_t *copied,
+			 struct meta_attr *attr)
+{
+	struct copy_arg a = { .fin = fin, .offin = offin, .fout = fout,
+			      .offout = offout, .len = len };
+	char key[RM_ARGLEN];
+	int ret;
+
+	*copied = 0;
+	if (offin > UINT64_MAX / 2 || offout > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return -EINVAL;
+	snprintf(key, sizeof(key), "i%" PRIu64, fout);
+	ret = rm_run((struct rmeta *)mm, key, copy_body, &a);
+	if (ret)
+		return ret;
+	*copied = a.copied;
+	if (attr)
+		*attr = a.attr;
+	parent_stat((struct rmeta *)mm, fout, &a.attr, a.old);
+	return 0;
+}
+
+/* ---- operations: locks (redis_lock.go) ---------------------------------- */
+
+/*
+ * lockf{ino} (flock) and lockp{ino} (POSIX) hold one field per owner,
+ * "{sid}_{owner:%016X}"; locked{sid} lists the keys a session has fields
+ * in, so stale-session cleanup finds them (unlock_body).  Nothing here
+ * waits: a conflict is -EAGAIN and the kernel retries.
+ */
+/* a body's "another owner holds it": -EAGAIN would mean "retry the txn" */
+#define RM_LOCK_HELD	(-EDEADLK)
+
+struct lock_arg {
+	uint64_t ino, owner;
+	uint32_t type, pid;
+	uint64_t start, end;
+	char key[32], field[48];
+	struct plock found;	/* getlk: the conflicting lock */
+};
+
+static void lock_arg_keys(struct rmeta *m, struct lock_arg *a, const char *kind)
+{
+	snprintf(a->key, sizeof(a->key), "%s%" PRIu64, kind, a->ino);
+	plock_owner_key(a->field, sizeof(a->field), m->base.sid, a->owner);
+}
+
+/* Whether @field is the only one of this session among @r's fields. */
+static bool last_of_session(struct rmeta *m, const redisReply *r, const char *field,
+			    bool pairs)
+{
+	char prefix[32];
+	size_t plen, i;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%" PRIu64 "_", m->base.sid);
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i += pairs ? 2 : 1) {
+		const redisReply *k = r->element[i];
+
+		if (k->type == REDIS_REPLY_STRING && k->len >= plen &&
+		    !memcmp(k->str, prefix, plen) &&
+		    (k->len != strlen(field) || memcmp(k->str, field, k->len)))
+			return false;
+	}
+	return true;
+}
+
+static void q_locked(struct rmeta *m, struct rconn *rc, const char *op, const char *key)
+{
+	struct cmd c;
+
+	cmd_init(&c, op);
+	cmd_fmt(&c, "locked%" PRIu64, m->base.sid);
+	cmd_str(&c, key);
+	tx_add(rc, &c);
+}
+
+static int hgetall_watched(struct rmeta *m, struct rconn *rc, const char *key,
+			   redisReply **r)
+{
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "WATCH");
+	cmd_str(&c, key);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	cmd_init(&c, "HGETALL");
+	cmd_str(&c, key);
+	ret = rm_call(m, rc, &c, r);
+	if (!ret && (*r)->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(*r);
+		*r = NULL;
+		ret = rm_bad_reply(m, key);
+	}
+	return ret;
+}
+
+static int flock_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct lock_arg *a = arg;
+	redisReply *r;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	ret = hgetall_watched(m, rc, a->key, &r);
+	if (ret)
+		return ret;
+	for (i = 0; a->type != PLOCK_UN && i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+
+		if (k->len == strlen(a->field) && !memcmp(k->str, a->field, k->len))
+			continue;
+		if (a->type == PLOCK_WR || (v->len == 1 && v->str[0] == 'W')) {
+			freeReplyObject(r);
+			return RM_LOCK_HELD;
+		}
+	}
+	tx_multi(rc);
+	if (a->type == PLOCK_UN) {
+		cmd_init(&c, "HDEL");
+		cmd_str(&c, a->key);
+		cmd_str(&c, a->field);
+		tx_add(rc, &c);
+		if (last_of_session(m, r, a->field, true))
+			q_locked(m, rc, "SREM", a->key);
+	} else {
+		cmd_init(&c, "HSET");
+		cmd_str(&c, a->key);
+		cmd_str(&c, a->field);
+		cmd_str(&c, a->type == PLOCK_WR ? "W" : "R");
+		tx_add(rc, &c);
+		q_locked(m, rc, "SADD", a->key);
+	}
+	freeReplyObject(r);
+	return tx_exec(m, rc, NULL);
+}
+
+static int rm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct lock_arg a = { .ino = ino, .owner = owner, .type = type };
+	int ret;
+
+	if (type > PLOCK_UN)
+		return -EINVAL;
+	lock_arg_keys(m, &a, "lockf");
+	ret = rm_run(m, a.key, flock_body, &a);
+	return ret == RM_LOCK_HELD ? -EAGAIN : ret;
+}
+
+/* the other owners' lists, and ours (in @own) */
+static int load_plocks(struct rmeta *m, const redisReply *r, const char *field,
+		       struct plock_list *own, const struct plock **hit, struct lock_arg *a,
+		       const char *key)
+{
+	size_t i;
+	int ret = 0;
+
+	memset(own, 0, sizeof(*own));
+	*hit = NULL;
+	for (i = 0; i + 1 < r->elements && !ret; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		struct plock_list l;
+		const struct plock *p;
+
+		if (plock_load((const unsigned char *)v->str, v->len, &l))
+			return rm_bad_value(m, key, v->len);
+		if (k->len == strlen(field) && !memcmp(k->str, field, k->len)) {
+			plock_list_free(own);
+			*own = l;
+			continue;
+		}
+		if (a->type != PLOCK_UN && !*hit) {
+			p = plock_conflict(&l, a->type, a->start, a->end);
+			if (p) {
+				a->found = *p;
+				*hit = &a->found;
+			}
+		}
+		plock_list_free(&l);
+	}
+	return ret;
+}
+
+static int setlk_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct lock_arg *a = arg;
+	struct plock nl = { a->type, a->pid, a->start, a->end };
+	const struct plock *hit;
+	struct plock_list own;
+	unsigned char *buf;
+	redisReply *r;
+	struct cmd c;
+	size_t len;
+	int ret;
+
+	ret = hgetall_watched(m, rc, a->key, &r);
+	if (ret)
+		return ret;
+	ret = load_plocks(m, r, a->field, &own, &hit, a, a->key);
+	if (!ret && hit)
+		ret = RM_LOCK_HELD;
+	if (!ret && a->type == PLOCK_UN && !own.n)
+		goto out;	/* nothing of ours to unlock */
+	if (!ret)
+		ret = plock_update(&own, nl);
+	if (!ret && own.n)
+		ret = plock_dump(&own, &buf, &len);
+	if (ret)
+		goto out;
+	tx_multi(rc);
+	if (!own.n) {
+		cmd_init(&c, "HDEL");
+		cmd_str(&c, a->key);
+		cmd_str(&c, a->field);
+		tx_add(rc, &c);
+		if (last_of_session(m, r, a->field, true))
+			q_locked(m, rc, "SREM", a->key);
+	} else {
+		cmd_init(&c, "HSET");
+		cmd_str(&c, a->key);
+		cmd_str(&c, a->field);
+		cmd_bin(&c, buf, len);
+		tx_add(rc, &c);
+		free(buf);
+		q_locked(m, rc, "SADD", a->key);
+	}
+	ret = tx_exec(m, rc, NULL);
+out:
+	plock_list_free(&own);
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_setlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
+		    uint64_t start, uint64_t end, uint32_t pid)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct lock_arg a = { .ino = ino, .owner = owner, .type = type, .pid = pid,
+			      .start = start, .end = end };
+	int ret;
+
+	if (type > PLOCK_UN || start > end)
+		return -EINVAL;
+	lock_arg_keys(m, &a, "lockp");
+	ret = rm_run(m, a.key, setlk_body, &a);
+	return ret == RM_LOCK_HELD ? -EAGAIN : ret;
+}
+
+static int getlk_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct lock_arg *a = arg;
+	const struct plock *hit;
+	struct plock_list own;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "HGETALL");
+	cmd_str(&c, a->key);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_ARRAY)
+		ret = rm_bad_reply(m, a->key);
+	else
+		ret = load_plocks(m, r, a->field, &own, &hit, a, a->key);
+	if (!ret) {
+		plock_list_free(&own);
+		if (!hit)
+			a->found = (struct plock){ .type = PLOCK_UN };
+	}
+	freeReplyObject(r);
+	return ret;
+}
+
+static int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
+		    uint64_t start, uint64_t end, struct plock *out)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct lock_arg a = { .ino = ino, .owner = owner, .type = type,
+			      .start = start, .end = end };
+	int ret;
+
+	if (type > PLOCK_UN || start > end)
+		return -EINVAL;
+	*out = (struct plock){ .type = PLOCK_UN };
+	if (type == PLOCK_UN)
+		return 0;
+	lock_arg_keys(m, &a, "lockp");
+	ret = rm_run(m, NULL, getlk_body, &a);
+	if (!ret)
+		*out = a.found;
+	return ret;
+}
+
 /* ---- operations: POSIX ACLs ------------------------------------------- */
 
 struct facl_arg {
@@ -3838,6 +4376,48 @@ static int rm_new_slice_id(struct meta *mm, uint64_t *id)
 	return ret;
 }
 
+/*
+ * LRANGE c{ino}_{indx}, decoded into *s after @front empty slots (for
+ * the caller's own records); a record that is not 24 bytes makes the
+ * whole chunk corrupt, as in JuiceFS.
+ */
+static int chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
+		      size_t front, struct meta_slice **s, size_t *n)
+{
+	redisReply *r;
+	struct cmd c;
+	size_t i;
+	int ret;
+
+	*s = NULL;
+	*n = 0;
+	cmd_init(&c, "LRANGE");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, ino, indx);
+	cmd_str(&c, "0");
+	cmd_str(&c, "-1");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	*n = front + (r->type == REDIS_REPLY_ARRAY ? r->elements : 0);
+	*s = *n ? calloc(*n, sizeof(**s)) : NULL;
+	if (*n && !*s)
+		ret = -ENOMEM;
+	for (i = 0; !ret && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		if (r->element[i]->len != 24) {
+			ret = rm_bad_value(m, c.buf[1], r->element[i]->len);
+			break;
+		}
+		meta_slice_decode((unsigned char *)r->element[i]->str, &(*s)[front + i]);
+	}
+	freeReplyObject(r);
+	if (ret) {
+		free(*s);
+		*s = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
 struct chunk_arg {
 	uint64_t ino;
 	uint32_t indx;
@@ -3848,39 +4428,9 @@ struct chunk_arg {
 static int read_chunk_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct chunk_arg *a = arg;
-	redisReply *r;
-	struct cmd c;
-	size_t i;
-	int ret;
 
 	free(a->s);
-	a->s = NULL;
-	a->n = 0;
-	cmd_init(&c, "LRANGE");
-	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
-	cmd_str(&c, "0");
-	cmd_str(&c, "-1");
-	ret = rm_call(m, rc, &c, &r);
-	if (ret)
-		return ret;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements) {
-		a->s = calloc(r->elements, sizeof(*a->s));
-		if (!a->s) {
-			freeReplyObject(r);
-			return -ENOMEM;
-		}
-		for (i = 0; i < r->elements; i++) {
-			if (r->element[i]->len != 24) {
-				/* JuiceFS treats the whole chunk as corrupt */
-				ret = rm_bad_value(m, c.buf[1], r->element[i]->len);
-				break;
-			}
-			meta_slice_decode((unsigned char *)r->element[i]->str,
-					  &a->s[a->n++]);
-		}
-	}
-	freeReplyObject(r);
-	return ret;
+	return chunk_list(m, rc, a->ino, a->indx, 0, &a->s, &a->n);
 }
 
 static int rm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
@@ -4198,6 +4748,11 @@ const struct meta_ops meta_redis_ops = {
 	.listxattr = rm_listxattr,
 	.removexattr = rm_removexattr,
 	.get_facl = rm_get_facl,
+	.getlk = rm_getlk,
+	.fallocate = rm_fallocate,
+	.copy_range = rm_copy_range,
+	.setlk = rm_setlk,
+	.flock = rm_flock,
 	.set_facl = rm_set_facl,
 	.new_slice_id = rm_new_slice_id,
 	.read_chunk = rm_read_chunk,

@@ -886,3 +886,130 @@ int op_listxattr(struct vol *v, const struct jfs_in_hdr *in,
 	free(names);
 	return ret;
 }
+
+/* ---- locks ---- */
+
+/*
+ * jfs_lock_in must be exactly the message; the range inclusive and the
+ * type one of the three.  Locks live on regular files (the kernel only
+ * calls for those); the trash is read-only for them too.
+ */
+static int arg_lock(const struct jfs_in_hdr *in, const unsigned char *args, size_t alen,
+		    struct jfs_lock_in *li)
+{
+	if (alen != sizeof(*li))
+		return -EINVAL;
+	memcpy(li, args, sizeof(*li));
+	if (li->type > PLOCK_UN || li->start > li->end)
+		return -EINVAL;
+	if (meta_is_trash(in->ino))
+		return -EPERM;
+	return 0;
+}
+
+int op_getlk(struct vol *v, const struct jfs_in_hdr *in,
+	     const unsigned char *args, size_t alen, struct reply *r)
+{
+	struct jfs_lock_out *lo = reply_payload(r);
+	struct jfs_lock_in li;
+	struct plock p;
+	int ret;
+
+	ret = arg_lock(in, args, alen, &li);
+	if (ret)
+		return ret;
+	if (!v->meta->ops->getlk)
+		return -ENOLCK;
+	ret = v->meta->ops->getlk(v->meta, in->ino, li.owner, li.type, li.start, li.end, &p);
+	if (ret)
+		return ret;
+	memset(lo, 0, sizeof(*lo));
+	lo->type = p.type;
+	lo->pid = p.pid;
+	lo->start = p.start;
+	lo->end = p.end;
+	r->len = sizeof(*lo);
+	return 0;
+}
+
+int op_setlk(struct vol *v, const struct jfs_in_hdr *in,
+	     const unsigned char *args, size_t alen, struct reply *r)
+{
+	struct jfs_lock_in li;
+	int ret;
+
+	ret = arg_lock(in, args, alen, &li);
+	if (ret)
+		return ret;
+	if (!v->meta->ops->setlk)
+		return -ENOLCK;
+	return v->meta->ops->setlk(v->meta, in->ino, li.owner, li.type, li.start,
+				   li.end, li.pid);
+}
+
+int op_flock(struct vol *v, const struct jfs_in_hdr *in,
+	     const unsigned char *args, size_t alen, struct reply *r)
+{
+	struct jfs_lock_in li;
+	int ret;
+
+	ret = arg_lock(in, args, alen, &li);
+	if (ret)
+		return ret;
+	if (!v->meta->ops->flock)
+		return -ENOLCK;
+	return v->meta->ops->flock(v->meta, in->ino, li.owner, li.type);
+}
+
+/* ---- fallocate, copy_range ---- */
+
+int op_fallocate(struct vol *v, const struct jfs_in_hdr *in,
+		 const unsigned char *args, size_t alen, struct reply *r)
+{
+	struct jfs_fallocate_in fi;
+	struct meta_attr attr;
+	int ret;
+
+	if (alen != sizeof(fi))
+		return -EINVAL;
+	memcpy(&fi, args, sizeof(fi));
+	if (meta_is_trash(in->ino))
+		return -EPERM;
+	if (!fi.length || fi.offset > INT64_MAX || fi.length > INT64_MAX - fi.offset)
+		return -EINVAL;
+	if (!v->meta->ops->fallocate)
+		return -EOPNOTSUPP;
+	ret = v->meta->ops->fallocate(v->meta, in->ino, fi.mode, fi.offset, fi.length,
+				      &attr);
+	return ret ? ret : reply_attr(r, in->ino, &attr);
+}
+
+int op_copy_range(struct vol *v, const struct jfs_in_hdr *in,
+		  const unsigned char *args, size_t alen, struct reply *r)
+{
+	struct jfs_copy_out *co = reply_payload(r);
+	struct meta_attr attr;
+	struct jfs_copy_in ci;
+	uint64_t copied;
+	int ret;
+
+	if (alen != sizeof(ci))
+		return -EINVAL;
+	memcpy(&ci, args, sizeof(ci));
+	if (meta_is_trash(in->ino) || meta_is_trash(ci.ino_out))
+		return -EPERM;
+	if (ci.off_in > INT64_MAX || ci.off_out > INT64_MAX ||
+	    ci.length > INT64_MAX - ci.off_in || ci.length > INT64_MAX - ci.off_out)
+		return -EINVAL;
+	if (!v->meta->ops->copy_range)
+		return -EOPNOTSUPP;
+	ret = v->meta->ops->copy_range(v->meta, in->ino, ci.off_in, ci.ino_out,
+				       ci.off_out, ci.length, &copied, &attr);
+	if (ret)
+		return ret;
+	memset(co, 0, sizeof(*co));
+	co->copied = copied;
+	attr_to_wire(ci.ino_out, &attr, &co->attr);
+	r->len = sizeof(*co);
+	return 0;
+}

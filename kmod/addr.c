@@ -9,6 +9,7 @@
  * stores the data and commits it as a slice before replying.
  *
  * Only order-0 folios are used for now (no mapping_set_large_folios()).
+ * O_DIRECT I/O (end of the file) sends READ/WRITE without the cache.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -518,6 +519,102 @@ static int jfs_write_end(struct file *file, struct address_space *mapping,
 }
 #endif
 
+/* ---- O_DIRECT: straight to jfsd, around the page cache ---- */
+
+/*
+ * A direct read sees this client's own writes: dirty pages of the range
+ * go out first.  Then READs of up to JFS_IO_MAX bytes fill the caller's
+ * buffer; a short reply is the end of the file.
+ */
+ssize_t jfs_direct_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	size_t count = iov_iter_count(to);
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+	int ret;
+
+	if (!count)
+		return 0;
+	ret = filemap_write_and_wait_range(inode->i_mapping, pos, pos + count - 1);
+	while (!ret && iov_iter_count(to)) {
+		size_t len = min_t(size_t, iov_iter_count(to), JFS_IO_MAX);
+		struct jfs_req *req = jfs_fetch(inode, pos, len);
+		size_t n;
+
+		if (IS_ERR(req)) {
+			ret = PTR_ERR(req);
+			break;
+		}
+		n = copy_to_iter(req->out, req->out_len, to);
+		if (n != req->out_len)
+			ret = -EFAULT;
+		jfs_req_put(req);
+		pos += n;
+		done += n;
+		if (n < len)
+			break;
+	}
+	iocb->ki_pos = pos;
+	file_accessed(iocb->ki_filp);
+	return done ? done : ret;
+}
+
+/*
+ * A direct write goes to jfsd in WRITEs cut at block boundaries, as
+ * writeback's are; cached pages of the range are written first (or they
+ * would land later, on top) and dropped after.
+ */
+ssize_t jfs_direct_write(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	u32 bs = JFS_SB(inode->i_sb)->block_size;
+	loff_t start, pos;
+	ssize_t done = 0;
+	int ret;
+
+	inode_lock(inode);
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out;
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out;
+	start = iocb->ki_pos;
+	pos = start;
+	ret = filemap_write_and_wait_range(inode->i_mapping, start,
+					   start + iov_iter_count(from) - 1);
+	while (!ret && iov_iter_count(from)) {
+		size_t len = min_t(size_t, iov_iter_count(from), JFS_IO_MAX);
+		struct jfs_req *req;
+
+		len = min_t(size_t, len, bs - pos % bs);
+		req = jfs_write_req(inode, len);
+		if (IS_ERR(req)) {
+			ret = PTR_ERR(req);
+			break;
+		}
+		if (copy_from_iter(jfs_req_args(req) + sizeof(struct jfs_io_in),
+				   len, from) != len)
+			ret = -EFAULT;
+		else
+			ret = jfs_send_write(inode, req, pos, len);
+		jfs_req_put(req);
+		if (!ret) {
+			pos += len;
+			done += len;
+		}
+	}
+	if (done)
+		invalidate_inode_pages2_range(inode->i_mapping, start >> PAGE_SHIFT,
+					      (pos - 1) >> PAGE_SHIFT);
+	iocb->ki_pos = pos;
+out:
+	inode_unlock(inode);
+	return done ? done : ret;
+}
+
 const struct address_space_operations jfs_aops = {
 	.read_folio	= jfs_read_folio,
 	.readahead	= jfs_readahead,
@@ -526,4 +623,6 @@ const struct address_space_operations jfs_aops = {
 	.write_begin	= jfs_write_begin,
 	.write_end	= jfs_write_end,
 	.launder_folio	= jfs_launder_folio,
+	/* O_DIRECT is served in read_iter/write_iter; this allows the open */
+	.direct_IO	= noop_direct_IO,
 };

@@ -96,6 +96,75 @@ int jfs_set_acl(struct user_namespace *ns, struct inode *inode,
 		struct posix_acl *acl, int type);
 #endif
 
+/*
+ * 6.9 moved the common fields of struct file_lock into file_lock_core
+ * (fl->c.flc_*).  A lock held on another client has a negative fl_pid,
+ * which F_GETLK reports as it is (as ceph does): a positive one would be
+ * looked up among this kernel's processes.
+ */
+#ifdef JFS_HAVE_FILE_LOCK_CORE
+#include <linux/filelock.h>
+static inline fl_owner_t jfs_fl_owner(const struct file_lock *fl)
+{
+	return fl->c.flc_owner;
+}
+
+static inline unsigned char jfs_fl_type(const struct file_lock *fl)
+{
+	return fl->c.flc_type;
+}
+
+static inline void jfs_fl_set_type(struct file_lock *fl, unsigned char type)
+{
+	fl->c.flc_type = type;
+}
+
+static inline unsigned int jfs_fl_flags(const struct file_lock *fl)
+{
+	return fl->c.flc_flags;
+}
+
+static inline pid_t jfs_fl_pid(const struct file_lock *fl)
+{
+	return fl->c.flc_pid;
+}
+
+static inline void jfs_fl_set_holder(struct file_lock *fl, u32 pid)
+{
+	fl->c.flc_pid = -(pid_t)pid;
+}
+#else
+static inline fl_owner_t jfs_fl_owner(const struct file_lock *fl)
+{
+	return fl->fl_owner;
+}
+
+static inline unsigned char jfs_fl_type(const struct file_lock *fl)
+{
+	return fl->fl_type;
+}
+
+static inline void jfs_fl_set_type(struct file_lock *fl, unsigned char type)
+{
+	fl->fl_type = type;
+}
+
+static inline unsigned int jfs_fl_flags(const struct file_lock *fl)
+{
+	return fl->fl_flags;
+}
+
+static inline pid_t jfs_fl_pid(const struct file_lock *fl)
+{
+	return fl->fl_pid;
+}
+
+static inline void jfs_fl_set_holder(struct file_lock *fl, u32 pid)
+{
+	fl->fl_pid = -(pid_t)pid;
+}
+#endif
+
 /* 6.1 has the flags but not the name for them (added in 6.2) */
 #include <linux/pagemap.h>
 #ifndef FGP_WRITEBEGIN

@@ -124,15 +124,33 @@ static int jfs_file_fsync(struct file *file, loff_t start, loff_t end,
 	return jfs_fh_op(file, JFS_OP_FSYNC, datasync ? JFS_FSYNC_DATASYNC : 0);
 }
 
+static ssize_t jfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	if (iocb->ki_flags & IOCB_DIRECT)
+		return jfs_direct_read(iocb, to);
+	return generic_file_read_iter(iocb, to);
+}
+
+static ssize_t jfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	if (iocb->ki_flags & IOCB_DIRECT)
+		return jfs_direct_write(iocb, from);
+	return generic_file_write_iter(iocb, from);
+}
+
 const struct file_operations jfs_file_operations = {
 	.open		= jfs_file_open,
 	.release	= jfs_file_release,
 	.flush		= jfs_file_flush,
 	.fsync		= jfs_file_fsync,
 	.llseek		= generic_file_llseek,
-	.read_iter	= generic_file_read_iter,
-	.write_iter	= generic_file_write_iter,
+	.read_iter	= jfs_file_read_iter,
+	.write_iter	= jfs_file_write_iter,
 	.mmap		= generic_file_mmap,
 	.splice_read	= jfs_splice_read,
 	.splice_write	= iter_file_splice_write,
+	.lock		= jfs_lock,
+	.flock		= jfs_flock,
+	.fallocate	= jfs_fallocate,
+	.remap_file_range = jfs_remap_file_range,
 };

@@ -156,6 +156,20 @@ extern const struct file_operations jfs_file_operations;
 int jfs_open_common(struct inode *inode, struct file *file, u16 op, u64 *fh);
 void jfs_release_common(struct inode *inode, u16 op, u64 fh);
 
+/* ---- addr.c: O_DIRECT ---- */
+ssize_t jfs_direct_read(struct kiocb *iocb, struct iov_iter *to);
+ssize_t jfs_direct_write(struct kiocb *iocb, struct iov_iter *from);
+
+/* ---- falloc.c ---- */
+long jfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
+loff_t jfs_remap_file_range(struct file *src_file, loff_t src_off,
+			    struct file *dst_file, loff_t dst_off, loff_t len,
+			    unsigned int remap_flags);
+
+/* ---- lock.c ---- */
+int jfs_lock(struct file *file, int cmd, struct file_lock *fl);
+int jfs_flock(struct file *file, int cmd, struct file_lock *fl);
+
 /* ---- xattr.c ---- */
 extern const struct xattr_handler * const jfs_xattr_handlers[];
 ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size);

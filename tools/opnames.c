@@ -36,10 +36,15 @@ static const char *const names[JFS_OP_MAX] = {
 	[JFS_OP_SETXATTR]	= "setxattr",
 	[JFS_OP_LISTXATTR]	= "listxattr",
 	[JFS_OP_REMOVEXATTR]	= "removexattr",
+	[JFS_OP_GETLK]		= "getlk",
+	[JFS_OP_SETLK]		= "setlk",
+	[JFS_OP_FLOCK]		= "flock",
+	[JFS_OP_FALLOCATE]	= "fallocate",
+	[JFS_OP_COPY_RANGE]	= "copy_range",
 };
 
 /* the last opcode has a name, so every opcode before it was thought of */
-_Static_assert(JFS_OP_REMOVEXATTR == JFS_OP_MAX - 1,
+_Static_assert(JFS_OP_COPY_RANGE == JFS_OP_MAX - 1,
 	       "a JFS_OP_* opcode was added: name it in tools/opnames.c");
 
 const char *opnames_name(uint32_t code)

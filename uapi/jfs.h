@@ -19,9 +19,11 @@
 #include <linux/ioctl.h>
 
 #define JFS_PROTO_MAJOR		1
-#define JFS_PROTO_MINOR		1
-/* the minor that added the xattr ops: not sent to an older jfsd */
+#define JFS_PROTO_MINOR		3
+/* the minors that added ops: those are not sent to an older jfsd */
 #define JFS_PROTO_MINOR_XATTR	1
+#define JFS_PROTO_MINOR_LOCK	2
+#define JFS_PROTO_MINOR_FALLOC	3
 
 #define JFS_DEV_NAME		"jfs"		/* /dev/jfs */
 #define JFS_GENL_NAME		"jfs"
@@ -78,6 +80,13 @@ enum {
 	JFS_OP_SETXATTR,
 	JFS_OP_LISTXATTR,
 	JFS_OP_REMOVEXATTR,
+	/* protocol 1.2 (JFS_PROTO_MINOR_LOCK) */
+	JFS_OP_GETLK,
+	JFS_OP_SETLK,
+	JFS_OP_FLOCK,
+	/* protocol 1.3 (JFS_PROTO_MINOR_FALLOC) */
+	JFS_OP_FALLOCATE,
+	JFS_OP_COPY_RANGE,
 	JFS_OP_MAX
 };
 
@@ -332,6 +341,70 @@ struct jfs_xattr_in {
 struct jfs_xattr_out {
 	__u32	size;		/* full length of the value or of the list */
 	__u32	padding;
+};
+
+/*
+ * Locks shared by every client of the volume (JuiceFS's lockp/lockf).
+ * hdr.ino = the file; args = jfs_lock_in.  owner identifies the lock
+ * owner on this client (a keyed hash of the kernel's owner: never a
+ * kernel address); type is F_RDLCK, F_WRLCK or F_UNLCK (Linux values, as
+ * JuiceFS stores them); start..end inclusive.  jfsd never waits: a
+ * conflict is -EAGAIN and the kernel retries, sleeping interruptibly, for
+ * a blocking request.
+ *
+ * GETLK: reply = jfs_lock_out, the first conflicting lock (type F_UNLCK
+ *	if none; pid as the holder's client recorded it).
+ * SETLK: POSIX record lock or unlock of [start, end]; reply empty.
+ * FLOCK: BSD lock of the whole file (start, end, pid ignored); reply empty.
+ */
+struct jfs_lock_in {
+	__u64	owner;
+	__u64	start;
+	__u64	end;
+	__u32	type;
+	__u32	pid;
+};
+
+struct jfs_lock_out {
+	__u64	start;
+	__u64	end;
+	__u32	type;
+	__u32	pid;
+};
+
+/*
+ * FALLOCATE: hdr.ino = the file; args = jfs_fallocate_in; reply =
+ *	jfs_attr.  mode: 0 (allocate: the size grows), JFS_FALLOC_KEEP_SIZE,
+ *	JFS_FALLOC_PUNCH_HOLE (with KEEP_SIZE), JFS_FALLOC_ZERO_RANGE; the
+ *	same values as FALLOC_FL_*.  No blocks are stored: holes and zeroed
+ *	ranges are zero records, as in JuiceFS.
+ * COPY_RANGE: hdr.ino = the source; args = jfs_copy_in; reply =
+ *	jfs_copy_out.  A metadata-only copy: the destination references the
+ *	source's slices (JuiceFS CopyFileRange, what `juicefs clone` builds
+ *	on), so FICLONE and copy_file_range move no data.  copied may be
+ *	short at the source's end.
+ */
+#define JFS_FALLOC_KEEP_SIZE	0x01
+#define JFS_FALLOC_PUNCH_HOLE	0x02
+#define JFS_FALLOC_ZERO_RANGE	0x10
+
+struct jfs_fallocate_in {
+	__u64	offset;
+	__u64	length;
+	__u32	mode;
+	__u32	padding;
+};
+
+struct jfs_copy_in {
+	__u64	off_in;
+	__u64	ino_out;
+	__u64	off_out;
+	__u64	length;
+};
+
+struct jfs_copy_out {
+	__u64	copied;
+	struct jfs_attr	attr;	/* the destination's */
 };
 
 /*

@@ -176,7 +176,8 @@ mount_vol() {
 
 # umount_vol MNT: unmounts if mounted; succeeds if nothing is mounted there.
 umount_vol() {
-	mountpoint -q "$1" || return 0
+	# a mount whose jfsd died fails stat(), so mountpoint(1) misses it
+	is_jfs_mount "$1" || mountpoint -q "$1" || return 0
 	umount "$1"
 }
 

@@ -228,6 +228,21 @@ static void serve_listxattr(const struct jfs_in_hdr *in)
 	reply(in, 0, p, sizeof(xo) + (xi->size ? n : 0));
 }
 
+/* GETLK: no conflict, unless the mode sends a malformed answer */
+static void serve_getlk(const struct jfs_in_hdr *in)
+{
+	struct jfs_lock_out lo = { .type = F_UNLCK };
+
+	if (is("getlk-bad-type"))
+		lo.type = 7;
+	if (is("getlk-bad-range")) {
+		lo.type = F_WRLCK;
+		lo.start = 10;
+		lo.end = 5;
+	}
+	reply(in, 0, &lo, is("getlk-short") ? sizeof(lo) - 4 : sizeof(lo));
+}
+
 static void serve(const struct jfs_in_hdr *in)
 {
 	struct jfs_open_out oo;
@@ -246,6 +261,8 @@ static void serve(const struct jfs_in_hdr *in)
 		return serve_getxattr(in);
 	case JFS_OP_LISTXATTR:
 		return serve_listxattr(in);
+	case JFS_OP_GETLK:
+		return serve_getlk(in);
 	case JFS_OP_GETATTR:
 		fill_attr(&a, in->ino, in->ino == 1 ? S_IFDIR | 0755 :
 			  S_IFREG | 0644);

@@ -106,6 +106,18 @@ for m in listxattr-no-nul listxattr-bad-prefix; do
 	expect_err "$m: listing fails with EIO" "Input/output error" -- getfattr -d -m - $MNT/file
 	stop_fake
 done
+cc -std=gnu11 -O2 -Wall -o /tmp/lockctl tests/locks/lockctl.c
+start_fake ok
+expect_ok "locks: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_eq "locks: a sane F_GETLK reply" "g unlocked" "$(/tmp/lockctl $MNT/file g:w:0:0 2>&1)"
+stop_fake
+for m in getlk-bad-type getlk-bad-range getlk-short; do
+	start_fake $m
+	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	expect_eq "$m: F_GETLK fails with EIO" "g:w:0:0 EIO" \
+		"$(/tmp/lockctl $MNT/file g:w:0:0 2>&1 | cut -d' ' -f1,2)"
+	stop_fake
+done
 start_fake statfs-bfree
 expect_ok "statfs-bfree: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 expect_err "statfs-bfree: df fails" "Input/output error" -- stat -f $MNT

@@ -1941,6 +1941,170 @@ static void acl_rules(void)
 	meta_close(m);
 }
 
+/* locks (redis_lock.go): fields, records, conflicts across sessions, cleanup */
+static void locks_across_sessions(void)
+{
+	static const unsigned char rec[] = {	/* F_WRLCK, pid 42, 0..39 */
+		0, 0, 0, 1, 0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 39,
+	};
+	struct meta *m = fresh(), *m2 = NULL;
+	uint64_t f, s1, s2;
+	redisReply *r;
+	struct plock p;
+
+	REQUIRE(m);
+	REQUIRE(meta_open(url, &m2) == 0);
+	REQUIRE(m->ops->new_session(m, "{}", &s1) == 0);
+	REQUIRE(m2->ops->new_session(m2, "{}", &s2) == 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+
+	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_WR, 0, 99, 42), 0);
+	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 40, 99, 42), 0);
+	r = raw("HGET lockp%" PRIu64 " %" PRIu64 "_0000000000000ABC", f, s1);
+	CHECK(r && r->type == REDIS_REPLY_STRING && r->len == sizeof(rec) &&
+	      !memcmp(r->str, rec, sizeof(rec)));
+	freeReplyObject(r);
+	CHECK_EQ(raw_int("SISMEMBER locked%" PRIu64 " lockp%" PRIu64, s1, f), 1);
+	/* the same owner number in another session is another owner */
+	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_RD, 30, 50, 7), -EAGAIN);
+	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_WR, 40, 50, 7), 0);
+	CHECK_EQ(m2->ops->getlk(m2, f, 0xabc, PLOCK_RD, 0, 100, &p), 0);
+	CHECK(p.type == PLOCK_WR && p.start == 0 && p.end == 39 && p.pid == 42);
+	CHECK_EQ(m->ops->getlk(m, f, 0xabc, PLOCK_RD, 0, 39, &p), 0);
+	CHECK_EQ(p.type, PLOCK_UN);		/* its own lock is no conflict */
+	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_RD, 0, 39, 42), 0);	/* downgrade */
+	CHECK_EQ(m2->ops->getlk(m2, f, 1, PLOCK_RD, 0, 39, &p), 0);
+	CHECK_EQ(p.type, PLOCK_UN);		/* read + read */
+
+	/* flock: "R"/"W" per owner */
+	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_WR), 0);
+	r = raw("HGET lockf%" PRIu64 " %" PRIu64 "_0000000000000005", f, s1);
+	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "W"));
+	freeReplyObject(r);
+	CHECK_EQ(m2->ops->flock(m2, f, 5, PLOCK_RD), -EAGAIN);
+	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_RD), 0);			/* downgrade */
+	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_RD), 0);
+	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_WR), -EAGAIN);
+	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_UN), 0);
+	CHECK_EQ(raw_int("HLEN lockf%" PRIu64, f), 1);
+
+	/* m's client dies: once its session expires, m2's cleanup frees its locks */
+	freeReplyObject(raw("ZADD allSessions 1 %" PRIu64, s1));
+	CHECK_EQ(m2->ops->cleanup_stale_sessions(m2), 0);
+	CHECK_EQ(raw_int("HEXISTS lockp%" PRIu64 " %" PRIu64 "_0000000000000ABC", f, s1), 0);
+	CHECK_EQ(raw_int("HLEN lockf%" PRIu64, f), 0);
+	CHECK_EQ(raw_int("EXISTS locked%" PRIu64, s1), 0);
+	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_WR), 0);
+	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_WR, 0, 39, 7), 0);
+	/* m2's last unlock drops the key from locked{sid} */
+	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 7), 0);
+	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_UN, 0, UINT64_MAX, 7), 0);
+	CHECK_EQ(raw_int("SISMEMBER locked%" PRIu64 " lockp%" PRIu64, s2, f), 0);
+	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_UN, 0, 10, 7), 0);	/* nothing held */
+	CHECK_EQ(m2->ops->setlk(m2, f, 1, 9, 0, 10, 7), -EINVAL);
+	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_WR, 10, 0, 7), -EINVAL);
+	meta_close(m2);
+	meta_close(m);
+}
+
+/* the chunk's records, decoded */
+static size_t records(uint64_t ino, uint32_t indx, struct meta_slice *out, size_t max)
+{
+	redisReply *r = raw("LRANGE c%" PRIu64 "_%" PRIu32 " 0 -1", ino, indx);
+	size_t i, n = 0;
+
+	for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && n < max; i++)
+		if (r->element[i]->len == 24)
+			meta_slice_decode((unsigned char *)r->element[i]->str, &out[n++]);
+	freeReplyObject(r);
+	return n;
+}
+
+/* doFallocate: lengths and the zero records JuiceFS writes */
+static void fallocate_records(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice s[8];
+	struct meta_attr a;
+	uint64_t f, id;
+	size_t n;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 10000, &id, &a) == 0);
+	REQUIRE(m->ops->fallocate(m, f, 0, 0, 20000, &a) == 0);
+	CHECK_EQU(a.length, 20000);
+	CHECK_EQ(records(f, 0, s, 8), 1);		/* allocation: no record */
+	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 50000, &a) == 0);
+	CHECK_EQU(a.length, 20000);
+	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
+				  5000, 100000, &a) == 0);
+	CHECK_EQU(a.length, 20000);
+	n = records(f, 0, s, 8);
+	REQUIRE(n == 2);
+	/* only up to the old length */
+	CHECK(s[1].id == 0 && s[1].pos == 5000 && s[1].len == 15000 && s[1].size == 0);
+	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_ZERO_RANGE, (uint64_t)CS - 10, 20, &a) == 0);
+	CHECK_EQU(a.length, (uint64_t)CS + 10);
+	CHECK_EQ(records(f, 0, s, 8), 2);	/* past the old length: nothing to zero */
+	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(CS + 10));
+	CHECK_EQ(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE, 0, 10, &a), -EINVAL);
+	CHECK_EQ(m->ops->fallocate(m, f, 0x08, 0, 10, &a), -EOPNOTSUPP);
+	CHECK_EQ(m->ops->fallocate(m, 1, 0, 0, 10, &a), -EPERM);
+	meta_close(m);
+}
+
+/* CopyFileRange: records that reference the source, sliceRef + 1 each */
+static void copy_range_clones(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice s[8];
+	struct meta_attr a;
+	uint64_t f, g, id1, id2, copied;
+	char key[64];
+	size_t n;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(mkfile(m, 1, "g", &g) == 0);
+	REQUIRE(write_(m, f, 0, 0, 8192, &id1, &a) == 0);
+	REQUIRE(write_(m, f, 0, 12288, 4096, &id2, &a) == 0);	/* a hole before it */
+	/* the whole file into g at 4096, across nothing special */
+	REQUIRE(m->ops->copy_range(m, f, 0, g, 4096, 1 << 20, &copied, &a) == 0);
+	CHECK_EQU(copied, 16384);		/* short: the source ends there */
+	CHECK_EQU(a.length, 4096 + 16384);
+	n = records(g, 0, s, 8);
+	REQUIRE(n == 3);
+	CHECK(s[0].id == id1 && s[0].pos == 4096 && s[0].off == 0 && s[0].len == 8192);
+	CHECK(s[1].id == 0 && s[1].pos == 4096 + 8192 && s[1].len == 4096);	/* the hole */
+	CHECK(s[2].id == id2 && s[2].pos == 4096 + 12288 && s[2].len == 4096);
+	snprintf(key, sizeof(key), "k%" PRIu64 "_8192", id1);
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), 1);
+	snprintf(key, sizeof(key), "k%" PRIu64 "_4096", id2);
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), 1);
+	/* a range starting inside a slice, landing across a chunk boundary */
+	REQUIRE(m->ops->copy_range(m, f, 100, g, (uint64_t)CS - 50, 200, &copied, &a) == 0);
+	CHECK_EQU(copied, 200);
+	CHECK_EQU(a.length, (uint64_t)CS + 150);
+	n = records(g, 0, s, 8);
+	CHECK(n == 4 && s[3].id == id1 && s[3].off == 100 && s[3].len == 50 &&
+	      s[3].pos == CS - 50);
+	n = records(g, 1, s, 8);
+	CHECK(n == 1 && s[0].id == id1 && s[0].off == 150 && s[0].len == 150 && s[0].pos == 0);
+	snprintf(key, sizeof(key), "k%" PRIu64 "_8192", id1);
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), 3);
+	/* deleting the source frees nothing g still uses */
+	rec.n = 0;
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	CHECK(!rec_has(id1, 8192) && !rec_has(id2, 4096));
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), 2);
+	/* nothing to copy past the end; a dir is no file */
+	REQUIRE(m->ops->copy_range(m, g, 1 << 30, g, 0, 10, &copied, &a) == 0);
+	CHECK_EQU(copied, 0);
+	CHECK_EQ(m->ops->copy_range(m, 1, 0, g, 0, 10, &copied, &a), -EINVAL);
+	meta_close(m);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1988,6 +2152,9 @@ int main(void)
 	RUN(xattr_list_and_remove);
 	RUN(xattr_deleted_with_inode);
 	RUN(acl_rules);
+	RUN(locks_across_sessions);
+	RUN(fallocate_records);
+	RUN(copy_range_clones);
 	stop_redis();
 	return check_done();
 }
