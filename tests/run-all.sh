@@ -166,12 +166,13 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 			[[ $s == tests/s3/* || $s == tests/peers/* ]] && mem=4096
 			# The kernel path does not depend on the compression: the full
 			# none/lz4/zstd matrix runs on the newest kernel, zstd elsewhere.
-			# Likewise the long fsx runs: a quarter on older kernels.
+			# Likewise the fsx runs: 1000 ops per mode on the newest
+			# kernel, 500 on older ones (long runs: by hand).
 			comp=${JFS_S3_COMPRESS:-}
-			fsxops=${JFS_FSX_OPS:-}
+			fsxops=${JFS_FSX_OPS:-1000}
 			if [[ $v != "${kvers[-1]}" ]]; then
 				[[ -z $comp ]] && comp=zstd
-				[[ -z $fsxops ]] && fsxops=500
+				[[ -z ${JFS_FSX_OPS:-} ]] && fsxops=500
 			fi
 			JFS_FSX_OPS=$fsxops JFS_S3_COMPRESS=$comp JFS_VM_MEM=${JFS_VM_MEM:-$mem} tests/vm/run.sh -k "$v" -o "$vmout" -t "${JFS_TEST_VM_TIMEOUT:-1200}" -- "$TOP/$s" \
 				>"$vmout/run.log" 2>&1 || rc=$?

@@ -35,11 +35,11 @@ run_fio() { # NAME DIR ARGS...
 }
 
 t_begin "fio: sequential"
-run_fio seq $A/fio --rw=write --bs=64k --size=4m --end_fsync=1
+run_fio seq $A/fio --rw=write --bs=64k --size=2m --end_fsync=1
 t_begin "fio: random"
 run_fio rand $A/fio --rw=randwrite --bs=4k --size=1m --fsync=64
 t_begin "fio: random, mixed block sizes, overwrite"
-run_fio mixed $A/fio --rw=randrw --bsrange=512-32k --size=2m \
+run_fio mixed $A/fio --rw=randrw --bsrange=512-32k --size=1m \
 	--verify_backlog=16
 t_begin "fio: the other mount verifies"
 # verify_only re-reads the files the 'rand' jobs wrote and checks every
@@ -55,7 +55,7 @@ if [[ -n $f ]]; then
 	sync
 	rc=0
 	out=$(fio --name=seq --directory=$B/fio --ioengine=psync --numjobs=1 \
-		--verify=crc32c --rw=write --bs=64k --size=4m --verify_only 2>&1) || rc=$?
+		--verify=crc32c --rw=write --bs=64k --size=2m --verify_only 2>&1) || rc=$?
 	expect_eq "fio verify_only fails on the corrupted file" "1" "$((rc != 0))"
 else
 	t_fail "fio left no seq.0.0 file"
@@ -64,7 +64,7 @@ fi
 t_begin "dbench"
 t0=$(now_ms)
 rc=0
-out=$(dbench -D $A/dbench -t "${JFS_DBENCH_SECS:-20}" -c /usr/share/dbench/client.txt 2 2>&1) || rc=$?
+out=$(dbench -D $A/dbench -t "${JFS_DBENCH_SECS:-10}" -c /usr/share/dbench/client.txt 2 2>&1) || rc=$?
 echo "dbench: $(( $(now_ms) - t0 )) ms" | tee -a /vmout/timing.log
 echo "$out" | grep -E 'Throughput|Operation|ERROR|failed' | head -n 20
 # (its start barrier is a SysV semaphore, which the guest may lack: harmless)
