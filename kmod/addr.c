@@ -18,6 +18,7 @@
 #include <linux/highmem.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include "jfs.h"
 
 /* Asks jfsd for [pos, pos + len); the reply may be short at EOF. */

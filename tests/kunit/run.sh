@@ -51,15 +51,16 @@ cat >"$tmp" <<'KCONFIG'
 config JFSK_KUNIT_TEST
 	bool "KUnit tests for the jfsk module's pure logic"
 	depends on KUNIT && NET
+	select FS_POSIX_ACL
 KCONFIG
 put "$tmp" "$SRC/fs/jfsk/Kconfig"
-# The test file includes super.c and dev.c (for their static helpers), so
-# those two are not built on their own.
+# The test file includes super.c, dev.c and xattr.c (for their static
+# helpers), so those are not built on their own.
 cat >"$tmp" <<'MAKEFILE'
 # SPDX-License-Identifier: GPL-2.0
 # Written by jfs tests/kunit/run.sh
 obj-$(CONFIG_JFSK_KUNIT_TEST) += jfsk.o
-jfsk-y := jfs_kunit.o inode.o dir.o file.o addr.o netlink.o
+jfsk-y := jfs_kunit.o inode.o dir.o file.o addr.o netlink.o acl.o lock.o falloc.o
 ccflags-y := -Werror
 MAKEFILE
 put "$tmp" "$SRC/fs/jfsk/Makefile"
