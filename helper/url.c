@@ -162,6 +162,14 @@ int url_meta_validate(const char *url)
 		return ret;
 	}
 
+	/* sqlite3:///abs/meta.db or sqlite3://rel/meta.db: a file, no host */
+	if (slen == 7 && !strncmp(url, "sqlite3", 7)) {
+		p = sep + 3;
+		if (!*p || *p == '?')
+			return invalid(url, "no database file (e.g. sqlite3:///var/lib/jfs/meta.db)");
+		return 0;
+	}
+
 	authority(url, &as, &ae);
 	at = userinfo_end(as, ae);
 	hosts = at ? at + 1 : as;

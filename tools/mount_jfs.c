@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "meta.h"
 #include "setting.h"
@@ -288,6 +289,31 @@ static int do_mount(struct mnt_req *r)
 	}
 }
 
+/*
+ * sqlite3://rel.db names a file relative to where mount runs, as juicefs
+ * takes it; jfsd runs elsewhere, so the kernel gets the absolute path.
+ */
+static int absolute_sqlite(struct mnt_req *r)
+{
+	const char *rel = r->url + strlen("sqlite3://");
+	char *cwd, *abs;
+
+	if (strncmp(r->url, "sqlite3://", strlen("sqlite3://")) || *rel == '/')
+		return 0;
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return -1;
+	if (asprintf(&abs, "sqlite3://%s/%s", cwd, rel) < 0)
+		abs = NULL;
+	free(cwd);
+	if (!abs)
+		return -1;
+	r->url = abs;	/* lives as long as the process */
+	if (url_redact(r->url, r->shown, sizeof(r->shown)))
+		snprintf(r->shown, sizeof(r->shown), "(too long)");
+	return 0;
+}
+
 /* -t TYPE, else mount.TYPE from the program name, else "jfs" */
 static const char *default_type(const char *argv0)
 {
@@ -378,6 +404,8 @@ int main(int argc, char **argv)
 
 	if (url_meta_validate(r.url))
 		return fail(&r, EX_USAGE, "%s", url_errmsg());
+	if (absolute_sqlite(&r))
+		return fail(&r, EX_SYSERR, "out of memory");
 	if (stat(r.dir, &st))
 		return fail(&r, EX_FAIL, errno == ENOENT ? "mount point '%s' does not exist" :
 			    "cannot access mount point '%s'", r.dir);

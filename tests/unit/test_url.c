@@ -69,6 +69,10 @@ static void test_validate(void)
 	validate("redis://h1:6379,h2:x/1", "port");
 	validate("redis://h1,,h2/1", "empty host");
 	validate("unix://", "socket path");
+	validate("sqlite3:///var/lib/jfs/meta.db", NULL);
+	validate("sqlite3://meta.db?_busy_timeout=100", NULL);
+	validate("sqlite3://", "no database file");
+	validate("sqlite3://?x=1", "no database file");
 	/* the message shows the URL with its password hidden */
 	validate("redis://u:hunter2@host:99999/1", "invalid META-URL 'redis://u:****@host:99999/1': ");
 	CHECK(strstr(url_errmsg(), "hunter2") == NULL);
