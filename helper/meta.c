@@ -17,6 +17,7 @@
 
 /* Engines are listed here; one engine may serve several schemes. */
 extern const struct meta_ops meta_redis_ops;
+extern const struct meta_ops meta_sqlite_ops;
 
 struct meta_engine {
 	const char *scheme;
@@ -28,6 +29,7 @@ struct meta_engine {
 static const struct meta_engine meta_engines[] = {
 	{ "redis", &meta_redis_ops },
 	{ "unix", &meta_redis_ops },
+	{ "sqlite3", &meta_sqlite_ops },
 };
 
 /* the detail of the calling thread's last failure */
