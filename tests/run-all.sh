@@ -16,10 +16,11 @@
 # Environment:
 #   JFS_TEST_KVERS     kernels to test, space-separated
 #   JFS_TEST_SUITES    VM suites (default: tests/it/guest.sh
-#                      tests/s3/guest.sh tests/kfuzz/t-badreply.sh
-#                      tests/cli/t-status-vm.sh tests/sys/t-install.sh
-#                      tests/peers/interop.sh, those that exist; a suite
-#                      whose peer is missing prints SKIP and counts 0)
+#                      tests/sqlite/guest.sh tests/s3/guest.sh
+#                      tests/kfuzz/t-badreply.sh tests/cli/t-status-vm.sh
+#                      tests/sys/t-install.sh tests/peers/interop.sh
+#                      tests/peers/interop-sqlite.sh, those that exist; a
+#                      suite whose peer is missing prints SKIP and counts 0)
 #   JFS_TEST_SKIP_HOST=1 / JFS_TEST_SKIP_VM=1   skip a part
 #   JFS_TEST_OUT       output dir (default: new /tmp/jfs-test.XXXXXX): one
 #                      *.results file per part, VM output dirs per kernel,
@@ -94,6 +95,8 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 	say "host: systemd units and DKMS packaging"
 	host_test "$f" cli/t-systemd tests/cli/t-systemd.sh
 	host_test "$f" cli/t-dkms tests/cli/t-dkms.sh
+	say "host: the README's quick start (in a VM: this host cannot load modules)"
+	host_test "$f" cli/t-quickstart tests/cli/t-quickstart.sh
 	# KUnit needs a kernel with CONFIG_KUNIT: a UML build from
 	# linux-source-6.1, cached outside the repo (cold ~4 min, warm ~7 s).
 	say "host: KUnit (UML)"
@@ -123,8 +126,9 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 		read -r -a suites <<<"$JFS_TEST_SUITES"
 	else
 		suites=()
-		for s in tests/it/guest.sh tests/s3/guest.sh tests/kfuzz/t-badreply.sh \
-			tests/cli/t-status-vm.sh tests/sys/t-install.sh tests/peers/interop.sh; do
+		for s in tests/it/guest.sh tests/sqlite/guest.sh tests/s3/guest.sh \
+			tests/kfuzz/t-badreply.sh tests/cli/t-status-vm.sh tests/sys/t-install.sh \
+			tests/peers/interop.sh tests/peers/interop-sqlite.sh; do
 			[[ -f $s ]] && suites+=("$s")
 		done
 	fi
@@ -147,9 +151,11 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 		last_built=$v
 		timed "[$v] make module" "$tk"
 		for s in "${suites[@]}"; do
-			# The peer suite checks formats, not kernel paths: newest
-			# kernel only (unless suites were named), to keep CI short.
-			if [[ -z ${JFS_TEST_SUITES:-} && $s == tests/peers/* && $v != "${kvers[-1]}" ]]; then
+			# The peer suites check formats and the SQLite suite an
+			# engine, not kernel paths: newest kernel only (unless
+			# suites were named), to keep CI short.
+			if [[ -z ${JFS_TEST_SUITES:-} && ($s == tests/peers/* || $s == tests/sqlite/*) &&
+				$v != "${kvers[-1]}" ]]; then
 				say "kernel $v: $s runs on ${kvers[-1]} only"
 				continue
 			fi

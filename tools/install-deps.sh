@@ -14,8 +14,9 @@ PKGS=(
 	linux-headers-amd64 linux-image-amd64
 	# VM test bed (tests/vm): qemu, initramfs pieces
 	qemu-system-x86 busybox-static cpio kmod
-	# metadata engine used by the tests
-	redis-server
+	# metadata engine used by the tests; the sqlite3 shell reads the
+	# embedded engine's tables in tests/sqlite and tests/peers
+	redis-server sqlite3
 	# getfattr/setfattr, getfacl/setfacl for tests/it/t-xattr.sh, t-acl.sh
 	attr acl
 	# helper daemon libraries

@@ -8,7 +8,8 @@
 #
 #   JFS_IT_REDIS_PORT  redis port of the shared volume (default 6379)
 #   JFS_IT_DB          its database number (default 1)
-#   JFS_IT_URL         its META-URL (derived)
+#   JFS_IT_URL         its META-URL (derived; sqlite3:///PATH for the
+#                      embedded engine, whose directory is made here)
 #   JFS_IT_VOL         its volume name (default itvol)
 #   JFS_IT_BUCKET      its file-store bucket dir (default /tmp/jfsdata/)
 #   JFS_IT_JFSD_LOG    jfsd's log (default /vmout/jfsd.log)
@@ -45,6 +46,23 @@ it_log() { echo "it: $*" >&2; }
 
 # rcli [redis-cli args...]: redis-cli on the shared volume's server and db.
 rcli() { redis-cli -p "$JFS_IT_REDIS_PORT" -n "$JFS_IT_DB" "$@"; }
+
+# vol_sessions: how many client sessions the shared volume has
+vol_sessions() {
+	case $JFS_IT_URL in
+	sqlite3://*) sqlite3 "${JFS_IT_URL#sqlite3://}" "SELECT count(*) FROM jfs_session2" ;;
+	*) rcli zcard allSessions ;;
+	esac
+}
+
+# vol_setting [URL]: the volume's setting JSON, from Redis or SQLite
+vol_setting() {
+	local url=${1:-$JFS_IT_URL}
+	case $url in
+	sqlite3://*) sqlite3 "${url#sqlite3://}" "SELECT value FROM jfs_setting WHERE name='format'" ;;
+	*) rcli get setting ;;
+	esac
+}
 
 # start_redis PORT [extra redis-server args...]: loopback, no persistence,
 # data in /tmp; waits until it answers PING (fails after ~10 s).
@@ -149,7 +167,7 @@ s3_requests() {
 
 # trash_days: the shared volume's TrashDays (0 when absent).
 trash_days() {
-	rcli get setting | python3 -c 'import json, sys; print(json.load(sys.stdin).get("TrashDays", 0))'
+	vol_setting | python3 -c 'import json, sys; print(json.load(sys.stdin).get("TrashDays", 0))'
 }
 
 # format_args: the `jfsadm format` storage options of this setup.

@@ -74,12 +74,13 @@ expect_ok "/dev/jfs exists" -- test -c /dev/jfs
 if [[ $JFS_IT_STORAGE == minio && -z $(minio_pid) ]]; then
 	expect_ok "MinIO on port $JFS_IT_S3_PORT" -- start_minio
 fi
+[[ $JFS_IT_URL == sqlite3://* ]] && mkdir -p "$(dirname "${JFS_IT_URL#sqlite3://}")"
 mapfile -t fmt <<<"$(format_args)"
 expect_ok "jfsadm format ($JFS_IT_STORAGE, $JFS_IT_COMPRESS) $JFS_IT_URL $JFS_IT_VOL" -- \
 	"$JFSADM" format "${fmt[@]}" "$JFS_IT_URL" "$JFS_IT_VOL"
 expect_eq "the volume stores its data in $JFS_IT_STORAGE, compression $JFS_IT_COMPRESS" \
 	"$JFS_IT_STORAGE $JFS_IT_COMPRESS" \
-	"$(rcli get setting | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["Storage"], s["Compression"])')"
+	"$(vol_setting | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["Storage"], s["Compression"])')"
 if ((T_FAILED)); then
 	teardown
 	t_summary

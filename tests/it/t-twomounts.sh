@@ -15,11 +15,11 @@ B=/mnt/b
 OPTS=attr_timeout=1,entry_timeout=1
 
 t_begin "twomounts: mount"
-expect_eq "no sessions before" 0 "$(rcli zcard allSessions)"
+expect_eq "no sessions before" 0 "$(vol_sessions)"
 expect_ok "mount $A" -- mount_vol $A $OPTS
 expect_ok "mount $B" -- mount_vol $B $OPTS
 if ! is_jfs_mount $A || ! is_jfs_mount $B; then t_summary; exit 1; fi
-expect_eq "two sessions in allSessions" 2 "$(rcli zcard allSessions)"
+expect_eq "two sessions" 2 "$(vol_sessions)"
 expect_eq "options shown in /proc/mounts" "2" \
 	"$(grep -c "attr_timeout_ms=1000,entry_timeout_ms=1000" /proc/mounts)"
 rm -rf $A/tm 2>/dev/null
@@ -79,7 +79,7 @@ ok "rm -rf on b" -- rm -rf $B/tm
 sleep 1.5
 err "a: the dir is gone" "No such file" -- stat $A/tm
 ok "umount a" -- umount_vol $A
-expect_eq "one session left" 1 "$(rcli zcard allSessions)"
+expect_eq "one session left" 1 "$(vol_sessions)"
 ok "umount b" -- umount_vol $B
-expect_eq "no sessions left" 0 "$(rcli zcard allSessions)"
+expect_eq "no sessions left" 0 "$(vol_sessions)"
 t_summary

@@ -44,53 +44,11 @@ if ! juicefs_available; then
 	exit 0
 fi
 
-jc() { "$JFS_JUICEFS" --no-color "$@"; }
 ircli() { redis-cli -p "$JFS_IT_REDIS_PORT" -n "$DB" "$@"; }
-
-# juicefs_mount URL MNT LOG: `juicefs mount -d` gives up waiting after 10 s,
-# which a loaded emulated guest can exceed while the mount still comes up
-juicefs_mount() {
-	local i
-	mkdir -p "$2" "/tmp/jjcache-${2##*/}"
-	jc mount -d --no-usage-report --no-syslog --backup-meta 0 \
-		--cache-dir "/tmp/jjcache-${2##*/}" --log "$3" "$1" "$2" >>/vmout/juicefs.log 2>&1 &&
-		return 0
-	for ((i = 0; i < 60; i++)); do
-		mountpoint -q "$2" && return 0
-		sleep 1
-	done
-	return 1
-}
 
 juicefs_umount() {
 	mountpoint -q "$F" || return 0
 	jc umount "$F" >>/vmout/juicefs.log 2>&1 || umount -l "$F"
-}
-
-# tree DIR: one line per entry below DIR (JuiceFS's virtual root entries
-# left out): path, type, mode, size (files), nlink, symlink target, and
-# the SHA-256 of every regular file.
-tree() {
-	(cd "$1" && find . -mindepth 1 \
-		\( -path ./.trash -o -path ./.accesslog -o -path ./.stats -o \
-		-path ./.config -o -path ./.control \) -prune -o \
-		\( -type f -printf '%p f %m %s %n\n' -o -type l -printf '%p l %m %n -> %l\n' \
-		-o -printf '%p %y %m %n\n' \) | LC_ALL=C sort
-	 find . -mindepth 1 \( -path ./.trash -o -path ./.accesslog -o -path ./.stats \
-		-o -path ./.config -o -path ./.control \) -prune -o -type f -print0 |
-		LC_ALL=C sort -z | xargs -0 -r sha256sum)
-}
-
-# same_tree WHAT A B: the two views of one tree are identical
-same_tree() {
-	local what=$1 a b
-	a=$(tree "$2") b=$(tree "$3")
-	if [[ -n $a && $a == "$b" ]]; then
-		_t_record_pass "$(_t_name "$what ($(grep -c . <<<"$a") lines)")"
-	else
-		_t_record_fail "$(_t_name "$what")" "the two views differ"
-		diff <(echo "$a") <(echo "$b") | head -n 40
-	fi
 }
 
 # leaves the gc/fsck verdicts in the log; prints the summary line
