@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 host to a mounted jfs volume:
 # installs the packages, builds, installs the module and tools, starts
-# redis-server and jfsd, formats a volume (once) and mounts it at
-# /mnt/jfs.  Running it again is harmless: each step checks first.
+# jfsd, formats an embedded volume (SQLite metadata in one file, data in a
+# local directory: no server to set up) once and mounts it at /mnt/jfs.
+# Running it again is harmless: each step checks first.  With
+# JFS_META_URL=redis://... it starts a local redis-server too.
 #
 # On a host whose kernel cannot load modules (a container), the same flow
 # runs inside the test VM and shows the volume working there.
@@ -11,9 +13,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-META_URL=${JFS_META_URL:-redis://127.0.0.1:6379/1}
-MNT=${JFS_MOUNTPOINT:-/mnt/jfs}
 VOLUME=${JFS_VOLUME:-myjfs}
+META_URL=${JFS_META_URL:-sqlite3:///var/lib/jfs/$VOLUME.db}
+MNT=${JFS_MOUNTPOINT:-/mnt/jfs}
 BUCKET=${JFS_BUCKET:-/var/lib/jfs/}
 LOG=${JFS_LOG:-/var/log/jfsd.log}
 
@@ -53,7 +55,11 @@ setup() {
 	say "installed jfsd, jfsadm, mount.jfs and jfsk.ko for $kver (make install)"
 	grep -qw jfsk /proc/modules || modprobe jfsk
 	say "module loaded: $(grep -w jfsk /proc/modules | cut -d' ' -f1)"
-	start_redis
+	if [[ $META_URL == redis://* ]]; then
+		start_redis
+	else
+		mkdir -p "${BUCKET}"
+	fi
 	if pgrep -x jfsd >/dev/null; then
 		say "jfsd already running"
 	else
@@ -75,21 +81,37 @@ setup() {
 }
 
 undo_hint() {
+	local meta undo
+	if [[ $META_URL == sqlite3://* ]]; then
+		meta="${META_URL#sqlite3://} (SQLite metadata)"
+		undo="rm -f ${META_URL#sqlite3://}*"
+	else
+		meta="Redis db ${META_URL##*/} (metadata)"
+		undo="redis-cli -n ${META_URL##*/} flushdb"
+	fi
 	cat <<EOF
-quickstart: done.  Data: ${BUCKET}${VOLUME}/ (objects), Redis db ${META_URL##*/} (metadata).
-quickstart: to undo: umount $MNT; pkill jfsd; rmmod jfsk; redis-cli -n ${META_URL##*/} flushdb; rm -rf ${BUCKET}${VOLUME}
+quickstart: done: volume '$VOLUME' mounted at $MNT.
+quickstart: data: ${BUCKET}${VOLUME}/ (objects); metadata: $meta; jfsd log: $LOG
+quickstart: to undo: umount $MNT; pkill jfsd; rmmod jfsk; $undo; rm -rf ${BUCKET}${VOLUME}
 EOF
 }
 
 # Inside the VM: the same flow, then show it working.
+# The VM is new each time, so the second run here is what a second run
+# on a real host meets: everything already in place.
 if [[ ${1:-} == --in-vm ]]; then
 	IN_VM=1
+	say "--- first run"
 	setup "$(uname -r)"
 	echo "hello from jfs" >"$MNT/hello.txt"
 	say "wrote $MNT/hello.txt: $(cat "$MNT/hello.txt")"
+	say "--- second run (nothing to redo)"
+	setup "$(uname -r)"
+	say "read back $MNT/hello.txt: $(cat "$MNT/hello.txt")"
 	ls -l "$MNT"
 	df -h "$MNT"
 	jfsadm status
+	undo_hint
 	umount "$MNT"
 	exit 0
 fi
