@@ -330,25 +330,16 @@ static int slice_read(struct chunk_ctx *c, const struct meta_seg *g, uint32_t so
 	return 0;
 }
 
-/* Fills [cs, ce) of chunk indx into dst. */
-static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
-		      uint32_t cs, uint32_t ce, char *dst)
+/* Fills [cs, ce) of a chunk whose visible runs are segs into dst. */
+static int segs_fill(struct chunk_ctx *c, const struct meta_segs *segs,
+		     uint32_t cs, uint32_t ce, char *dst)
 {
-	struct meta_slice *recs = NULL;
-	struct meta_segs segs = { 0 };
-	size_t nrec = 0, i;
 	uint32_t x = cs;
-	int ret;
+	size_t i;
+	int ret = 0;
 
-	ret = c->meta->ops->read_chunk(c->meta, ino, indx, &recs, &nrec);
-	if (ret)
-		return ret;
-	ret = meta_overlay(recs, nrec, &segs);
-	free(recs);
-	if (ret)
-		return ret;
-	for (i = 0; i < segs.n && x < ce && !ret; i++) {
-		const struct meta_seg *g = &segs.v[i];
+	for (i = 0; i < segs->n && x < ce && !ret; i++) {
+		const struct meta_seg *g = &segs->v[i];
 		uint32_t end = g->end < ce ? g->end : ce;
 
 		if (g->end <= x)
@@ -368,6 +359,25 @@ static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
 	}
 	if (!ret && x < ce)	/* past every slice but below the length */
 		memset(dst + (x - cs), 0, ce - x);
+	return ret;
+}
+
+/* Fills [cs, ce) of chunk indx into dst. */
+static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
+		      uint32_t cs, uint32_t ce, char *dst)
+{
+	struct meta_slice *recs = NULL;
+	struct meta_segs segs = { 0 };
+	size_t nrec = 0;
+	int ret;
+
+	ret = c->meta->ops->read_chunk(c->meta, ino, indx, &recs, &nrec);
+	if (ret)
+		return ret;
+	ret = meta_overlay(recs, nrec, &segs);
+	free(recs);
+	if (!ret)
+		ret = segs_fill(c, &segs, cs, ce, dst);
 	free(segs.v);
 	return ret;
 }
@@ -522,6 +532,70 @@ out:
 	return ret;
 }
 
+/* ---- compaction ---- */
+
+/*
+ * Every write adds a record, so a file rewritten in place grows a list
+ * that each read must resolve, and keeps every overwritten byte stored.
+ * As JuiceFS does, a chunk whose list has grown long is rewritten as one
+ * slice and the old ones are released.
+ */
+int chunk_compact(struct chunk_ctx *c, uint64_t ino, uint32_t indx)
+{
+	struct meta_slice *recs = NULL, s = { 0 };
+	struct meta_segs segs = { 0 };
+	size_t nrec = 0;
+	char *buf = NULL;
+	int ret;
+
+	if (!c->meta->ops->compact_chunk)
+		return 0;
+	ret = c->meta->ops->read_chunk(c->meta, ino, indx, &recs, &nrec);
+	if (!ret && nrec >= 2)
+		ret = meta_overlay(recs, nrec, &segs);
+	if (ret || nrec < 2 || !segs.n)
+		goto out;
+	s.pos = segs.v[0].start;
+	s.size = s.len = segs.v[segs.n - 1].end - s.pos;
+	buf = malloc(s.size);
+	ret = buf ? segs_fill(c, &segs, s.pos, s.pos + s.size, buf) : -ENOMEM;
+	if (!ret)
+		ret = c->meta->ops->new_slice_id(c->meta, &s.id);
+	if (!ret)
+		ret = slice_upload(c, s.id, buf, s.size);
+	if (ret)
+		goto out;
+	ret = c->meta->ops->compact_chunk(c->meta, ino, indx, recs, nrec, &s);
+	if (ret && commit_surely_failed(ret))	/* -EINVAL: written meanwhile */
+		chunk_delete_slice(c, s.id, s.size);
+out:
+	free(buf);
+	free(segs.v);
+	free(recs);
+	return ret;
+}
+
+/*
+ * JuiceFS compacts when a write makes the 100th, 200th ... or any record
+ * past 350.  The engine does not say how long the list is, so writes are
+ * counted per chunk in a small table (a collision only means an early
+ * look), and every CHUNK_COMPACT_EVERY writes the list is read.
+ */
+static void compact_maybe(struct chunk_ctx *c, uint64_t ino, uint32_t indx)
+{
+	uint64_t h = (ino * 0x9e3779b97f4a7c15ULL) ^ indx;
+	unsigned int slot = (h >> 32) % CHUNK_COMPACT_SLOTS;
+	int ret;
+
+	if (__atomic_add_fetch(&c->writes[slot], 1, __ATOMIC_RELAXED) % CHUNK_COMPACT_EVERY)
+		return;
+	/* an optimisation: the write has committed whatever happens here */
+	ret = chunk_compact(c, ino, indx);
+	if (ret && ret != -EINVAL)
+		log_warn("compaction of inode %llu chunk %u failed: %s",
+			 (unsigned long long)ino, indx, strerror(-ret));
+}
+
 int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		const void *buf, size_t len, const struct timespec *mtime,
 		struct meta_attr *attr)
@@ -551,6 +625,7 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 				chunk_delete_slice(c, s.id, s.size);
 			return ret;
 		}
+		compact_maybe(c, ino, indx);
 		off += n;
 		p += n;
 		len -= n;

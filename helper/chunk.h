@@ -21,6 +21,8 @@
 #include "store.h"
 
 #define CHUNK_KEY_MAX 256
+#define CHUNK_COMPACT_EVERY 100	/* writes to a chunk between looks at its list */
+#define CHUNK_COMPACT_SLOTS 256
 
 struct cache;
 struct pool;
@@ -43,6 +45,7 @@ struct chunk_ctx {
 	pthread_cond_t fetched;
 	struct inflight *inflight;	/* whole-block fetches under way */
 	bool stopping;
+	uint32_t writes[CHUNK_COMPACT_SLOTS];	/* per-chunk write counts, hashed */
 };
 
 /*
@@ -80,6 +83,13 @@ int chunk_read(struct chunk_ctx *c, uint64_t ino, uint64_t length, uint64_t off,
 int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		const void *buf, size_t len, const struct timespec *mtime,
 		struct meta_attr *attr);
+
+/*
+ * Rewrites what chunk indx shows as one slice and releases the records it
+ * replaces (JuiceFS compactChunk); -EINVAL if the chunk was written
+ * meanwhile (nothing changed).  Writes call it now and then by themselves.
+ */
+int chunk_compact(struct chunk_ctx *c, uint64_t ino, uint32_t indx);
 
 /* Deletes the block objects of a slice (a meta_hooks.delete_slice). */
 int chunk_delete_slice(struct chunk_ctx *c, uint64_t id, uint32_t size);

@@ -304,6 +304,18 @@ struct meta_ops {
 	int (*write_slice)(struct meta *m, uint64_t ino, uint32_t indx,
 			   const struct meta_slice *s, const struct timespec *mtime,
 			   struct meta_attr *attr);
+	/*
+	 * JuiceFS compactChunk's commit: if the chunk's list still starts
+	 * with the n records `old`, they are replaced by the one record `s`,
+	 * whose slice holds what they showed; each old record with a slice
+	 * drops one reference (with trash on, a delSlices entry keeps them
+	 * for the trash's lifetime instead) and slices nobody uses any more
+	 * go to hooks.delete_slice.  -EINVAL: the list changed meanwhile and
+	 * `s` was not committed.  Optional (NULL: no compaction).
+	 */
+	int (*compact_chunk)(struct meta *m, uint64_t ino, uint32_t indx,
+			     const struct meta_slice *old, size_t n,
+			     const struct meta_slice *s);
 };
 
 /* Dir-stat deltas not yet flushed: an open-addressing table by inode. */

@@ -4519,6 +4519,159 @@ static int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 	return 0;
 }
 
+struct compact_arg {
+	uint64_t ino;
+	uint32_t indx;
+	const struct meta_slice *old;
+	size_t n;
+	const struct meta_slice *s;
+	struct freed_slice *freed;	/* out: refcount went below zero */
+	size_t nfreed;
+};
+
+/* true if the n replies are exactly the records a->old */
+static bool same_records(const struct compact_arg *a, const redisReply *r)
+{
+	unsigned char buf[24];
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != a->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		meta_slice_encode(&a->old[i], buf);
+		if (r->element[i]->len != 24 || memcmp(r->element[i]->str, buf, 24))
+			return false;
+	}
+	return true;
+}
+
+/* the old slices as JuiceFS's delSlices value: 12-byte (id, size) records */
+static void q_delayed(struct rconn *rc, const struct compact_arg *a, unsigned char *buf)
+{
+	unsigned char *p = buf;
+	struct cmd c;
+	size_t i;
+	int k;
+
+	for (i = 0; i < a->n; i++) {
+		if (!a->old[i].id)
+			continue;
+		for (k = 0; k < 8; k++)
+			*p++ = a->old[i].id >> (56 - 8 * k);
+		for (k = 0; k < 4; k++)
+			*p++ = a->old[i].size >> (24 - 8 * k);
+	}
+	if (p == buf)
+		return;
+	cmd_init(&c, "HSET");
+	cmd_str(&c, "delSlices");
+	cmd_fmt(&c, "%" PRIu64 "_%lld", a->s->id, (long long)time(NULL));
+	cmd_bin(&c, buf, p - buf);
+	tx_add(rc, &c);
+}
+
+/* redis.go compactChunk's transaction: swap the first n records for one */
+static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct compact_arg *a = arg;
+	bool trash = m->base.trash_days > 0;
+	redisReply *r, *ex = NULL;
+	unsigned char rec[24], *del = NULL;
+	struct cmd c;
+	size_t i, k;
+	int ret;
+
+	free(a->freed);
+	a->freed = NULL;
+	a->nfreed = 0;
+	cmd_init(&c, "WATCH");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	c.argv[0] = "LRANGE";
+	c.len[0] = 6;
+	cmd_str(&c, "0");
+	cmd_fmt(&c, "%zu", a->n - 1);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (!same_records(a, r)) {
+		freeReplyObject(r);
+		return -EINVAL;	/* written meanwhile: the caller drops s */
+	}
+	freeReplyObject(r);
+	a->freed = calloc(a->n, sizeof(*a->freed));
+	del = trash ? malloc(a->n * 12) : NULL;
+	if (!a->freed || (trash && !del)) {
+		free(del);
+		return -ENOMEM;
+	}
+	tx_multi(rc);
+	cmd_init(&c, "LTRIM");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+	cmd_fmt(&c, "%zu", a->n);
+	cmd_str(&c, "-1");
+	tx_add(rc, &c);
+	meta_slice_encode(a->s, rec);
+	cmd_init(&c, "LPUSH");
+	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+	cmd_bin(&c, rec, sizeof(rec));
+	tx_add(rc, &c);
+	if (trash)
+		q_delayed(rc, a, del);
+	for (i = 0; !trash && i < a->n; i++) {
+		if (!a->old[i].id)
+			continue;
+		cmd_init(&c, "HINCRBY");
+		cmd_str(&c, "sliceRef");
+		cmd_fmt(&c, "k%" PRIu64 "_%" PRIu32, a->old[i].id, a->old[i].size);
+		cmd_str(&c, "-1");
+		tx_add(rc, &c);
+	}
+	ret = tx_exec(m, rc, &ex);
+	free(del);
+	for (i = 0, k = 2; !ret && !trash && i < a->n; i++) {
+		if (!a->old[i].id)
+			continue;
+		if (k < ex->elements && reply_int(ex->element[k]) < 0) {
+			a->freed[a->nfreed].id = a->old[i].id;
+			a->freed[a->nfreed++].size = a->old[i].size;
+		}
+		k++;
+	}
+	freeReplyObject(ex);
+	return ret;
+}
+
+static int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+			    const struct meta_slice *old, size_t n,
+			    const struct meta_slice *s)
+{
+	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n, .s = s };
+	struct rmeta *m = (struct rmeta *)mm;
+	struct slice_del_arg d;
+	char key[RM_ARGLEN];
+	size_t i;
+	int ret;
+
+	if (!n || (uint64_t)s->pos + s->len > META_CHUNK_SIZE ||
+	    (s->id && (uint64_t)s->off + s->len > s->size))
+		return -EINVAL;
+	snprintf(key, sizeof(key), "c%" PRIu64 "_%" PRIu32, ino, indx);
+	ret = rm_run(m, key, compact_body, &a);
+	for (i = 0; !ret && i < a.nfreed; i++) {
+		/* without a deleter the negative ref is left for `juicefs gc` */
+		if (!mm->hooks.delete_slice ||
+		    mm->hooks.delete_slice(mm->hooks.arg, a.freed[i].id, a.freed[i].size))
+			continue;
+		d.s = a.freed[i];
+		ret = rm_run(m, NULL, hdel_ref_body, &d);
+	}
+	free(a.freed);
+	return ret;
+}
+
 /* ---- operations: open and close ---------------------------------------- */
 
 static void rm_free(struct rmeta *m)
@@ -4757,6 +4910,7 @@ const struct meta_ops meta_redis_ops = {
 	.new_slice_id = rm_new_slice_id,
 	.read_chunk = rm_read_chunk,
 	.write_slice = rm_write_slice,
+	.compact_chunk = rm_compact_chunk,
 	.new_trash_dir = rm_new_trash_dir,
 	.set_if_small = rm_set_if_small,
 	.update_dir_stats = rm_update_dir_stats,

@@ -1179,6 +1179,7 @@ static int delayed_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_row(c, st);
 	if (ret <= 0)
 		return ret;	/* gone meanwhile */
+	ret = 0;	/* sq_row's 1: the row is there */
 	len = (size_t)sqlite3_column_bytes(st, 0);
 	p = sqlite3_column_blob(st, 0);
 	if (len % 12)
@@ -1422,6 +1423,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.new_slice_id = sqm_new_slice_id,
 	.read_chunk = sqm_read_chunk,
 	.write_slice = sqm_write_slice,
+	.compact_chunk = sqm_compact_chunk,
 	.new_trash_dir = sqm_new_trash_dir,
 	.set_if_small = sqm_set_if_small,
 	.update_dir_stats = sqm_update_dir_stats,

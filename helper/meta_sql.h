@@ -8,8 +8,9 @@
  *   meta_sql.c       connections, transactions, schema, row codecs, ids,
  *                    setting/init/statfs, sessions, background upkeep
  *   meta_sql_ns.c    the namespace: lookup ... readdir, trash hour dirs
- *   meta_sql_data.c  chunks and slices: read/write, truncate, fallocate,
- *                    copy_range, freeing a file's data, sustained inodes
+ *   meta_sql_data.c  chunks and slices: read/write, compaction, truncate,
+ *                    fallocate, copy_range, freeing a file's data,
+ *                    sustained inodes
  *   meta_sql_ext.c   xattrs, ACL rules, flock/plock locks
  *
  * Transactions.  A body runs inside BEGIN IMMEDIATE ... COMMIT on one
@@ -222,6 +223,8 @@ int sqm_read_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 int sqm_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
 		    const struct meta_slice *s, const struct timespec *mtime,
 		    struct meta_attr *attr);
+int sqm_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
+		      const struct meta_slice *old, size_t n, const struct meta_slice *s);
 int sqm_release_sustained(struct meta *m, uint64_t ino);
 /* the sustained inode's data, for close_session: sid's row goes too */
 int sq_release_sustained_sid(struct smeta *m, uint64_t sid, uint64_t ino);

@@ -1,7 +1,8 @@
 /*
  * meta_sql_data.c - the SQLite engine's data side: chunk records
- * (jfs_chunk), slice references (jfs_chunk_ref), read/write, truncate,
- * fallocate, copy_range, sustained inodes and freeing a file's data.
+ * (jfs_chunk), slice references (jfs_chunk_ref), read/write, compaction,
+ * truncate, fallocate, copy_range, sustained inodes and freeing a file's
+ * data.
  *
  * Each op does what meta_redis.c does for it (same checks, errnos and
  * accounting), written as JuiceFS's sql.go writes it: a chunk row holds
@@ -270,6 +271,147 @@ int sqm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 		*attr = a.attr;
 	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
 	return 0;
+}
+
+/* ---- compaction ---------------------------------------------------------- */
+
+struct freed_slice {
+	uint64_t id;
+	uint32_t size;
+};
+
+static bool freed_has(const struct freed_slice *v, size_t n, uint64_t id, uint32_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].id == id && v[i].size == size)
+			return true;
+	return false;
+}
+
+struct compact_arg {
+	uint64_t ino;
+	uint32_t indx;
+	const struct meta_slice *old;
+	size_t n;
+	const struct meta_slice *s;
+	struct freed_slice *freed;	/* out: no reference left */
+	size_t nfreed;
+};
+
+/* the old slices as JuiceFS's delslices value: 12-byte (id, size) records */
+static int insert_delslices(struct sconn *c, const struct compact_arg *a)
+{
+	unsigned char *buf, *p;
+	size_t i;
+	int k, ret;
+
+	buf = malloc(a->n * 12);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0, p = buf; i < a->n; i++) {
+		if (!a->old[i].id)
+			continue;
+		for (k = 0; k < 8; k++)
+			*p++ = (unsigned char)(a->old[i].id >> (56 - 8 * k));
+		for (k = 0; k < 4; k++)
+			*p++ = (unsigned char)(a->old[i].size >> (24 - 8 * k));
+	}
+	ret = 0;
+	if (p != buf)	/* only zero records: nothing to keep */
+		ret = sq_exec(c, "INSERT INTO jfs_delslices (chunkid, deleted, slices) "
+			      "VALUES (?,?,?)", "iib", (int64_t)a->s->id,
+			      (int64_t)time(NULL), buf, (size_t)(p - buf));
+	free(buf);
+	return ret;
+}
+
+/*
+ * compactChunk's transaction: if the row still starts with the n old
+ * records they become the one record s (its slice gets its reference
+ * row), and each old slice drops a reference, or, with trash on, is
+ * kept in a jfs_delslices row until the trash's cleanup.
+ */
+static int compact_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct compact_arg *a = arg;
+	const unsigned char *p = NULL;
+	unsigned char rec[24], *buf;
+	size_t len = 0, i;
+	sqlite3_stmt *st;
+	bool freed;
+	int ret;
+
+	free(a->freed);
+	a->freed = NULL;
+	a->nfreed = 0;
+	ret = sq_query(c, &st, "SELECT slices FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
+		       (int64_t)a->ino, (int64_t)a->indx);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		p = sqlite3_column_blob(st, 0);	/* raw bytes of a TEXT value too */
+		len = p ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+	}
+	if (len % 24)
+		return chunk_bad(a->ino, a->indx);
+	if (len < 24 * a->n)
+		return -EINVAL;	/* written (or truncated away) meanwhile */
+	for (i = 0; i < a->n; i++) {
+		meta_slice_encode(&a->old[i], rec);
+		if (memcmp(rec, p + 24 * i, 24))
+			return -EINVAL;
+	}
+	/* s, then whatever was appended after the old records */
+	buf = malloc(len - 24 * (a->n - 1));
+	if (!buf)
+		return -ENOMEM;
+	meta_slice_encode(a->s, buf);
+	memcpy(buf + 24, p + 24 * a->n, len - 24 * a->n);
+	ret = sq_exec(c, "UPDATE jfs_chunk SET slices=? WHERE inode=? AND indx=?", "bii",
+		      buf, len - 24 * (a->n - 1), (int64_t)a->ino, (int64_t)a->indx);
+	free(buf);
+	if (!ret && a->s->id)
+		ret = sq_exec(c, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?,?,1)",
+			      "ii", (int64_t)a->s->id, (int64_t)a->s->size);
+	if (ret)
+		return ret;
+	if (m->base.trash_days > 0)
+		return insert_delslices(c, a);
+	a->freed = calloc(a->n, sizeof(*a->freed));
+	if (!a->freed)
+		return -ENOMEM;
+	for (i = 0; i < a->n && !ret; i++) {
+		if (!a->old[i].id)
+			continue;
+		ret = sq_unref_slice(c, a->old[i].id, a->old[i].size, &freed);
+		if (!ret && freed &&
+		    !freed_has(a->freed, a->nfreed, a->old[i].id, a->old[i].size))
+			a->freed[a->nfreed++] = (struct freed_slice){ a->old[i].id,
+								      a->old[i].size };
+	}
+	return ret;
+}
+
+int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+		      const struct meta_slice *old, size_t n, const struct meta_slice *s)
+{
+	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n, .s = s };
+	struct smeta *m = (struct smeta *)mm;
+	size_t i;
+	int ret;
+
+	if (!n || (uint64_t)s->pos + s->len > CS ||
+	    (s->id && (uint64_t)s->off + s->len > s->size))
+		return -EINVAL;
+	ret = sq_txn(m, compact_body, &a);
+	for (i = 0; !ret && i < a.nfreed; i++)
+		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size);
+	free(a.freed);
+	return ret;
 }
 
 /* ---- truncate and fallocate ---------------------------------------------- */
@@ -572,11 +714,6 @@ int sqm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
 
 /* ---- freeing a file's data --------------------------------------------- */
 
-struct freed_slice {
-	uint64_t id;
-	uint32_t size;
-};
-
 struct indexes_arg {
 	uint64_t ino;
 	uint32_t *v;
@@ -615,16 +752,6 @@ struct delchunk_arg {
 	size_t nfreed;
 };
 
-static bool freed_has(const struct delchunk_arg *a, uint64_t id, uint32_t size)
-{
-	size_t i;
-
-	for (i = 0; i < a->nfreed; i++)
-		if (a->freed[i].id == id && a->freed[i].size == size)
-			return true;
-	return false;
-}
-
 /* deleteChunk: the row goes, each slice it names loses one reference */
 static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
 {
@@ -649,7 +776,7 @@ static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
 		if (!s[i].id)
 			continue;
 		ret = sq_unref_slice(c, s[i].id, s[i].size, &freed);
-		if (!ret && freed && !freed_has(a, s[i].id, s[i].size))
+		if (!ret && freed && !freed_has(a->freed, a->nfreed, s[i].id, s[i].size))
 			a->freed[a->nfreed++] = (struct freed_slice){ s[i].id, s[i].size };
 	}
 	free(s);

@@ -17,6 +17,7 @@
 #   JFS_IT_COMPRESS    none (default), lz4 or zstd
 #   JFS_IT_S3_PORT     MinIO's port (default 9000); bucket jfstest
 #   JFS_IT_JFSD_ARGS   extra jfsd options (cache dir/size, uploads, ...)
+#   JFS_IT_TRASH_DAYS  --trash-days of the shared volume (jfsadm's default)
 
 : "${JFS_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${JFS_IT_REDIS_PORT:=6379}"
@@ -36,7 +37,7 @@
 : "${JFS_MINIO:=/var/cache/jfs-minio/bin/minio}"
 export JFS_TOP JFS_IT_REDIS_PORT JFS_IT_DB JFS_IT_URL JFS_IT_VOL JFS_IT_BUCKET \
 	JFS_IT_JFSD_LOG JFS_IT_STORAGE JFS_IT_COMPRESS JFS_IT_S3_PORT JFS_IT_S3_URL \
-	JFS_IT_S3_USER JFS_IT_S3_PASS JFS_IT_CACHE_DIR JFS_IT_JFSD_ARGS JFS_MINIO
+	JFS_IT_S3_USER JFS_IT_S3_PASS JFS_IT_CACHE_DIR JFS_IT_JFSD_ARGS JFS_MINIO JFS_IT_TRASH_DAYS
 
 JFSD=$JFS_TOP/helper/jfsd
 JFSADM=$JFS_TOP/tools/jfsadm
@@ -165,6 +166,24 @@ s3_requests() {
 		} END { print n + 0 }'
 }
 
+# chunk_records INO INDX: how many slice records chunk INDX of INO lists
+# (SQLite's || makes TEXT of the blob, whose length() stops at a NUL)
+chunk_records() {
+	case $JFS_IT_URL in
+	sqlite3://*) sqlite3 "${JFS_IT_URL#sqlite3://}" \
+		"SELECT coalesce(sum(length(CAST(slices AS BLOB))) / 24, 0) FROM jfs_chunk WHERE inode=$1 AND indx=$2" ;;
+	*) rcli llen "c$1_$2" ;;
+	esac
+}
+
+# delayed_slices: entries compaction left for the trash's lifetime
+delayed_slices() {
+	case $JFS_IT_URL in
+	sqlite3://*) sqlite3 "${JFS_IT_URL#sqlite3://}" "SELECT count(*) FROM jfs_delslices" ;;
+	*) rcli hlen delSlices ;;
+	esac
+}
+
 # trash_days: the shared volume's TrashDays (0 when absent).
 trash_days() {
 	vol_setting | python3 -c 'import json, sys; print(json.load(sys.stdin).get("TrashDays", 0))'
@@ -179,6 +198,9 @@ format_args() {
 	else
 		printf '%s\n' --bucket "$JFS_IT_BUCKET" --compress "$JFS_IT_COMPRESS"
 	fi
+	# long fsx runs rewrite one file ~10^5 times: 0 frees what compaction
+	# replaces at once instead of keeping it a day in the guest's tmpfs
+	[[ -z ${JFS_IT_TRASH_DAYS:-} ]] || printf '%s\n' --trash-days "$JFS_IT_TRASH_DAYS"
 }
 
 # mount_vol MNT [MOUNT-OPTIONS [URL]]: mounts the shared volume (or URL).

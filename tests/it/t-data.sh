@@ -90,6 +90,34 @@ PY
 )
 ok "random-offset pwrites (python3, reads back and compares)" -- python3 -c "$rnd_py" $D/rnd $S/rnd
 same_sha "random-offset overwrites match the model" rnd
+# Compaction: 250 small fsync'd overwrites of one chunk are one slice each;
+# every 100th write folds the list into one slice (JuiceFS compactChunk),
+# the data stays, and with trash on the old slices wait in delSlices.
+dslices=$(delayed_slices)
+compact_py=$(cat <<'PY'
+import os, random, sys
+rng = random.Random(7)
+fds = [os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644) for p in sys.argv[1:]]
+for i in range(250):
+    data, off = rng.randbytes(rng.randrange(1, 3000)), rng.randrange(0, 1 << 20)
+    for fd in fds:
+        os.pwrite(fd, data, off)
+        os.fsync(fd)
+for fd in fds:
+    os.close(fd)
+if open(sys.argv[1], "rb").read() != open(sys.argv[2], "rb").read():
+    sys.exit("mismatch")
+PY
+)
+ok "250 fsync'd overwrites (python3, reads back and compares)" -- \
+	python3 -c "$compact_py" $D/compact $S/compact
+same_sha "compacted file matches the model" compact
+n=$(chunk_records "$(stat -c %i $D/compact)" 0)
+expect_ok "chunk list compacted ($n records for 250 writes)" -- test "$n" -ge 1 -a "$n" -le 100
+if (($(trash_days) > 0)); then
+	expect_ok "old slices kept in the trash ($(delayed_slices) entries)" -- \
+		test "$(delayed_slices)" -gt "$dslices"
+fi
 
 t_begin "data: holes"
 : >$D/sparse

@@ -38,6 +38,7 @@ struct fake {
 	uint64_t length;	/* of every inode: tests use one file at a time */
 	int fail_commit;	/* errno write_slice returns, 0 = commit */
 	int commits;
+	int compactions;
 };
 
 static struct fake *fake_of(struct meta *m)
@@ -99,12 +100,40 @@ static int fake_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr)
 	return 0;
 }
 
+/* the engines' compare-and-swap of a chunk's first n records for one */
+static int fake_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
+			      const struct meta_slice *old, size_t n,
+			      const struct meta_slice *s)
+{
+	struct fake *f = fake_of(m);
+	size_t i, k = 0, first = f->nrecs;
+
+	for (i = 0; i < f->nrecs && k < n; i++) {
+		if (f->recs[i].ino != ino || f->recs[i].indx != indx)
+			continue;
+		if (memcmp(&f->recs[i].s, &old[k], sizeof(*old)))
+			return -EINVAL;
+		if (!k++)
+			first = i;
+	}
+	if (k < n)
+		return -EINVAL;
+	/* the fake keeps one file's records together: drop n, put s first */
+	memmove(&f->recs[first + 1], &f->recs[first + n],
+		(f->nrecs - first - n) * sizeof(*f->recs));
+	f->nrecs -= n - 1;
+	f->recs[first] = (struct rec){ ino, indx, *s };
+	f->compactions++;
+	return 0;
+}
+
 static const struct meta_ops fake_ops = {
 	.scheme = "fake",
 	.getattr = fake_getattr,
 	.new_slice_id = fake_new_slice_id,
 	.read_chunk = fake_read_chunk,
 	.write_slice = fake_write_slice,
+	.compact_chunk = fake_compact_chunk,
 };
 
 /* Forgets the records; slice ids keep growing, as engines never reuse them. */
@@ -571,6 +600,51 @@ static void test_write_failures(void)
 	fake_reset(f);
 }
 
+/*
+ * Many small overwrites of one chunk: every CHUNK_COMPACT_EVERY writes the
+ * list is folded into one slice, and what the file reads never changes.
+ */
+static void test_compaction(void)
+{
+	struct chunk_ctx *c = &ctx;
+	struct fake *f = &fk;
+	size_t flen = 300000, i;
+	unsigned char *file = calloc(1, flen);
+	struct meta_slice *recs;
+	size_t n;
+	int before;
+
+	c->block_size = 64 * 1024;
+	fake_reset(f);
+	memset(c->writes, 0, sizeof(c->writes));
+	for (i = 0; i < 2 * CHUNK_COMPACT_EVERY + 10; i++)
+		round_trip(c, f, file, (i * 7919) % (flen - 5000), 1 + i * 37 % 5000, i);
+	CHECK_EQ(f->compactions, 2);
+	CHECK_EQ(f->nrecs, 11);
+	CHECK_EQ(f->recs[0].s.pos, 0);
+
+	/* by hand: a stale record list is refused and its slice is deleted */
+	CHECK_EQ(fake_read_chunk(&f->base, 1, 0, &recs, &n), 0);
+	before = count_objects(c);
+	CHECK_EQ(chunk_compact(c, 1, 0), 0);
+	CHECK_EQ(count_objects(c), before + 5);	/* 300000 bytes in 64 KiB blocks */
+	CHECK_EQ(f->nrecs, 1);
+	CHECK_EQ(f->compactions, 3);
+	CHECK_EQ(f->recs[0].s.len, f->length);
+	CHECK_EQ(fake_compact_chunk(&f->base, 1, 0, recs, n, &f->recs[0].s), -EINVAL);
+	round_trip(c, f, file, 0, 1, 99999);
+	free(recs);
+
+	/* one record (or none) is left alone */
+	fake_reset(f);
+	CHECK_EQ(chunk_compact(c, 1, 0), 0);
+	round_trip(c, f, file, 0, 10, 1);
+	CHECK_EQ(chunk_compact(c, 1, 0), 0);
+	CHECK_EQ(f->compactions, 0);
+	fake_reset(f);
+	free(file);
+}
+
 int main(void)
 {
 	char bucket[256], cmd[300];
@@ -593,6 +667,7 @@ int main(void)
 	RUN(test_write_sizes);
 	RUN(test_write_patterns);
 	RUN(test_write_failures);
+	RUN(test_compaction);
 
 	store_close(ctx.store);
 	free(fk.recs);

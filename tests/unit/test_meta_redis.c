@@ -2105,6 +2105,76 @@ static void copy_range_clones(void)
 	meta_close(m);
 }
 
+/* redis.go compactChunk's commit: a compare-and-swap of the list's head */
+static void compact_chunks(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice *old = NULL, *sl = NULL, s = { 0 };
+	struct meta_attr a;
+	uint64_t f, id[3], late;
+	size_t n = 0, n2 = 0;
+	char key[32];
+	redisReply *r;
+	int i;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	for (i = 0; i < 3; i++)
+		REQUIRE(write_(m, f, 0, i * 100, 1000, &id[i], &a) == 0);
+	/* id[1] is shared with another record, as a clone would */
+	freeReplyObject(raw("HSET sliceRef k%" PRIu64 "_1000 1", id[1]));
+	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(n == 3);
+	REQUIRE(write_(m, f, 0, 5, 5, &late, &a) == 0);	/* after the read */
+	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	s.size = s.len = 1200;
+	rec.n = 0;
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, &s), 0);
+	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
+	r = raw("LRANGE %s 0 -1", key);
+	REQUIRE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+	CHECK(same_record(r->element[0], 0, s.id, 1200, 0, 1200));
+	CHECK(same_record(r->element[1], 5, late, 5, 0, 5));
+	freeReplyObject(r);
+	/* the unshared slices went to the deleter, their refs are gone */
+	CHECK_EQ(rec.n, 2);
+	CHECK(rec_has(id[0], 1000) && rec_has(id[2], 1000));
+	CHECK_EQ(raw_int("HLEN sliceRef"), 1);
+	r = raw("HGET sliceRef k%" PRIu64 "_1000", id[1]);
+	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "0"));
+	freeReplyObject(r);
+
+	/* a stale list is refused and nothing changes */
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, &s), -EINVAL);
+	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n2) == 0);
+	CHECK_EQ(n2, 2);
+	free(sl);
+	CHECK_EQ(rec.n, 2);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, &s), -EINVAL);
+	free(old);
+	meta_close(m);
+
+	/* with trash on, a delSlices entry keeps the old slices */
+	m = fresh_trash();
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "g", &f) == 0);
+	for (i = 0; i < 2; i++)
+		REQUIRE(write_(m, f, 0, 0, 1000, &id[i], &a) == 0);
+	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	s.size = s.len = 1000;
+	rec.n = 0;
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, &s), 0);
+	free(old);
+	CHECK_EQ(rec.n, 0);
+	CHECK_EQ(raw_int("HLEN delSlices"), 1);
+	r = raw("HVALS delSlices");
+	CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	      r->element[0]->len == 24);
+	freeReplyObject(r);
+	meta_close(m);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -2134,6 +2204,7 @@ int main(void)
 	RUN(rename_hardlinked_file);
 	RUN(readdir_large);
 	RUN(write_and_read_chunks);
+	RUN(compact_chunks);
 	RUN(truncate_records);
 	RUN(statfs_counters);
 	RUN(id_batches);

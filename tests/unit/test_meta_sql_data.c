@@ -1,7 +1,7 @@
 /*
  * test_meta_sql_data.c - the SQLite engine's data side (meta_sql_data.c):
- * write/read of chunk records, truncate, fallocate, copy_range, freeing
- * a file's slices and sustained inodes.  Rows are checked with a separate
+ * write/read of chunk records, compaction, truncate, fallocate,
+ * copy_range, freeing a file's slices and sustained inodes.  Rows are checked with a separate
  * sqlite3 connection, so the tests pin JuiceFS's SQL layout: jfs_chunk's
  * slices blob byte for byte, jfs_chunk_ref rows with refs = the records
  * that use a slice.
@@ -360,6 +360,150 @@ static void write_and_read_chunks(void)
 	CHECK_EQ(m->ops->read_chunk(m, f, 0, &sl, &n), -EIO);
 	CHECK(sl == NULL && n == 0);
 	CHECK(strstr(meta_errmsg(), "jfs_chunk") != NULL);
+	meta_close(m);
+}
+
+/* compactChunk: the first n records become one, the old slices are released */
+static void compact_chunk_swaps(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice *old = NULL, *sl = NULL, s = { 0 }, r[8];
+	struct meta_attr a;
+	uint64_t f, id1, id2, id3, id4, copied;
+	unsigned char *before, *after;
+	long nb, na;
+	size_t n = 0, nold = 0;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 5000, &id1, &a) == 0);
+	REQUIRE(write_(m, f, 0, 1000, 2000, &id2, &a) == 0);
+	/* a second record of id2's slice: one slice, two references */
+	REQUIRE(m->ops->copy_range(m, f, 1000, f, 6000, 100, &copied, &a) == 0);
+	REQUIRE(copied == 100);
+	CHECK_EQ(refs(id2), 2);
+	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &nold) == 0);
+	REQUIRE(nold == 3);
+	/* written after the read: it stays behind the compacted record */
+	REQUIRE(write_(m, f, 0, 100, 10, &id4, &a) == 0);
+	REQUIRE(m->ops->new_slice_id(m, &id3) == 0);
+	s = (struct meta_slice){ .pos = 0, .id = id3, .size = 6100, .off = 0, .len = 6100 };
+
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, &s), -EINVAL);
+	s.len = CS;
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, &s), -EINVAL);
+	s.len = 6100;
+	s.off = 1;
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, &s), -EINVAL);
+	s.off = 0;
+	CHECK_EQ(records(f, 0, r, 8), 4);
+
+	rec.n = 0;
+	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, &s) == 0);
+	CHECK_EQ(records(f, 0, r, 8), 2);
+	CHECK(same_record(f, 0, 0, 0, id3, 6100, 0, 6100));
+	CHECK(same_record(f, 0, 1, 100, id4, 10, 0, 10));
+	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n) == 0);
+	CHECK_EQ(n, 2);
+	if (n == 2)
+		CHECK(sl[0].id == id3 && sl[0].len == 6100 && sl[1].id == id4);
+	free(sl);
+	CHECK_EQ(refs(id3), 1);
+	CHECK_EQ(refs(id4), 1);
+	/* each old slice freed once, its row gone */
+	CHECK_EQ(rec.n, 2);
+	CHECK(rec_has(id1, 5000) && rec_has(id2, 2000));
+	CHECK_EQ(ref_rows(id1), 0);
+	CHECK_EQ(ref_rows(id2), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delslices"), 0);
+	CHECK_EQ(raw_int("SELECT length FROM jfs_node WHERE inode=%" PRIu64, f), 6100);
+
+	/* the stale list again: nothing changes */
+	rec.n = 0;
+	nb = chunk_bytes(f, 0, &before);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, &s), -EINVAL);
+	na = chunk_bytes(f, 0, &after);
+	CHECK(nb == 48 && na == nb && before && after && !memcmp(before, after, 48));
+	free(before);
+	free(after);
+	CHECK_EQ(rec.n, 0);
+	CHECK_EQ(refs(id3), 1);
+	CHECK_EQ(refs(id4), 1);
+	/* a chunk with no row has no list to match */
+	CHECK_EQ(m->ops->compact_chunk(m, f, 5, old, 3, &s), -EINVAL);
+	CHECK_EQ(chunk_rows(f), 1);
+	free(old);
+	meta_close(m);
+}
+
+/* with trash on the old slices wait in jfs_delslices, as JuiceFS keeps them */
+static void compact_chunk_trash(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice *old = NULL, s = { 0 }, r[4];
+	struct meta_attr a;
+	uint64_t f, id1, id2, id3;
+	unsigned char want[24], *b = NULL;
+	size_t nold = 0, n = 0;
+	int k;
+
+	REQUIRE(m);
+	m->trash_days = 1;
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 5000, &id1, &a) == 0);
+	REQUIRE(m->ops->truncate(m, f, 4000, &a) == 0);		/* a zero record */
+	REQUIRE(write_(m, f, 0, 4096, 4096, &id2, &a) == 0);
+	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &nold) == 0);
+	REQUIRE(nold == 3);
+	REQUIRE(m->ops->new_slice_id(m, &id3) == 0);
+	s = (struct meta_slice){ .pos = 0, .id = id3, .size = 8192, .off = 0, .len = 8192 };
+	rec.n = 0;
+	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, &s) == 0);
+	CHECK_EQ(records(f, 0, r, 4), 1);
+	CHECK(same_record(f, 0, 0, 0, id3, 8192, 0, 8192));
+	CHECK_EQ(refs(id3), 1);
+	/* nothing freed yet: the references stay until the row is cleaned up */
+	CHECK_EQ(rec.n, 0);
+	CHECK_EQ(refs(id1), 1);
+	CHECK_EQ(refs(id2), 1);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delslices"), 1);
+	CHECK(llabs(raw_int("SELECT deleted FROM jfs_delslices WHERE chunkid=%" PRIu64, id3) -
+		    (long long)time(NULL)) < 60);
+	/* the value: (id, size) big-endian, the zero record left out */
+	for (k = 0; k < 8; k++) {
+		want[k] = (unsigned char)(id1 >> (56 - 8 * k));
+		want[12 + k] = (unsigned char)(id2 >> (56 - 8 * k));
+	}
+	for (k = 0; k < 4; k++) {
+		want[8 + k] = (unsigned char)(5000U >> (24 - 8 * k));
+		want[20 + k] = (unsigned char)(4096U >> (24 - 8 * k));
+	}
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		REQUIRE(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+		REQUIRE(sqlite3_prepare_v2(db, "SELECT slices FROM jfs_delslices", -1, &st,
+					   NULL) == SQLITE_OK);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 24) {
+			b = malloc(24);
+			if (b)
+				memcpy(b, sqlite3_column_blob(st, 0), 24);
+		}
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	CHECK(b && !memcmp(b, want, 24));
+	free(b);
+	/* the trash's cleanup of the row then frees them */
+	REQUIRE(m->ops->cleanup_delayed_slices(m, (int64_t)time(NULL) + 10, &n) == 0);
+	CHECK_EQ(n, 2);
+	CHECK(rec_has(id1, 5000) && rec_has(id2, 4096));
+	CHECK_EQ(ref_rows(id1), 0);
+	CHECK_EQ(ref_rows(id2), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delslices"), 0);
+	CHECK_EQ(refs(id3), 1);
+	free(old);
 	meta_close(m);
 }
 
@@ -796,6 +940,8 @@ int main(void)
 		return 1;
 	}
 	RUN(write_and_read_chunks);
+	RUN(compact_chunk_swaps);
+	RUN(compact_chunk_trash);
 	RUN(text_slices_read);
 	RUN(truncate_records);
 	RUN(fallocate_modes);
