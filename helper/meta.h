@@ -367,6 +367,83 @@ int meta_cleanup_trash(struct meta *m, time_t edge, size_t *deleted);
 void meta_base_init(struct meta *m);
 void meta_base_destroy(struct meta *m);
 
+/*
+ * The attribute rules both engines apply inside their transactions, so
+ * that a Redis and a SQLite volume answer alike (JuiceFS keeps them in
+ * base.go and repeats them per engine; we keep one copy).
+ */
+struct meta_mknod {
+	uint64_t parent;
+	const char *name;
+	size_t len;
+	uint8_t type;
+	uint16_t mode, cumask;
+	uint32_t uid, gid, rdev;
+	const char *target;
+	size_t targetlen;
+	uint64_t ino;		/* allocated once, kept across retries */
+	bool trash_hour;	/* an hour dir under .trash */
+	struct meta_attr attr;	/* out: the new inode */
+};
+
+int meta_check_name(const char *name, size_t len);
+int meta_check_xattr_name(const char *name, size_t len);
+int meta_mknod_check(const struct meta_mknod *a);
+void meta_mknod_mode(struct meta_mknod *a);
+void meta_mknod_attr(struct meta_mknod *a, struct meta_attr *pa,
+		     const struct timespec *now);
+void meta_new_dir_attr(struct meta_attr *a, uint16_t mode, const struct timespec *now);
+void meta_setattr_merge(struct meta_attr *t, unsigned int set,
+			const struct meta_attr *in, const struct timespec *now);
+void meta_stat_entry(struct meta *m, uint64_t dir, const struct meta_attr *a, int sign);
+void meta_rename_stats(struct meta *m, uint64_t psrc, uint64_t pdst, unsigned int flags,
+		       uint64_t trash, const struct meta_attr *moved,
+		       const struct meta_attr *replaced);
+int meta_dirent_cmp(const void *x, const void *y);
+
+/* a rename with both names looked up (dtype, dino: when have_dst) */
+struct meta_rename_ends {
+	unsigned int flags;
+	uint64_t psrc, pdst;
+	uint64_t spa_parent, dpa_parent;	/* the two dirs' own parents */
+	uint8_t stype, dtype;
+	uint64_t sino, dino;
+	bool have_dst;
+};
+int meta_rename_check(const struct meta_rename_ends *e);
+
+int meta_facl_prepare(struct meta_attr *t, int type, const struct acl_rule *in,
+		      bool kill_sgid, struct acl_rule *rule);
+void meta_facl_stored(struct meta_attr *t, int type, const struct acl_rule *rule);
+
+static inline void meta_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static inline void meta_set_mtime(struct meta_attr *a, const struct timespec *ts)
+{
+	a->mtime = ts->tv_sec;
+	a->mtimensec = (uint32_t)ts->tv_nsec;
+}
+
+static inline void meta_set_ctime(struct meta_attr *a, const struct timespec *ts)
+{
+	a->ctime = ts->tv_sec;
+	a->ctimensec = (uint32_t)ts->tv_nsec;
+}
+
+/* chattr +i / +a: the inode (or a dir's entries) may not change */
+static inline bool meta_is_immutable(const struct meta_attr *a)
+{
+	return a->flags & (META_FLAG_IMMUTABLE | META_FLAG_APPEND);
+}
+
+static inline bool meta_is_open(const struct meta *m, uint64_t ino)
+{
+	return m->hooks.is_open && m->hooks.is_open(m->hooks.arg, ino);
+}
+
 /* JuiceFS attr record codec (72/73/80/81-byte values); engine independent. */
 #define META_ATTR_MAX_BYTES	81
 size_t meta_attr_encode(const struct meta_attr *a, unsigned char *buf);

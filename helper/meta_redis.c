@@ -517,34 +517,6 @@ static int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 
 /* ---- helpers: values --------------------------------------------------- */
 
-static void now_ts(struct timespec *ts)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-}
-
-static void set_mtime(struct meta_attr *a, const struct timespec *ts)
-{
-	a->mtime = ts->tv_sec;
-	a->mtimensec = (uint32_t)ts->tv_nsec;
-}
-
-static void set_ctime(struct meta_attr *a, const struct timespec *ts)
-{
-	a->ctime = ts->tv_sec;
-	a->ctimensec = (uint32_t)ts->tv_nsec;
-}
-
-static int check_name(const char *name, size_t len)
-{
-	if (len == 0 || !name)
-		return -EINVAL;
-	if (len > META_MAX_NAME)
-		return -ENAMETOOLONG;
-	if (memchr(name, '/', len) || memchr(name, '\0', len))
-		return -EINVAL;
-	return 0;
-}
-
 static void entry_encode(unsigned char buf[9], uint8_t type, uint64_t ino)
 {
 	int i;
@@ -565,16 +537,6 @@ static int entry_decode(const char *p, size_t len, uint8_t *type, uint64_t *ino)
 	for (i = 0; i < 8; i++)
 		*ino = *ino << 8 | (unsigned char)p[1 + i];
 	return 0;
-}
-
-static bool is_immutable(const struct meta_attr *a)
-{
-	return a->flags & (META_FLAG_IMMUTABLE | META_FLAG_APPEND);
-}
-
-static bool hook_is_open(struct rmeta *m, uint64_t ino)
-{
-	return m->base.hooks.is_open && m->base.hooks.is_open(m->base.hooks.arg, ino);
 }
 
 /* parses a decimal integer reply or bulk string (absent = 0) */
@@ -853,7 +815,7 @@ static void q_drop_link(struct rmeta *m, struct rconn *rc, uint64_t ino,
 			const struct timespec *now, bool *free_data)
 {
 	*free_data = false;
-	set_ctime(a, now);
+	meta_set_ctime(a, now);
 	if (a->nlink > 0)
 		a->nlink--;
 	if (a->nlink > 0) {
@@ -862,7 +824,7 @@ static void q_drop_link(struct rmeta *m, struct rconn *rc, uint64_t ino,
 		q_set_attr(rc, ino, a);
 		return;
 	}
-	if (a->type == META_TYPE_FILE && hook_is_open(m, ino)) {
+	if (a->type == META_TYPE_FILE && meta_is_open(&m->base, ino)) {
 		/* kept until the last close: release_sustained */
 		q_set_attr(rc, ino, a);
 		q_sustain(rc, m->base.sid, ino, "SADD");
@@ -883,15 +845,6 @@ static void q_drop_link(struct rmeta *m, struct rconn *rc, uint64_t ino,
 }
 
 /* dir-stat delta of one entry of type/length 'a' arriving (+1) or leaving (-1) */
-static void stat_entry(struct meta *mm, uint64_t dir, const struct meta_attr *a,
-		       int sign)
-{
-	int64_t len = a->type == META_TYPE_FILE ? (int64_t)a->length : 0;
-
-	meta_dirstat_add(mm, dir, sign * len, sign * (int64_t)meta_align4k((uint64_t)len),
-			 sign);
-}
-
 /* ---- helpers: freeing data ------------------------------------------- */
 
 struct delchunk_arg {
@@ -1183,19 +1136,6 @@ struct init_arg {
 	bool trash;
 };
 
-static void new_dir_attr(struct meta_attr *a, uint16_t mode,
-			 const struct timespec *now)
-{
-	memset(a, 0, sizeof(*a));
-	a->type = META_TYPE_DIR;
-	a->mode = mode;
-	a->nlink = 2;
-	a->length = 4096;
-	a->parent = META_ROOT_INO;
-	a->atime = a->mtime = a->ctime = now->tv_sec;
-	a->atimensec = a->mtimensec = a->ctimensec = (uint32_t)now->tv_nsec;
-}
-
 static int init_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	unsigned char buf[META_ATTR_MAX_BYTES];
@@ -1205,7 +1145,7 @@ static int init_body(struct rmeta *m, struct rconn *rc, void *arg)
 	struct cmd c;
 	int ret;
 
-	now_ts(&now);
+	meta_now(&now);
 	/* one MULTI: the setting and the root appear together */
 	tx_multi(rc);
 	cmd_init(&c, "SET");
@@ -1213,7 +1153,7 @@ static int init_body(struct rmeta *m, struct rconn *rc, void *arg)
 	cmd_str(&c, a->json);
 	tx_add(rc, &c);
 
-	new_dir_attr(&attr, 0777, &now);
+	meta_new_dir_attr(&attr, 0777, &now);
 	cmd_init(&c, "SET");
 	cmd_fmt(&c, "i%" PRIu64, (uint64_t)META_ROOT_INO);
 	cmd_bin(&c, buf, meta_attr_encode(&attr, buf));
@@ -1222,7 +1162,7 @@ static int init_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (a->trash) {
 		unsigned char tbuf[META_ATTR_MAX_BYTES];
 
-		new_dir_attr(&attr, 0555, &now);
+		meta_new_dir_attr(&attr, 0555, &now);
 		cmd_init(&c, "SET");
 		cmd_fmt(&c, "i%" PRIu64, (uint64_t)META_TRASH_INO);
 		cmd_bin(&c, tbuf, meta_attr_encode(&attr, tbuf));
@@ -1309,7 +1249,7 @@ static int session_body(struct rmeta *m, struct rconn *rc, void *arg)
 		a->sid = (uint64_t)r->integer;
 		freeReplyObject(r);
 	}
-	now_ts(&now);
+	meta_now(&now);
 	tx_multi(rc);
 	cmd_init(&c, "ZADD");
 	cmd_str(&c, "allSessions");
@@ -1368,7 +1308,7 @@ static int sustained_body(struct rmeta *m, struct rconn *rc, void *arg)
 	ret = get_attr(m, rc, a->ino, &attr);
 	if (ret && ret != -ENOENT)
 		return ret;
-	now_ts(&now);
+	meta_now(&now);
 	tx_multi(rc);
 	if (!ret && attr.nlink == 0) {
 		q_delfile(rc, a->ino, attr.length, &now);
@@ -1648,7 +1588,7 @@ static int rm_cleanup_stale_sessions(struct meta *mm)
 	size_t i;
 	int ret;
 
-	now_ts(&now);
+	meta_now(&now);
 	cmd_init(&ma.c, "ZRANGEBYSCORE");
 	cmd_str(&ma.c, "allSessions");
 	cmd_str(&ma.c, "-inf");
@@ -2065,7 +2005,7 @@ static int rm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t 
 	struct lookup_arg a = { .parent = parent, .name = name, .len = len };
 	int ret;
 
-	ret = check_name(name, len);
+	ret = meta_check_name(name, len);
 	if (ret)
 		return ret;
 	ret = rm_run((struct rmeta *)mm, NULL, lookup_body, &a);
@@ -2340,7 +2280,7 @@ static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return ret;
 	if (t->flags & META_FLAG_IMMUTABLE)
 		return -EPERM;
-	now_ts(&now);
+	meta_now(&now);
 	if ((a->set & META_SET_MODE) && t->access_acl) {
 		ret = chmod_acl(m, rc, t, a->in->mode & 07777);
 		if (ret)
@@ -2348,24 +2288,7 @@ static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 	} else if (a->set & META_SET_MODE) {
 		t->mode = a->in->mode & 07777;
 	}
-	if (a->set & META_SET_UID)
-		t->uid = a->in->uid;
-	if (a->set & META_SET_GID)
-		t->gid = a->in->gid;
-	if (a->set & META_SET_ATIME) {
-		t->atime = a->in->atime;
-		t->atimensec = a->in->atimensec;
-	}
-	if (a->set & META_SET_MTIME) {
-		t->mtime = a->in->mtime;
-		t->mtimensec = a->in->mtimensec;
-	}
-	if (a->set & META_SET_CTIME) {
-		t->ctime = a->in->ctime;
-		t->ctimensec = a->in->ctimensec;
-	} else {
-		set_ctime(t, &now);
-	}
+	meta_setattr_merge(t, a->set, a->in, &now);
 	tx_multi(rc);
 	q_set_attr(rc, a->ino, t);
 	return tx_exec(m, rc, NULL);
@@ -2454,7 +2377,7 @@ static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
 		ret = get_attr(m, rc, a->ino, t);
 	if (ret)
 		return ret;
-	if (t->type != META_TYPE_FILE || is_immutable(t))
+	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
 		return -EPERM;
 	a->old = t->length;
 	if (t->length == a->length)
@@ -2462,10 +2385,10 @@ static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
 	old = t->length;
 	left = old < a->length ? old : a->length;
 	right = old < a->length ? a->length : old;
-	now_ts(&now);
+	meta_now(&now);
 	t->length = a->length;
-	set_mtime(t, &now);
-	set_ctime(t, &now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
 
 	tx_multi(rc);
 	q_set_attr(rc, a->ino, t);
@@ -2501,20 +2424,6 @@ static int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
 	return 0;
 }
 
-struct mknod_arg {
-	uint64_t parent;
-	const char *name;
-	size_t len;
-	uint8_t type;
-	uint16_t mode, cumask;
-	uint32_t uid, gid, rdev;
-	const char *target;
-	size_t targetlen;
-	uint64_t ino;		/* allocated once, kept across retries */
-	bool trash_hour;	/* an hour dir under .trash (spec 6.8) */
-	struct meta_attr attr;
-};
-
 /* INCR nextTrash: hour dirs take the inodes after the trash's own */
 static int alloc_trash_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
 {
@@ -2538,7 +2447,7 @@ static int alloc_trash_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
 
 static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct mknod_arg *a = arg;
+	struct meta_mknod *a = arg;
 	struct meta_attr pa, *t = &a->attr;
 	struct timespec now;
 	uint8_t etype;
@@ -2557,43 +2466,20 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 		ret = get_dir(m, rc, a->parent, &pa);
 	if (ret)
 		return ret;
-	if (is_immutable(&pa))
+	if (meta_is_immutable(&pa))
 		return -EPERM;
 	ret = get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
 	if (ret != -ENOENT)
 		return ret ? ret : -EEXIST;
 
-	now_ts(&now);
-	memset(t, 0, sizeof(*t));
-	t->type = a->type;
-	t->mode = a->mode & 07777 & ~a->cumask;
+	meta_mknod_mode(a);
 	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
 		ret = inherit_acl(m, rc, &pa, t, a->mode & 07777);
 		if (ret)
 			return ret;
 	}
-	t->uid = a->uid;
-	t->gid = a->gid;
-	t->rdev = a->rdev;
-	t->parent = a->parent;
-	t->atime = t->mtime = t->ctime = now.tv_sec;
-	t->atimensec = t->mtimensec = t->ctimensec = (uint32_t)now.tv_nsec;
-	/* as JuiceFS's doMknod: setgid dirs pass their group (and the bit on) */
-	if (pa.mode & 02000) {
-		t->gid = pa.gid;
-		if (a->type == META_TYPE_DIR)
-			t->mode |= 02000;
-	}
-	if (a->type == META_TYPE_DIR) {
-		t->nlink = 2;
-		t->length = 4096;
-		pa.nlink++;
-	} else {
-		t->nlink = 1;
-		t->length = a->type == META_TYPE_SYMLINK ? a->targetlen : 0;
-	}
-	set_mtime(&pa, &now);
-	set_ctime(&pa, &now);
+	meta_now(&now);
+	meta_mknod_attr(a, &pa, &now);
 
 	tx_multi(rc);
 	q_set_attr(rc, a->ino, t);
@@ -2618,7 +2504,7 @@ static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t l
 		    uint32_t gid, uint32_t rdev, const char *target, size_t targetlen,
 		    uint64_t *ino, struct meta_attr *attr)
 {
-	struct mknod_arg a = {
+	struct meta_mknod a = {
 		.parent = parent, .name = name, .len = len, .type = type,
 		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
 		.target = target, .targetlen = targetlen,
@@ -2626,19 +2512,9 @@ static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t l
 	char key[RM_ARGLEN];
 	int ret;
 
-	ret = check_name(name, len);
+	ret = meta_mknod_check(&a);
 	if (ret)
 		return ret;
-	if (type < META_TYPE_FILE || type > META_TYPE_SOCKET)
-		return -EINVAL;
-	if (type == META_TYPE_SYMLINK) {
-		if (!target || targetlen == 0)
-			return -EINVAL;
-		if (targetlen > META_MAX_SYMLINK)
-			return -ENAMETOOLONG;
-	}
-	if (meta_is_trash(parent))
-		return -EPERM;
 	snprintf(key, sizeof(key), "i%" PRIu64, parent);
 	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
 	if (!ret) {
@@ -2652,14 +2528,14 @@ static int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t l
 
 static int rm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino)
 {
-	struct mknod_arg a = {
+	struct meta_mknod a = {
 		.parent = META_TRASH_INO, .name = name, .len = strlen(name),
 		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
 	};
 	char key[RM_ARGLEN];
 	int ret;
 
-	ret = check_name(a.name, a.len);
+	ret = meta_mknod_check(&a);
 	if (ret)
 		return ret;
 	snprintf(key, sizeof(key), "i%" PRIu64, (uint64_t)META_TRASH_INO);
@@ -2701,13 +2577,13 @@ static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return -EPERM;
 	if (t->nlink == 0)
 		return -ENOENT;
-	if (is_immutable(t) || is_immutable(&pa))
+	if (meta_is_immutable(t) || meta_is_immutable(&pa))
 		return -EPERM;
 	ret = get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
 	if (ret != -ENOENT)
 		return ret ? ret : -EEXIST;
 
-	now_ts(&now);
+	meta_now(&now);
 	tx_multi(rc);
 	/* first extra link: the parents move to p{ino} (spec 2.2) */
 	if (t->parent > 0)
@@ -2715,9 +2591,9 @@ static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 	t->parent = 0;
 	q_hincrby_parent(rc, a->ino, a->parent, 1);
 	t->nlink++;
-	set_ctime(t, &now);
-	set_mtime(&pa, &now);
-	set_ctime(&pa, &now);
+	meta_set_ctime(t, &now);
+	meta_set_mtime(&pa, &now);
+	meta_set_ctime(&pa, &now);
 	q_entry(rc, a->parent, a->name, a->len, t->type, a->ino);
 	q_set_attr(rc, a->parent, &pa);
 	q_set_attr(rc, a->ino, t);
@@ -2731,7 +2607,7 @@ static int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
 	char key[RM_ARGLEN];
 	int ret;
 
-	ret = check_name(name, len);
+	ret = meta_check_name(name, len);
 	if (ret)
 		return ret;
 	if (meta_is_trash(newparent))
@@ -2742,7 +2618,7 @@ static int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
 		return ret;
 	if (attr)
 		*attr = a.attr;
-	stat_entry(mm, newparent, &a.attr, 1);
+	meta_stat_entry(mm, newparent, &a.attr, 1);
 	return 0;
 }
 
@@ -2789,7 +2665,7 @@ static void q_to_trash(struct rconn *rc, uint64_t trash, uint64_t parent,
 	char tname[META_MAX_NAME + 1];
 	size_t tlen;
 
-	set_ctime(t, now);
+	meta_set_ctime(t, now);
 	if (t->parent > 0) {
 		t->parent = trash;
 	} else {
@@ -2875,7 +2751,7 @@ static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (ret && ret != -ENOENT)
 		return ret;
 	have_attr = !ret;	/* a dangling entry is just removed */
-	if (is_immutable(&pa) || (have_attr && is_immutable(&t)))
+	if (meta_is_immutable(&pa) || (have_attr && meta_is_immutable(&t)))
 		return -EPERM;
 	trash = false;
 	if (have_attr) {
@@ -2885,9 +2761,9 @@ static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 			return ret;
 	}
 
-	now_ts(&now);
-	set_mtime(&pa, &now);
-	set_ctime(&pa, &now);
+	meta_now(&now);
+	meta_set_mtime(&pa, &now);
+	meta_set_ctime(&pa, &now);
 	tx_multi(rc);
 	q_hdel_entry(rc, a->parent, a->name, a->len);
 	a->attr = t;
@@ -2935,7 +2811,7 @@ static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t 
 	char key[RM_ARGLEN];
 	int ret;
 
-	ret = check_name(name, len);
+	ret = meta_check_name(name, len);
 	if (!ret)
 		ret = meta_trash_dir(mm, parent, &a.trash);
 	if (ret)
@@ -2948,9 +2824,9 @@ static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t 
 	if (a.free_data)
 		free_file_data(m, a.ino, a.length);
 	if (a.removed) {
-		stat_entry(mm, parent, &a.attr, -1);
+		meta_stat_entry(mm, parent, &a.attr, -1);
 		if (a.trash)
-			stat_entry(mm, a.trash, &a.attr, 1);
+			meta_stat_entry(mm, a.trash, &a.attr, 1);
 	}
 	return 0;
 }
@@ -3042,26 +2918,13 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (ret && ret != -ENOENT)
 		return ret;
 	have_d = !ret;
-	if (have_d) {
-		if (dino == sino)	/* two links of one inode: nothing to do */
-			return 0;
-		if (a->flags & META_RENAME_NOREPLACE)
-			return -EEXIST;
-		if (!exchange) {
-			if (stype == META_TYPE_DIR && dtype != META_TYPE_DIR)
-				return -ENOTDIR;
-			if (stype != META_TYPE_DIR && dtype == META_TYPE_DIR)
-				return -EISDIR;
-		}
-	} else if (exchange) {
-		return -ENOENT;
-	}
-	/* JuiceFS's only cycle check; the kernel checks real ancestry */
-	if (stype == META_TYPE_DIR && (sino == a->pdst || sino == dpa->parent))
-		return -EINVAL;
-	if (exchange && dtype == META_TYPE_DIR &&
-	    (dino == a->psrc || dino == spa.parent))
-		return -EINVAL;
+	ret = meta_rename_check(&(struct meta_rename_ends){
+		.flags = a->flags, .psrc = a->psrc, .pdst = a->pdst,
+		.spa_parent = spa.parent, .dpa_parent = dpa->parent,
+		.stype = stype, .dtype = dtype, .sino = sino, .dino = dino,
+		.have_dst = have_d });
+	if (ret)
+		return ret > 0 ? 0 : ret;
 
 	cmd_init(&c, "WATCH");
 	cmd_fmt(&c, "i%" PRIu64, sino);
@@ -3093,8 +2956,8 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 				return ret;
 		}
 	}
-	if (is_immutable(&spa) || is_immutable(dpa) || is_immutable(&sa) ||
-	    (have_da && is_immutable(&da)))
+	if (meta_is_immutable(&spa) || meta_is_immutable(dpa) || meta_is_immutable(&sa) ||
+	    (have_da && meta_is_immutable(&da)))
 		return -EPERM;
 	if (have_da && !exchange) {
 		ret = use_trash(m, rc, a->trash, a->pdst, a->ndst, a->ldst, dino,
@@ -3106,12 +2969,12 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (have_da)
 		a->dattr = da;
 
-	now_ts(&now);
-	set_mtime(&spa, &now);
-	set_ctime(&spa, &now);
-	set_mtime(dpa, &now);
-	set_ctime(dpa, &now);
-	set_ctime(&sa, &now);
+	meta_now(&now);
+	meta_set_mtime(&spa, &now);
+	meta_set_ctime(&spa, &now);
+	meta_set_mtime(dpa, &now);
+	meta_set_ctime(dpa, &now);
+	meta_set_ctime(&sa, &now);
 
 	tx_multi(rc);
 	if (exchange) {
@@ -3124,7 +2987,7 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 					    dpa, &spa);
 		}
 		if (have_da) {
-			set_ctime(&da, &now);
+			meta_set_ctime(&da, &now);
 			q_set_attr(rc, dino, &da);
 		}
 	} else {
@@ -3170,27 +3033,6 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return 0;
 }
 
-/* base.go Rename's dir-stat bookkeeping */
-static void rename_stats(struct meta *mm, const struct rename_arg *a)
-{
-	bool exchange = a->flags & META_RENAME_EXCHANGE;
-
-	if (!a->moved)
-		return;
-	if (a->psrc != a->pdst) {
-		stat_entry(mm, a->psrc, &a->sattr, -1);
-		stat_entry(mm, a->pdst, &a->sattr, 1);
-	}
-	if (!a->replaced)
-		return;
-	if (a->psrc != a->pdst || !exchange)
-		stat_entry(mm, a->pdst, &a->dattr, -1);
-	if (a->psrc != a->pdst && exchange)
-		stat_entry(mm, a->psrc, &a->dattr, 1);
-	if (a->trash)
-		stat_entry(mm, a->trash, &a->dattr, 1);
-}
-
 static int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
 		     uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
 {
@@ -3205,9 +3047,9 @@ static int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t ls
 	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
 	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
 		return -EINVAL;
-	ret = check_name(nsrc, lsrc);
+	ret = meta_check_name(nsrc, lsrc);
 	if (!ret)
-		ret = check_name(ndst, ldst);
+		ret = meta_check_name(ndst, ldst);
 	if (ret)
 		return ret;
 	if (meta_is_trash(pdst))
@@ -3223,7 +3065,9 @@ static int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t ls
 		return ret;
 	if (a.free_data)
 		free_file_data(m, a.dino, a.dlen);
-	rename_stats(mm, &a);
+	if (a.moved)
+		meta_rename_stats(mm, a.psrc, a.pdst, a.flags, a.trash, &a.sattr,
+				  a.replaced ? &a.dattr : NULL);
 	return 0;
 }
 
@@ -3279,15 +3123,6 @@ struct readdir_arg {
 	struct meta_dirent *ents;
 	size_t n, cap;
 };
-
-static int dirent_cmp(const void *x, const void *y)
-{
-	const struct meta_dirent *a = x, *b = y;
-	size_t n = a->namelen < b->namelen ? a->namelen : b->namelen;
-	int c = memcmp(a->name, b->name, n);
-
-	return c ? c : (int)a->namelen - (int)b->namelen;
-}
 
 /*
  * EXISTS x{...} of each entry, pipelined: sets the no-xattr hint of those
@@ -3447,9 +3282,9 @@ static int readdir_body(struct rmeta *m, struct rconn *rc, void *arg)
 
 	/* HSCAN may return an entry twice while the hash is rehashed */
 	if (a->n > 1) {
-		qsort(a->ents, a->n, sizeof(*a->ents), dirent_cmp);
+		qsort(a->ents, a->n, sizeof(*a->ents), meta_dirent_cmp);
 		for (i = 1, j = 0; i < a->n; i++) {
-			if (!dirent_cmp(&a->ents[j], &a->ents[i]))
+			if (!meta_dirent_cmp(&a->ents[j], &a->ents[i]))
 				free(a->ents[i].name);
 			else
 				a->ents[++j] = a->ents[i];
@@ -3516,10 +3351,10 @@ static int falloc_body(struct rmeta *m, struct rconn *rc, void *arg)
 	length = t->length;
 	if (a->off + a->len > length && !(a->mode & META_FALLOC_KEEP_SIZE))
 		length = a->off + a->len;
-	now_ts(&now);
+	meta_now(&now);
 	t->length = length;
-	set_mtime(t, &now);
-	set_ctime(t, &now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
 	tx_multi(rc);
 	q_set_attr(rc, a->ino, t);
 	if ((a->mode & (META_FALLOC_ZERO_RANGE | META_FALLOC_PUNCH_HOLE)) &&
@@ -3635,9 +3470,9 @@ static int copy_body(struct rmeta *m, struct rconn *rc, void *arg)
 	newlen = a->offout + size;
 	if (newlen > t->length)
 		t->length = newlen;
-	now_ts(&now);
-	set_mtime(t, &now);
-	set_ctime(t, &now);
+	meta_now(&now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
 
 	nchunks = end / cs - a->offin / cs + 1;
 	lists = calloc(nchunks, sizeof(*lists));
@@ -4081,31 +3916,19 @@ static int setfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
 	idp = a->type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
 	old_id = *idp;
 	old_mode = t->mode;
-	if (a->kill_sgid)
-		t->mode &= 05777;
-	if (!a->in || acl_rule_is_empty(a->in)) {
-		*idp = 0;
-	} else if (acl_rule_is_minimal(a->in) && a->type == ACL_TYPE_ACCESS_J) {
-		*idp = 0;
-		t->mode = (t->mode & 07000) | ((a->in->owner & 7) << 6) |
-			  ((a->in->group & 7) << 3) | (a->in->other & 7);
-	} else {
-		ret = acl_rule_copy(&rule, a->in);
-		if (ret)
-			return ret;
-		acl_rule_inherit_perms(&rule, t->mode);
+	ret = meta_facl_prepare(t, a->type, a->in, a->kill_sgid, &rule);
+	if (ret > 0) {
 		ret = insert_acl(m, rc, &rule, idp);
-		if (!ret && a->type == ACL_TYPE_ACCESS_J)
-			t->mode = (t->mode & 07000) | ((rule.owner & 7) << 6) |
-				  ((rule.mask & 7) << 3) | (rule.other & 7);
+		if (!ret)
+			meta_facl_stored(t, a->type, &rule);
 		acl_rule_free(&rule);
-		if (ret)
-			return ret;
 	}
+	if (ret)
+		return ret;
 	if (*idp == old_id && t->mode == old_mode)
 		return 0;
-	now_ts(&now);
-	set_ctime(t, &now);
+	meta_now(&now);
+	meta_set_ctime(t, &now);
 	tx_multi(rc);
 	q_set_attr(rc, a->ino, t);
 	return tx_exec(m, rc, NULL);
@@ -4138,18 +3961,6 @@ static int rm_set_facl(struct meta *mm, uint64_t ino, int type,
  * redis.go (GetXattr, ListXattr, doSetXattr, doRemoveXattr).  The hash
  * goes away with its inode (q_drop_link, rmdir, rename).
  */
-
-/* as JuiceFS's vfs checks them; a name is a C string, so no NUL in it */
-static int check_xattr_name(const char *name, size_t len)
-{
-	if (len == 0 || !name)
-		return -EINVAL;
-	if (len > META_XATTR_NAME_MAX)
-		return -ERANGE;
-	if (memchr(name, '\0', len))
-		return -EINVAL;
-	return 0;
-}
 
 struct xattr_arg {
 	uint64_t ino;
@@ -4206,7 +4017,7 @@ static int rm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t l
 
 	*value = NULL;
 	*vlen = 0;
-	ret = check_xattr_name(name, len);
+	ret = meta_check_xattr_name(name, len);
 	if (ret)
 		return ret;
 	ret = rm_run((struct rmeta *)mm, NULL, getxattr_body, &a);
@@ -4319,7 +4130,7 @@ static int rm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t l
 	char key[RM_ARGLEN];
 	int ret;
 
-	ret = check_xattr_name(name, len);
+	ret = meta_check_xattr_name(name, len);
 	if (ret)
 		return ret;
 	if (vlen > META_XATTR_SIZE_MAX)
@@ -4338,7 +4149,7 @@ static int rm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_
 	struct call_arg a = { .r = NULL };
 	int ret;
 
-	ret = check_xattr_name(name, len);
+	ret = meta_check_xattr_name(name, len);
 	if (ret)
 		return ret;
 	xattr_cmd(&a.c, "HDEL", &x);
@@ -4477,13 +4288,13 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return ret;
 	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
 		return -EPERM;
-	now_ts(&now);
+	meta_now(&now);
 	old = a->old = t->length;
 	newlen = (uint64_t)a->indx * META_CHUNK_SIZE + a->s->pos + a->s->len;
 	if (newlen > t->length)
 		t->length = newlen;
-	set_mtime(t, a->mtime ? a->mtime : &now);
-	set_ctime(t, &now);
+	meta_set_mtime(t, a->mtime ? a->mtime : &now);
+	meta_set_ctime(t, &now);
 
 	meta_slice_encode(a->s, buf);
 	tx_multi(rc);

@@ -689,20 +689,6 @@ struct init_arg {
 	bool trash;
 };
 
-static void new_dir_attr(struct meta_attr *a, uint16_t mode, const struct timespec *now)
-{
-	memset(a, 0, sizeof(*a));
-	a->type = META_TYPE_DIR;
-	a->mode = mode;
-	a->nlink = 2;
-	a->length = 4096;
-	a->parent = META_ROOT_INO;
-	sq_set_mtime(a, now);
-	sq_set_ctime(a, now);
-	a->atime = now->tv_sec;
-	a->atimensec = (uint32_t)now->tv_nsec;
-}
-
 static int init_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct init_arg *a = arg;
@@ -720,11 +706,11 @@ static int init_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_exec(c, "INSERT OR IGNORE INTO jfs_counter (name, value) VALUES (?,?)",
 			      "ti", sq_counters[i].name, strlen(sq_counters[i].name),
 			      sq_counters[i].value);
-	sq_now(&now);
-	new_dir_attr(&attr, 0777, &now);
+	meta_now(&now);
+	meta_new_dir_attr(&attr, 0777, &now);
 	if (!ret && sq_get_node(c, META_ROOT_INO, &(struct meta_attr){ 0 }) == -ENOENT)
 		ret = sq_insert_node(c, META_ROOT_INO, &attr);
-	new_dir_attr(&attr, 0555, &now);
+	meta_new_dir_attr(&attr, 0555, &now);
 	if (!ret && a->trash &&
 	    sq_get_node(c, META_TRASH_INO, &(struct meta_attr){ 0 }) == -ENOENT)
 		ret = sq_insert_node(c, META_TRASH_INO, &attr);

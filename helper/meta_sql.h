@@ -247,42 +247,4 @@ int sqm_flock(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type);
 
 /* ---- small things every file uses --------------------------------------- */
 
-static inline void sq_now(struct timespec *ts)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-}
-
-static inline void sq_set_mtime(struct meta_attr *a, const struct timespec *ts)
-{
-	a->mtime = ts->tv_sec;
-	a->mtimensec = (uint32_t)ts->tv_nsec;
-}
-
-static inline void sq_set_ctime(struct meta_attr *a, const struct timespec *ts)
-{
-	a->ctime = ts->tv_sec;
-	a->ctimensec = (uint32_t)ts->tv_nsec;
-}
-
-static inline int sq_check_name(const char *name, size_t len)
-{
-	if (len == 0 || !name)
-		return -EINVAL;
-	if (len > META_MAX_NAME)
-		return -ENAMETOOLONG;
-	if (memchr(name, '/', len) || memchr(name, '\0', len))
-		return -EINVAL;
-	return 0;
-}
-
-static inline bool sq_immutable(const struct meta_attr *a)
-{
-	return a->flags & (META_FLAG_IMMUTABLE | META_FLAG_APPEND);
-}
-
-static inline bool sq_is_open(struct smeta *m, uint64_t ino)
-{
-	return m->base.hooks.is_open && m->base.hooks.is_open(m->base.hooks.arg, ino);
-}
-
 #endif /* JFS_META_SQL_H */

@@ -230,13 +230,13 @@ static int write_body(struct smeta *m, struct sconn *c, void *arg)
 		return ret;
 	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
 		return -EPERM;
-	sq_now(&now);
+	meta_now(&now);
 	a->old = t->length;
 	newlen = (uint64_t)a->indx * CS + a->s->pos + a->s->len;
 	if (newlen > t->length)
 		t->length = newlen;
-	sq_set_mtime(t, a->mtime ? a->mtime : &now);
-	sq_set_ctime(t, &now);
+	meta_set_mtime(t, a->mtime ? a->mtime : &now);
+	meta_set_ctime(t, &now);
 
 	meta_slice_encode(a->s, buf);
 	ret = sq_exec(c, "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?,?,?) "
@@ -435,17 +435,17 @@ static int truncate_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = sq_get_node(c, a->ino, t);
 	if (ret)
 		return ret;
-	if (t->type != META_TYPE_FILE || sq_immutable(t))
+	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
 		return -EPERM;
 	a->old = t->length;
 	if (t->length == a->length)
 		return 0;
 	left = a->old < a->length ? a->old : a->length;
 	right = a->old < a->length ? a->length : a->old;
-	sq_now(&now);
+	meta_now(&now);
 	t->length = a->length;
-	sq_set_mtime(t, &now);
-	sq_set_ctime(t, &now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
 
 	l = right - left;
 	if (right > (left / CS + 1) * CS)
@@ -512,10 +512,10 @@ static int falloc_body(struct smeta *m, struct sconn *c, void *arg)
 	a->old = length = t->length;
 	if (a->off + a->len > length && !(a->mode & META_FALLOC_KEEP_SIZE))
 		length = a->off + a->len;
-	sq_now(&now);
+	meta_now(&now);
 	t->length = length;
-	sq_set_mtime(t, &now);
-	sq_set_ctime(t, &now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
 	ret = sq_update_node(c, a->ino, t);
 	if (!ret && (a->mode & (META_FALLOC_ZERO_RANGE | META_FALLOC_PUNCH_HOLE)) &&
 	    a->off < a->old) {
@@ -636,7 +636,7 @@ static int copy_body(struct smeta *m, struct sconn *c, void *arg)
 		return ret;
 	if (src.type != META_TYPE_FILE || t->type != META_TYPE_FILE)
 		return -EINVAL;
-	if (sq_immutable(t))
+	if (meta_is_immutable(t))
 		return -EPERM;
 	a->old = t->length;
 	if (a->offin >= src.length)
@@ -646,9 +646,9 @@ static int copy_body(struct smeta *m, struct sconn *c, void *arg)
 	newlen = a->offout + size;
 	if (newlen > t->length)
 		t->length = newlen;
-	sq_now(&now);
-	sq_set_mtime(t, &now);
-	sq_set_ctime(t, &now);
+	meta_now(&now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
 
 	/* the source's records first: fin may be fout */
 	nchunks = end / CS - a->offin / CS + 1;

@@ -337,31 +337,19 @@ static int setfacl_body(struct smeta *m, struct sconn *c, void *arg)
 	idp = a->type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
 	old_id = *idp;
 	old_mode = t->mode;
-	if (a->kill_sgid)
-		t->mode &= 05777;
-	if (!a->in || acl_rule_is_empty(a->in)) {
-		*idp = 0;
-	} else if (acl_rule_is_minimal(a->in) && a->type == ACL_TYPE_ACCESS_J) {
-		*idp = 0;
-		t->mode = (t->mode & 07000) | ((a->in->owner & 7) << 6) |
-			  ((a->in->group & 7) << 3) | (a->in->other & 7);
-	} else {
-		ret = acl_rule_copy(&rule, a->in);
-		if (ret)
-			return ret;
-		acl_rule_inherit_perms(&rule, t->mode);
+	ret = meta_facl_prepare(t, a->type, a->in, a->kill_sgid, &rule);
+	if (ret > 0) {
 		ret = sq_insert_acl(m, c, &rule, idp);
-		if (!ret && a->type == ACL_TYPE_ACCESS_J)
-			t->mode = (t->mode & 07000) | ((rule.owner & 7) << 6) |
-				  ((rule.mask & 7) << 3) | (rule.other & 7);
+		if (!ret)
+			meta_facl_stored(t, a->type, &rule);
 		acl_rule_free(&rule);
-		if (ret)
-			return ret;
 	}
+	if (ret)
+		return ret;
 	if (*idp == old_id && t->mode == old_mode)
 		return 0;
-	sq_now(&now);
-	sq_set_ctime(t, &now);
+	meta_now(&now);
+	meta_set_ctime(t, &now);
 	return sq_update_node(c, a->ino, t);
 }
 
@@ -387,18 +375,6 @@ int sqm_set_facl(struct meta *mm, uint64_t ino, int type, const struct acl_rule 
  * but NUL), the raw value as a BLOB.  The rows go with their inode (the
  * namespace ops delete them).
  */
-
-/* as JuiceFS's vfs checks them; a name is a C string, so no NUL in it */
-static int check_xattr_name(const char *name, size_t len)
-{
-	if (len == 0 || !name)
-		return -EINVAL;
-	if (len > META_XATTR_NAME_MAX)
-		return -ERANGE;
-	if (memchr(name, '\0', len))
-		return -EINVAL;
-	return 0;
-}
 
 struct xattr_arg {
 	uint64_t ino;
@@ -450,7 +426,7 @@ int sqm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
 
 	*value = NULL;
 	*vlen = 0;
-	ret = check_xattr_name(name, len);
+	ret = meta_check_xattr_name(name, len);
 	if (ret)
 		return ret;
 	ret = sq_read((struct smeta *)mm, getxattr_body, &a);
@@ -557,7 +533,7 @@ int sqm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
 	};
 	int ret;
 
-	ret = check_xattr_name(name, len);
+	ret = meta_check_xattr_name(name, len);
 	if (ret)
 		return ret;
 	if (vlen > META_XATTR_SIZE_MAX)
@@ -586,7 +562,7 @@ int sqm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_t len)
 	struct xattr_arg a = { .ino = ino, .name = name, .len = len };
 	int ret;
 
-	ret = check_xattr_name(name, len);
+	ret = meta_check_xattr_name(name, len);
 	if (ret)
 		return ret;
 	return sq_txn((struct smeta *)mm, removexattr_body, &a);

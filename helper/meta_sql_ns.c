@@ -142,12 +142,12 @@ static int drop_link(struct smeta *m, struct sconn *c, uint64_t ino,
 	int ret;
 
 	*free_data = false;
-	sq_set_ctime(a, now);
+	meta_set_ctime(a, now);
 	if (a->nlink > 0)
 		a->nlink--;
 	if (a->nlink > 0)	/* the other links' edges stay its parents */
 		return sq_update_node(c, ino, a);
-	if (a->type == META_TYPE_FILE && sq_is_open(m, ino)) {
+	if (a->type == META_TYPE_FILE && meta_is_open(&m->base, ino)) {
 		/* kept until the last close: release_sustained */
 		ret = sq_update_node(c, ino, a);
 		if (!ret)
@@ -186,7 +186,7 @@ static int to_trash(struct sconn *c, uint64_t trash, uint64_t parent,
 	size_t tlen;
 	int ret;
 
-	sq_set_ctime(t, now);
+	meta_set_ctime(t, now);
 	if (t->parent > 0)
 		t->parent = trash;
 	ret = sq_update_node(c, ino, t);
@@ -225,15 +225,6 @@ static int use_trash(struct sconn *c, uint64_t trash, uint64_t parent,
 }
 
 /* dir-stat delta of one entry of type/length 'a' arriving (+1) or leaving (-1) */
-static void stat_entry(struct meta *mm, uint64_t dir, const struct meta_attr *a,
-		       int sign)
-{
-	int64_t len = a->type == META_TYPE_FILE ? (int64_t)a->length : 0;
-
-	meta_dirstat_add(mm, dir, sign * len, sign * (int64_t)meta_align4k((uint64_t)len),
-			 sign);
-}
-
 /* ---- lookup, getattr, setattr ----------------------------------------- */
 
 struct lookup_arg {
@@ -269,7 +260,7 @@ int sqm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
 	struct lookup_arg a = { .parent = parent, .name = name, .len = len };
 	int ret;
 
-	ret = sq_check_name(name, len);
+	ret = meta_check_name(name, len);
 	if (ret)
 		return ret;
 	ret = sq_read((struct smeta *)mm, lookup_body, &a);
@@ -323,7 +314,7 @@ static int setattr_body(struct smeta *m, struct sconn *c, void *arg)
 		return ret;
 	if (t->flags & META_FLAG_IMMUTABLE)
 		return -EPERM;
-	sq_now(&now);
+	meta_now(&now);
 	if ((a->set & META_SET_MODE) && t->access_acl) {
 		ret = sq_chmod_acl(m, c, t, a->in->mode & 07777);
 		if (ret)
@@ -331,24 +322,7 @@ static int setattr_body(struct smeta *m, struct sconn *c, void *arg)
 	} else if (a->set & META_SET_MODE) {
 		t->mode = a->in->mode & 07777;
 	}
-	if (a->set & META_SET_UID)
-		t->uid = a->in->uid;
-	if (a->set & META_SET_GID)
-		t->gid = a->in->gid;
-	if (a->set & META_SET_ATIME) {
-		t->atime = a->in->atime;
-		t->atimensec = a->in->atimensec;
-	}
-	if (a->set & META_SET_MTIME) {
-		t->mtime = a->in->mtime;
-		t->mtimensec = a->in->mtimensec;
-	}
-	if (a->set & META_SET_CTIME) {
-		t->ctime = a->in->ctime;
-		t->ctimensec = a->in->ctimensec;
-	} else {
-		sq_set_ctime(t, &now);
-	}
+	meta_setattr_merge(t, a->set, a->in, &now);
 	return sq_update_node(c, a->ino, t);
 }
 
@@ -366,23 +340,9 @@ int sqm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
 
 /* ---- mknod, hour dirs, link ------------------------------------------- */
 
-struct mknod_arg {
-	uint64_t parent;
-	const char *name;
-	size_t len;
-	uint8_t type;
-	uint16_t mode, cumask;
-	uint32_t uid, gid, rdev;
-	const char *target;
-	size_t targetlen;
-	uint64_t ino;		/* allocated before the transaction */
-	bool trash_hour;	/* an hour dir under .trash */
-	struct meta_attr attr;
-};
-
 static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct mknod_arg *a = arg;
+	struct meta_mknod *a = arg;
 	struct meta_attr pa, *t = &a->attr;
 	struct timespec now;
 	uint8_t etype;
@@ -392,43 +352,20 @@ static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = get_dir(c, a->parent, &pa);
 	if (ret)
 		return ret;
-	if (sq_immutable(&pa))
+	if (meta_is_immutable(&pa))
 		return -EPERM;
 	ret = sq_get_edge(c, a->parent, a->name, a->len, &etype, &eino);
 	if (ret != -ENOENT)
 		return ret ? ret : -EEXIST;
 
-	sq_now(&now);
-	memset(t, 0, sizeof(*t));
-	t->type = a->type;
-	t->mode = a->mode & 07777 & ~a->cumask;
+	meta_mknod_mode(a);
 	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
 		ret = sq_inherit_acl(m, c, &pa, t, a->mode & 07777);
 		if (ret)
 			return ret;
 	}
-	t->uid = a->uid;
-	t->gid = a->gid;
-	t->rdev = a->rdev;
-	t->parent = a->parent;
-	t->atime = t->mtime = t->ctime = now.tv_sec;
-	t->atimensec = t->mtimensec = t->ctimensec = (uint32_t)now.tv_nsec;
-	/* as JuiceFS's doMknod: setgid dirs pass their group (and the bit on) */
-	if (pa.mode & 02000) {
-		t->gid = pa.gid;
-		if (a->type == META_TYPE_DIR)
-			t->mode |= 02000;
-	}
-	if (a->type == META_TYPE_DIR) {
-		t->nlink = 2;
-		t->length = 4096;
-		pa.nlink++;
-	} else {
-		t->nlink = 1;
-		t->length = a->type == META_TYPE_SYMLINK ? a->targetlen : 0;
-	}
-	sq_set_mtime(&pa, &now);
-	sq_set_ctime(&pa, &now);
+	meta_now(&now);
+	meta_mknod_attr(a, &pa, &now);
 
 	ret = sq_insert_node(c, a->ino, t);
 	if (!ret && !a->trash_hour)	/* JuiceFS leaves .trash's own attr alone */
@@ -452,7 +389,7 @@ int sqm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
 	      uint32_t rdev, const char *target, size_t targetlen,
 	      uint64_t *ino, struct meta_attr *attr)
 {
-	struct mknod_arg a = {
+	struct meta_mknod a = {
 		.parent = parent, .name = name, .len = len, .type = type,
 		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
 		.target = target, .targetlen = targetlen,
@@ -460,20 +397,9 @@ int sqm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
 	struct smeta *m = (struct smeta *)mm;
 	int ret;
 
-	ret = sq_check_name(name, len);
-	if (ret)
-		return ret;
-	if (type < META_TYPE_FILE || type > META_TYPE_SOCKET)
-		return -EINVAL;
-	if (type == META_TYPE_SYMLINK) {
-		if (!target || targetlen == 0)
-			return -EINVAL;
-		if (targetlen > META_MAX_SYMLINK)
-			return -ENAMETOOLONG;
-	}
-	if (meta_is_trash(parent))
-		return -EPERM;
-	ret = sq_next_ino(m, &a.ino);
+	ret = meta_mknod_check(&a);
+	if (!ret)
+		ret = sq_next_ino(m, &a.ino);
 	if (!ret)
 		ret = sq_txn(m, mknod_body, &a);
 	if (ret)
@@ -487,14 +413,14 @@ int sqm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
 
 int sqm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino)
 {
-	struct mknod_arg a = {
+	struct meta_mknod a = {
 		.parent = META_TRASH_INO, .name = name, .len = name ? strlen(name) : 0,
 		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
 	};
 	struct smeta *m = (struct smeta *)mm;
 	int ret;
 
-	ret = sq_check_name(a.name, a.len);
+	ret = meta_mknod_check(&a);
 	if (!ret)
 		ret = sq_next_trash_ino(m, &a.ino);
 	if (!ret)
@@ -529,19 +455,19 @@ static int link_body(struct smeta *m, struct sconn *c, void *arg)
 		return -EPERM;
 	if (t->nlink == 0)
 		return -ENOENT;
-	if (sq_immutable(t) || sq_immutable(&pa))
+	if (meta_is_immutable(t) || meta_is_immutable(&pa))
 		return -EPERM;
 	ret = sq_get_edge(c, a->parent, a->name, a->len, &etype, &eino);
 	if (ret != -ENOENT)
 		return ret ? ret : -EEXIST;
 
-	sq_now(&now);
+	meta_now(&now);
 	/* several parents: they are the edges naming it (doLink) */
 	t->parent = 0;
 	t->nlink++;
-	sq_set_ctime(t, &now);
-	sq_set_mtime(&pa, &now);
-	sq_set_ctime(&pa, &now);
+	meta_set_ctime(t, &now);
+	meta_set_mtime(&pa, &now);
+	meta_set_ctime(&pa, &now);
 	ret = sq_insert_edge(c, a->parent, a->name, a->len, t->type, a->ino);
 	if (!ret)
 		ret = sq_update_node(c, a->parent, &pa);
@@ -556,7 +482,7 @@ int sqm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
 	struct link_arg a = { .ino = ino, .parent = newparent, .name = name, .len = len };
 	int ret;
 
-	ret = sq_check_name(name, len);
+	ret = meta_check_name(name, len);
 	if (ret)
 		return ret;
 	if (meta_is_trash(newparent))
@@ -566,7 +492,7 @@ int sqm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
 		return ret;
 	if (attr)
 		*attr = a.attr;
-	stat_entry(mm, newparent, &a.attr, 1);
+	meta_stat_entry(mm, newparent, &a.attr, 1);
 	return 0;
 }
 
@@ -615,7 +541,7 @@ static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
 	if (ret && ret != -ENOENT)
 		return ret;
 	have_attr = !ret;	/* a dangling entry is just removed */
-	if (sq_immutable(&pa) || (have_attr && sq_immutable(&t)))
+	if (meta_is_immutable(&pa) || (have_attr && meta_is_immutable(&t)))
 		return -EPERM;
 	if (have_attr) {
 		ret = use_trash(c, a->trash, a->parent, a->name, a->len, ino, &t, &trash);
@@ -623,9 +549,9 @@ static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
 			return ret;
 	}
 
-	sq_now(&now);
-	sq_set_mtime(&pa, &now);
-	sq_set_ctime(&pa, &now);
+	meta_now(&now);
+	meta_set_mtime(&pa, &now);
+	meta_set_ctime(&pa, &now);
 	ret = sq_delete_edge(c, a->parent, a->name, a->len);
 	if (ret)
 		return ret;
@@ -669,7 +595,7 @@ static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t 
 	struct smeta *m = (struct smeta *)mm;
 	int ret;
 
-	ret = sq_check_name(name, len);
+	ret = meta_check_name(name, len);
 	if (!ret)
 		ret = meta_trash_dir(mm, parent, &a.trash);
 	if (!ret)
@@ -680,9 +606,9 @@ static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t 
 	if (a.free_data)
 		sq_free_file_data(m, a.ino, a.length);
 	if (a.removed) {
-		stat_entry(mm, parent, &a.attr, -1);
+		meta_stat_entry(mm, parent, &a.attr, -1);
 		if (a.to_trash)
-			stat_entry(mm, a.trash, &a.attr, 1);
+			meta_stat_entry(mm, a.trash, &a.attr, 1);
 	}
 	return 0;
 }
@@ -799,26 +725,13 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 	if (ret && ret != -ENOENT)
 		return ret;
 	have_d = !ret;
-	if (have_d) {
-		if (dino == sino)	/* two links of one inode: nothing to do */
-			return 0;
-		if (a->flags & META_RENAME_NOREPLACE)
-			return -EEXIST;
-		if (!exchange) {
-			if (stype == META_TYPE_DIR && dtype != META_TYPE_DIR)
-				return -ENOTDIR;
-			if (stype != META_TYPE_DIR && dtype == META_TYPE_DIR)
-				return -EISDIR;
-		}
-	} else if (exchange) {
-		return -ENOENT;
-	}
-	/* JuiceFS's only cycle check; the kernel checks real ancestry */
-	if (stype == META_TYPE_DIR && (sino == a->pdst || sino == dpa->parent))
-		return -EINVAL;
-	if (exchange && dtype == META_TYPE_DIR &&
-	    (dino == a->psrc || dino == spa.parent))
-		return -EINVAL;
+	ret = meta_rename_check(&(struct meta_rename_ends){
+		.flags = a->flags, .psrc = a->psrc, .pdst = a->pdst,
+		.spa_parent = spa.parent, .dpa_parent = dpa->parent,
+		.stype = stype, .dtype = dtype, .sino = sino, .dino = dino,
+		.have_dst = have_d });
+	if (ret)
+		return ret > 0 ? 0 : ret;
 
 	ret = sq_get_node(c, sino, &sa);
 	if (ret)
@@ -835,8 +748,8 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 				return ret;
 		}
 	}
-	if (sq_immutable(&spa) || sq_immutable(dpa) || sq_immutable(&sa) ||
-	    (have_da && sq_immutable(&da)))
+	if (meta_is_immutable(&spa) || meta_is_immutable(dpa) || meta_is_immutable(&sa) ||
+	    (have_da && meta_is_immutable(&da)))
 		return -EPERM;
 	if (have_da && !exchange) {
 		ret = use_trash(c, a->trash, a->pdst, a->ndst, a->ldst, dino, &da,
@@ -848,12 +761,12 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 	if (have_da)
 		a->dattr = da;
 
-	sq_now(&now);
-	sq_set_mtime(&spa, &now);
-	sq_set_ctime(&spa, &now);
-	sq_set_mtime(dpa, &now);
-	sq_set_ctime(dpa, &now);
-	sq_set_ctime(&sa, &now);
+	meta_now(&now);
+	meta_set_mtime(&spa, &now);
+	meta_set_ctime(&spa, &now);
+	meta_set_mtime(dpa, &now);
+	meta_set_ctime(dpa, &now);
+	meta_set_ctime(&sa, &now);
 
 	if (exchange) {
 		ret = set_edge(c, a->psrc, a->nsrc, a->lsrc, dtype, dino);
@@ -865,7 +778,7 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 				move_parent(&da, dtype, a->psrc, dpa, &spa);
 		}
 		if (!ret && have_da) {
-			sq_set_ctime(&da, &now);
+			meta_set_ctime(&da, &now);
 			ret = sq_update_node(c, dino, &da);
 		}
 	} else {
@@ -895,27 +808,6 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 	return 0;
 }
 
-/* base.go Rename's dir-stat bookkeeping */
-static void rename_stats(struct meta *mm, const struct rename_arg *a)
-{
-	bool exchange = a->flags & META_RENAME_EXCHANGE;
-
-	if (!a->moved)
-		return;
-	if (a->psrc != a->pdst) {
-		stat_entry(mm, a->psrc, &a->sattr, -1);
-		stat_entry(mm, a->pdst, &a->sattr, 1);
-	}
-	if (!a->replaced)
-		return;
-	if (a->psrc != a->pdst || !exchange)
-		stat_entry(mm, a->pdst, &a->dattr, -1);
-	if (a->psrc != a->pdst && exchange)
-		stat_entry(mm, a->psrc, &a->dattr, 1);
-	if (a->to_trash)
-		stat_entry(mm, a->trash, &a->dattr, 1);
-}
-
 int sqm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
 	       uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
 {
@@ -929,9 +821,9 @@ int sqm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
 	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
 	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
 		return -EINVAL;
-	ret = sq_check_name(nsrc, lsrc);
+	ret = meta_check_name(nsrc, lsrc);
 	if (!ret)
-		ret = sq_check_name(ndst, ldst);
+		ret = meta_check_name(ndst, ldst);
 	if (ret)
 		return ret;
 	if (meta_is_trash(pdst))
@@ -946,7 +838,9 @@ int sqm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
 		return ret;
 	if (a.free_data)
 		sq_free_file_data(m, a.dino, a.dlen);
-	rename_stats(mm, &a);
+	if (a.moved)
+		meta_rename_stats(mm, a.psrc, a.pdst, a.flags, a.to_trash ? a.trash : 0,
+				  &a.sattr, a.replaced ? &a.dattr : NULL);
 	return 0;
 }
 
@@ -1018,15 +912,6 @@ struct readdir_arg {
 };
 
 /* the Redis engine's order: bytes, then the shorter name first */
-static int dirent_cmp(const void *x, const void *y)
-{
-	const struct meta_dirent *a = x, *b = y;
-	size_t n = a->namelen < b->namelen ? a->namelen : b->namelen;
-	int c = memcmp(a->name, b->name, n);
-
-	return c ? c : (int)a->namelen - (int)b->namelen;
-}
-
 /* one listed row: name, inode, type, then (plus) has-node, has-xattr, node */
 static int readdir_row(struct readdir_arg *a, sqlite3_stmt *st)
 {
@@ -1099,7 +984,7 @@ static int readdir_body(struct smeta *m, struct sconn *c, void *arg)
 		return ret;
 	/* ORDER BY already sorts BLOBs so; a name stored as TEXT would not be */
 	if (a->n > 1)
-		qsort(a->ents, a->n, sizeof(*a->ents), dirent_cmp);
+		qsort(a->ents, a->n, sizeof(*a->ents), meta_dirent_cmp);
 	return 0;
 }
 
