@@ -18,10 +18,7 @@
 
 #include "helper/meta.h"
 #include "check.h"
-
-static char tmpdir[] = "/tmp/jfs-meta-sql-XXXXXX";
-static char path[256], url[300];
-static int nvol;
+#include "sqlraw.h"
 
 static const char *setting_json =
 	"{\"Name\":\"sqlvol\",\"UUID\":\"0f3c4b1e-2a0d-4b7e-9d55-1f2e3d4c5b6a\","
@@ -31,33 +28,7 @@ static const char *setting_json =
 /* a fresh database file for each test */
 static struct meta *fresh(void)
 {
-	struct meta *m = NULL;
-
-	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
-	snprintf(url, sizeof(url), "sqlite3://%s", path);
-	if (meta_open(url, &m) || m->ops->init(m, setting_json, true)) {
-		meta_close(m);
-		return NULL;
-	}
-	return m;
-}
-
-/* the first column of the first row of a query on the test's file, or -1 */
-static long long raw_int(const char *sql)
-{
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	long long v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
+	return raw_volume(setting_json, true);
 }
 
 /* byte @off of the test's database file, or -1 */
@@ -113,7 +84,7 @@ static void format_layout(void)
 	CHECK(json && !strcmp(json, setting_json));
 	free(json);
 	CHECK_EQ(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
-			 "name LIKE 'jfs_%'"), 21);
+			 "name LIKE 'jfs_%%'"), 21);
 	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='nextInode'"), 2);
 	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='nextChunk'"), 1);
 	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='nextSession'"), 0);
@@ -311,10 +282,8 @@ static void dir_stats_flushed(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		printf("FAIL mkdtemp\n");
+	if (raw_setup())
 		return 1;
-	}
 	RUN(open_bad_urls);
 	RUN(unformatted_is_enoent);
 	RUN(format_layout);
@@ -325,12 +294,6 @@ int main(void)
 	RUN(set_if_small_elects_one);
 	RUN(two_instances_distinct_ids);
 	RUN(dir_stats_flushed);
-	if (!getenv("JFS_KEEP_TMP")) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			printf("note: could not remove %s\n", tmpdir);
-	}
+	raw_cleanup();
 	return check_done();
 }

@@ -20,13 +20,10 @@
 
 #include "helper/meta.h"
 #include "check.h"
+#include "sqlraw.h"
 
 #define MiB (1U << 20)
 #define CS META_CHUNK_SIZE
-
-static char tmpdir[] = "/tmp/jfs-meta-sql-data-XXXXXX";
-static char path[256], url[300];
-static int nvol;
 
 static const char *setting_json =
 	"{\"Name\":\"datavol\",\"UUID\":\"5b1e0c2a-7d3f-4a6b-8e9c-0a1b2c3d4e5f\","
@@ -78,53 +75,6 @@ static bool rec_has(uint64_t id, uint32_t size)
 }
 
 /* ---- raw access to the test's database file ---- */
-
-/* the first column of the first row of a query, -1 if none */
-__attribute__((format(printf, 1, 2)))
-static long long raw_int(const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	va_list ap;
-	sqlite3 *db;
-	long long v = -1;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	} else {
-		printf("  raw: %s: %s\n", sql, sqlite3_errmsg(db));
-	}
-	sqlite3_close(db);
-	return v;
-}
-
-__attribute__((format(printf, 1, 2)))
-static int raw_exec(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-	sqlite3 *db;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		printf("  raw: %s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return rc;
-}
 
 /* chunk (ino, indx)'s slices column: its raw bytes (malloc'd), -1 if no row */
 static long chunk_bytes(uint64_t ino, uint32_t indx, unsigned char **out)
@@ -211,15 +161,10 @@ static long long chunk_rows(uint64_t ino)
 
 static struct meta *fresh(void)
 {
-	struct meta *m = NULL;
+	struct meta *m = raw_volume(setting_json, false);
 
-	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
-	snprintf(url, sizeof(url), "sqlite3://%s", path);
-	if (meta_open(url, &m) || m->ops->init(m, setting_json, false)) {
-		printf("  open/init: %s\n", meta_errmsg());
-		meta_close(m);
+	if (!m)
 		return NULL;
-	}
 	pthread_mutex_lock(&rec.lock);
 	rec.open_ino = 0;
 	rec.fail = 0;
@@ -935,10 +880,8 @@ static void dir_stat_deltas(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		printf("FAIL mkdtemp\n");
+	if (raw_setup())
 		return 1;
-	}
 	RUN(write_and_read_chunks);
 	RUN(compact_chunk_swaps);
 	RUN(compact_chunk_trash);
@@ -950,12 +893,6 @@ int main(void)
 	RUN(cleanup_deleted_files);
 	RUN(release_sustained);
 	RUN(dir_stat_deltas);
-	if (!check_nfail) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			printf("  could not remove %s\n", tmpdir);
-	}
+	raw_cleanup();
 	return check_done();
 }

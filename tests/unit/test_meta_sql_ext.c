@@ -19,10 +19,7 @@
 
 #include "helper/meta_sql.h"
 #include "check.h"
-
-static char tmpdir[] = "/tmp/jfs-meta-sql-ext-XXXXXX";
-static char path[256], url[300];
-static int nvol;
+#include "sqlraw.h"
 
 static const char *setting_json =
 	"{\"Name\":\"sqlvol\",\"UUID\":\"0f3c4b1e-2a0d-4b7e-9d55-1f2e3d4c5b6a\","
@@ -32,94 +29,10 @@ static const char *setting_json =
 /* a fresh database file for each test */
 static struct meta *fresh(void)
 {
-	struct meta *m = NULL;
-
-	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
-	snprintf(url, sizeof(url), "sqlite3://%s", path);
-	if (meta_open(url, &m) || m->ops->init(m, setting_json, false)) {
-		printf("  fresh: %s\n", meta_errmsg());
-		meta_close(m);
-		return NULL;
-	}
-	return m;
+	return raw_volume(setting_json, false);
 }
 
 /* ---- the raw connection ---- */
-
-static int raw_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int raw_exec(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-	sqlite3 *db;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		printf("  raw_exec %s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
-/* the first column of the first row of a query, or -1 */
-static long long raw_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long raw_int(const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	va_list ap;
-	sqlite3 *db;
-	long long v = -1;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	} else {
-		printf("  raw_int %s: %s\n", sql, sqlite3_errmsg(db));
-	}
-	sqlite3_close(db);
-	return v;
-}
-
-/* the first column as text ("(none)" without a row), into a static buffer */
-static const char *raw_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *raw_str(const char *fmt, ...)
-{
-	static char out[512];
-	char sql[1024];
-	sqlite3_stmt *st;
-	va_list ap;
-	sqlite3 *db;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	strcpy(out, "(none)");
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return out;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(out, sizeof(out), "%s",
-				 (const char *)sqlite3_column_text(st, 0) ?: "(null)");
-		sqlite3_finalize(st);
-	} else {
-		printf("  raw_str %s: %s\n", sql, sqlite3_errmsg(db));
-	}
-	sqlite3_close(db);
-	return out;
-}
 
 /* whether the xattr row holds exactly want (as a BLOB) */
 static bool raw_xattr_is(uint64_t ino, const char *name, const void *want, size_t len)
@@ -851,10 +764,8 @@ static void locks_across_sessions(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		printf("FAIL mkdtemp\n");
+	if (raw_setup())
 		return 1;
-	}
 	RUN(xattr_layout);
 	RUN(xattr_flags);
 	RUN(xattr_names_and_sizes);
@@ -865,12 +776,6 @@ int main(void)
 	RUN(acl_concurrent_dedup);
 	RUN(plock_records);
 	RUN(locks_across_sessions);
-	if (!getenv("JFS_KEEP_TMP")) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			printf("note: could not remove %s\n", tmpdir);
-	}
+	raw_cleanup();
 	return check_done();
 }

@@ -19,10 +19,7 @@
 
 #include "helper/meta.h"
 #include "check.h"
-
-static char tmpdir[] = "/tmp/jfs-meta-sql-ns-XXXXXX";
-static char path[256], url[300];
-static int nvol;
+#include "sqlraw.h"
 
 static const char *setting_json =
 	"{\"Name\":\"nsvol\",\"UUID\":\"5b1e0c2a-7d3f-4a6b-8e9c-0a1b2c3d4e5f\","
@@ -38,91 +35,6 @@ static bool hook_is_open(void *arg, uint64_t ino)
 }
 
 /* ---- raw access to the test's database file ---- */
-
-static long long vraw_int(const char *fmt, va_list ap)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	long long v = -1;
-
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	} else {
-		printf("  raw: %s: %s\n", sql, sqlite3_errmsg(db));
-	}
-	sqlite3_close(db);
-	return v;
-}
-
-/* the first column of the first row of a query, -1 if none */
-__attribute__((format(printf, 1, 2)))
-static long long raw_int(const char *fmt, ...)
-{
-	va_list ap;
-	long long v;
-
-	va_start(ap, fmt);
-	v = vraw_int(fmt, ap);
-	va_end(ap);
-	return v;
-}
-
-/* runs statements on the file; 0 or SQLite's error */
-__attribute__((format(printf, 1, 2)))
-static int raw_exec(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-	sqlite3 *db;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		printf("  raw: %s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return rc;
-}
-
-/* a blob column of the first row as a string (malloc'd), NULL if none */
-__attribute__((format(printf, 1, 2)))
-static char *raw_blob(const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	va_list ap;
-	sqlite3 *db;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			int n = sqlite3_column_bytes(st, 0);
-
-			s = calloc(1, (size_t)n + 1);
-			if (s && n)
-				memcpy(s, sqlite3_column_blob(st, 0), (size_t)n);
-		}
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return s;
-}
 
 static long long counter(const char *name)
 {
@@ -144,15 +56,10 @@ static bool node_exists(uint64_t ino)
 /* a fresh database file for each test; trash: the volume has .trash */
 static struct meta *fresh_vol(bool trash)
 {
-	struct meta *m = NULL;
+	struct meta *m = raw_volume(setting_json, trash);
 
-	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
-	snprintf(url, sizeof(url), "sqlite3://%s", path);
-	if (meta_open(url, &m) || m->ops->init(m, setting_json, trash)) {
-		printf("  open/init: %s\n", meta_errmsg());
-		meta_close(m);
+	if (!m)
 		return NULL;
-	}
 	open_ino = 0;
 	m->hooks.is_open = hook_is_open;
 	/* the volume logs what jfs_delfile is given before the data is freed */
@@ -1185,10 +1092,8 @@ static void two_instances_race(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
-		printf("FAIL mkdtemp\n");
+	if (raw_setup())
 		return 1;
-	}
 	RUN(mknod_every_type);
 	RUN(mknod_errors);
 	RUN(lookup_getattr_setattr);
@@ -1206,12 +1111,6 @@ int main(void)
 	RUN(acl_inherit_and_chmod);
 	RUN(dir_stats_deltas);
 	RUN(two_instances_race);
-	if (!check_nfail) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			printf("  could not remove %s\n", tmpdir);
-	}
+	raw_cleanup();
 	return check_done();
 }
