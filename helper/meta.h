@@ -58,6 +58,7 @@ enum meta_type {
 #define META_FLAG_IMMUTABLE	0x01
 #define META_FLAG_APPEND	0x02
 #define META_FLAG_SKIP_TRASH	0x20	/* chattr +s: deletes bypass the trash */
+#define META_FLAG_CHATTR	(META_FLAG_IMMUTABLE | META_FLAG_APPEND | META_FLAG_SKIP_TRASH)
 
 static inline bool meta_is_trash(uint64_t ino)
 {
@@ -131,6 +132,7 @@ struct meta_dirent {
 #define META_SET_ATIME		(1U << 3)
 #define META_SET_MTIME		(1U << 4)
 #define META_SET_CTIME		(1U << 5)	/* else ctime = now */
+#define META_SET_FLAGS		(1U << 6)	/* in's META_FLAG_CHATTR bits replace t's */
 
 /* setxattr flags (same values as the kernel's XATTR_CREATE/REPLACE) */
 #define META_XATTR_CREATE	(1U << 0)
@@ -393,6 +395,7 @@ void meta_mknod_mode(struct meta_mknod *a);
 void meta_mknod_attr(struct meta_mknod *a, struct meta_attr *pa,
 		     const struct timespec *now);
 void meta_new_dir_attr(struct meta_attr *a, uint16_t mode, const struct timespec *now);
+int meta_setattr_check(const struct meta_attr *t, unsigned int set);
 void meta_setattr_merge(struct meta_attr *t, unsigned int set,
 			const struct meta_attr *in, const struct timespec *now);
 void meta_stat_entry(struct meta *m, uint64_t dir, const struct meta_attr *a, int sign);

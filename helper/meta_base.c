@@ -292,7 +292,7 @@ void meta_mknod_mode(struct meta_mknod *a)
 /*
  * The rest of doMknod's attributes, and the parent's changes (nlink for a
  * new dir, mtime, ctime): setgid dirs pass their group, and to a new dir
- * the bit too.
+ * the bit too; a skip-trash dir (chattr +s) passes that flag on.
  */
 void meta_mknod_attr(struct meta_mknod *a, struct meta_attr *pa,
 		     const struct timespec *now)
@@ -303,6 +303,7 @@ void meta_mknod_attr(struct meta_mknod *a, struct meta_attr *pa,
 	t->gid = a->gid;
 	t->rdev = a->rdev;
 	t->parent = a->parent;
+	t->flags = pa->flags & META_FLAG_SKIP_TRASH;
 	t->atime = t->mtime = t->ctime = now->tv_sec;
 	t->atimensec = t->mtimensec = t->ctimensec = (uint32_t)now->tv_nsec;
 	if (pa->mode & 02000) {
@@ -335,7 +336,18 @@ void meta_new_dir_attr(struct meta_attr *a, uint16_t mode, const struct timespec
 	a->atimensec = a->mtimensec = a->ctimensec = (uint32_t)now->tv_nsec;
 }
 
-/* setattr's owner and times (the mode goes through the ACL, per engine) */
+/* an immutable inode takes only the chattr that may clear the bit */
+int meta_setattr_check(const struct meta_attr *t, unsigned int set)
+{
+	if ((t->flags & META_FLAG_IMMUTABLE) && (set & ~META_SET_FLAGS))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * setattr's owner, times and chattr flags (the mode goes through the ACL,
+ * per engine).  Flags chattr cannot express (the Windows bits) are kept.
+ */
 void meta_setattr_merge(struct meta_attr *t, unsigned int set,
 			const struct meta_attr *in, const struct timespec *now)
 {
@@ -351,6 +363,8 @@ void meta_setattr_merge(struct meta_attr *t, unsigned int set,
 		t->mtime = in->mtime;
 		t->mtimensec = in->mtimensec;
 	}
+	if (set & META_SET_FLAGS)
+		t->flags = (t->flags & ~META_FLAG_CHATTR) | (in->flags & META_FLAG_CHATTR);
 	if (set & META_SET_CTIME) {
 		t->ctime = in->ctime;
 		t->ctimensec = in->ctimensec;

@@ -2278,8 +2278,9 @@ static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 		ret = get_attr(m, rc, a->ino, t);
 	if (ret)
 		return ret;
-	if (t->flags & META_FLAG_IMMUTABLE)
-		return -EPERM;
+	ret = meta_setattr_check(t, a->set);
+	if (ret)
+		return ret;
 	meta_now(&now);
 	if ((a->set & META_SET_MODE) && t->access_acl) {
 		ret = chmod_acl(m, rc, t, a->in->mode & 07777);

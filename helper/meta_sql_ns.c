@@ -312,8 +312,9 @@ static int setattr_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = sq_get_node(c, a->ino, t);
 	if (ret)
 		return ret;
-	if (t->flags & META_FLAG_IMMUTABLE)
-		return -EPERM;
+	ret = meta_setattr_check(t, a->set);
+	if (ret)
+		return ret;
 	meta_now(&now);
 	if ((a->set & META_SET_MODE) && t->access_acl) {
 		ret = sq_chmod_acl(m, c, t, a->in->mode & 07777);

@@ -188,6 +188,9 @@ int op_getattr(struct vol *v, const struct jfs_in_hdr *in,
 	return ret ? ret : reply_attr(r, in->ino, &attr);
 }
 
+_Static_assert(JFS_FL_IMMUTABLE == META_FLAG_IMMUTABLE && JFS_FL_APPEND == META_FLAG_APPEND &&
+	       JFS_FL_SKIP_TRASH == META_FLAG_SKIP_TRASH, "chattr's bits are JuiceFS's");
+
 int op_setattr(struct vol *v, const struct jfs_in_hdr *in,
 	       const unsigned char *args, size_t alen, struct reply *r)
 {
@@ -227,6 +230,12 @@ int op_setattr(struct vol *v, const struct jfs_in_hdr *in,
 		want.mtime = si->valid & JFS_SET_MTIME ? si->mtime : ts.tv_sec;
 		want.mtimensec = si->valid & JFS_SET_MTIME ? si->mtimensec :
 			(uint32_t)ts.tv_nsec;
+	}
+	if (si->valid & JFS_SET_FLAGS) {
+		if (si->flags & ~JFS_FL_CHATTR)
+			return -EINVAL;
+		set |= META_SET_FLAGS;
+		want.flags = si->flags;	/* the JFS_FL_* bits are JuiceFS's */
 	}
 	if (want.atimensec >= 1000000000 || want.mtimensec >= 1000000000)
 		return -EINVAL;

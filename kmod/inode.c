@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inodes: allocation, the attribute cache, getattr/setattr, symlinks.
+ * Inodes: allocation, the attribute cache, getattr/setattr, chattr flags,
+ * symlinks.
  *
  * Attributes from jfsd are trusted for attr_timeout (JuiceFS's
  * --attr-cache, 1 s by default); after that getattr asks again.  Other
@@ -14,6 +15,7 @@
 #include <linux/namei.h>
 #include <linux/cred.h>
 #include <linux/posix_acl.h>
+#include <linux/fileattr.h>
 #include "jfs.h"
 
 static struct kmem_cache *jfs_inode_cachep;
@@ -31,6 +33,7 @@ struct inode *jfs_alloc_inode(struct super_block *sb)
 	ji->link = NULL;
 	ji->nosec_stamp = jiffies;
 	ji->noxattr = false;
+	ji->flags = 0;
 	return &ji->vfs_inode;
 }
 
@@ -143,6 +146,11 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 	inode->i_blocks = (attr->size + 511) >> 9;
 	ji->attr_expire = jiffies + sbi->attr_timeout;
 	ji->noxattr = !!(attr->hints & JFS_ATTR_NOXATTR);
+	ji->flags = attr->flags;
+	/* chattr +i/+a, here or on another client: the VFS enforces them */
+	inode_set_flags(inode, (attr->flags & JFS_FL_IMMUTABLE ? S_IMMUTABLE : 0) |
+			(attr->flags & JFS_FL_APPEND ? S_APPEND : 0),
+			S_IMMUTABLE | S_APPEND);
 	/* "no setuid bit, no security.capability" ages like the rest */
 	if (IS_NOSEC(inode) &&
 	    (is_sxid(inode->i_mode) ||
@@ -340,6 +348,61 @@ int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *
 	return 0;
 }
 
+/* chattr's letters: i, a, and s for JuiceFS's skip-trash */
+#define JFS_FS_FLAGS	(FS_IMMUTABLE_FL | FS_APPEND_FL | FS_SECRM_FL)
+
+static u32 jfs_fs_flags(u32 flags)
+{
+	return (flags & JFS_FL_IMMUTABLE ? FS_IMMUTABLE_FL : 0) |
+	       (flags & JFS_FL_APPEND ? FS_APPEND_FL : 0) |
+	       (flags & JFS_FL_SKIP_TRASH ? FS_SECRM_FL : 0);
+}
+
+int jfs_fileattr_get(struct dentry *dentry, struct fileattr *fa)
+{
+	struct inode *inode = d_inode(dentry);
+	int ret;
+
+	ret = jfs_revalidate(inode);
+	if (ret)
+		return ret;
+	fileattr_fill_flags(fa, jfs_fs_flags(READ_ONCE(JFS_I(inode)->flags)));
+	return 0;
+}
+
+/*
+ * The VFS has checked ownership and CAP_LINUX_IMMUTABLE for i and a.  As
+ * in JuiceFS only root may decide what skips the trash, so s needs the
+ * same capability.
+ */
+int jfs_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+		     struct fileattr *fa)
+{
+	struct inode *inode = d_inode(dentry);
+	struct jfs_setattr_in in = { .valid = JFS_SET_FLAGS };
+	u32 old = jfs_fs_flags(READ_ONCE(JFS_I(inode)->flags));
+	struct jfs_attr attr;
+	int ret;
+
+	if (fileattr_has_fsx(fa) || fa->flags & ~JFS_FS_FLAGS ||
+	    !jfs_dev_minor(JFS_PROTO_MINOR_CHATTR))
+		return -EOPNOTSUPP;
+	if ((old ^ fa->flags) & FS_SECRM_FL && !capable(CAP_LINUX_IMMUTABLE))
+		return -EPERM;
+	in.flags = (fa->flags & FS_IMMUTABLE_FL ? JFS_FL_IMMUTABLE : 0) |
+		   (fa->flags & FS_APPEND_FL ? JFS_FL_APPEND : 0) |
+		   (fa->flags & FS_SECRM_FL ? JFS_FL_SKIP_TRASH : 0);
+	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_SETATTR, inode->i_ino,
+			     &in, sizeof(in), &attr, sizeof(attr));
+	if (ret)
+		return ret;
+	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino ||
+	    ((attr.mode ^ inode->i_mode) & S_IFMT))
+		return -EIO;
+	jfs_attr_apply(inode, &attr);
+	return 0;
+}
+
 /*
  * Owner of a new inode: the caller's fsuid, and its fsgid unless the
  * parent directory is setgid (then the directory's group, and new
@@ -392,6 +455,8 @@ static const char *jfs_get_link(struct dentry *dentry, struct inode *inode,
 const struct inode_operations jfs_file_inode_operations = {
 	.getattr	= jfs_getattr,
 	.setattr	= jfs_setattr,
+	.fileattr_get	= jfs_fileattr_get,
+	.fileattr_set	= jfs_fileattr_set,
 	.listxattr	= jfs_listxattr,
 	.get_acl	= jfs_get_acl,
 	.set_acl	= jfs_set_acl,

@@ -57,6 +57,7 @@ struct jfs_inode_info {
 	char *link;			/* cached symlink target (immutable) */
 	unsigned long nosec_stamp;	/* jiffies: security xattrs last known */
 	bool noxattr;			/* JFS_ATTR_NOXATTR, until attr_expire */
+	u32 flags;			/* jfs_attr.flags (JuiceFS's bits) */
 };
 
 static inline struct jfs_inode_info *JFS_I(struct inode *inode)
@@ -141,6 +142,10 @@ int jfs_revalidate(struct inode *inode);
 int jfs_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
 		struct kstat *stat, u32 mask, unsigned int flags);
 int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr);
+struct fileattr;
+int jfs_fileattr_get(struct dentry *dentry, struct fileattr *fa);
+int jfs_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+		     struct fileattr *fa);
 void jfs_fill_in_owner(struct jfs_req *req, struct inode *dir, umode_t *mode);
 extern const struct inode_operations jfs_file_inode_operations;
 extern const struct inode_operations jfs_symlink_inode_operations;

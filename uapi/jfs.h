@@ -19,11 +19,12 @@
 #include <linux/ioctl.h>
 
 #define JFS_PROTO_MAJOR		1
-#define JFS_PROTO_MINOR		3
+#define JFS_PROTO_MINOR		4
 /* the minors that added ops: those are not sent to an older jfsd */
 #define JFS_PROTO_MINOR_XATTR	1
 #define JFS_PROTO_MINOR_LOCK	2
 #define JFS_PROTO_MINOR_FALLOC	3
+#define JFS_PROTO_MINOR_CHATTR	4	/* SETATTR's JFS_SET_FLAGS */
 
 #define JFS_DEV_NAME		"jfs"		/* /dev/jfs */
 #define JFS_GENL_NAME		"jfs"
@@ -189,7 +190,17 @@ struct jfs_name_in {
 #define JFS_SET_MTIME		(1U << 5)
 #define JFS_SET_ATIME_NOW	(1U << 6)
 #define JFS_SET_MTIME_NOW	(1U << 7)
-#define JFS_SET_ALL		0xffU
+#define JFS_SET_FLAGS		(1U << 8)	/* chattr: flags replace the JFS_FL_CHATTR bits */
+#define JFS_SET_ALL		0x1ffU
+
+/*
+ * The attr flags chattr sets, in JuiceFS's bits (jfs_attr.flags carries
+ * these and the Windows bits a Samba or Windows client may have set).
+ */
+#define JFS_FL_IMMUTABLE	0x01		/* chattr +i */
+#define JFS_FL_APPEND		0x02		/* chattr +a */
+#define JFS_FL_SKIP_TRASH	0x20		/* chattr +s: deletes skip .trash */
+#define JFS_FL_CHATTR		(JFS_FL_IMMUTABLE | JFS_FL_APPEND | JFS_FL_SKIP_TRASH)
 
 struct jfs_setattr_in {
 	__u32	valid;
@@ -203,7 +214,7 @@ struct jfs_setattr_in {
 	__u32	atimensec;
 	__u32	mtimensec;
 	__u32	ctimensec;
-	__u32	padding;
+	__u32	flags;		/* JFS_SET_FLAGS: JFS_FL_CHATTR bits */
 };
 
 /* MKNOD, MKDIR: args = jfs_create_in + name; reply = jfs_attr */

@@ -92,6 +92,44 @@ expect_eq "a new file takes the dir's group" 2000 "$(stat -c %g $E/sgid/f)"
 expect_eq "a new subdir takes the group and keeps setgid" "2000 2" \
 	"$(stat -c '%g %a' $E/sgid/sub | sed 's/ \(.\).*/ \1/')"
 
+t_begin "perm: chattr flags"
+# lsattr's letters without the dashes: s (skip-trash), i, a
+flags() { lsattr -d "$1" 2>&1 | awk '{print $1}' | tr -d -; }
+printf 'keep' >$D/imm
+chown 1000:1000 $D/imm
+ok "root sets +i" -- chattr +i $D/imm
+expect_eq "the other mount lists it" i "$(flags $E/imm)"
+err "an immutable file cannot be written" "Operation not permitted" -- sh -c "echo x >>$E/imm"
+err "nor removed" "Operation not permitted" -- rm -f $E/imm
+err "nor chmod'ed" "Operation not permitted" -- chmod 0600 $E/imm
+err "nor renamed" "Operation not permitted" -- mv $E/imm $E/imm2
+err "its owner cannot clear +i" "Operation not permitted" -- u1 chattr -i $E/imm
+err "root without CAP_LINUX_IMMUTABLE cannot either" "Operation not permitted" -- \
+	setpriv --inh-caps=-all --bounding-set=-linux_immutable chattr -i $E/imm
+ok "root clears it" -- chattr -i $E/imm
+ok "and the file takes writes again" -- sh -c "echo x >>$D/imm"
+printf 'a' >$D/app
+ok "root sets +a" -- chattr +a $D/app
+ok "an append-only file takes appends" -- sh -c "printf b >>$E/app"
+err "but no overwrite" "Operation not permitted" -- sh -c "printf c >$E/app"
+err "nor truncate" "Operation not permitted" -- truncate -s 0 $E/app
+expect_eq "it holds what was appended" ab "$(cat $D/app)"
+ok "root clears +a" -- chattr -a $E/app
+err "a flag jfs has not (+A) is refused" "Operation not supported" -- chattr +A $D/app
+mkdir $D/skiptrash
+chown 1000:1000 $D/skiptrash
+err "its owner may not set +s (skip-trash is root's)" "Operation not permitted" -- \
+	u1 chattr +s $D/skiptrash
+ok "root sets +s on a dir" -- chattr +s $D/skiptrash
+u1 touch $D/skiptrash/f
+expect_eq "a new file inside inherits it (JuiceFS doMknod)" s "$(flags $E/skiptrash/f)"
+if (($(trash_days) > 0)); then
+	i=$(stat -c %i $D/skiptrash/f)
+	rm -f $D/skiptrash/f
+	expect_eq "and its removal skips the trash" 0 \
+		"$(ls $M/.trash/*/ 2>/dev/null | grep -c -- "-$i-f\$")"
+fi
+
 t_begin "perm: cleanup"
 ok "rm the tree" -- rm -rf $D
 ok "umount $M" -- umount_vol $M

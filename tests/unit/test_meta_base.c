@@ -106,6 +106,22 @@ static void mknod_attr_setgid(void)
 	CHECK(s.attr.length == 3);
 }
 
+/* doMknod: children of a skip-trash dir skip it too; no other flag passes */
+static void mknod_attr_skip_trash(void)
+{
+	struct meta_mknod f = { .parent = 7, .type = META_TYPE_FILE, .mode = 0644 };
+	struct meta_attr pa = { .type = META_TYPE_DIR, .mode = 0755,
+				.flags = META_FLAG_SKIP_TRASH | META_FLAG_APPEND };
+
+	meta_mknod_mode(&f);
+	meta_mknod_attr(&f, &pa, &t0);
+	CHECK(f.attr.flags == META_FLAG_SKIP_TRASH);
+	pa.flags = META_FLAG_IMMUTABLE;
+	meta_mknod_mode(&f);
+	meta_mknod_attr(&f, &pa, &t0);
+	CHECK(f.attr.flags == 0);
+}
+
 static void setattr_merge(void)
 {
 	struct meta_attr t = { .uid = 1, .gid = 2, .atime = 3, .mtime = 4, .ctime = 5 };
@@ -120,6 +136,24 @@ static void setattr_merge(void)
 	meta_setattr_merge(&t, META_SET_GID | META_SET_ATIME | META_SET_CTIME, &in, &t0);
 	CHECK(t.gid == 20 && t.atime == 30 && t.atimensec == 31);
 	CHECK(t.ctime == 50);
+}
+
+/* chattr replaces i, a and s; the Windows bits stay; +i only takes chattr */
+static void setattr_flags(void)
+{
+	struct meta_attr t = { .flags = META_FLAG_APPEND | 0x04 };
+	struct meta_attr in = { .flags = META_FLAG_IMMUTABLE | 0x08 };
+
+	CHECK(meta_setattr_check(&t, META_SET_MODE) == 0);
+	meta_setattr_merge(&t, META_SET_FLAGS, &in, &t0);
+	CHECK(t.flags == (META_FLAG_IMMUTABLE | 0x04));
+	CHECK(t.ctime == t0.tv_sec);
+	CHECK(meta_setattr_check(&t, META_SET_MODE) == -EPERM);
+	CHECK(meta_setattr_check(&t, META_SET_MTIME | META_SET_FLAGS) == -EPERM);
+	CHECK(meta_setattr_check(&t, META_SET_FLAGS) == 0);
+	in.flags = 0;
+	meta_setattr_merge(&t, META_SET_FLAGS, &in, &t0);
+	CHECK(t.flags == 0x04);
 }
 
 static struct meta_rename_ends ends(unsigned int flags, uint8_t stype, uint8_t dtype)
@@ -263,7 +297,9 @@ int main(void)
 	RUN(mknod_check);
 	RUN(mknod_attr_file);
 	RUN(mknod_attr_setgid);
+	RUN(mknod_attr_skip_trash);
 	RUN(setattr_merge);
+	RUN(setattr_flags);
 	RUN(rename_check);
 	RUN(facl_rules);
 	RUN(rename_stats);
