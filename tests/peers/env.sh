@@ -23,7 +23,7 @@ jc() { "$JFS_JUICEFS" --no-color "$@"; }
 juicefs_mount() {
 	local i
 	mkdir -p "$2" "/tmp/jjcache-${2##*/}"
-	jc mount -d --no-usage-report --no-syslog --backup-meta 0 \
+	jc mount -d --no-usage-report --no-syslog --backup-meta 0 --enable-ioctl \
 		--cache-dir "/tmp/jjcache-${2##*/}" --log "$3" "$1" "$2" >>/vmout/juicefs.log 2>&1 &&
 		return 0
 	for ((i = 0; i < 60; i++)); do

@@ -10,7 +10,8 @@
 #    --path / --sync-dir-stat) finds nothing; the juicefs mount shows the
 #    same tree and the same SHA-256 for every file.
 # 2. The reverse: written through the juicefs mount, read through jfs.
-# 3. Co-mounted: close-to-open content and unlinks seen across clients.
+# 3. Co-mounted: close-to-open content and unlinks seen across clients;
+#    chattr +i/+a set by either client is enforced by the other.
 # 4. Trash: a jfs delete shows in .trash for juicefs and comes back with mv
 #    (and the other way round); an expired hour dir is purged by jfsd's
 #    background job and its objects freed.
@@ -159,6 +160,28 @@ rm $F/c/u2
 sleep 2
 err "an unlink on jfs is gone on juicefs" "No such file" -- stat $F/c/u1
 err "an unlink on juicefs is gone on jfs" "No such file" -- stat $J/c/u2
+
+t_begin "interop: chattr flags"
+# lsattr's letters without the dashes
+flags() { lsattr -d "$1" 2>&1 | awk '{print $1}' | tr -d -; }
+printf 'frozen' >$J/c/imm
+ok "jfs: chattr +i" -- chattr +i $J/c/imm
+sleep 1.5
+expect_eq "juicefs lists it immutable" i "$(flags $F/c/imm)"
+err "juicefs refuses to open it for writing" "Operation not permitted" -- \
+	sh -c "echo x >>$F/c/imm"
+err "and to unlink it" "Operation not permitted" -- rm -f $F/c/imm
+printf 'log:' >$F/c/app
+ok "juicefs: chattr +a" -- chattr +a $F/c/app
+sleep 1.5
+expect_eq "jfs lists it append-only" a "$(flags $J/c/app)"
+ok "jfs appends to it" -- sh -c "printf 1 >>$J/c/app"
+err "but does not overwrite it" "Operation not permitted" -- sh -c "printf 2 >$J/c/app"
+ok "juicefs clears +a" -- chattr -a $F/c/app
+ok "jfs clears +i" -- chattr -i $J/c/imm
+sleep 1.5
+ok "juicefs writes the file again" -- sh -c "echo more >>$F/c/imm"
+expect_eq "and jfs reads what both wrote" "log:1" "$(cat $J/c/app)"
 
 t_begin "interop: trash"
 mkdir -p $J/tr
