@@ -44,8 +44,9 @@ static void usage(FILE *f)
 		"      --cache-size MiB cache limit, 0 disables it (default %d)\n"
 		"      --max-uploads N  parallel block uploads per mount (default %d)\n"
 		"      --prefetch N     blocks read ahead of sequential reads (default %d)\n"
-		"      --bg-interval S  period of the trash expiry and deleted-file cleanup,\n"
-		"                       shared with other clients; 0 turns them off (default %d)\n"
+		"      --bg-interval S  period of the trash expiry, deleted-file and slice\n"
+		"                       cleanups, shared with other clients; 0 turns them\n"
+		"                       off (default %d)\n"
 		"  -v, --verbose        debug logging\n",
 		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
 		DEFAULT_PREFETCH, DEFAULT_BG_SECS);

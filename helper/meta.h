@@ -298,6 +298,11 @@ struct meta_ops {
 	int (*cleanup_deleted_files)(struct meta *m, int64_t before, size_t *n);
 	/* delSlices entries (kept by a compaction under trash) older than 'before' */
 	int (*cleanup_delayed_slices)(struct meta *m, int64_t before, size_t *n);
+	/*
+	 * doCleanupSlices: slices whose last reference went but whose objects
+	 * could not be deleted then (a store error); deletes them now.
+	 */
+	int (*cleanup_slices)(struct meta *m, size_t *n);
 
 	/* data */
 	int (*new_slice_id)(struct meta *m, uint64_t *id);

@@ -1970,6 +1970,102 @@ static int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
 	return ret;
 }
 
+/* drops a sliceRef field that still says "0" (one reference, as no field) */
+static int zero_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	const char *field = arg;
+	redisReply *r = NULL;
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "WATCH");
+	cmd_str(&c, "sliceRef");
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	cmd_init(&c, "HGET");
+	cmd_str(&c, "sliceRef");
+	cmd_str(&c, field);
+	ret = rm_call(m, rc, &c, &r);
+	if (!ret && !(r->type == REDIS_REPLY_STRING && !strcmp(r->str, "0"))) {
+		freeReplyObject(r);
+		return 0;	/* changed meanwhile: leave it */
+	}
+	freeReplyObject(r);
+	if (ret)
+		return ret;
+	tx_multi(rc);
+	cmd_init(&c, "HDEL");
+	cmd_str(&c, "sliceRef");
+	cmd_str(&c, field);
+	tx_add(rc, &c);
+	return tx_exec(m, rc, NULL);
+}
+
+/* one sliceRef field: a negative count is a delete that failed before */
+static int cleanup_ref(struct rmeta *m, const char *field, const char *val, size_t *n)
+{
+	const struct meta_hooks *h = &m->base.hooks;
+	unsigned long long id, size;
+	struct slice_del_arg d;
+	char tail;
+	int ret;
+
+	if (!strcmp(val, "0"))
+		return rm_run(m, NULL, zero_ref_body, (void *)field);
+	if (val[0] != '-' || sscanf(field, "k%llu_%llu%c", &id, &size, &tail) != 2 ||
+	    !id || !size || size > UINT32_MAX)
+		return 0;
+	if (!h->delete_slice || h->delete_slice(h->arg, id, (uint32_t)size))
+		return 0;	/* still there: the next round or `juicefs gc` */
+	d.s.id = id;
+	d.s.size = (uint32_t)size;
+	ret = rm_run(m, NULL, hdel_ref_body, &d);
+	if (!ret)
+		(*n)++;
+	return ret;
+}
+
+/* doCleanupSlices: HSCAN sliceRef */
+static int rm_cleanup_slices(struct meta *mm, size_t *n)
+{
+	struct rmeta *m = (struct rmeta *)mm;
+	struct call_arg a = { .r = NULL };
+	char cursor[32] = "0";
+	const redisReply *kv;
+	size_t i;
+	int ret;
+
+	*n = 0;
+	do {
+		cmd_init(&a.c, "HSCAN");
+		cmd_str(&a.c, "sliceRef");
+		cmd_str(&a.c, cursor);
+		cmd_str(&a.c, "COUNT");
+		cmd_str(&a.c, "1000");
+		ret = rm_run(m, NULL, call_body, &a);
+		if (ret)
+			break;
+		if (a.r->type != REDIS_REPLY_ARRAY || a.r->elements != 2 ||
+		    a.r->element[0]->type != REDIS_REPLY_STRING ||
+		    a.r->element[0]->len >= sizeof(cursor) ||
+		    a.r->element[1]->type != REDIS_REPLY_ARRAY) {
+			ret = rm_bad_reply(m, "sliceRef");
+			break;
+		}
+		memcpy(cursor, a.r->element[0]->str, a.r->element[0]->len + 1);
+		kv = a.r->element[1];
+		for (i = 0; !ret && i + 1 < kv->elements; i += 2) {
+			if (kv->element[i]->type != REDIS_REPLY_STRING ||
+			    kv->element[i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			ret = cleanup_ref(m, kv->element[i]->str, kv->element[i + 1]->str, n);
+		}
+	} while (!ret && strcmp(cursor, "0"));
+	freeReplyObject(a.r);
+	return ret;
+}
+
 /* ---- operations: namespace --------------------------------------------- */
 
 struct lookup_arg {
@@ -4728,4 +4824,5 @@ const struct meta_ops meta_redis_ops = {
 	.update_dir_stats = rm_update_dir_stats,
 	.cleanup_deleted_files = rm_cleanup_deleted_files,
 	.cleanup_delayed_slices = rm_cleanup_delayed_slices,
+	.cleanup_slices = rm_cleanup_slices,
 };

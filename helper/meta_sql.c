@@ -1200,6 +1200,7 @@ static int sqm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n
 		.sql = "SELECT chunkid FROM jfs_delslices WHERE deleted < ? LIMIT 1000",
 	};
 	struct delayed_arg a = { 0 };
+	bool gone;
 	size_t i, k;
 	int ret;
 
@@ -1212,14 +1213,38 @@ static int sqm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n
 		for (k = 0; !ret && k < a.n; k++) {
 			if (!a.freed[k])
 				continue;
-			ret = sq_delete_slice(m, a.sid[k], a.size[k]);
-			if (!ret)
+			ret = sq_delete_slice(m, a.sid[k], a.size[k], &gone);
+			if (!ret && gone)
 				(*n)++;
 		}
 	}
 	free(a.sid);
 	free(a.size);
 	free(a.freed);
+	ids_free(&ia);
+	return ret;
+}
+
+/* doCleanupSlices: a reference row at refs <= 0 is a delete that failed */
+static int sqm_cleanup_slices(struct meta *mm, size_t *n)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct ids_arg ia = {
+		.sql = "SELECT chunkid, size FROM jfs_chunk_ref WHERE refs <= 0 LIMIT 1000",
+	};
+	bool gone;
+	size_t i;
+	int ret;
+
+	*n = 0;
+	ret = sq_read(m, ids_body, &ia);
+	for (i = 0; !ret && i < ia.n; i++) {
+		if (!ia.v[i] || !ia.v2[i] || ia.v2[i] > UINT32_MAX)
+			continue;	/* not a slice this client could name */
+		ret = sq_delete_slice(m, ia.v[i], (uint32_t)ia.v2[i], &gone);
+		if (!ret && gone)
+			(*n)++;
+	}
 	ids_free(&ia);
 	return ret;
 }
@@ -1261,16 +1286,22 @@ static int delete_ref_body(struct smeta *m, struct sconn *c, void *arg)
 		       "ii", (int64_t)a->id, (int64_t)a->size);
 }
 
-int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size)
+int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone)
 {
 	struct slice_del_arg a = { id, size };
 	const struct meta_hooks *h = &m->base.hooks;
+	int ret;
 
+	if (gone)
+		*gone = false;
 	if (!h->delete_slice)
 		return 0;	/* the reference row stays for `juicefs gc` */
 	if (h->delete_slice(h->arg, id, size))
-		return 0;	/* the objects stay: so does the row, for gc */
-	return sq_txn(m, delete_ref_body, &a);
+		return 0;	/* the objects stay: so does the row, for later */
+	ret = sq_txn(m, delete_ref_body, &a);
+	if (!ret && gone)
+		*gone = true;
+	return ret;
 }
 
 /* ---- operations: open and close ---------------------------------------- */
@@ -1415,4 +1446,5 @@ const struct meta_ops meta_sqlite_ops = {
 	.update_dir_stats = sqm_update_dir_stats,
 	.cleanup_deleted_files = sqm_cleanup_deleted_files,
 	.cleanup_delayed_slices = sqm_cleanup_delayed_slices,
+	.cleanup_slices = sqm_cleanup_slices,
 };

@@ -156,10 +156,11 @@ int sq_next_slice(struct smeta *m, uint64_t *id);
  * Slice references (jfs_chunk_ref; meta_sql.c).  sq_unref_slice drops one
  * reference inside a transaction; *freed when none is left, and then,
  * after the commit, sq_delete_slice deletes its objects (hooks) and its
- * row.  A slice whose objects could not go keeps its row for `juicefs gc`.
+ * row (*gone, when asked).  A slice whose objects could not go keeps its
+ * row for the cleanup-slices job or `juicefs gc`.
  */
 int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed);
-int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size);
+int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone);
 
 /* ---- meta_sql_data.c ----------------------------------------------------- */
 

@@ -409,7 +409,7 @@ int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
 		return -EINVAL;
 	ret = sq_txn(m, compact_body, &a);
 	for (i = 0; !ret && i < a.nfreed; i++)
-		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size);
+		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
 	free(a.freed);
 	return ret;
 }
@@ -794,7 +794,7 @@ static int delete_chunk(struct smeta *m, uint64_t ino, uint32_t indx)
 
 	ret = sq_txn(m, delchunk_body, &a);
 	for (i = 0; !ret && i < a.nfreed; i++)
-		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size);
+		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
 	free(a.freed);
 	return ret;
 }

@@ -91,8 +91,9 @@ static void heartbeat(struct vol *v)
 
 /*
  * JuiceFS's periodic jobs, run by one client at a time (setIfSmall on a
- * shared timestamp): expired trash hour dirs, and delfiles entries that a
- * crashed client left behind (older than an hour).
+ * shared timestamp): expired trash hour dirs, delfiles entries that a
+ * crashed client left behind (older than an hour), and slices whose
+ * objects a failed delete left behind.
  */
 static void background_jobs(struct vol *v)
 {
@@ -122,6 +123,14 @@ static void background_jobs(struct vol *v)
 				 v->setting.name, meta_errmsg());
 		else if (n)
 			log_info("volume '%s': freed the data of %zu deleted files",
+				 v->setting.name, n);
+	}
+	if (!m->ops->set_if_small(m, "nextCleanupSlices", now, diff, &won) && won) {
+		if (m->ops->cleanup_slices(m, &n))
+			log_warn("volume '%s': slice cleanup: %s", v->setting.name,
+				 meta_errmsg());
+		else if (n)
+			log_info("volume '%s': deleted %zu unreferenced slices",
 				 v->setting.name, n);
 	}
 }

@@ -4,6 +4,7 @@
 # bytes. An outage longer than the retries: the write fails with EIO and a
 # log line naming the object, nothing half-written is committed (every
 # slice in redis has all its blocks), and data committed before is intact.
+# A delete during an outage is finished by the slice job once S3 is back.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
@@ -90,6 +91,28 @@ if ((n > 0)); then
 	ok "the failed file reads without error" -- cat $M/x
 fi
 ok "remove the files" -- rm -f $M/w $M/x
+ok "umount" -- umount_vol $M
+
+t_begin "s3 faults: a delete in an outage is finished later"
+# the slice job (JuiceFS's cleanupSlices) every 2 s instead of hourly
+ok "jfsd running its jobs every 2 s" -- eval \
+	'stop_jfsd && JFS_IT_JFSD_ARGS="$JFS_IT_JFSD_ARGS --bg-interval 2" start_jfsd'
+ok "mount" -- mount_vol $M
+ok "write a file" -- dd if=/dev/urandom of=$M/d bs=1M count=3 conv=fsync status=none
+ok "chattr +s: its delete is for real, not a move to the trash" -- chattr +s $M/d
+before=$(python3 $S3C list "$JFS_IT_VOL/chunks/" | wc -l)
+ok "stop MinIO" -- stop_minio
+ok "rm works while the store is down" -- rm $M/d
+ok "MinIO starts again" -- start_minio
+after=$before
+for ((i = 0; i < 60 && after >= before; i++)); do
+	sleep 1
+	after=$(python3 $S3C list "$JFS_IT_VOL/chunks/" | wc -l)
+done
+((after < before))
+check "the slice job deleted its objects ($before -> $after)"
+expect_eq "no freed slice is left in sliceRef" "" \
+	"$(rcli hgetall sliceRef | paste - - | awk 'NF == 2 && $2 + 0 < 0')"
 ok "umount" -- umount_vol $M
 unset JFS_S3_RETRIES JFS_S3_RETRY_BASE_MS
 ok "jfsd back to defaults" -- fresh_jfsd

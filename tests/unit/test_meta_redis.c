@@ -702,6 +702,41 @@ static void unlink_without_deleter_keeps_refs(void)
 	meta_close(m);
 }
 
+/* the slice job (doCleanupSlices) deletes what a failed delete left */
+static void cleanup_slices_retries(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, id;
+	size_t n = 9;
+	char key[64];
+
+	REQUIRE(m);
+	m->hooks.delete_slice = NULL;
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	snprintf(key, sizeof(key), "k%" PRIu64 "_10", id);
+	REQUIRE(raw_int("HGET sliceRef %s", key) == -1);
+	freeReplyObject(raw("HSET sliceRef k900_50 2"));
+	freeReplyObject(raw("HSET sliceRef k901_50 0"));
+	freeReplyObject(raw("HSET sliceRef junk -1"));
+	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(n, 0);		/* no deleter: nothing can go */
+	CHECK_EQ(raw_int("HGET sliceRef %s", key), -1);
+	m->hooks.delete_slice = rec_delete;
+	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK(rec_has(id, 10));
+	CHECK_EQ(raw_int("HEXISTS sliceRef %s", key), 0);
+	CHECK_EQ(raw_int("HGET sliceRef k900_50"), 2);	/* referenced: left alone */
+	CHECK(!rec_has(900, 50));
+	CHECK_EQ(raw_int("HEXISTS sliceRef k901_50"), 0);	/* "0" is as no field */
+	CHECK(!rec_has(901, 50));
+	CHECK_EQ(raw_int("HEXISTS sliceRef junk"), 1);	/* not a slice's field */
+	meta_close(m);
+}
+
 static void sustained_inode(void)
 {
 	struct meta *m = fresh();
@@ -2216,6 +2251,7 @@ int main(void)
 	RUN(trash_cleanup_expired);
 	RUN(dir_stats_kept);
 	RUN(delayed_slices_released);
+	RUN(cleanup_slices_retries);
 	RUN(set_if_small_elects_one);
 	RUN(xattr_layout);
 	RUN(xattr_flags);

@@ -778,6 +778,35 @@ static void cleanup_deleted_files(void)
 	meta_close(m);
 }
 
+/* the slice job (doCleanupSlices) deletes what a failed delete left */
+static void cleanup_slices_retries(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, id;
+	size_t n = 9;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
+	REQUIRE(raw_exec("INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (900, 50, 2)") == 0);
+	rec.fail = 1;
+	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	CHECK_EQ(ref_rows(id), 1);	/* its objects are still there */
+	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(n, 0);			/* and the store still fails */
+	CHECK_EQ(ref_rows(id), 1);
+	rec.fail = 0;
+	rec.n = 0;
+	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK(rec_has(id, 10));
+	CHECK_EQ(ref_rows(id), 0);
+	CHECK_EQ(ref_rows(900), 1);	/* referenced: left alone */
+	CHECK(!rec_has(900, 50));
+	meta_close(m);
+}
+
 static void release_sustained(void)
 {
 	struct meta *m = fresh();
@@ -891,6 +920,7 @@ int main(void)
 	RUN(copy_range_clones);
 	RUN(unlink_frees_slices);
 	RUN(cleanup_deleted_files);
+	RUN(cleanup_slices_retries);
 	RUN(release_sustained);
 	RUN(dir_stat_deltas);
 	raw_cleanup();
