@@ -55,6 +55,7 @@ struct vol {
 	unsigned int refs;		/* guarded by jfsd.vols_lock */
 	bool dying;			/* unmounted; freed at refs == 0 */
 	bool rdonly;
+	bool quota_warned;	/* a dir quota appeared while read-write */
 	char *url;
 	struct setting setting;
 	struct meta *meta;

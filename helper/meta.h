@@ -187,6 +187,8 @@ struct meta_ops {
 	int (*get_setting)(struct meta *m, char **json);	/* -ENOENT: unformatted */
 	int (*init)(struct meta *m, const char *json, bool trash);	/* writes setting, root */
 	int (*statfs)(struct meta *m, uint64_t *used_space, uint64_t *used_inodes);
+	/* how many dirs have a JuiceFS quota (`juicefs quota set --path`) */
+	int (*count_dir_quotas)(struct meta *m, uint64_t *n);
 
 	/* sessions */
 	int (*new_session)(struct meta *m, const char *info_json, uint64_t *sid);

@@ -1220,6 +1220,21 @@ static int rm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inode
 	return rm_run((struct rmeta *)mm, NULL, statfs_body, &a);
 }
 
+static int rm_count_dir_quotas(struct meta *mm, uint64_t *n)
+{
+	struct call_arg a = { .r = NULL };
+	int ret;
+
+	cmd_init(&a.c, "HLEN");
+	cmd_str(&a.c, "dirQuota");
+	ret = rm_run((struct rmeta *)mm, NULL, call_body, &a);
+	if (!ret && a.r->type != REDIS_REPLY_INTEGER)
+		ret = rm_bad_reply((struct rmeta *)mm, "dirQuota");
+	*n = ret || a.r->integer < 0 ? 0 : (uint64_t)a.r->integer;
+	freeReplyObject(a.r);
+	return ret;
+}
+
 /* ---- operations: sessions ---------------------------------------------- */
 
 struct session_arg {
@@ -4787,6 +4802,7 @@ const struct meta_ops meta_redis_ops = {
 	.get_setting = rm_get_setting,
 	.init = rm_init,
 	.statfs = rm_statfs,
+	.count_dir_quotas = rm_count_dir_quotas,
 	.new_session = rm_new_session,
 	.refresh_session = rm_refresh_session,
 	.close_session = rm_close_session,

@@ -755,6 +755,27 @@ static int sqm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inod
 	return ret;
 }
 
+static int quotas_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	uint64_t *n = arg;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT count(*) FROM jfs_dir_quota", "");
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	*n = ret ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	return 0;
+}
+
+static int sqm_count_dir_quotas(struct meta *mm, uint64_t *n)
+{
+	*n = 0;
+	return sq_read((struct smeta *)mm, quotas_body, n);
+}
+
 /* ---- operations: sessions ---------------------------------------------- */
 
 struct session_arg {
@@ -1409,6 +1430,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.get_setting = sqm_get_setting,
 	.init = sqm_init,
 	.statfs = sqm_statfs,
+	.count_dir_quotas = sqm_count_dir_quotas,
 	.new_session = sqm_new_session,
 	.refresh_session = sqm_refresh_session,
 	.close_session = sqm_close_session,

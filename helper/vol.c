@@ -78,6 +78,7 @@ static char *session_info(void)
 static void heartbeat(struct vol *v)
 {
 	char *info = session_info();
+	uint64_t n;
 	int ret;
 
 	ret = v->meta->ops->refresh_session(v->meta, v->meta->sid, info);
@@ -87,6 +88,13 @@ static void heartbeat(struct vol *v)
 			 v->setting.name, meta_errmsg());
 	else
 		v->meta->ops->cleanup_stale_sessions(v->meta);
+	/* a quota set by a JuiceFS client after this read-write mount */
+	if (!v->rdonly && !v->quota_warned &&
+	    !v->meta->ops->count_dir_quotas(v->meta, &n) && n) {
+		log_warn("volume '%s': a directory quota was set, which jfsd does not "
+			 "maintain; remount read-only", v->setting.name);
+		v->quota_warned = true;
+	}
 }
 
 /*
@@ -197,6 +205,31 @@ static void vol_free(struct vol *v)
 }
 
 /* Reads the setting, checks we can serve it, opens the object store. */
+/*
+ * JuiceFS clients keep a quota dir's usage (dirQuotaUsed*) up to date and
+ * refuse writes beyond it; jfsd does neither yet, so a writer here would
+ * overrun the limit and leave the usage wrong for everyone: read-only.
+ */
+static int check_dir_quotas(struct vol *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int ret;
+
+	if (v->rdonly)
+		return 0;
+	ret = v->meta->ops->count_dir_quotas(v->meta, &n);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the directory quotas: %s", meta_errmsg());
+		return ret;
+	}
+	if (!n)
+		return 0;
+	snprintf(err, errlen, "volume '%s' has %" PRIu64 " directory quota(s) (juicefs quota), "
+		 "which jfsd does not maintain yet; mount it read-only",
+		 v->setting.name, n);
+	return -EOPNOTSUPP;
+}
+
 static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 {
 	char *json = NULL;
@@ -221,6 +254,9 @@ static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 		snprintf(err, errlen, "volume setting: %s", setting_errmsg());
 		return ret;
 	}
+	ret = check_dir_quotas(v, err, errlen);
+	if (ret)
+		return ret;
 	ret = store_open(v->setting.storage, v->setting.bucket,
 			 v->setting.access_key, v->setting.secret_key, &v->store);
 	if (ret) {

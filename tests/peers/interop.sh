@@ -17,7 +17,8 @@
 #    background job and its objects freed.
 # 5. A second volume with lz4, hashed prefixes and 1 MiB blocks: files
 #    written by either client read the same through the other.
-# 6. `juicefs gc` (no --delete, nothing skipped) finds no leaked object.
+# 6. A dir quota set by juicefs keeps jfs read-only (it does not keep quotas).
+# 7. `juicefs gc` (no --delete, nothing skipped) finds no leaked object.
 # Skips (exit 0, one SKIP line) only when the juicefs binary is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -308,6 +309,30 @@ rc=$?
 echo "$fsck_out" >>/vmout/juicefs.log
 expect_eq "juicefs fsck of the ACL volume: exit 0" 0 "$rc"
 ok "unmount both" -- eval 'umount_vol "$J3" && jc umount "$F3" >>/vmout/juicefs.log 2>&1'
+
+t_begin "interop: dir quotas"
+# jfsd does not keep a quota's usage yet: it must not write past one
+J2=/mnt/i-jfs2
+mkdir -p $J/q
+sleep 1.5
+ok "juicefs quota set --path /q" -- eval \
+	'jc quota set "$URL" --path /q --capacity 1 >>/vmout/juicefs.log 2>&1'
+mark=$(dmesg | wc -l)
+err "jfs refuses a second read-write mount" "" -- mount_vol $J2 "" "$URL"
+expect_eq "and says why" 1 \
+	"$(dmesg | tail -n +"$((mark + 1))" | grep -c 'directory quota.*mount it read-only')"
+ok "a read-only mount works" -- mount_vol $J2 ro "$URL"
+ok "umount it" -- umount_vol $J2
+for ((i = 0; i < 30; i++)); do
+	grep -q "a directory quota was set" "$JFS_IT_JFSD_LOG" && break
+	sleep 1
+done
+ok "the read-write mount from before logs a warning" -- \
+	grep -q "a directory quota was set" "$JFS_IT_JFSD_LOG"
+ok "juicefs quota delete" -- eval 'jc quota delete "$URL" --path /q >>/vmout/juicefs.log 2>&1'
+ok "read-write mounts work again" -- mount_vol $J2 "" "$URL"
+ok "umount it" -- umount_vol $J2
+rmdir $J/q
 
 t_begin "interop: the volume is clean"
 sync

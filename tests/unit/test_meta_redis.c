@@ -702,6 +702,22 @@ static void unlink_without_deleter_keeps_refs(void)
 	meta_close(m);
 }
 
+/* what the mount gate asks: how many dirs JuiceFS put a quota on */
+static void dir_quotas_counted(void)
+{
+	struct meta *m = fresh();
+	uint64_t n = 9;
+
+	REQUIRE(m);
+	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(n, 0);
+	freeReplyObject(raw("HSET dirQuota 1 %b", "0123456789abcdef", (size_t)16));
+	freeReplyObject(raw("HSET dirQuota 7 %b", "0123456789abcdef", (size_t)16));
+	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(n, 2);
+	meta_close(m);
+}
+
 /* the slice job (doCleanupSlices) deletes what a failed delete left */
 static void cleanup_slices_retries(void)
 {
@@ -2252,6 +2268,7 @@ int main(void)
 	RUN(dir_stats_kept);
 	RUN(delayed_slices_released);
 	RUN(cleanup_slices_retries);
+	RUN(dir_quotas_counted);
 	RUN(set_if_small_elects_one);
 	RUN(xattr_layout);
 	RUN(xattr_flags);

@@ -778,6 +778,21 @@ static void cleanup_deleted_files(void)
 	meta_close(m);
 }
 
+/* what the mount gate asks: how many dirs JuiceFS put a quota on */
+static void dir_quotas_counted(void)
+{
+	struct meta *m = fresh();
+	uint64_t n = 9;
+
+	REQUIRE(m);
+	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(n, 0);
+	REQUIRE(raw_exec("INSERT INTO jfs_dir_quota VALUES (1, 1073741824, 0, 0, 0)") == 0);
+	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(n, 1);
+	meta_close(m);
+}
+
 /* the slice job (doCleanupSlices) deletes what a failed delete left */
 static void cleanup_slices_retries(void)
 {
@@ -921,6 +936,7 @@ int main(void)
 	RUN(unlink_frees_slices);
 	RUN(cleanup_deleted_files);
 	RUN(cleanup_slices_retries);
+	RUN(dir_quotas_counted);
 	RUN(release_sustained);
 	RUN(dir_stat_deltas);
 	raw_cleanup();
