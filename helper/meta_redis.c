@@ -1942,20 +1942,23 @@ static int release_delayed(struct rmeta *m, const char *field, size_t *n)
 }
 
 /* the trash job's doCleanupDelayedSlices: HSCAN delSlices for old entries */
-static int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
+/*
+ * Calls fn for every (field, value) of hash 'key', HSCAN page by page (a
+ * field may come twice while the hash is rehashed); stops at an error.
+ */
+static int hscan_each(struct rmeta *m, const char *key,
+		      int (*fn)(struct rmeta *m, const char *field, const char *val, void *arg),
+		      void *arg)
 {
-	struct rmeta *m = (struct rmeta *)mm;
 	struct call_arg a = { .r = NULL };
 	char cursor[32] = "0";
-	unsigned long long id, ts;
-	const redisReply *keys;
+	const redisReply *kv;
 	size_t i;
 	int ret;
 
-	*n = 0;
 	do {
 		cmd_init(&a.c, "HSCAN");
-		cmd_str(&a.c, "delSlices");
+		cmd_str(&a.c, key);
 		cmd_str(&a.c, cursor);
 		cmd_str(&a.c, "COUNT");
 		cmd_str(&a.c, "1000");
@@ -1966,23 +1969,42 @@ static int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
 		    a.r->element[0]->type != REDIS_REPLY_STRING ||
 		    a.r->element[0]->len >= sizeof(cursor) ||
 		    a.r->element[1]->type != REDIS_REPLY_ARRAY) {
-			ret = rm_bad_reply(m, "delSlices");
+			ret = rm_bad_reply(m, key);
 			break;
 		}
 		memcpy(cursor, a.r->element[0]->str, a.r->element[0]->len + 1);
-		keys = a.r->element[1];
-		for (i = 0; !ret && i + 1 < keys->elements; i += 2) {
-			const char *f = keys->element[i]->str;
-			char tail;
-
-			if (!f || sscanf(f, "%llu_%llu%c", &id, &ts, &tail) != 2 ||
-			    (long long)ts >= before)
-				continue;
-			ret = release_delayed(m, f, n);
-		}
+		kv = a.r->element[1];
+		for (i = 0; !ret && i + 1 < kv->elements; i += 2)
+			if (kv->element[i]->type == REDIS_REPLY_STRING &&
+			    kv->element[i + 1]->type == REDIS_REPLY_STRING)
+				ret = fn(m, kv->element[i]->str, kv->element[i + 1]->str, arg);
 	} while (!ret && strcmp(cursor, "0"));
 	freeReplyObject(a.r);
 	return ret;
+}
+
+struct delayed_scan {
+	int64_t before;
+	size_t *n;
+};
+
+static int delayed_field(struct rmeta *m, const char *field, const char *val, void *arg)
+{
+	struct delayed_scan *a = arg;
+	unsigned long long id, ts;
+	char tail;
+
+	if (sscanf(field, "%llu_%llu%c", &id, &ts, &tail) != 2 || (long long)ts >= a->before)
+		return 0;
+	return release_delayed(m, field, a->n);
+}
+
+static int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
+{
+	struct delayed_scan a = { .before = before, .n = n };
+
+	*n = 0;
+	return hscan_each((struct rmeta *)mm, "delSlices", delayed_field, &a);
 }
 
 /* drops a sliceRef field that still says "0" (one reference, as no field) */
@@ -2018,8 +2040,9 @@ static int zero_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
 }
 
 /* one sliceRef field: a negative count is a delete that failed before */
-static int cleanup_ref(struct rmeta *m, const char *field, const char *val, size_t *n)
+static int cleanup_ref(struct rmeta *m, const char *field, const char *val, void *arg)
 {
+	size_t *n = arg;
 	const struct meta_hooks *h = &m->base.hooks;
 	unsigned long long id, size;
 	struct slice_del_arg d;
@@ -2044,41 +2067,8 @@ static int cleanup_ref(struct rmeta *m, const char *field, const char *val, size
 /* doCleanupSlices: HSCAN sliceRef */
 static int rm_cleanup_slices(struct meta *mm, size_t *n)
 {
-	struct rmeta *m = (struct rmeta *)mm;
-	struct call_arg a = { .r = NULL };
-	char cursor[32] = "0";
-	const redisReply *kv;
-	size_t i;
-	int ret;
-
 	*n = 0;
-	do {
-		cmd_init(&a.c, "HSCAN");
-		cmd_str(&a.c, "sliceRef");
-		cmd_str(&a.c, cursor);
-		cmd_str(&a.c, "COUNT");
-		cmd_str(&a.c, "1000");
-		ret = rm_run(m, NULL, call_body, &a);
-		if (ret)
-			break;
-		if (a.r->type != REDIS_REPLY_ARRAY || a.r->elements != 2 ||
-		    a.r->element[0]->type != REDIS_REPLY_STRING ||
-		    a.r->element[0]->len >= sizeof(cursor) ||
-		    a.r->element[1]->type != REDIS_REPLY_ARRAY) {
-			ret = rm_bad_reply(m, "sliceRef");
-			break;
-		}
-		memcpy(cursor, a.r->element[0]->str, a.r->element[0]->len + 1);
-		kv = a.r->element[1];
-		for (i = 0; !ret && i + 1 < kv->elements; i += 2) {
-			if (kv->element[i]->type != REDIS_REPLY_STRING ||
-			    kv->element[i + 1]->type != REDIS_REPLY_STRING)
-				continue;
-			ret = cleanup_ref(m, kv->element[i]->str, kv->element[i + 1]->str, n);
-		}
-	} while (!ret && strcmp(cursor, "0"));
-	freeReplyObject(a.r);
-	return ret;
+	return hscan_each((struct rmeta *)mm, "sliceRef", cleanup_ref, n);
 }
 
 /* ---- operations: namespace --------------------------------------------- */

@@ -240,16 +240,14 @@ struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr)
 	return inode;
 }
 
-/* Fetches fresh attributes if the cached ones have expired. */
-int jfs_revalidate(struct inode *inode)
+/* Sends an op whose reply is the inode's attributes, and applies them. */
+static int jfs_attr_req(struct inode *inode, u16 opcode, const void *in, size_t inlen)
 {
 	struct jfs_attr attr;
 	int ret;
 
-	if (time_before(jiffies, JFS_I(inode)->attr_expire))
-		return 0;
-	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_GETATTR, inode->i_ino,
-			     NULL, 0, &attr, sizeof(attr));
+	ret = jfs_simple_req(JFS_SB(inode->i_sb), opcode, inode->i_ino,
+			     in, inlen, &attr, sizeof(attr));
 	if (ret)
 		return ret;
 	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino ||
@@ -257,6 +255,14 @@ int jfs_revalidate(struct inode *inode)
 		return -EIO;
 	jfs_attr_apply(inode, &attr);
 	return 0;
+}
+
+/* Fetches fresh attributes if the cached ones have expired. */
+int jfs_revalidate(struct inode *inode)
+{
+	if (time_before(jiffies, JFS_I(inode)->attr_expire))
+		return 0;
+	return jfs_attr_req(inode, JFS_OP_GETATTR, NULL, 0);
 }
 
 int jfs_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
@@ -381,8 +387,6 @@ int jfs_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
 	struct inode *inode = d_inode(dentry);
 	struct jfs_setattr_in in = { .valid = JFS_SET_FLAGS };
 	u32 old = jfs_fs_flags(READ_ONCE(JFS_I(inode)->flags));
-	struct jfs_attr attr;
-	int ret;
 
 	if (fileattr_has_fsx(fa) || fa->flags & ~JFS_FS_FLAGS ||
 	    !jfs_dev_minor(JFS_PROTO_MINOR_CHATTR))
@@ -392,15 +396,7 @@ int jfs_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
 	in.flags = (fa->flags & FS_IMMUTABLE_FL ? JFS_FL_IMMUTABLE : 0) |
 		   (fa->flags & FS_APPEND_FL ? JFS_FL_APPEND : 0) |
 		   (fa->flags & FS_SECRM_FL ? JFS_FL_SKIP_TRASH : 0);
-	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_SETATTR, inode->i_ino,
-			     &in, sizeof(in), &attr, sizeof(attr));
-	if (ret)
-		return ret;
-	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino ||
-	    ((attr.mode ^ inode->i_mode) & S_IFMT))
-		return -EIO;
-	jfs_attr_apply(inode, &attr);
-	return 0;
+	return jfs_attr_req(inode, JFS_OP_SETATTR, &in, sizeof(in));
 }
 
 /*
