@@ -534,26 +534,66 @@ out:
 
 /* ---- compaction ---- */
 
+static bool same_slice(const struct meta_slice *a, const struct meta_slice *b)
+{
+	return a->pos == b->pos && a->id == b->id && a->size == b->size &&
+	       a->off == b->off && a->len == b->len;
+}
+
+/*
+ * JuiceFS's skipSome: leading records that are big (1 MiB, and a fifth
+ * of what would be rewritten) and still wholly visible stay as they are,
+ * so small appends to a big file do not rewrite it at every compaction.
+ * What follows a skipped record lies wholly after it.
+ */
+static size_t skip_some(const struct meta_slice *r, size_t n)
+{
+	struct meta_segs segs = { 0 };
+	size_t k, j;
+	bool keep;
+
+	for (k = 0; k < n; k++) {
+		const struct meta_slice *f = &r[k];
+
+		free(segs.v);
+		segs = (struct meta_segs){ 0 };
+		if (meta_overlay(r + k, n - k, &segs) || !segs.n)
+			break;
+		keep = f->len >= CHUNK_SKIP_MIN &&
+		       (uint64_t)f->len * 5 >= segs.v[segs.n - 1].end - segs.v[0].start &&
+		       segs.v[0].start == f->pos && segs.v[0].end == f->pos + f->len &&
+		       segs.v[0].id == f->id && segs.v[0].off == f->off;
+		for (j = k + 1; keep && j < n; j++)
+			keep = !same_slice(&r[j], f);
+		if (!keep)
+			break;
+	}
+	free(segs.v);
+	return k;
+}
+
 /*
  * Every write adds a record, so a file rewritten in place grows a list
  * that each read must resolve, and keeps every overwritten byte stored.
  * As JuiceFS does, a chunk whose list has grown long is rewritten as one
- * slice and the old ones are released.
+ * slice (after the records skip_some keeps) and the old ones are released.
  */
 int chunk_compact(struct chunk_ctx *c, uint64_t ino, uint32_t indx)
 {
 	struct meta_slice *recs = NULL, s = { 0 };
 	struct meta_segs segs = { 0 };
-	size_t nrec = 0;
+	size_t nrec = 0, skip = 0;
 	char *buf = NULL;
 	int ret;
 
 	if (!c->meta->ops->compact_chunk)
 		return 0;
 	ret = c->meta->ops->read_chunk(c->meta, ino, indx, &recs, &nrec);
-	if (!ret && nrec >= 2)
-		ret = meta_overlay(recs, nrec, &segs);
-	if (ret || nrec < 2 || !segs.n)
+	if (!ret)
+		skip = skip_some(recs, nrec);
+	if (!ret && nrec - skip >= 2)
+		ret = meta_overlay(recs + skip, nrec - skip, &segs);
+	if (ret || nrec - skip < 2 || !segs.n)
 		goto out;
 	s.pos = segs.v[0].start;
 	s.size = s.len = segs.v[segs.n - 1].end - s.pos;
@@ -565,7 +605,7 @@ int chunk_compact(struct chunk_ctx *c, uint64_t ino, uint32_t indx)
 		ret = slice_upload(c, s.id, buf, s.size);
 	if (ret)
 		goto out;
-	ret = c->meta->ops->compact_chunk(c->meta, ino, indx, recs, nrec, &s);
+	ret = c->meta->ops->compact_chunk(c->meta, ino, indx, recs, nrec, skip, &s);
 	if (ret && commit_surely_failed(ret))	/* -EINVAL: written meanwhile */
 		chunk_delete_slice(c, s.id, s.size);
 out:

@@ -22,6 +22,7 @@
 
 #define CHUNK_KEY_MAX 256
 #define CHUNK_COMPACT_EVERY 100	/* writes to a chunk between looks at its list */
+#define CHUNK_SKIP_MIN	(1U << 20)	/* a leading record this big may stay (skipSome) */
 #define CHUNK_COMPACT_SLOTS 256
 
 struct cache;

@@ -315,15 +315,16 @@ struct meta_ops {
 			   struct meta_attr *attr);
 	/*
 	 * JuiceFS compactChunk's commit: if the chunk's list still starts
-	 * with the n records `old`, they are replaced by the one record `s`,
-	 * whose slice holds what they showed; each old record with a slice
-	 * drops one reference (with trash on, a delSlices entry keeps them
-	 * for the trash's lifetime instead) and slices nobody uses any more
-	 * go to hooks.delete_slice.  -EINVAL: the list changed meanwhile and
-	 * `s` was not committed.  Optional (NULL: no compaction).
+	 * with the n records `old`, the first `skip` of them stay (skipSome)
+	 * and the others are replaced by the one record `s`, whose slice
+	 * holds what they showed; each replaced record with a slice drops one
+	 * reference (with trash on, a delSlices entry keeps them for the
+	 * trash's lifetime instead) and slices nobody uses any more go to
+	 * hooks.delete_slice.  -EINVAL: the list changed meanwhile and `s`
+	 * was not committed.  Optional (NULL: no compaction).
 	 */
 	int (*compact_chunk)(struct meta *m, uint64_t ino, uint32_t indx,
-			     const struct meta_slice *old, size_t n,
+			     const struct meta_slice *old, size_t n, size_t skip,
 			     const struct meta_slice *s);
 };
 

@@ -4436,7 +4436,7 @@ struct compact_arg {
 	uint64_t ino;
 	uint32_t indx;
 	const struct meta_slice *old;
-	size_t n;
+	size_t n, skip;			/* old[0..skip) stay in front of s */
 	const struct meta_slice *s;
 	struct freed_slice *freed;	/* out: refcount went below zero */
 	size_t nfreed;
@@ -4466,7 +4466,7 @@ static void q_delayed(struct rconn *rc, const struct compact_arg *a, unsigned ch
 	size_t i;
 	int k;
 
-	for (i = 0; i < a->n; i++) {
+	for (i = a->skip; i < a->n; i++) {
 		if (!a->old[i].id)
 			continue;
 		for (k = 0; k < 8; k++)
@@ -4531,9 +4531,16 @@ static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 	cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
 	cmd_bin(&c, rec, sizeof(rec));
 	tx_add(rc, &c);
+	for (i = a->skip; i > 0; i--) {	/* the skipped stay first */
+		meta_slice_encode(&a->old[i - 1], rec);
+		cmd_init(&c, "LPUSH");
+		cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
+		cmd_bin(&c, rec, sizeof(rec));
+		tx_add(rc, &c);
+	}
 	if (trash)
 		q_delayed(rc, a, del);
-	for (i = 0; !trash && i < a->n; i++) {
+	for (i = a->skip; !trash && i < a->n; i++) {
 		if (!a->old[i].id)
 			continue;
 		cmd_init(&c, "HINCRBY");
@@ -4544,7 +4551,7 @@ static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 	}
 	ret = tx_exec(m, rc, &ex);
 	free(del);
-	for (i = 0, k = 2; !ret && !trash && i < a->n; i++) {
+	for (i = a->skip, k = 2 + a->skip; !ret && !trash && i < a->n; i++) {
 		if (!a->old[i].id)
 			continue;
 		if (k < ex->elements && reply_int(ex->element[k]) < 0) {
@@ -4558,17 +4565,18 @@ static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 }
 
 static int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-			    const struct meta_slice *old, size_t n,
+			    const struct meta_slice *old, size_t n, size_t skip,
 			    const struct meta_slice *s)
 {
-	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n, .s = s };
+	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n,
+				 .skip = skip, .s = s };
 	struct rmeta *m = (struct rmeta *)mm;
 	struct slice_del_arg d;
 	char key[RM_ARGLEN];
 	size_t i;
 	int ret;
 
-	if (!n || (uint64_t)s->pos + s->len > META_CHUNK_SIZE ||
+	if (skip >= n || (uint64_t)s->pos + s->len > META_CHUNK_SIZE ||
 	    (s->id && (uint64_t)s->off + s->len > s->size))
 		return -EINVAL;
 	snprintf(key, sizeof(key), "c%" PRIu64 "_%" PRIu32, ino, indx);

@@ -225,7 +225,8 @@ int sqm_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
 		    const struct meta_slice *s, const struct timespec *mtime,
 		    struct meta_attr *attr);
 int sqm_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
-		      const struct meta_slice *old, size_t n, const struct meta_slice *s);
+		      const struct meta_slice *old, size_t n, size_t skip,
+		      const struct meta_slice *s);
 int sqm_release_sustained(struct meta *m, uint64_t ino);
 /* the sustained inode's data, for close_session: sid's row goes too */
 int sq_release_sustained_sid(struct smeta *m, uint64_t sid, uint64_t ino);

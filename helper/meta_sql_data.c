@@ -294,7 +294,7 @@ struct compact_arg {
 	uint64_t ino;
 	uint32_t indx;
 	const struct meta_slice *old;
-	size_t n;
+	size_t n, skip;			/* old[0..skip) stay in front of s */
 	const struct meta_slice *s;
 	struct freed_slice *freed;	/* out: no reference left */
 	size_t nfreed;
@@ -310,7 +310,7 @@ static int insert_delslices(struct sconn *c, const struct compact_arg *a)
 	buf = malloc(a->n * 12);
 	if (!buf)
 		return -ENOMEM;
-	for (i = 0, p = buf; i < a->n; i++) {
+	for (i = a->skip, p = buf; i < a->n; i++) {
 		if (!a->old[i].id)
 			continue;
 		for (k = 0; k < 8; k++)
@@ -338,7 +338,7 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 	struct compact_arg *a = arg;
 	const unsigned char *p = NULL;
 	unsigned char rec[24], *buf;
-	size_t len = 0, i;
+	size_t len = 0, nlen, i;
 	sqlite3_stmt *st;
 	bool freed;
 	int ret;
@@ -365,14 +365,16 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 		if (memcmp(rec, p + 24 * i, 24))
 			return -EINVAL;
 	}
-	/* s, then whatever was appended after the old records */
-	buf = malloc(len - 24 * (a->n - 1));
+	/* the skipped records, s, then whatever was appended after the old */
+	nlen = len - 24 * (a->n - a->skip - 1);
+	buf = malloc(nlen);
 	if (!buf)
 		return -ENOMEM;
-	meta_slice_encode(a->s, buf);
-	memcpy(buf + 24, p + 24 * a->n, len - 24 * a->n);
+	memcpy(buf, p, 24 * a->skip);
+	meta_slice_encode(a->s, buf + 24 * a->skip);
+	memcpy(buf + 24 * (a->skip + 1), p + 24 * a->n, len - 24 * a->n);
 	ret = sq_exec(c, "UPDATE jfs_chunk SET slices=? WHERE inode=? AND indx=?", "bii",
-		      buf, len - 24 * (a->n - 1), (int64_t)a->ino, (int64_t)a->indx);
+		      buf, nlen, (int64_t)a->ino, (int64_t)a->indx);
 	free(buf);
 	if (!ret && a->s->id)
 		ret = sq_exec(c, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?,?,1)",
@@ -384,7 +386,7 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 	a->freed = calloc(a->n, sizeof(*a->freed));
 	if (!a->freed)
 		return -ENOMEM;
-	for (i = 0; i < a->n && !ret; i++) {
+	for (i = a->skip; i < a->n && !ret; i++) {
 		if (!a->old[i].id)
 			continue;
 		ret = sq_unref_slice(c, a->old[i].id, a->old[i].size, &freed);
@@ -397,14 +399,16 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 }
 
 int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		      const struct meta_slice *old, size_t n, const struct meta_slice *s)
+		      const struct meta_slice *old, size_t n, size_t skip,
+		      const struct meta_slice *s)
 {
-	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n, .s = s };
+	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n,
+				 .skip = skip, .s = s };
 	struct smeta *m = (struct smeta *)mm;
 	size_t i;
 	int ret;
 
-	if (!n || (uint64_t)s->pos + s->len > CS ||
+	if (skip >= n || (uint64_t)s->pos + s->len > CS ||
 	    (s->id && (uint64_t)s->off + s->len > s->size))
 		return -EINVAL;
 	ret = sq_txn(m, compact_body, &a);

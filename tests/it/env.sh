@@ -176,6 +176,17 @@ chunk_records() {
 	esac
 }
 
+# first_record INO INDX: "pos len" of a chunk's first record
+first_record() {
+	local hex
+	case $JFS_IT_URL in
+	sqlite3://*) hex=$(sqlite3 "${JFS_IT_URL#sqlite3://}" \
+		"SELECT hex(substr(CAST(slices AS BLOB), 1, 24)) FROM jfs_chunk WHERE inode=$1 AND indx=$2") ;;
+	*) hex=$(rcli --raw lindex "c$1_$2" 0 | head -c 24 | od -An -tx1 | tr -d ' \n') ;;
+	esac
+	python3 -c 'import sys; b = bytes.fromhex(sys.argv[1]); print(int.from_bytes(b[0:4], "big"), int.from_bytes(b[20:24], "big"))' "$hex"
+}
+
 # delayed_slices: entries compaction left for the trash's lifetime
 delayed_slices() {
 	case $JFS_IT_URL in

@@ -119,6 +119,36 @@ if (($(trash_days) > 0)); then
 		test "$(delayed_slices)" -gt "$dslices"
 fi
 
+# skipSome: small appends after a big write are compacted without it, so
+# the big slice is neither read back nor stored again
+append_py=$(cat <<'PY'
+import os, random, sys
+rng = random.Random(8)
+fds = [os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644) for p in sys.argv[1:]]
+head = rng.randbytes(2 << 20)
+for fd in fds:
+    os.pwrite(fd, head, 0)
+    os.fsync(fd)
+for i in range(150):
+    data = rng.randbytes(1000)
+    for fd in fds:
+        os.pwrite(fd, data, (2 << 20) + 1000 * i)
+        os.fsync(fd)
+for fd in fds:
+    os.close(fd)
+if open(sys.argv[1], "rb").read() != open(sys.argv[2], "rb").read():
+    sys.exit("mismatch")
+PY
+)
+ok "a 2 MiB write, then 150 fsync'd 1000-byte appends" -- \
+	python3 -c "$append_py" $D/append $S/append
+same_sha "the appended file matches the model" append
+read -r pos len <<<"$(first_record "$(stat -c %i $D/append)" 0)"
+expect_ok "the list still starts with the big write's slice (pos $pos, len $len)" -- \
+	test "$pos" -eq 0 -a "$len" -ge 1048576 -a "$len" -le 2097152
+n=$(chunk_records "$(stat -c %i $D/append)" 0)
+expect_ok "and the appends were compacted ($n records for 150)" -- test "$n" -lt 100
+
 t_begin "data: holes"
 : >$D/sparse
 : >$S/sparse

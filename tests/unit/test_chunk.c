@@ -39,6 +39,7 @@ struct fake {
 	int fail_commit;	/* errno write_slice returns, 0 = commit */
 	int commits;
 	int compactions;
+	int skipped;		/* records compactions kept in front */
 };
 
 static struct fake *fake_of(struct meta *m)
@@ -102,7 +103,7 @@ static int fake_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr)
 
 /* the engines' compare-and-swap of a chunk's first n records for one */
 static int fake_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
-			      const struct meta_slice *old, size_t n,
+			      const struct meta_slice *old, size_t n, size_t skip,
 			      const struct meta_slice *s)
 {
 	struct fake *f = fake_of(m);
@@ -118,11 +119,14 @@ static int fake_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 	}
 	if (k < n)
 		return -EINVAL;
-	/* the fake keeps one file's records together: drop n, put s first */
+	/* the fake keeps one file's records together: the skipped, then s */
+	first += skip;
+	n -= skip;
 	memmove(&f->recs[first + 1], &f->recs[first + n],
 		(f->nrecs - first - n) * sizeof(*f->recs));
 	f->nrecs -= n - 1;
 	f->recs[first] = (struct rec){ ino, indx, *s };
+	f->skipped += skip;
 	f->compactions++;
 	return 0;
 }
@@ -631,7 +635,7 @@ static void test_compaction(void)
 	CHECK_EQ(f->nrecs, 1);
 	CHECK_EQ(f->compactions, 3);
 	CHECK_EQ(f->recs[0].s.len, f->length);
-	CHECK_EQ(fake_compact_chunk(&f->base, 1, 0, recs, n, &f->recs[0].s), -EINVAL);
+	CHECK_EQ(fake_compact_chunk(&f->base, 1, 0, recs, n, 0, &f->recs[0].s), -EINVAL);
 	round_trip(c, f, file, 0, 1, 99999);
 	free(recs);
 
@@ -641,6 +645,44 @@ static void test_compaction(void)
 	round_trip(c, f, file, 0, 10, 1);
 	CHECK_EQ(chunk_compact(c, 1, 0), 0);
 	CHECK_EQ(f->compactions, 0);
+	fake_reset(f);
+	free(file);
+}
+
+/*
+ * skipSome: small appends after a big first write compact without it (the
+ * big record stays first, untouched); once it is overwritten, it goes too.
+ */
+static void test_compaction_skips_big_head(void)
+{
+	struct chunk_ctx *c = &ctx;
+	struct fake *f = &fk;
+	size_t head = 2 * MiB, flen = head + 200 * 1000, i;
+	unsigned char *file = calloc(1, flen);
+
+	c->block_size = 64 * 1024;
+	fake_reset(f);
+	memset(c->writes, 0, sizeof(c->writes));
+	round_trip(c, f, file, 0, head, 1);
+	REQUIRE(f->nrecs == 1);
+	for (i = 1; i < CHUNK_COMPACT_EVERY; i++)
+		round_trip(c, f, file, head + (i - 1) * 1000, 1000, i);
+	CHECK_EQ(f->compactions, 1);
+	CHECK_EQ(f->skipped, 1);
+	CHECK_EQ(f->nrecs, 2);
+	CHECK_EQ(f->recs[0].s.pos, 0);
+	CHECK_EQ(f->recs[0].s.len, head);
+	CHECK_EQ(f->recs[1].s.pos, head);
+	CHECK_EQ(f->recs[1].s.len, (CHUNK_COMPACT_EVERY - 1) * 1000);
+
+	/* an overwrite of the head: the next compaction takes it along */
+	round_trip(c, f, file, 4096, 100, 7);
+	for (i = CHUNK_COMPACT_EVERY; i < 2 * CHUNK_COMPACT_EVERY - 1; i++)
+		round_trip(c, f, file, head + (i - 1) * 1000, 1000, i);
+	CHECK_EQ(f->compactions, 2);
+	CHECK_EQ(f->skipped, 1);
+	CHECK_EQ(f->nrecs, 1);
+	CHECK_EQ(f->recs[0].s.len, f->length);
 	fake_reset(f);
 	free(file);
 }
@@ -668,6 +710,7 @@ int main(void)
 	RUN(test_write_patterns);
 	RUN(test_write_failures);
 	RUN(test_compaction);
+	RUN(test_compaction_skips_big_head);
 
 	store_close(ctx.store);
 	free(fk.recs);

@@ -2180,7 +2180,7 @@ static void compact_chunks(void)
 	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
 	s.size = s.len = 1200;
 	rec.n = 0;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, &s), 0);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 0, &s), 0);
 	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
 	r = raw("LRANGE %s 0 -1", key);
 	REQUIRE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
@@ -2196,12 +2196,12 @@ static void compact_chunks(void)
 	freeReplyObject(r);
 
 	/* a stale list is refused and nothing changes */
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 0, &s), -EINVAL);
 	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n2) == 0);
 	CHECK_EQ(n2, 2);
 	free(sl);
 	CHECK_EQ(rec.n, 2);
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, 0, &s), -EINVAL);
 	free(old);
 	meta_close(m);
 
@@ -2215,7 +2215,7 @@ static void compact_chunks(void)
 	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
 	s.size = s.len = 1000;
 	rec.n = 0;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, &s), 0);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 0, &s), 0);
 	free(old);
 	CHECK_EQ(rec.n, 0);
 	CHECK_EQ(raw_int("HLEN delSlices"), 1);
@@ -2223,6 +2223,44 @@ static void compact_chunks(void)
 	CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
 	      r->element[0]->len == 24);
 	freeReplyObject(r);
+	meta_close(m);
+}
+
+/* skipSome's commit: the first records stay, in order, with their refs */
+static void compact_chunk_skips(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice *old = NULL, s = { 0 };
+	struct meta_attr a;
+	uint64_t f, id[4];
+	size_t n = 0;
+	char key[32];
+	redisReply *r;
+	int i;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	for (i = 0; i < 4; i++)
+		REQUIRE(write_(m, f, 0, i * 1000, 1000, &id[i], &a) == 0);
+	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(n == 4);
+	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	s.pos = 2000;
+	s.size = s.len = 2000;
+	rec.n = 0;
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 4, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 2, &s), 0);
+	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
+	r = raw("LRANGE %s 0 -1", key);
+	REQUIRE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3);
+	CHECK(same_record(r->element[0], 0, id[0], 1000, 0, 1000));
+	CHECK(same_record(r->element[1], 1000, id[1], 1000, 0, 1000));
+	CHECK(same_record(r->element[2], 2000, s.id, 2000, 0, 2000));
+	freeReplyObject(r);
+	CHECK_EQ(rec.n, 2);
+	CHECK(rec_has(id[2], 1000) && rec_has(id[3], 1000));
+	CHECK(!rec_has(id[0], 1000) && !rec_has(id[1], 1000));
+	free(old);
 	meta_close(m);
 }
 
@@ -2256,6 +2294,7 @@ int main(void)
 	RUN(readdir_large);
 	RUN(write_and_read_chunks);
 	RUN(compact_chunks);
+	RUN(compact_chunk_skips);
 	RUN(truncate_records);
 	RUN(statfs_counters);
 	RUN(id_batches);

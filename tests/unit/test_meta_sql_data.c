@@ -309,6 +309,40 @@ static void write_and_read_chunks(void)
 }
 
 /* compactChunk: the first n records become one, the old slices are released */
+/* skipSome's commit: the first records stay, in order, with their refs */
+static void compact_chunk_skips(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice *old = NULL, s = { 0 }, r[8];
+	struct meta_attr a;
+	uint64_t f, id[4];
+	size_t n = 0;
+	int i;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	for (i = 0; i < 4; i++)
+		REQUIRE(write_(m, f, 0, i * 1000, 1000, &id[i], &a) == 0);
+	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(n == 4);
+	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	s.pos = 2000;
+	s.size = s.len = 2000;
+	rec.n = 0;
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 4, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 2, &s), 0);
+	CHECK_EQ(records(f, 0, r, 8), 3);
+	CHECK(same_record(f, 0, 0, 0, id[0], 1000, 0, 1000));
+	CHECK(same_record(f, 0, 1, 1000, id[1], 1000, 0, 1000));
+	CHECK(same_record(f, 0, 2, 2000, s.id, 2000, 0, 2000));
+	CHECK_EQ(rec.n, 2);
+	CHECK(rec_has(id[2], 1000) && rec_has(id[3], 1000));
+	CHECK_EQ(ref_rows(id[0]), 1);
+	CHECK_EQ(ref_rows(id[2]), 0);
+	free(old);
+	meta_close(m);
+}
+
 static void compact_chunk_swaps(void)
 {
 	struct meta *m = fresh();
@@ -334,17 +368,17 @@ static void compact_chunk_swaps(void)
 	REQUIRE(m->ops->new_slice_id(m, &id3) == 0);
 	s = (struct meta_slice){ .pos = 0, .id = id3, .size = 6100, .off = 0, .len = 6100 };
 
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, 0, &s), -EINVAL);
 	s.len = CS;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
 	s.len = 6100;
 	s.off = 1;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
 	s.off = 0;
 	CHECK_EQ(records(f, 0, r, 8), 4);
 
 	rec.n = 0;
-	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, &s) == 0);
+	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s) == 0);
 	CHECK_EQ(records(f, 0, r, 8), 2);
 	CHECK(same_record(f, 0, 0, 0, id3, 6100, 0, 6100));
 	CHECK(same_record(f, 0, 1, 100, id4, 10, 0, 10));
@@ -366,7 +400,7 @@ static void compact_chunk_swaps(void)
 	/* the stale list again: nothing changes */
 	rec.n = 0;
 	nb = chunk_bytes(f, 0, &before);
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
 	na = chunk_bytes(f, 0, &after);
 	CHECK(nb == 48 && na == nb && before && after && !memcmp(before, after, 48));
 	free(before);
@@ -375,7 +409,7 @@ static void compact_chunk_swaps(void)
 	CHECK_EQ(refs(id3), 1);
 	CHECK_EQ(refs(id4), 1);
 	/* a chunk with no row has no list to match */
-	CHECK_EQ(m->ops->compact_chunk(m, f, 5, old, 3, &s), -EINVAL);
+	CHECK_EQ(m->ops->compact_chunk(m, f, 5, old, 3, 0, &s), -EINVAL);
 	CHECK_EQ(chunk_rows(f), 1);
 	free(old);
 	meta_close(m);
@@ -403,7 +437,7 @@ static void compact_chunk_trash(void)
 	REQUIRE(m->ops->new_slice_id(m, &id3) == 0);
 	s = (struct meta_slice){ .pos = 0, .id = id3, .size = 8192, .off = 0, .len = 8192 };
 	rec.n = 0;
-	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, &s) == 0);
+	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s) == 0);
 	CHECK_EQ(records(f, 0, r, 4), 1);
 	CHECK(same_record(f, 0, 0, 0, id3, 8192, 0, 8192));
 	CHECK_EQ(refs(id3), 1);
@@ -928,6 +962,7 @@ int main(void)
 		return 1;
 	RUN(write_and_read_chunks);
 	RUN(compact_chunk_swaps);
+	RUN(compact_chunk_skips);
 	RUN(compact_chunk_trash);
 	RUN(text_slices_read);
 	RUN(truncate_records);
