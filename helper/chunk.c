@@ -616,18 +616,17 @@ out:
 }
 
 /*
- * JuiceFS compacts when a write makes the 100th, 200th ... or any record
- * past 350.  The engine does not say how long the list is, so writes are
- * counted per chunk in a small table (a collision only means an early
- * look), and every CHUNK_COMPACT_EVERY writes the list is read.
+ * As JuiceFS's Write: a write that made the chunk's list CHUNK_COMPACT_EVERY
+ * - 1 (mod CHUNK_COMPACT_EVERY) records long, or longer than
+ * CHUNK_COMPACT_ALWAYS, compacts it.  The count is the list's, so a chunk
+ * written by several clients in turn is compacted on time too.
  */
-static void compact_maybe(struct chunk_ctx *c, uint64_t ino, uint32_t indx)
+static void compact_maybe(struct chunk_ctx *c, uint64_t ino, uint32_t indx, size_t nrec)
 {
-	uint64_t h = (ino * 0x9e3779b97f4a7c15ULL) ^ indx;
-	unsigned int slot = (h >> 32) % CHUNK_COMPACT_SLOTS;
 	int ret;
 
-	if (__atomic_add_fetch(&c->writes[slot], 1, __ATOMIC_RELAXED) % CHUNK_COMPACT_EVERY)
+	if (nrec % CHUNK_COMPACT_EVERY != CHUNK_COMPACT_EVERY - 1 &&
+	    nrec <= CHUNK_COMPACT_ALWAYS)
 		return;
 	/* an optimisation: the write has committed whatever happens here */
 	ret = chunk_compact(c, ino, indx);
@@ -641,6 +640,7 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		struct meta_attr *attr)
 {
 	const char *p = buf;
+	size_t nrec;
 	int ret;
 
 	if (!c->block_size)
@@ -659,13 +659,13 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		ret = slice_upload(c, s.id, p, n);
 		if (ret)
 			return ret;
-		ret = c->meta->ops->write_slice(c->meta, ino, indx, &s, mtime, attr);
+		ret = c->meta->ops->write_slice(c->meta, ino, indx, &s, mtime, attr, &nrec);
 		if (ret) {
 			if (commit_surely_failed(ret))
 				chunk_delete_slice(c, s.id, s.size);
 			return ret;
 		}
-		compact_maybe(c, ino, indx);
+		compact_maybe(c, ino, indx, nrec);
 		off += n;
 		p += n;
 		len -= n;

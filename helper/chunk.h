@@ -21,9 +21,10 @@
 #include "store.h"
 
 #define CHUNK_KEY_MAX 256
-#define CHUNK_COMPACT_EVERY 100	/* writes to a chunk between looks at its list */
+/* JuiceFS compacts at the 99th, 199th ... record, and past 350 always */
+#define CHUNK_COMPACT_EVERY 100
+#define CHUNK_COMPACT_ALWAYS 350
 #define CHUNK_SKIP_MIN	(1U << 20)	/* a leading record this big may stay (skipSome) */
-#define CHUNK_COMPACT_SLOTS 256
 
 struct cache;
 struct pool;
@@ -46,7 +47,6 @@ struct chunk_ctx {
 	pthread_cond_t fetched;
 	struct inflight *inflight;	/* whole-block fetches under way */
 	bool stopping;
-	uint32_t writes[CHUNK_COMPACT_SLOTS];	/* per-chunk write counts, hashed */
 };
 
 /*

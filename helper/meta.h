@@ -310,9 +310,10 @@ struct meta_ops {
 	int (*new_slice_id)(struct meta *m, uint64_t *id);
 	int (*read_chunk)(struct meta *m, uint64_t ino, uint32_t indx,
 			  struct meta_slice **slices, size_t *n);
+	/* *nrec (if asked): the chunk's records now, JuiceFS's numSlices */
 	int (*write_slice)(struct meta *m, uint64_t ino, uint32_t indx,
 			   const struct meta_slice *s, const struct timespec *mtime,
-			   struct meta_attr *attr);
+			   struct meta_attr *attr, size_t *nrec);
 	/*
 	 * JuiceFS compactChunk's commit: if the chunk's list still starts
 	 * with the n records `old`, the first `skip` of them stay (skipSome)

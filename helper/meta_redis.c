@@ -4369,6 +4369,7 @@ struct write_arg {
 	const struct meta_slice *s;
 	const struct timespec *mtime;
 	uint64_t old;		/* out: the length before */
+	size_t nrec;		/* out: the chunk's records after it */
 	struct meta_attr attr;
 };
 
@@ -4378,6 +4379,7 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 	struct write_arg *a = arg;
 	struct meta_attr *t = &a->attr;
 	unsigned char buf[24];
+	redisReply *ex = NULL;
 	struct timespec now;
 	uint64_t newlen, old;
 	struct cmd c;
@@ -4408,12 +4410,18 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (meta_align4k(t->length) > meta_align4k(old))
 		q_incrby(rc, "usedSpace",
 			 (int64_t)(meta_align4k(t->length) - meta_align4k(old)));
-	return tx_exec(m, rc, NULL);
+	ret = tx_exec(m, rc, &ex);
+	/* RPUSH answers the list's new length */
+	if (!ret)
+		a->nrec = ex->elements > 0 && reply_int(ex->element[0]) > 0 ?
+			  (size_t)reply_int(ex->element[0]) : 0;
+	freeReplyObject(ex);
+	return ret;
 }
 
 static int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 			  const struct meta_slice *s, const struct timespec *mtime,
-			  struct meta_attr *attr)
+			  struct meta_attr *attr, size_t *nrec)
 {
 	struct write_arg a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
 	char key[RM_ARGLEN];
@@ -4428,6 +4436,8 @@ static int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 		return ret;
 	if (attr)
 		*attr = a.attr;
+	if (nrec)
+		*nrec = a.nrec;
 	parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
 	return 0;
 }

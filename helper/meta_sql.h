@@ -223,7 +223,7 @@ int sqm_read_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		   struct meta_slice **slices, size_t *n);
 int sqm_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
 		    const struct meta_slice *s, const struct timespec *mtime,
-		    struct meta_attr *attr);
+		    struct meta_attr *attr, size_t *nrec);
 int sqm_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		      const struct meta_slice *old, size_t n, size_t skip,
 		      const struct meta_slice *s);

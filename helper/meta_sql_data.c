@@ -212,10 +212,27 @@ struct write_arg {
 	const struct meta_slice *s;
 	const struct timespec *mtime;
 	uint64_t old;		/* out: the length before */
+	size_t nrec;		/* out: the chunk's records after it */
 	struct meta_attr attr;
 };
 
 /* doWrite: the record, its slice's reference and the new length at once */
+/* what sql.go's doWrite reports as numSlices */
+static int count_records(struct sconn *c, uint64_t ino, uint32_t indx, size_t *n)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT length(CAST(slices AS BLOB)) FROM jfs_chunk "
+		       "WHERE inode=? AND indx=?", "ii", (int64_t)ino, (int64_t)indx);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	*n = ret ? (size_t)sqlite3_column_int64(st, 0) / 24 : 0;
+	return 0;
+}
+
 static int write_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct write_arg *a = arg;
@@ -251,12 +268,14 @@ static int write_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_update_node(c, a->ino, t);
 	if (!ret && t->length > a->old)
 		ret = incr(c, "usedSpace", space_delta(t->length, a->old));
+	if (!ret)
+		ret = count_records(c, a->ino, a->indx, &a->nrec);
 	return ret;
 }
 
 int sqm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 		    const struct meta_slice *s, const struct timespec *mtime,
-		    struct meta_attr *attr)
+		    struct meta_attr *attr, size_t *nrec)
 {
 	struct write_arg a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
 	int ret;
@@ -269,6 +288,8 @@ int sqm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
 		return ret;
 	if (attr)
 		*attr = a.attr;
+	if (nrec)
+		*nrec = a.nrec;
 	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
 	return 0;
 }

@@ -4,6 +4,7 @@
 # new content on the next open on the other, even for a same-length overwrite
 # (only mtime tells the page cache is stale). Names created or removed on one
 # mount appear or vanish on the other once the 1 s entry/attr caches expire.
+# A chunk written by both in turn is compacted by its list's length.
 # shellcheck disable=SC2010 # ls | grep on purpose: it tests readdir
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -73,6 +74,33 @@ sleep 1.5
 err "b: the old name is gone" "No such file" -- stat $B/tm/f2
 expect_eq "b: the new name has the content" OVERWRITE-BY-A "$(<$B/tm/f3)"
 expect_eq "a: the mode changed on b after the attr timeout" 600 "$(stat -c %a $A/tm/f1)"
+
+t_begin "twomounts: compaction counts the list, not one client's writes"
+# a writes the even pages, b the odd ones, each fsync'd: 120 records, 60
+# per client; the list reaching 99 records is what compacts it
+alt_py=$(cat <<'PY'
+import os, sys
+fa = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+fb = os.open(sys.argv[2], os.O_RDWR)
+for i in range(120):
+    fd = fa if i % 2 == 0 else fb
+    os.pwrite(fd, bytes([i]) * 4096, 4096 * i)
+    os.fsync(fd)
+os.close(fa)
+os.close(fb)
+PY
+)
+: >$A/tm/alt
+sleep 1.5
+ok "120 page writes alternating between the mounts" -- \
+	python3 -c "$alt_py" $A/tm/alt $B/tm/alt
+n=$(chunk_records "$(stat -c %i $A/tm/alt)" 0)
+expect_ok "the list was compacted ($n records)" -- test "$n" -lt 60
+sleep 1.5
+expect_eq "both mounts read every page" "120 120" "$(for m in $A $B; do
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read()
+print(sum(d[4096 * i:4096 * (i + 1)] == bytes([i]) * 4096 for i in range(120)))' $m/tm/alt
+done | tr '\n' ' ' | sed 's/ $//')"
 
 t_begin "twomounts: cleanup"
 ok "rm -rf on b" -- rm -rf $B/tm

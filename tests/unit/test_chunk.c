@@ -75,7 +75,7 @@ static void add_rec(struct fake *f, uint64_t ino, uint32_t indx, struct meta_sli
 
 static int fake_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
 			    const struct meta_slice *s, const struct timespec *mtime,
-			    struct meta_attr *attr)
+			    struct meta_attr *attr, size_t *nrec)
 {
 	struct fake *f = fake_of(m);
 	uint64_t end = indx * CHUNK + s->pos + s->len;
@@ -90,6 +90,12 @@ static int fake_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
 	attr->length = f->length;
 	attr->mtime = mtime ? mtime->tv_sec : 0;
 	f->commits++;
+	if (nrec) {
+		size_t i;
+
+		for (i = 0, *nrec = 0; i < f->nrecs; i++)
+			*nrec += f->recs[i].ino == ino && f->recs[i].indx == indx;
+	}
 	return 0;
 }
 
@@ -620,11 +626,11 @@ static void test_compaction(void)
 
 	c->block_size = 64 * 1024;
 	fake_reset(f);
-	memset(c->writes, 0, sizeof(c->writes));
+	/* compactions at the 99th record: writes 99 and 197, then 13 records */
 	for (i = 0; i < 2 * CHUNK_COMPACT_EVERY + 10; i++)
 		round_trip(c, f, file, (i * 7919) % (flen - 5000), 1 + i * 37 % 5000, i);
 	CHECK_EQ(f->compactions, 2);
-	CHECK_EQ(f->nrecs, 11);
+	CHECK_EQ(f->nrecs, 14);
 	CHECK_EQ(f->recs[0].s.pos, 0);
 
 	/* by hand: a stale record list is refused and its slice is deleted */
@@ -662,23 +668,25 @@ static void test_compaction_skips_big_head(void)
 
 	c->block_size = 64 * 1024;
 	fake_reset(f);
-	memset(c->writes, 0, sizeof(c->writes));
 	round_trip(c, f, file, 0, head, 1);
 	REQUIRE(f->nrecs == 1);
-	for (i = 1; i < CHUNK_COMPACT_EVERY; i++)
-		round_trip(c, f, file, head + (i - 1) * 1000, 1000, i);
+	/* 98 appends make the 99th record: the 98 become one, after the head */
+	for (i = 0; i < CHUNK_COMPACT_EVERY - 2; i++)
+		round_trip(c, f, file, head + i * 1000, 1000, i);
 	CHECK_EQ(f->compactions, 1);
 	CHECK_EQ(f->skipped, 1);
 	CHECK_EQ(f->nrecs, 2);
 	CHECK_EQ(f->recs[0].s.pos, 0);
 	CHECK_EQ(f->recs[0].s.len, head);
 	CHECK_EQ(f->recs[1].s.pos, head);
-	CHECK_EQ(f->recs[1].s.len, (CHUNK_COMPACT_EVERY - 1) * 1000);
+	CHECK_EQ(f->recs[1].s.len, (CHUNK_COMPACT_EVERY - 2) * 1000);
 
 	/* an overwrite of the head: the next compaction takes it along */
 	round_trip(c, f, file, 4096, 100, 7);
-	for (i = CHUNK_COMPACT_EVERY; i < 2 * CHUNK_COMPACT_EVERY - 1; i++)
-		round_trip(c, f, file, head + (i - 1) * 1000, 1000, i);
+	for (; f->nrecs < CHUNK_COMPACT_EVERY - 2; i++)
+		round_trip(c, f, file, head + i * 1000, 1000, i);
+	CHECK_EQ(f->compactions, 1);
+	round_trip(c, f, file, head + i * 1000, 1000, i);
 	CHECK_EQ(f->compactions, 2);
 	CHECK_EQ(f->skipped, 1);
 	CHECK_EQ(f->nrecs, 1);

@@ -253,7 +253,7 @@ static int write_(struct meta *m, uint64_t ino, uint32_t indx, uint32_t pos,
 		return ret;
 	if (id)
 		*id = s.id;
-	return m->ops->write_slice(m, ino, indx, &s, NULL, a);
+	return m->ops->write_slice(m, ino, indx, &s, NULL, a, NULL);
 }
 
 static bool same_record(const redisReply *r, uint32_t pos, uint64_t id,
@@ -1052,7 +1052,9 @@ static void write_and_read_chunks(void)
 	s.id = id;
 	s.size = 10000;
 	s.len = 10000;
-	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a) == 0);
+	n = 9;
+	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a, &n) == 0);
+	CHECK_EQ(n, 1);		/* the chunk's records, as numSlices */
 	CHECK_EQU(a.length, 10000);
 	CHECK_EQ(a.mtime, 1234567890);
 	CHECK_EQ(a.mtimensec, 42);
@@ -1092,10 +1094,10 @@ static void write_and_read_chunks(void)
 	free(sl);
 
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a), -EPERM);
-	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a), -ENOENT);
+	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a, NULL), -EPERM);
+	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a, NULL), -ENOENT);
 	s.pos = CS - 10;
-	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a), -EINVAL);
+	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
 
 	/* a record that is not 24 bytes makes the chunk corrupt */
 	freeReplyObject(raw("RPUSH %s short", key));

@@ -204,7 +204,7 @@ static int write_(struct meta *m, uint64_t ino, uint32_t indx, uint32_t pos,
 		return ret;
 	if (id)
 		*id = s.id;
-	return m->ops->write_slice(m, ino, indx, &s, NULL, a);
+	return m->ops->write_slice(m, ino, indx, &s, NULL, a, NULL);
 }
 
 /* ---- tests ---- */
@@ -226,7 +226,9 @@ static void write_and_read_chunks(void)
 	s.id = id;
 	s.size = 10000;
 	s.len = 10000;
-	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a) == 0);
+	n = 9;
+	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a, &n) == 0);
+	CHECK_EQ(n, 1);		/* the chunk's records, as numSlices */
 	CHECK_EQU(a.length, 10000);
 	CHECK_EQ(a.mtime, 1234567890);
 	CHECK_EQ(a.mtimensec, 42);
@@ -286,13 +288,13 @@ static void write_and_read_chunks(void)
 	free(sl);
 
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a), -EPERM);
-	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a), -ENOENT);
+	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a, NULL), -EPERM);
+	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a, NULL), -ENOENT);
 	s.pos = CS - 10;
-	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a), -EINVAL);
+	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
 	s.pos = 0;
 	s.off = 9999;	/* past the slice's end */
-	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a), -EINVAL);
+	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
 	/* immutable: no write; append-only: writes go on (as Redis) */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=1 WHERE inode=%" PRIu64, f) == 0);
 	CHECK_EQ(write_(m, f, 0, 0, 10, NULL, &a), -EPERM);
