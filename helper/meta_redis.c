@@ -648,6 +648,24 @@ static int get_dir(struct rmeta *m, struct rconn *rc, uint64_t ino,
 	return ret;
 }
 
+/* WATCH a hash and read one field of it, for a check-then-MULTI */
+static int watch_hget(struct rmeta *m, struct rconn *rc, const char *key,
+		      const char *field, redisReply **r)
+{
+	struct cmd c;
+	int ret;
+
+	cmd_init(&c, "WATCH");
+	cmd_str(&c, key);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	cmd_init(&c, "HGET");
+	cmd_str(&c, key);
+	cmd_str(&c, field);
+	return rm_call(m, rc, &c, r);
+}
+
 static int watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
 		      uint64_t a1, const char *fmt2, uint64_t a2)
 {
@@ -1871,15 +1889,7 @@ static int delayed_body(struct rmeta *m, struct rconn *rc, void *arg)
 	a->s = NULL;
 	a->freed = NULL;
 	a->n = 0;
-	cmd_init(&c, "WATCH");
-	cmd_str(&c, "delSlices");
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
-	cmd_init(&c, "HGET");
-	cmd_str(&c, "delSlices");
-	cmd_str(&c, a->field);
-	ret = rm_call(m, rc, &c, &r);
+	ret = watch_hget(m, rc, "delSlices", a->field, &r);
 	if (ret)
 		return ret;
 	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->len % 12) {
@@ -2015,15 +2025,7 @@ static int zero_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
 	struct cmd c;
 	int ret;
 
-	cmd_init(&c, "WATCH");
-	cmd_str(&c, "sliceRef");
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
-	cmd_init(&c, "HGET");
-	cmd_str(&c, "sliceRef");
-	cmd_str(&c, field);
-	ret = rm_call(m, rc, &c, &r);
+	ret = watch_hget(m, rc, "sliceRef", field, &r);
 	if (!ret && !(r->type == REDIS_REPLY_STRING && !strcmp(r->str, "0"))) {
 		freeReplyObject(r);
 		return 0;	/* changed meanwhile: leave it */

@@ -684,24 +684,6 @@ static void unlink_frees_slices(void)
 	meta_close(m);
 }
 
-static void unlink_without_deleter_keeps_refs(void)
-{
-	struct meta *m = fresh();
-	struct meta_attr a;
-	uint64_t f, id;
-	char key[64];
-
-	REQUIRE(m);
-	m->hooks.delete_slice = NULL;
-	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
-	/* a negative ref is what `juicefs gc` looks for */
-	snprintf(key, sizeof(key), "k%" PRIu64 "_10", id);
-	CHECK_EQ(raw_int("HGET sliceRef %s", key), -1);
-	meta_close(m);
-}
-
 /* what the mount gate asks: how many dirs JuiceFS put a quota on */
 static void dir_quotas_counted(void)
 {
@@ -732,6 +714,7 @@ static void cleanup_slices_retries(void)
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
 	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	/* a negative ref is what the slice job and `juicefs gc` look for */
 	snprintf(key, sizeof(key), "k%" PRIu64 "_10", id);
 	REQUIRE(raw_int("HGET sliceRef %s", key) == -1);
 	freeReplyObject(raw("HSET sliceRef k900_50 2"));
@@ -2286,7 +2269,6 @@ int main(void)
 	RUN(lookup_getattr_setattr);
 	RUN(link_and_unlink_hardlinks);
 	RUN(unlink_frees_slices);
-	RUN(unlink_without_deleter_keeps_refs);
 	RUN(sustained_inode);
 	RUN(rmdir_cases);
 	RUN(rename_moves);
