@@ -204,7 +204,6 @@ static void vol_free(struct vol *v)
 	free(v);
 }
 
-/* Reads the setting, checks we can serve it, opens the object store. */
 /*
  * JuiceFS clients keep a quota dir's usage (dirQuotaUsed*) up to date and
  * refuse writes beyond it; jfsd does neither yet, so a writer here would
@@ -230,6 +229,7 @@ static int check_dir_quotas(struct vol *v, char *err, size_t errlen)
 	return -EOPNOTSUPP;
 }
 
+/* Reads the setting, checks we can serve it, opens the object store. */
 static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 {
 	char *json = NULL;
