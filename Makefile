@@ -10,27 +10,30 @@ KDIR ?= /lib/modules/$(KVER)/build
 DESTDIR ?=
 MODNAME := jfsk
 
-.PHONY: all module helper tools install test unit-test clean checkpatch dkms-src dkms-install
+.PHONY: all module lib daemon tools install test unit-test clean checkpatch dkms-src dkms-install
 
-all: module helper tools
+all: module lib daemon tools
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-helper:
-	$(MAKE) -C helper
+lib:
+	$(MAKE) -C lib
 
-tools: helper
+daemon: lib
+	$(MAKE) -C daemon
+
+tools: lib
 	$(MAKE) -C tools
 
 # Installs what `make` built (no rebuild: the quick start runs this inside
 # a slow emulated VM).
 install:
-	@for f in helper/jfsd tools/jfsadm tools/mount.jfs kmod/$(MODNAME).ko; do \
+	@for f in daemon/jfsd tools/jfsadm tools/mount.jfs kmod/$(MODNAME).ko; do \
 		test -e $$f || { echo "$$f missing: run make first" >&2; exit 1; }; done
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/sbin \
 		$(DESTDIR)/lib/modules/$(KVER)/updates $(DESTDIR)/etc/modprobe.d
-	install -m 0755 helper/jfsd tools/jfsadm $(DESTDIR)/usr/sbin/
+	install -m 0755 daemon/jfsd tools/jfsadm $(DESTDIR)/usr/sbin/
 	install -m 0755 tools/mount.jfs $(DESTDIR)/sbin/
 	install -m 0644 kmod/$(MODNAME).ko $(DESTDIR)/lib/modules/$(KVER)/updates/
 	install -m 0644 tools/jfs-modprobe.conf $(DESTDIR)/etc/modprobe.d/jfs.conf
@@ -62,13 +65,14 @@ dkms-install: dkms-src
 test: all
 	tests/run-all.sh
 
-unit-test: helper
-	$(MAKE) -C helper test
+unit-test: lib
+	$(MAKE) -C lib test
 
 checkpatch:
 	tools/checkpatch.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
-	$(MAKE) -C helper clean
+	$(MAKE) -C lib clean
+	$(MAKE) -C daemon clean
 	$(MAKE) -C tools clean

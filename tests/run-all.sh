@@ -3,7 +3,7 @@
 #
 #   tests/run-all.sh            (what `make test` runs, after `make`)
 #
-# 1. host: `make -C helper units`, each tests/unit/test_* binary, and
+# 1. host: `make -C lib units`, each tests/unit/test_* binary, and
 #    tests/cli/t-jfsadm.sh, t-systemd.sh, t-dkms.sh; their "PASS x"/"FAIL x"
 #    lines become results.
 # 2. VM: for each kernel in $JFS_TEST_KVERS (default: every /lib/modules/V
@@ -81,13 +81,13 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 	: >"$f"
 	RESULTS+=("$f")
 	say "host: unit tests"
-	if make -s -C helper units >"$OUT/host-build.log" 2>&1; then
+	if make -s -C lib units >"$OUT/host-build.log" 2>&1; then
 		for t in tests/unit/test_*; do
 			[[ -f $t && -x $t && $t != *.* ]] || continue
 			host_test "$f" "unit/${t##*/}" "$t"
 		done
 	else
-		echo "FAIL unit: make -C helper units failed (see $OUT/host-build.log)" >>"$f"
+		echo "FAIL unit: make -C lib units failed (see $OUT/host-build.log)" >>"$f"
 		tail -n 30 "$OUT/host-build.log"
 	fi
 	say "host: jfsadm CLI tests"

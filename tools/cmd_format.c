@@ -21,8 +21,8 @@
 #include <uuid/uuid.h>
 
 #include "jfsadm.h"
-#include "setting.h"
-#include "store.h"
+#include "volume/setting.h"
+#include "store/store.h"
 
 static const char usage[] =
 	"jfsadm format [--storage file|s3|minio] [--bucket DIR|URL] [--block-size KiB] "
@@ -355,7 +355,7 @@ static int format(struct meta *m, const char *shown, const char *name,
 	bool create;
 	int ret, status = JFSADM_FAIL;
 
-	ret = m->ops->get_setting(m, &json);
+	ret = meta_get_setting(m, &json);
 	if (ret && ret != -ENOENT)
 		return jfsadm_error("cannot read the setting of '%s': %s", shown, meta_errmsg());
 	create = ret == -ENOENT;
@@ -433,7 +433,7 @@ static int format(struct meta *m, const char *shown, const char *name,
 		jfsadm_error("cannot format: %s", setting_errmsg());
 		goto undo;
 	}
-	ret = m->ops->init(m, json, s.trash_days > 0);
+	ret = meta_init(m, json, s.trash_days > 0);
 	if (ret) {
 		jfsadm_error("cannot format '%s': %s", shown, meta_errmsg());
 		goto undo;

@@ -26,7 +26,7 @@
 #include "genl_status.h"
 #include "jfsadm.h"
 #include "opnames.h"
-#include "setting.h"
+#include "volume/setting.h"
 
 static const char usage[] = "jfsadm status [--mounts] [--json] | jfsadm status META-URL";
 
@@ -194,7 +194,7 @@ static int build_sessions(struct status_ctx *c, json_object **out)
 	size_t n = 0, i, j;
 	int ret;
 
-	ret = c->m->ops->list_sessions(c->m, &ss, &n);
+	ret = meta_list_sessions(c->m, &ss, &n);
 	if (ret)
 		return jfsadm_error("cannot list the sessions of '%s': %s", c->shown,
 				    meta_errmsg());
@@ -233,7 +233,7 @@ static int build_statistic(struct status_ctx *c, json_object **out)
 	uint64_t used = 0, iused = 0, total, iavail;
 	int ret;
 
-	ret = c->m->ops->statfs(c->m, &used, &iused);
+	ret = meta_statfs(c->m, &used, &iused);
 	if (ret)
 		return jfsadm_error("cannot read the usage of '%s': %s", c->shown, meta_errmsg());
 	if (c->s.capacity) {
@@ -299,7 +299,7 @@ static int status(struct status_ctx *c)
 	size_t i;
 	int ret;
 
-	ret = c->m->ops->get_setting(c->m, &json);
+	ret = meta_get_setting(c->m, &json);
 	if (ret == -ENOENT) {
 		ret = jfsadm_error("'%s' is not formatted", c->shown);
 		goto out;

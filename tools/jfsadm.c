@@ -15,8 +15,8 @@
 #include <curl/curl.h>
 
 #include "jfsadm.h"
-#include "setting.h"
-#include "url.h"
+#include "volume/setting.h"
+#include "util/url.h"
 
 struct cmd {
 	const char *name;

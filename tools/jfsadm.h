@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "meta.h"
+#include "meta/meta.h"
 
 /* exit codes */
 #define JFSADM_OK	0

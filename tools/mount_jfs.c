@@ -36,10 +36,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "meta.h"
-#include "setting.h"
+#include "meta/meta.h"
+#include "volume/setting.h"
 #include "uapi/jfs.h"
-#include "url.h"
+#include "util/url.h"
 
 /* ---- types ---------------------------------------------------------- */
 
@@ -232,7 +232,7 @@ static int check_volume(struct mnt_req *r)
 		return fail(r, EX_FAIL, "cannot reach metadata engine %s: %s", r->shown,
 			    is_conn_error(ret) || !*meta_errmsg() ? strerror(-ret) :
 			    meta_errmsg());
-	ret = m->ops->get_setting(m, &json);
+	ret = meta_get_setting(m, &json);
 	if (ret == -ENOENT) {
 		ret = fail(r, EX_FAIL, "%s is not formatted: run 'jfsadm format'", r->shown);
 		goto out;

@@ -11,7 +11,7 @@ MB=${JFS_BENCH_MB:-64}
 redis-server --port 6393 --bind 127.0.0.1 --save '' --appendonly no \
 	--daemonize yes --dir /tmp >/dev/null
 grep -qw jfsk /proc/modules || insmod kmod/jfsk.ko
-helper/jfsd -d -l /vmout/jfsd-bench.log
+daemon/jfsd -d -l /vmout/jfsd-bench.log
 tools/jfsadm format --bucket /tmp/bench-data/ $URL bench >/dev/null
 mkdir -p /mnt/bench /tmp/ref
 mount -t jfs $URL /mnt/bench

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 MOUNT_JFS=$PWD/tools/mount.jfs
 JFSADM=$PWD/tools/jfsadm
-JFSD=$PWD/helper/jfsd
+JFSD=$PWD/daemon/jfsd
 PORT=6379
 URL=redis://127.0.0.1:$PORT/1
 MNT=/mnt/jfs-st

@@ -18,7 +18,7 @@ check() { # TITLE CMD...
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sed "s|^ExecStart=/usr/sbin/jfsd|ExecStart=$PWD/helper/jfsd|" \
+sed "s|^ExecStart=/usr/sbin/jfsd|ExecStart=$PWD/daemon/jfsd|" \
 	tools/systemd/jfsd.service >"$tmp/jfsd.service"
 cp tools/systemd/mnt-jfs.mount.example "$tmp/mnt-jfs.mount"
 if systemd-analyze verify "$tmp/jfsd.service" "$tmp/mnt-jfs.mount" >"$tmp/out" 2>&1 &&

@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 
 #define RAW_UNUSED	__attribute__((unused))
 #define RAW_FMT		__attribute__((format(printf, 1, 2), unused))
@@ -54,7 +54,7 @@ RAW_UNUSED static struct meta *raw_volume(const char *setting, bool trash)
 
 	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
 	snprintf(url, sizeof(url), "sqlite3://%s", path);
-	if (meta_open(url, &m) || m->ops->init(m, setting, trash)) {
+	if (meta_open(url, &m) || meta_init(m, setting, trash)) {
 		printf("  open/init: %s\n", meta_errmsg());
 		meta_close(m);
 		return NULL;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
+#include "util/acl.h"
 
 #include "check.h"
 

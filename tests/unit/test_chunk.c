@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chunk.h"
+#include "data/chunk.h"
+#include "meta/engine.h"
 
 #include "check.h"
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 #include "check.h"
 
 static const struct timespec t0 = { .tv_sec = 1700000000, .tv_nsec = 42 };

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 #include "check.h"
 
 /* spec 2.1: file 0644, uid/gid 1000, times 1700000000, nlink 1, length 6, parent 1 */

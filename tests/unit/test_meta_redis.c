@@ -21,7 +21,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 #include "check.h"
 #include "server.h"
 
@@ -206,7 +206,7 @@ static struct meta *fresh(void)
 	m->hooks.arg = &rec;
 	m->hooks.is_open = rec_is_open;
 	m->hooks.delete_slice = rec_delete;
-	if (m->ops->init(m, setting_json, false)) {
+	if (meta_init(m, setting_json, false)) {
 		meta_close(m);
 		return NULL;
 	}
@@ -217,7 +217,7 @@ static int mkfile(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
 			     1000, 1000, 0, NULL, 0, ino, &a);
 }
 
@@ -225,20 +225,20 @@ static int mkdir_(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
 			     0, 0, 0, NULL, 0, ino, &a);
 }
 
 static int getattr_(struct meta *m, uint64_t ino, struct meta_attr *a)
 {
-	return m->ops->getattr(m, ino, a);
+	return meta_getattr(m, ino, a);
 }
 
 static int lookup_(struct meta *m, uint64_t parent, const char *name, uint64_t *ino)
 {
 	struct meta_attr a;
 
-	return m->ops->lookup(m, parent, name, strlen(name), ino, &a);
+	return meta_lookup(m, parent, name, strlen(name), ino, &a);
 }
 
 /* commits a new slice of 'len' bytes at chunk offset 'pos' */
@@ -248,12 +248,12 @@ static int write_(struct meta *m, uint64_t ino, uint32_t indx, uint32_t pos,
 	struct meta_slice s = { .pos = pos, .size = len, .len = len };
 	int ret;
 
-	ret = m->ops->new_slice_id(m, &s.id);
+	ret = meta_new_slice_id(m, &s.id);
 	if (ret)
 		return ret;
 	if (id)
 		*id = s.id;
-	return m->ops->write_slice(m, ino, indx, &s, NULL, a, NULL);
+	return meta_write_slice(m, ino, indx, &s, NULL, a, NULL);
 }
 
 static bool same_record(const redisReply *r, uint32_t pos, uint64_t id,
@@ -313,11 +313,11 @@ static void open_db_and_unix_socket(void)
 	freeReplyObject(raw("FLUSHALL"));
 	snprintf(u, sizeof(u), "%s/2", url);
 	REQUIRE(meta_open(u, &m) == 0);
-	CHECK_EQ(m->ops->init(m, setting_json, false), 0);
+	CHECK_EQ(meta_init(m, setting_json, false), 0);
 	meta_close(m);
 	snprintf(u, sizeof(u), "unix://%s?db=3", sockpath);
 	REQUIRE(meta_open(u, &m) == 0);
-	CHECK_EQ(m->ops->init(m, setting_json, false), 0);
+	CHECK_EQ(meta_init(m, setting_json, false), 0);
 	CHECK_EQ(mkfile(m, 1, "f", &ino), 0);
 	meta_close(m);
 	CHECK_EQ(raw_int("DBSIZE"), 0);
@@ -339,7 +339,7 @@ static void open_auth(void)
 	freeReplyObject(raw("FLUSHALL"));
 	freeReplyObject(raw("CONFIG SET requirepass s3cret"));
 	REQUIRE(meta_open(url, &m) == 0);
-	CHECK_EQ(m->ops->get_setting(m, &json), -EACCES);
+	CHECK_EQ(meta_get_setting(m, &json), -EACCES);
 	CHECK(strstr(meta_errmsg(), "NOAUTH") != NULL);
 	meta_close(m);
 
@@ -349,21 +349,21 @@ static void open_auth(void)
 
 	snprintf(u, sizeof(u), "redis://:s3cret@127.0.0.1:%d", redis_port);
 	if (meta_open(u, &m) == 0) {
-		CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+		CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
 		meta_close(m);
 	} else {
 		CHECK(!"password in the url");
 	}
 	snprintf(u, sizeof(u), "redis://default:s3cret@127.0.0.1:%d", redis_port);
 	if (meta_open(u, &m) == 0) {
-		CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+		CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
 		meta_close(m);
 	} else {
 		CHECK(!"user and password in the url");
 	}
 	setenv("META_PASSWORD", "s3cret", 1);
 	if (meta_open(url, &m) == 0) {
-		CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+		CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
 		meta_close(m);
 	} else {
 		CHECK(!"META_PASSWORD");
@@ -381,9 +381,9 @@ static void init_and_setting(void)
 
 	freeReplyObject(raw("FLUSHALL"));
 	REQUIRE(meta_open(url, &m) == 0);
-	CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
-	REQUIRE(m->ops->init(m, setting_json, false) == 0);
-	REQUIRE(m->ops->get_setting(m, &json) == 0);
+	CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
+	REQUIRE(meta_init(m, setting_json, false) == 0);
+	REQUIRE(meta_get_setting(m, &json) == 0);
 	CHECK_STR(json, setting_json);
 	free(json);
 	r1 = raw("GET i1");
@@ -401,12 +401,12 @@ static void init_and_setting(void)
 
 	/* re-init: the setting changes, the root stays, the trash appears */
 	sleep(1);
-	CHECK_EQ(m->ops->init(m, "{\"Name\": \"other\"}", true), 0);
+	CHECK_EQ(meta_init(m, "{\"Name\": \"other\"}", true), 0);
 	r2 = raw("GET i1");
 	CHECK(r2 && r2->len == r1->len && !memcmp(r1->str, r2->str, r1->len));
 	freeReplyObject(r1);
 	freeReplyObject(r2);
-	REQUIRE(m->ops->get_setting(m, &json) == 0);
+	REQUIRE(meta_get_setting(m, &json) == 0);
 	CHECK_STR(json, "{\"Name\": \"other\"}");
 	free(json);
 	REQUIRE(getattr_(m, META_TRASH_INO, &a) == 0);
@@ -426,7 +426,7 @@ static void mknod_file_layout(void)
 
 	REQUIRE(m);
 	REQUIRE(getattr_(m, 1, &root0) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 0, 1000, 1000, 0,
+	REQUIRE(meta_mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 0, 1000, 1000, 0,
 			      NULL, 0, &ino, &a) == 0);
 	CHECK_EQU(ino, 2);
 	CHECK_EQ(raw_int("GET nextinode"), 1024);
@@ -470,7 +470,7 @@ static void mknod_every_type(void)
 	char key[32];
 
 	REQUIRE(m);
-	REQUIRE(m->ops->mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 0, 50, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 0, 50, 0, NULL, 0,
 			      &d, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQU(a.length, 4096);
@@ -481,7 +481,7 @@ static void mknod_every_type(void)
 	CHECK(r && r->len == 9 && r->str[0] == 2);
 	freeReplyObject(r);
 
-	REQUIRE(m->ops->mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 0, 7, 7, 0,
+	REQUIRE(meta_mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 0, 7, 7, 0,
 			      "../some/target", 14, &s, &a) == 0);
 	CHECK_EQU(a.length, 14);
 	CHECK_EQ(a.gid, 50);	/* from the setgid parent */
@@ -490,19 +490,19 @@ static void mknod_every_type(void)
 	CHECK(r && r->type == REDIS_REPLY_STRING && r->len == 14 &&
 	      !memcmp(r->str, "../some/target", 14));
 	freeReplyObject(r);
-	REQUIRE(m->ops->readlink(m, s, &target, &tlen) == 0);
+	REQUIRE(meta_readlink(m, s, &target, &tlen) == 0);
 	CHECK_EQ(tlen, 14);
 	CHECK_STR(target, "../some/target");
 	free(target);
 
-	REQUIRE(m->ops->mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, 0, NULL, 0,
 			      &f, &a) == 0);
-	REQUIRE(m->ops->mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0, 0,
 			      (4 << 8) | 1, NULL, 0, &c, &a) == 0);
 	REQUIRE(getattr_(m, c, &a) == 0);
 	CHECK_EQ(a.type, META_TYPE_CHRDEV);
 	CHECK_EQ(a.rdev, (4 << 8) | 1);
-	REQUIRE(m->ops->mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, 0, NULL, 0,
 			      &k, &a) == 0);
 	CHECK_EQ(a.type, META_TYPE_SOCKET);
 	CHECK_EQ(raw_int("GET usedSpace"), 5 * 4096);
@@ -510,11 +510,11 @@ static void mknod_every_type(void)
 	REQUIRE(getattr_(m, d, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 
-	CHECK_EQ(m->ops->readlink(m, f, &target, &tlen), -EINVAL);
-	CHECK_EQ(m->ops->readlink(m, 12345, &target, &tlen), -ENOENT);
-	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "", 0,
+	CHECK_EQ(meta_readlink(m, f, &target, &tlen), -EINVAL);
+	CHECK_EQ(meta_readlink(m, 12345, &target, &tlen), -ENOENT);
+	CHECK_EQ(meta_mknod(m, d, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "", 0,
 			       &k, &a), -EINVAL);
-	CHECK_EQ(m->ops->mknod(m, d, "bad", 3, 9, 0777, 0, 0, 0, 0, NULL, 0, &k, &a),
+	CHECK_EQ(meta_mknod(m, d, "bad", 3, 9, 0777, 0, 0, 0, 0, NULL, 0, &k, &a),
 		 -EINVAL);
 	meta_close(m);
 }
@@ -538,14 +538,14 @@ static void mknod_errors(void)
 	CHECK_EQ(mkfile(m, 1, name, &ino), 0);
 	CHECK_EQ(lookup_(m, 1, name, &ino), 0);
 	CHECK_EQ(mkfile(m, 1, "a/b", &ino), -EINVAL);
-	CHECK_EQ(m->ops->mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, 0, NULL, 0,
+	CHECK_EQ(meta_mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, 0, NULL, 0,
 			       &ino, NULL), -EINVAL);
 	CHECK_EQ(mkfile(m, 1, "", &ino), -EINVAL);
 	CHECK_EQ(raw_int("GET totalInodes"), 2);
 	CHECK_EQ(raw_int("GET usedSpace"), 2 * 4096);
 	CHECK_EQ(raw_int("HLEN d1"), 2);
 	/* binary names are kept as raw bytes */
-	CHECK_EQ(m->ops->mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0, 0,
+	CHECK_EQ(meta_mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0, 0,
 			       NULL, 0, &ino, NULL), 0);
 	CHECK_EQ(raw_int("HEXISTS d1 %b", "\xff\x01 x", (size_t)4), 1);
 	meta_close(m);
@@ -560,11 +560,11 @@ static void lookup_getattr_setattr(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->lookup(m, 1, "f", 1, &ino, &a) == 0);
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino, &a) == 0);
 	CHECK_EQU(ino, f);
 	CHECK_EQ(a.mode, 0644);
-	CHECK_EQ(m->ops->lookup(m, 1, "nope", 4, &ino, &a), -ENOENT);
-	CHECK_EQ(m->ops->lookup(m, 1, "", 0, &ino, &a), -EINVAL);
+	CHECK_EQ(meta_lookup(m, 1, "nope", 4, &ino, &a), -ENOENT);
+	CHECK_EQ(meta_lookup(m, 1, "", 0, &ino, &a), -EINVAL);
 	CHECK_EQ(getattr_(m, 424242, &a), -ENOENT);
 
 	memset(&in, 0, sizeof(in));
@@ -572,7 +572,7 @@ static void lookup_getattr_setattr(void)
 	in.uid = 5;
 	in.gid = 6;
 	clock_gettime(CLOCK_REALTIME, &t0);
-	REQUIRE(m->ops->setattr(m, f, META_SET_MODE | META_SET_UID | META_SET_GID,
+	REQUIRE(meta_setattr(m, f, META_SET_MODE | META_SET_UID | META_SET_GID,
 				&in, &out) == 0);
 	CHECK_EQ(out.mode, 04600);
 	CHECK_EQ(out.uid, 5);
@@ -586,7 +586,7 @@ static void lookup_getattr_setattr(void)
 	in.mtimensec = 2;
 	in.ctime = 300;
 	in.ctimensec = 3;
-	REQUIRE(m->ops->setattr(m, f, META_SET_ATIME | META_SET_MTIME | META_SET_CTIME,
+	REQUIRE(meta_setattr(m, f, META_SET_ATIME | META_SET_MTIME | META_SET_CTIME,
 				&in, &out) == 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK_EQ(a.atime, 100);
@@ -596,7 +596,7 @@ static void lookup_getattr_setattr(void)
 	CHECK_EQ(a.ctime, 300);
 	CHECK_EQ(a.ctimensec, 3);
 	CHECK_EQ(a.mode, 04600);	/* untouched */
-	CHECK_EQ(m->ops->setattr(m, 777777, META_SET_MODE, &in, &out), -ENOENT);
+	CHECK_EQ(meta_setattr(m, 777777, META_SET_MODE, &in, &out), -ENOENT);
 	meta_close(m);
 }
 
@@ -610,7 +610,7 @@ static void link_and_unlink_hardlinks(void)
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	REQUIRE(m->ops->link(m, f, d, "l", 1, &a) == 0);
+	REQUIRE(meta_link(m, f, d, "l", 1, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQU(a.parent, 0);
 	snprintf(key, sizeof(key), "p%" PRIu64, f);
@@ -618,32 +618,32 @@ static void link_and_unlink_hardlinks(void)
 	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 1);
 	REQUIRE(lookup_(m, d, "l", &ino) == 0);
 	CHECK_EQU(ino, f);
-	CHECK_EQ(m->ops->link(m, d, 1, "dl", 2, &a), -EPERM);
-	CHECK_EQ(m->ops->link(m, f, d, "l", 1, &a), -EEXIST);
-	CHECK_EQ(m->ops->link(m, 99999, d, "x", 1, &a), -ENOENT);
-	CHECK_EQ(m->ops->link(m, f, f, "x", 1, &a), -ENOTDIR);
-	REQUIRE(m->ops->link(m, f, d, "l2", 2, &a) == 0);
+	CHECK_EQ(meta_link(m, d, 1, "dl", 2, &a), -EPERM);
+	CHECK_EQ(meta_link(m, f, d, "l", 1, &a), -EEXIST);
+	CHECK_EQ(meta_link(m, 99999, d, "x", 1, &a), -ENOENT);
+	CHECK_EQ(meta_link(m, f, f, "x", 1, &a), -ENOTDIR);
+	REQUIRE(meta_link(m, f, d, "l2", 2, &a) == 0);
 	CHECK_EQ(a.nlink, 3);
 	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 2);
 	CHECK_EQ(raw_int("GET totalInodes"), 2);
 	CHECK_EQ(raw_int("GET usedSpace"), 2 * 4096);
 
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQ(raw_int("HGET %s 1", key), 0);
-	CHECK_EQ(m->ops->unlink(m, 1, "f", 1), -ENOENT);
-	REQUIRE(m->ops->unlink(m, d, "l", 1) == 0);
+	CHECK_EQ(meta_unlink(m, 1, "f", 1), -ENOENT);
+	REQUIRE(meta_unlink(m, d, "l", 1) == 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK_EQ(a.nlink, 1);
 	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 1);
-	REQUIRE(m->ops->unlink(m, d, "l2", 2) == 0);
+	REQUIRE(meta_unlink(m, d, "l2", 2) == 0);
 	CHECK_EQ(getattr_(m, f, &a), -ENOENT);
 	CHECK_EQ(raw_exists(key), 0);
 	CHECK_EQ(raw_int("GET totalInodes"), 1);
 	CHECK_EQ(raw_int("GET usedSpace"), 4096);
 	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
-	CHECK_EQ(m->ops->unlink(m, 1, "d", 1), -EPERM);
+	CHECK_EQ(meta_unlink(m, 1, "d", 1), -EPERM);
 	meta_close(m);
 }
 
@@ -666,7 +666,7 @@ static void unlink_frees_slices(void)
 	freeReplyObject(raw("HSET sliceRef %s 1", key));
 	/* a stale record beyond the file's chunks is not touched */
 	rec.n = 0;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK_EQ(rec.n, 2);
 	CHECK(rec_has(id1, 1000));
 	CHECK(rec_has(id3, 5000));
@@ -691,11 +691,11 @@ static void dir_quotas_counted(void)
 	uint64_t n = 9;
 
 	REQUIRE(m);
-	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(meta_count_dir_quotas(m, &n), 0);
 	CHECK_EQ(n, 0);
 	freeReplyObject(raw("HSET dirQuota 1 %b", "0123456789abcdef", (size_t)16));
 	freeReplyObject(raw("HSET dirQuota 7 %b", "0123456789abcdef", (size_t)16));
-	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(meta_count_dir_quotas(m, &n), 0);
 	CHECK_EQ(n, 2);
 	meta_close(m);
 }
@@ -713,18 +713,18 @@ static void cleanup_slices_retries(void)
 	m->hooks.delete_slice = NULL;
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	/* a negative ref is what the slice job and `juicefs gc` look for */
 	snprintf(key, sizeof(key), "k%" PRIu64 "_10", id);
 	REQUIRE(raw_int("HGET sliceRef %s", key) == -1);
 	freeReplyObject(raw("HSET sliceRef k900_50 2"));
 	freeReplyObject(raw("HSET sliceRef k901_50 0"));
 	freeReplyObject(raw("HSET sliceRef junk -1"));
-	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(meta_cleanup_slices(m, &n), 0);
 	CHECK_EQ(n, 0);		/* no deleter: nothing can go */
 	CHECK_EQ(raw_int("HGET sliceRef %s", key), -1);
 	m->hooks.delete_slice = rec_delete;
-	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(meta_cleanup_slices(m, &n), 0);
 	CHECK_EQ(n, 1);
 	CHECK(rec_has(id, 10));
 	CHECK_EQ(raw_int("HEXISTS sliceRef %s", key), 0);
@@ -746,11 +746,11 @@ static void sustained_inode(void)
 	char key[64];
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_session(m, "{}", &sid) == 0);
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 8192, &id, &a) == 0);
 	rec.open_ino = f;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK_EQ(lookup_(m, 1, "f", &f), -ENOENT);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK_EQ(a.nlink, 0);
@@ -759,7 +759,7 @@ static void sustained_inode(void)
 	CHECK_EQ(raw_int("GET usedSpace"), 8192);
 	CHECK_EQ(raw_int("GET totalInodes"), 1);
 	CHECK_EQ(rec.n, 0);
-	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	REQUIRE(meta_list_sessions(m, &s, &n) == 0);
 	REQUIRE(n == 1);
 	CHECK_EQ(s[0].nsustained, 1);
 	if (s[0].nsustained == 1)
@@ -767,7 +767,7 @@ static void sustained_inode(void)
 	meta_free_sessions(s, n);
 
 	rec.open_ino = 0;
-	REQUIRE(m->ops->release_sustained(m, f) == 0);
+	REQUIRE(meta_release_sustained(m, f) == 0);
 	CHECK_EQ(getattr_(m, f, &a), -ENOENT);
 	CHECK_EQ(raw_exists(key), 0);
 	CHECK_EQ(rec.n, 1);
@@ -788,16 +788,16 @@ static void rmdir_cases(void)
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
 	REQUIRE(mkdir_(m, d, "e", &e) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	CHECK_EQ(m->ops->rmdir(m, 1, "d", 1), -ENOTEMPTY);
-	CHECK_EQ(m->ops->rmdir(m, 1, "f", 1), -ENOTDIR);
-	CHECK_EQ(m->ops->rmdir(m, 1, "x", 1), -ENOENT);
+	CHECK_EQ(meta_rmdir(m, 1, "d", 1), -ENOTEMPTY);
+	CHECK_EQ(meta_rmdir(m, 1, "f", 1), -ENOTDIR);
+	CHECK_EQ(meta_rmdir(m, 1, "x", 1), -ENOENT);
 	REQUIRE(getattr_(m, d, &a) == 0);
 	CHECK_EQ(a.nlink, 3);
-	REQUIRE(m->ops->rmdir(m, d, "e", 1) == 0);
+	REQUIRE(meta_rmdir(m, d, "e", 1) == 0);
 	REQUIRE(getattr_(m, d, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQ(getattr_(m, e, &a), -ENOENT);
-	REQUIRE(m->ops->rmdir(m, 1, "d", 1) == 0);
+	REQUIRE(meta_rmdir(m, 1, "d", 1) == 0);
 	REQUIRE(getattr_(m, 1, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQ(raw_int("GET totalInodes"), 1);
@@ -819,7 +819,7 @@ static void rename_moves(void)
 	REQUIRE(mkfile(m, d1, "f", &f) == 0);
 	REQUIRE(getattr_(m, f, &before) == 0);
 
-	REQUIRE(m->ops->rename(m, d1, "f", 1, d1, "g", 1, 0) == 0);
+	REQUIRE(meta_rename(m, d1, "f", 1, d1, "g", 1, 0) == 0);
 	CHECK_EQ(lookup_(m, d1, "f", &ino), -ENOENT);
 	REQUIRE(lookup_(m, d1, "g", &ino) == 0);
 	CHECK_EQU(ino, f);
@@ -827,10 +827,10 @@ static void rename_moves(void)
 	CHECK(a.ctime > before.ctime ||
 	      (a.ctime == before.ctime && a.ctimensec > before.ctimensec));
 
-	REQUIRE(m->ops->rename(m, d1, "g", 1, d2, "h", 1, 0) == 0);
+	REQUIRE(meta_rename(m, d1, "g", 1, d2, "h", 1, 0) == 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK_EQU(a.parent, d2);
-	REQUIRE(m->ops->rename(m, d1, "sub", 3, d2, "sub2", 4, 0) == 0);
+	REQUIRE(meta_rename(m, d1, "sub", 3, d2, "sub2", 4, 0) == 0);
 	REQUIRE(getattr_(m, sub, &a) == 0);
 	CHECK_EQU(a.parent, d2);
 	REQUIRE(getattr_(m, d1, &a) == 0);
@@ -840,13 +840,13 @@ static void rename_moves(void)
 	CHECK_EQ(raw_int("HLEN d%" PRIu64, d1), 0);
 	CHECK_EQ(raw_int("HLEN d%" PRIu64, d2), 2);
 	/* onto itself: nothing happens */
-	CHECK_EQ(m->ops->rename(m, d2, "h", 1, d2, "h", 1, 0), 0);
+	CHECK_EQ(meta_rename(m, d2, "h", 1, d2, "h", 1, 0), 0);
 	CHECK_EQ(lookup_(m, d2, "h", &ino), 0);
 	/* into itself */
-	CHECK_EQ(m->ops->rename(m, d2, "sub2", 4, sub, "x", 1, 0), -EINVAL);
-	CHECK_EQ(m->ops->rename(m, d2, "nope", 4, d1, "x", 1, 0), -ENOENT);
-	CHECK_EQ(m->ops->rename(m, d2, "h", 1, 424242, "x", 1, 0), -ENOENT);
-	CHECK_EQ(m->ops->rename(m, d2, "h", 1, f, "x", 1, 0), -ENOTDIR);
+	CHECK_EQ(meta_rename(m, d2, "sub2", 4, sub, "x", 1, 0), -EINVAL);
+	CHECK_EQ(meta_rename(m, d2, "nope", 4, d1, "x", 1, 0), -ENOENT);
+	CHECK_EQ(meta_rename(m, d2, "h", 1, 424242, "x", 1, 0), -ENOENT);
+	CHECK_EQ(meta_rename(m, d2, "h", 1, f, "x", 1, 0), -ENOTDIR);
 	CHECK_EQ(raw_int("GET totalInodes"), 4);
 	meta_close(m);
 }
@@ -867,15 +867,15 @@ static void rename_replaces(void)
 	REQUIRE(write_(m, g, 0, 0, 100, &id, &a) == 0);
 	CHECK_EQ(raw_int("GET totalInodes"), 6);
 
-	CHECK_EQ(m->ops->rename(m, 1, "f", 1, 1, "g", 1, META_RENAME_NOREPLACE), -EEXIST);
-	CHECK_EQ(m->ops->rename(m, 1, "d", 1, 1, "f", 1, 0), -ENOTDIR);
-	CHECK_EQ(m->ops->rename(m, 1, "f", 1, 1, "d", 1, 0), -EISDIR);
-	CHECK_EQ(m->ops->rename(m, 1, "d", 1, 1, "full", 4, 0), -ENOTEMPTY);
-	CHECK_EQ(m->ops->rename(m, 1, "f", 1, 1, "g", 1, ~0U), -EINVAL);
+	CHECK_EQ(meta_rename(m, 1, "f", 1, 1, "g", 1, META_RENAME_NOREPLACE), -EEXIST);
+	CHECK_EQ(meta_rename(m, 1, "d", 1, 1, "f", 1, 0), -ENOTDIR);
+	CHECK_EQ(meta_rename(m, 1, "f", 1, 1, "d", 1, 0), -EISDIR);
+	CHECK_EQ(meta_rename(m, 1, "d", 1, 1, "full", 4, 0), -ENOTEMPTY);
+	CHECK_EQ(meta_rename(m, 1, "f", 1, 1, "g", 1, ~0U), -EINVAL);
 
 	/* a file over a file: the target's last link and data go */
 	rec.n = 0;
-	REQUIRE(m->ops->rename(m, 1, "f", 1, 1, "g", 1, 0) == 0);
+	REQUIRE(meta_rename(m, 1, "f", 1, 1, "g", 1, 0) == 0);
 	REQUIRE(lookup_(m, 1, "g", &ino) == 0);
 	CHECK_EQU(ino, f);
 	CHECK_EQ(getattr_(m, g, &a), -ENOENT);
@@ -884,7 +884,7 @@ static void rename_replaces(void)
 	CHECK_EQ(raw_int("GET totalInodes"), 5);
 
 	/* a dir over an empty dir */
-	REQUIRE(m->ops->rename(m, 1, "d", 1, 1, "e", 1, 0) == 0);
+	REQUIRE(meta_rename(m, 1, "d", 1, 1, "e", 1, 0) == 0);
 	REQUIRE(lookup_(m, 1, "e", &ino) == 0);
 	CHECK_EQU(ino, d);
 	CHECK_EQ(getattr_(m, e, &a), -ENOENT);
@@ -895,7 +895,7 @@ static void rename_replaces(void)
 
 	/* a dir from elsewhere over an empty dir: parents' nlink */
 	REQUIRE(mkdir_(m, full, "y", &ino) == 0);
-	REQUIRE(m->ops->rename(m, full, "y", 1, 1, "e", 1, 0) == 0);
+	REQUIRE(meta_rename(m, full, "y", 1, 1, "e", 1, 0) == 0);
 	REQUIRE(getattr_(m, 1, &a) == 0);
 	CHECK_EQ(a.nlink, 4);
 	REQUIRE(getattr_(m, full, &a) == 0);
@@ -904,8 +904,8 @@ static void rename_replaces(void)
 	CHECK_EQU(a.parent, 1);
 
 	/* two names of one inode: a no-op that keeps both */
-	REQUIRE(m->ops->link(m, f, 1, "g2", 2, &a) == 0);
-	REQUIRE(m->ops->rename(m, 1, "g", 1, 1, "g2", 2, 0) == 0);
+	REQUIRE(meta_link(m, f, 1, "g2", 2, &a) == 0);
+	REQUIRE(meta_rename(m, 1, "g", 1, 1, "g2", 2, 0) == 0);
 	CHECK_EQ(lookup_(m, 1, "g", &ino), 0);
 	CHECK_EQ(lookup_(m, 1, "g2", &ino), 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
@@ -925,10 +925,10 @@ static void rename_exchange(void)
 	REQUIRE(mkdir_(m, 1, "p2", &p2) == 0);
 	REQUIRE(mkfile(m, p1, "f", &f) == 0);
 	REQUIRE(mkdir_(m, p2, "d", &d) == 0);
-	CHECK_EQ(m->ops->rename(m, p1, "f", 1, p2, "nope", 4, flags), -ENOENT);
-	CHECK_EQ(m->ops->rename(m, p1, "f", 1, p2, "d", 1,
+	CHECK_EQ(meta_rename(m, p1, "f", 1, p2, "nope", 4, flags), -ENOENT);
+	CHECK_EQ(meta_rename(m, p1, "f", 1, p2, "d", 1,
 				flags | META_RENAME_NOREPLACE), -EINVAL);
-	REQUIRE(m->ops->rename(m, p1, "f", 1, p2, "d", 1, flags) == 0);
+	REQUIRE(meta_rename(m, p1, "f", 1, p2, "d", 1, flags) == 0);
 	REQUIRE(lookup_(m, p1, "f", &ino) == 0);
 	CHECK_EQU(ino, d);
 	REQUIRE(lookup_(m, p2, "d", &ino) == 0);
@@ -955,10 +955,10 @@ static void rename_hardlinked_file(void)
 	REQUIRE(m);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->link(m, f, 1, "f2", 2, &a) == 0);
+	REQUIRE(meta_link(m, f, 1, "f2", 2, &a) == 0);
 	snprintf(key, sizeof(key), "p%" PRIu64, f);
 	CHECK_EQ(raw_int("HGET %s 1", key), 2);
-	REQUIRE(m->ops->rename(m, 1, "f2", 2, d, "f3", 2, 0) == 0);
+	REQUIRE(meta_rename(m, 1, "f2", 2, d, "f3", 2, 0) == 0);
 	CHECK_EQ(raw_int("HGET %s 1", key), 1);
 	CHECK_EQ(raw_int("HGET %s %" PRIu64, key, d), 1);
 	REQUIRE(getattr_(m, f, &a) == 0);
@@ -984,7 +984,7 @@ static void readdir_large(void)
 	}
 	REQUIRE(ok);
 	REQUIRE(mkdir_(m, d, "sub", &ino) == 0);
-	REQUIRE(m->ops->readdir(m, d, false, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, d, false, &e, &n) == 0);
 	CHECK_EQ(n, 1501);
 	for (i = 0; i < n; i++) {
 		if (e[i].type == META_TYPE_DIR) {
@@ -997,7 +997,7 @@ static void readdir_large(void)
 	CHECK_EQ(dirs, 1);
 	meta_free_dirents(e, n);
 
-	REQUIRE(m->ops->readdir(m, d, true, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, d, true, &e, &n) == 0);
 	CHECK_EQ(n, 1501);
 	for (i = 0; i < n; i++) {
 		if (e[i].type == META_TYPE_FILE &&
@@ -1008,12 +1008,12 @@ static void readdir_large(void)
 		}
 	}
 	meta_free_dirents(e, n);
-	REQUIRE(m->ops->readdir(m, 1, true, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, 1, true, &e, &n) == 0);
 	CHECK_EQ(n, 1);
 	meta_free_dirents(e, n);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	CHECK_EQ(m->ops->readdir(m, f, false, &e, &n), -ENOTDIR);
-	CHECK_EQ(m->ops->readdir(m, 777777, false, &e, &n), -ENOENT);
+	CHECK_EQ(meta_readdir(m, f, false, &e, &n), -ENOTDIR);
+	CHECK_EQ(meta_readdir(m, 777777, false, &e, &n), -ENOENT);
 	meta_close(m);
 }
 
@@ -1030,13 +1030,13 @@ static void write_and_read_chunks(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	REQUIRE(meta_new_slice_id(m, &id) == 0);
 	CHECK_EQU(id, 1);
 	s.id = id;
 	s.size = 10000;
 	s.len = 10000;
 	n = 9;
-	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a, &n) == 0);
+	REQUIRE(meta_write_slice(m, f, 0, &s, &mt, &a, &n) == 0);
 	CHECK_EQ(n, 1);		/* the chunk's records, as numSlices */
 	CHECK_EQU(a.length, 10000);
 	CHECK_EQ(a.mtime, 1234567890);
@@ -1058,17 +1058,17 @@ static void write_and_read_chunks(void)
 	CHECK_EQU(a.length, 2ULL * CS + MiB + 6);
 	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(2ULL * CS + MiB + 6));
 
-	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &sl, &n) == 0);
 	REQUIRE(n == 2);
 	CHECK_EQU(sl[0].id, 1);
 	CHECK_EQ(sl[0].len, 10000);
 	CHECK_EQ(sl[1].pos, 100);
 	CHECK_EQ(sl[1].len, 50);
 	free(sl);
-	REQUIRE(m->ops->read_chunk(m, f, 1, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 1, &sl, &n) == 0);
 	CHECK_EQ(n, 0);
 	free(sl);
-	REQUIRE(m->ops->read_chunk(m, f, 2, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 2, &sl, &n) == 0);
 	CHECK_EQ(n, 1);
 	if (n == 1) {
 		CHECK_EQ(sl[0].pos, MiB);
@@ -1077,14 +1077,14 @@ static void write_and_read_chunks(void)
 	free(sl);
 
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a, NULL), -EPERM);
-	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a, NULL), -ENOENT);
+	CHECK_EQ(meta_write_slice(m, d, 0, &s, NULL, &a, NULL), -EPERM);
+	CHECK_EQ(meta_write_slice(m, 99999, 0, &s, NULL, &a, NULL), -ENOENT);
 	s.pos = CS - 10;
-	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
+	CHECK_EQ(meta_write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
 
 	/* a record that is not 24 bytes makes the chunk corrupt */
 	freeReplyObject(raw("RPUSH %s short", key));
-	CHECK_EQ(m->ops->read_chunk(m, f, 0, &sl, &n), -EIO);
+	CHECK_EQ(meta_read_chunk(m, f, 0, &sl, &n), -EIO);
 	CHECK(strstr(meta_errmsg(), key) != NULL);
 	meta_close(m);
 }
@@ -1101,7 +1101,7 @@ static void truncate_records(void)
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	snprintf(k0, sizeof(k0), "c%" PRIu64 "_0", f);
 	snprintf(k1, sizeof(k1), "c%" PRIu64 "_1", f);
-	REQUIRE(m->ops->truncate(m, f, len, &a) == 0);
+	REQUIRE(meta_truncate(m, f, len, &a) == 0);
 	CHECK_EQU(a.length, len);
 	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(len));
 	r = raw("LRANGE %s 0 -1", k0);
@@ -1113,7 +1113,7 @@ static void truncate_records(void)
 	freeReplyObject(r);
 
 	/* shrink to 10 bytes: [10, len) is masked */
-	REQUIRE(m->ops->truncate(m, f, 10, &a) == 0);
+	REQUIRE(meta_truncate(m, f, 10, &a) == 0);
 	CHECK_EQU(a.length, 10);
 	CHECK_EQ(raw_int("GET usedSpace"), 4096);
 	r = raw("LRANGE %s 0 -1", k0);
@@ -1124,7 +1124,7 @@ static void truncate_records(void)
 	      same_record(r->element[1], 0, 0, 0, 0, (uint32_t)(len - CS)));
 	freeReplyObject(r);
 	/* the same length: nothing is written */
-	REQUIRE(m->ops->truncate(m, f, 10, &a) == 0);
+	REQUIRE(meta_truncate(m, f, 10, &a) == 0);
 	CHECK_EQ(raw_int("LLEN %s", k0), 2);
 
 	/* whole chunks in between only get a record where a list exists */
@@ -1133,12 +1133,12 @@ static void truncate_records(void)
 	snprintf(k2, sizeof(k2), "c%" PRIu64 "_2", g);
 	snprintf(k3, sizeof(k3), "c%" PRIu64 "_3", g);
 	REQUIRE(write_(m, g, 2, 0, 10, &id, &a) == 0);
-	REQUIRE(m->ops->truncate(m, g, 10, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 10, &a) == 0);
 	CHECK_EQ(raw_exists(k1), 0);
 	r = raw("LRANGE %s 0 -1", k2);
 	CHECK(r && r->elements == 2 && same_record(r->element[1], 0, 0, 0, 0, 10));
 	freeReplyObject(r);
-	REQUIRE(m->ops->truncate(m, g, 3ULL * CS + 8 * MiB, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 3ULL * CS + 8 * MiB, &a) == 0);
 	CHECK_EQ(raw_exists(k1), 0);
 	r = raw("LRANGE %s 0 -1", k2);
 	CHECK(r && r->elements == 3 && same_record(r->element[2], 0, 0, 0, 0, CS));
@@ -1147,15 +1147,15 @@ static void truncate_records(void)
 	CHECK(r && r->elements == 1 && same_record(r->element[0], 0, 0, 0, 0, 8 * MiB));
 	freeReplyObject(r);
 	/* growing from the middle of chunk 2: its record starts at the old end */
-	REQUIRE(m->ops->truncate(m, g, 2ULL * CS + 10, &a) == 0);
-	REQUIRE(m->ops->truncate(m, g, 2ULL * CS + 30, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 2ULL * CS + 10, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 2ULL * CS + 30, &a) == 0);
 	r = raw("LRANGE %s -1 -1", k2);
 	CHECK(r && r->elements == 1 && same_record(r->element[0], 10, 0, 0, 0, 20));
 	freeReplyObject(r);
 
 	REQUIRE(mkdir_(m, 1, "d", &g) == 0);
-	CHECK_EQ(m->ops->truncate(m, g, 0, &a), -EPERM);
-	CHECK_EQ(m->ops->truncate(m, 99999, 0, &a), -ENOENT);
+	CHECK_EQ(meta_truncate(m, g, 0, &a), -EPERM);
+	CHECK_EQ(meta_truncate(m, 99999, 0, &a), -ENOENT);
 	meta_close(m);
 }
 
@@ -1166,16 +1166,16 @@ static void statfs_counters(void)
 	struct meta_attr a;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->statfs(m, &space, &inodes) == 0);
+	REQUIRE(meta_statfs(m, &space, &inodes) == 0);
 	CHECK_EQU(space, 0);
 	CHECK_EQU(inodes, 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 5000, NULL, &a) == 0);
-	REQUIRE(m->ops->statfs(m, &space, &inodes) == 0);
+	REQUIRE(meta_statfs(m, &space, &inodes) == 0);
 	CHECK_EQU(space, 8192);
 	CHECK_EQU(inodes, 1);
 	freeReplyObject(raw("SET usedSpace -5"));
-	REQUIRE(m->ops->statfs(m, &space, &inodes) == 0);
+	REQUIRE(meta_statfs(m, &space, &inodes) == 0);
 	CHECK_EQU(space, 0);
 	meta_close(m);
 }
@@ -1186,13 +1186,13 @@ static void id_batches(void)
 	uint64_t id, ino;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	REQUIRE(meta_new_slice_id(m, &id) == 0);
 	CHECK_EQU(id, 1);
-	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	REQUIRE(meta_new_slice_id(m, &id) == 0);
 	CHECK_EQU(id, 2);
 	CHECK_EQ(raw_int("GET nextchunk"), 4096);
 	REQUIRE(meta_open(url, &m2) == 0);
-	REQUIRE(m2->ops->new_slice_id(m2, &id) == 0);
+	REQUIRE(meta_new_slice_id(m2, &id) == 0);
 	CHECK_EQU(id, 4097);
 	CHECK_EQ(raw_int("GET nextchunk"), 8192);
 	REQUIRE(mkfile(m, 1, "a", &ino) == 0);
@@ -1227,7 +1227,7 @@ static void sessions(void)
 	redisReply *r;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_session(m, "{\"Version\":\"1\"}", &sid) == 0);
+	REQUIRE(meta_new_session(m, "{\"Version\":\"1\"}", &sid) == 0);
 	CHECK_EQU(sid, 1);
 	CHECK_EQU(m->sid, 1);
 	score = raw_int("ZSCORE allSessions 1");
@@ -1236,13 +1236,13 @@ static void sessions(void)
 	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"1\"}"));
 	freeReplyObject(r);
 	/* a heartbeat keeps the record (MountTime must not move)... */
-	REQUIRE(m->ops->refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
+	REQUIRE(meta_refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
 	r = raw("HGET sessionInfos 1");
 	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"1\"}"));
 	freeReplyObject(r);
 	/* ...and restores it if someone deleted it */
 	freeReplyObject(raw("HDEL sessionInfos 1"));
-	REQUIRE(m->ops->refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
+	REQUIRE(meta_refresh_session(m, sid, "{\"Version\":\"2\"}") == 0);
 	r = raw("HGET sessionInfos 1");
 	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "{\"Version\":\"2\"}"));
 	freeReplyObject(r);
@@ -1258,14 +1258,14 @@ static void sessions(void)
 	REQUIRE(write_(m, f, 0, 0, 100, &id, &a) == 0);
 	m->sid = 7;
 	rec.open_ino = f;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	rec.open_ino = 0;
 	m->sid = sid;
 	CHECK_EQ(raw_int("SISMEMBER session7 %" PRIu64, f), 1);
 	freeReplyObject(raw("ZADD allSessions %lld 7", (long long)now - 10));
 	freeReplyObject(raw("HSET sessionInfos 7 {}"));
 
-	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	REQUIRE(meta_list_sessions(m, &s, &n) == 0);
 	REQUIRE(n == 2);
 	CHECK_EQU(s[0].sid, 7);
 	CHECK_EQ(s[0].expire, now - 10);
@@ -1277,7 +1277,7 @@ static void sessions(void)
 	meta_free_sessions(s, n);
 
 	rec.n = 0;
-	REQUIRE(m->ops->cleanup_stale_sessions(m) == 0);
+	REQUIRE(meta_cleanup_stale_sessions(m) == 0);
 	CHECK_EQ(raw_int("ZSCORE allSessions 7"), ABSENT);
 	CHECK_EQ(raw_int("HEXISTS sessionInfos 7"), 0);
 	CHECK_EQ(raw_exists("session7"), 0);
@@ -1286,10 +1286,10 @@ static void sessions(void)
 	CHECK_EQ(raw_int("GET totalInodes"), 0);
 	CHECK(raw_int("ZSCORE allSessions 1") > now);	/* alive: kept */
 
-	REQUIRE(m->ops->new_session(m, NULL, &sid2) == 0);
+	REQUIRE(meta_new_session(m, NULL, &sid2) == 0);
 	CHECK_EQU(sid2, 2);
 	m->sid = sid;
-	REQUIRE(m->ops->close_session(m, sid) == 0);
+	REQUIRE(meta_close_session(m, sid) == 0);
 	CHECK_EQU(m->sid, 0);
 	CHECK_EQ(raw_int("HEXISTS lockf5 1_0000000000000001"), 0);
 	CHECK_EQ(raw_int("HEXISTS lockf5 2_00000000000000AA"), 1);
@@ -1297,7 +1297,7 @@ static void sessions(void)
 	CHECK_EQ(raw_exists("locked1"), 0);
 	CHECK_EQ(raw_int("HEXISTS sessionInfos 1"), 0);
 	CHECK_EQ(raw_int("ZSCORE allSessions 1"), ABSENT);
-	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	REQUIRE(meta_list_sessions(m, &s, &n) == 0);
 	CHECK_EQ(n, 1);
 	meta_free_sessions(s, n);
 	meta_close(m);
@@ -1398,7 +1398,7 @@ static struct meta *fresh_trash(void)
 
 	if (!m)
 		return NULL;
-	if (m->ops->init(m, setting_json, true)) {
+	if (meta_init(m, setting_json, true)) {
 		meta_close(m);
 		return NULL;
 	}
@@ -1429,7 +1429,7 @@ static void trash_moves_and_restores(void)
 	CHECK_EQ(mkdir_(m, 1, "d", &dir), 0);
 	CHECK_EQ(mkfile(m, dir, "f", &f), 0);
 	CHECK_EQ(write_(m, f, 0, 0, 5000, &id, &a), 0);
-	CHECK_EQ(m->ops->unlink(m, dir, "f", 1), 0);
+	CHECK_EQ(meta_unlink(m, dir, "f", 1), 0);
 	CHECK_EQ(lookup_(m, dir, "f", &ino), -ENOENT);
 	/* the hour dir: inode TrashInode + nextTrash, mode 0555 */
 	trash_hour_name(hname, sizeof(hname));
@@ -1451,22 +1451,22 @@ static void trash_moves_and_restores(void)
 	CHECK_EQ(raw_int("ZCARD delfiles"), 0);
 	/* a second delete in the same hour reuses the dir */
 	CHECK_EQ(mkdir_(m, dir, "sub", &ino), 0);
-	CHECK_EQ(m->ops->rmdir(m, dir, "sub", 3), 0);
+	CHECK_EQ(meta_rmdir(m, dir, "sub", 3), 0);
 	CHECK_EQ(raw_int("GET nextTrash"), 1);
 	CHECK_EQ(raw_int("HLEN d%" PRIu64, hour), 2);
 	CHECK_EQ(getattr_(m, ino, &a), 0);
 	CHECK_EQU(a.parent, hour);
 	/* creating in the trash is refused */
 	CHECK_EQ(mkfile(m, hour, "x", &ino), -EPERM);
-	CHECK_EQ(m->ops->rename(m, 1, "d", 1, hour, "d", 1, 0), -EPERM);
+	CHECK_EQ(meta_rename(m, 1, "d", 1, hour, "d", 1, 0), -EPERM);
 	/* restore by rename */
-	CHECK_EQ(m->ops->rename(m, hour, ename, strlen(ename), dir, "f", 1, 0), 0);
+	CHECK_EQ(meta_rename(m, hour, ename, strlen(ename), dir, "f", 1, 0), 0);
 	CHECK_EQ(getattr_(m, f, &a), 0);
 	CHECK_EQU(a.parent, dir);
 	CHECK_EQ(a.length, 5000);
 	/* an overwritten target goes to the trash too */
 	CHECK_EQ(mkfile(m, dir, "g", &ino), 0);
-	CHECK_EQ(m->ops->rename(m, dir, "g", 1, dir, "f", 1, 0), 0);
+	CHECK_EQ(meta_rename(m, dir, "g", 1, dir, "f", 1, 0), 0);
 	CHECK_EQ(lookup_(m, hour, ename, &ino), 0);
 	CHECK_EQU(ino, f);
 	/* chattr +s: deletes skip the trash */
@@ -1480,7 +1480,7 @@ static void trash_moves_and_restores(void)
 
 		freeReplyObject(raw("SET i%" PRIu64 " %b", ino, buf, n));
 	}
-	CHECK_EQ(m->ops->unlink(m, dir, "s", 1), 0);
+	CHECK_EQ(meta_unlink(m, dir, "s", 1), 0);
 	CHECK(!raw_existsf("i%" PRIu64, ino));
 	meta_close(m);
 }
@@ -1499,7 +1499,7 @@ static void trash_cleanup_expired(void)
 		return;
 	CHECK_EQ(mkfile(m, 1, "old", &f), 0);
 	CHECK_EQ(write_(m, f, 0, 0, 100, &id, &a), 0);
-	CHECK_EQ(m->ops->unlink(m, 1, "old", 3), 0);
+	CHECK_EQ(meta_unlink(m, 1, "old", 3), 0);
 	trash_hour_name(hname, sizeof(hname));
 	CHECK_EQ(lookup_(m, META_TRASH_INO, hname, &hour), 0);
 	/* age the hour dir: rename its entry to an hour long past */
@@ -1513,7 +1513,7 @@ static void trash_cleanup_expired(void)
 	/* a fresh deletion lands in this hour's dir, which is not expired */
 	CHECK_EQ(mkfile(m, 1, "new", &ino), 0);
 	m->trash_name[0] = '\0';
-	CHECK_EQ(m->ops->unlink(m, 1, "new", 3), 0);
+	CHECK_EQ(meta_unlink(m, 1, "new", 3), 0);
 	CHECK_EQ(meta_cleanup_trash(m, time(NULL) - 26 * 3600, &n), 0);
 	CHECK_EQ(n, 1);
 	CHECK(!raw_existsf("i%" PRIu64, f));
@@ -1548,7 +1548,7 @@ static void dir_stats_kept(void)
 	CHECK_EQ(stat_of("dirUsedInodes", 1), 2);
 	CHECK_EQ(stat_of("dirUsedSpace", 1), 8192);
 	CHECK_EQ(mkfile(m, d1, "f", &f), 0);
-	CHECK_EQ(m->ops->mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
+	CHECK_EQ(meta_mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
 			       "target", 6, &s, &a), 0);
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirUsedInodes", d1), 2);
@@ -1559,14 +1559,14 @@ static void dir_stats_kept(void)
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirDataLength", d1), 10000);
 	CHECK_EQ(stat_of("dirUsedSpace", d1), 12288 + 4096);
-	CHECK_EQ(m->ops->truncate(m, f, 100, &a), 0);
+	CHECK_EQ(meta_truncate(m, f, 100, &a), 0);
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirDataLength", d1), 100);
 	CHECK_EQ(stat_of("dirUsedSpace", d1), 8192);
 	/* rename to another dir moves the entry's share */
-	CHECK_EQ(m->ops->rename(m, d1, "f", 1, d2, "f", 1, 0), 0);
+	CHECK_EQ(meta_rename(m, d1, "f", 1, d2, "f", 1, 0), 0);
 	/* a hard link counts in both; a write then reaches both parents */
-	CHECK_EQ(m->ops->link(m, f, d1, "hl", 2, &a), 0);
+	CHECK_EQ(meta_link(m, f, d1, "hl", 2, &a), 0);
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirDataLength", d2), 100);
 	CHECK_EQ(stat_of("dirUsedInodes", d2), 1);
@@ -1576,14 +1576,14 @@ static void dir_stats_kept(void)
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirDataLength", d1), 300);
 	CHECK_EQ(stat_of("dirDataLength", d2), 300);
-	CHECK_EQ(m->ops->unlink(m, d1, "hl", 2), 0);
-	CHECK_EQ(m->ops->unlink(m, d1, "s", 1), 0);
+	CHECK_EQ(meta_unlink(m, d1, "hl", 2), 0);
+	CHECK_EQ(meta_unlink(m, d1, "s", 1), 0);
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(stat_of("dirUsedInodes", d1), 0);
 	CHECK_EQ(stat_of("dirDataLength", d1), 0);
 	CHECK_EQ(stat_of("dirUsedSpace", d1), 0);
 	/* rmdir forgets the dir's own stats */
-	CHECK_EQ(m->ops->rmdir(m, 1, "d1", 2), 0);
+	CHECK_EQ(meta_rmdir(m, 1, "d1", 2), 0);
 	CHECK_EQ(meta_dirstat_flush(m), 0);
 	CHECK_EQ(raw_int("HEXISTS dirUsedSpace %" PRIu64, d1), 0);
 	CHECK_EQ(stat_of("dirUsedInodes", 1), 1);
@@ -1611,7 +1611,7 @@ static void delayed_slices_released(void)
 	freeReplyObject(raw("HSET delSlices 10_1000 %b", v, sizeof(v)));
 	freeReplyObject(raw("HSET sliceRef k8_100 1"));
 	freeReplyObject(raw("HSET delSlices 11_%lld %b", (long long)time(NULL), v, sizeof(v)));
-	CHECK_EQ(m->ops->cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
+	CHECK_EQ(meta_cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
 	CHECK_EQ(n, 1);
 	CHECK(rec_has(7, 4096));
 	CHECK(!rec_has(8, 100));
@@ -1620,7 +1620,7 @@ static void delayed_slices_released(void)
 	CHECK_EQ(raw_int("HGET sliceRef k8_100"), 0);
 	CHECK_EQ(raw_int("HEXISTS sliceRef k7_4096"), 0);
 	for (i = 0; i < 2; i++)	/* idempotent */
-		CHECK_EQ(m->ops->cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
+		CHECK_EQ(meta_cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
 	CHECK_EQ(n, 0);
 	meta_close(m);
 }
@@ -1633,12 +1633,12 @@ static void set_if_small_elects_one(void)
 	CHECK(m != NULL);
 	if (!m)
 		return;
-	CHECK_EQ(m->ops->set_if_small(m, "lastCleanupTrash", 1000, 900, &won), 0);
+	CHECK_EQ(meta_set_if_small(m, "lastCleanupTrash", 1000, 900, &won), 0);
 	CHECK(won);
-	CHECK_EQ(m->ops->set_if_small(m, "lastCleanupTrash", 1500, 900, &won), 0);
+	CHECK_EQ(meta_set_if_small(m, "lastCleanupTrash", 1500, 900, &won), 0);
 	CHECK(!won);
 	CHECK_EQ(raw_int("GET lastCleanupTrash"), 1000);
-	CHECK_EQ(m->ops->set_if_small(m, "lastCleanupTrash", 2000, 900, &won), 0);
+	CHECK_EQ(meta_set_if_small(m, "lastCleanupTrash", 2000, 900, &won), 0);
 	CHECK(won);
 	CHECK_EQ(raw_int("GET lastCleanupTrash"), 2000);
 	meta_close(m);
@@ -1649,13 +1649,13 @@ static void set_if_small_elects_one(void)
 static int setx(struct meta *m, uint64_t ino, const char *name, const void *v,
 		size_t vlen, unsigned int flags)
 {
-	return m->ops->setxattr(m, ino, name, strlen(name), v, vlen, flags);
+	return meta_setxattr(m, ino, name, strlen(name), v, vlen, flags);
 }
 
 static int getx(struct meta *m, uint64_t ino, const char *name, char **v,
 		size_t *vlen)
 {
-	return m->ops->getxattr(m, ino, name, strlen(name), v, vlen);
+	return meta_getxattr(m, ino, name, strlen(name), v, vlen);
 }
 
 /* raw HGET x{ino} name is exactly 'want' */
@@ -1763,15 +1763,15 @@ static void xattr_names_and_sizes(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	CHECK_EQ(m->ops->setxattr(m, f, "", 0, "v", 1, 0), -EINVAL);
-	CHECK_EQ(m->ops->getxattr(m, f, "", 0, &v, &n), -EINVAL);
-	CHECK_EQ(m->ops->removexattr(m, f, "", 0), -EINVAL);
-	CHECK_EQ(m->ops->setxattr(m, f, "user.a\0b", 8, "v", 1, 0), -EINVAL);
+	CHECK_EQ(meta_setxattr(m, f, "", 0, "v", 1, 0), -EINVAL);
+	CHECK_EQ(meta_getxattr(m, f, "", 0, &v, &n), -EINVAL);
+	CHECK_EQ(meta_removexattr(m, f, "", 0), -EINVAL);
+	CHECK_EQ(meta_setxattr(m, f, "user.a\0b", 8, "v", 1, 0), -EINVAL);
 	memset(name, 'n', sizeof(name));
 	memcpy(name, "user.", 5);
-	CHECK_EQ(m->ops->setxattr(m, f, name, 256, "v", 1, 0), -ERANGE);
-	CHECK_EQ(m->ops->getxattr(m, f, name, 256, &v, &n), -ERANGE);
-	CHECK_EQ(m->ops->setxattr(m, f, name, 255, "v", 1, 0), 0);
+	CHECK_EQ(meta_setxattr(m, f, name, 256, "v", 1, 0), -ERANGE);
+	CHECK_EQ(meta_getxattr(m, f, name, 256, &v, &n), -ERANGE);
+	CHECK_EQ(meta_setxattr(m, f, name, 255, "v", 1, 0), 0);
 	name[255] = '\0';
 	CHECK(raw_xattr_is(f, name, "v", 1));
 	/* values up to 64 KiB, as JuiceFS's xattrMaxSize */
@@ -1823,30 +1823,30 @@ static void xattr_list_and_remove(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	CHECK_EQ(m->ops->listxattr(m, f, &names, &len), 0);
+	CHECK_EQ(meta_listxattr(m, f, &names, &len), 0);
 	CHECK(names == NULL);
 	CHECK_EQ(len, 0);
 	REQUIRE(setx(m, f, "user.b", "2", 1, 0) == 0);
 	REQUIRE(setx(m, f, "trusted.t", "", 0, 0) == 0);
 	REQUIRE(setx(m, f, "user.a", "1", 1, 0) == 0);
-	REQUIRE(m->ops->listxattr(m, f, &names, &len) == 0);
+	REQUIRE(meta_listxattr(m, f, &names, &len) == 0);
 	CHECK_EQ(len, strlen("user.b") + strlen("trusted.t") + strlen("user.a") + 3);
 	REQUIRE(names && names[len - 1] == '\0');
 	names_joined(names, len, joined, sizeof(joined));
 	CHECK_STR(joined, "trusted.t,user.a,user.b");
 	free(names);
 
-	CHECK_EQ(m->ops->removexattr(m, f, "user.b", 6), 0);
+	CHECK_EQ(meta_removexattr(m, f, "user.b", 6), 0);
 	CHECK_EQ(raw_int("HEXISTS x%" PRIu64 " user.b", f), 0);
-	CHECK_EQ(m->ops->removexattr(m, f, "user.b", 6), -ENODATA);
-	CHECK_EQ(m->ops->removexattr(m, f, "user.zz", 7), -ENODATA);
-	REQUIRE(m->ops->listxattr(m, f, &names, &len) == 0);
+	CHECK_EQ(meta_removexattr(m, f, "user.b", 6), -ENODATA);
+	CHECK_EQ(meta_removexattr(m, f, "user.zz", 7), -ENODATA);
+	REQUIRE(meta_listxattr(m, f, &names, &len) == 0);
 	names_joined(names, len, joined, sizeof(joined));
 	CHECK_STR(joined, "trusted.t,user.a");
 	free(names);
 	/* the last one gone, so is the hash */
-	CHECK_EQ(m->ops->removexattr(m, f, "user.a", 6), 0);
-	CHECK_EQ(m->ops->removexattr(m, f, "trusted.t", 9), 0);
+	CHECK_EQ(meta_removexattr(m, f, "user.a", 6), 0);
+	CHECK_EQ(meta_removexattr(m, f, "trusted.t", 9), 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, f), 0);
 	meta_close(m);
 }
@@ -1862,7 +1862,7 @@ static void xattr_deleted_with_inode(void)
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
 	REQUIRE(mkfile(m, 1, "h", &h) == 0);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "l", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
+	REQUIRE(meta_mknod(m, 1, "l", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
 			      "f", 1, &l, NULL) == 0);
 	REQUIRE(setx(m, f, "user.x", "1", 1, 0) == 0);
 	REQUIRE(setx(m, g, "user.x", "1", 1, 0) == 0);
@@ -1871,16 +1871,16 @@ static void xattr_deleted_with_inode(void)
 	REQUIRE(setx(m, l, "trusted.x", "1", 1, 0) == 0);
 
 	/* a file with another link keeps its xattrs */
-	REQUIRE(m->ops->link(m, f, 1, "f2", 2, NULL) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_link(m, f, 1, "f2", 2, NULL) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, f), 1);
-	REQUIRE(m->ops->unlink(m, 1, "f2", 2) == 0);
+	REQUIRE(meta_unlink(m, 1, "f2", 2) == 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, f), 0);
-	REQUIRE(m->ops->rmdir(m, 1, "d", 1) == 0);
+	REQUIRE(meta_rmdir(m, 1, "d", 1) == 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, d), 0);
-	REQUIRE(m->ops->unlink(m, 1, "l", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "l", 1) == 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, l), 0);
-	REQUIRE(m->ops->rename(m, 1, "g", 1, 1, "h", 1, 0) == 0);
+	REQUIRE(meta_rename(m, 1, "g", 1, 1, "h", 1, 0) == 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, h), 0);
 	CHECK_EQ(raw_existsf("x%" PRIu64, g), 1);	/* the moved one keeps them */
 	meta_close(m);
@@ -1901,7 +1901,7 @@ static void acl_rules(void)
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
-	CHECK_EQ(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got), -ENODATA);
+	CHECK_EQ(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got), -ENODATA);
 	acl_rule_init(&r);
 	r.owner = 6;
 	r.group = 4;
@@ -1911,7 +1911,7 @@ static void acl_rules(void)
 	r.users = calloc(1, sizeof(*r.users));
 	REQUIRE(r.users);
 	r.users[0] = (struct acl_entry){ 1000, 4 };
-	REQUIRE(m->ops->set_facl(m, f, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, f, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 1);
 	CHECK_EQ(a.mode, 0640);
 	rep = raw("HGET acl 1");
@@ -1923,29 +1923,29 @@ static void acl_rules(void)
 	freeReplyObject(rep);
 	CHECK_EQ(raw_int("GET aclMaxId"), 1);
 	/* the same rule elsewhere shares its id */
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 1);
 	CHECK_EQ(raw_int("HLEN acl"), 1);
-	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK(acl_rule_equal(&got, &r));
 	acl_rule_free(&got);
 
 	/* chmod moves the mask: a new rule */
 	a.mode = 0600;
-	REQUIRE(m->ops->setattr(m, f, META_SET_MODE, &a, &a) == 0);
+	REQUIRE(meta_setattr(m, f, META_SET_MODE, &a, &a) == 0);
 	CHECK_EQ(a.mode, 0600);
 	CHECK_EQ(a.access_acl, 2);
-	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK_EQ(got.mask, 0);
 	CHECK_EQ(got.group, 4);
 	acl_rule_free(&got);
 
 	/* kill_sgid, then removal keeps the mode */
 	a.mode = 02640;
-	REQUIRE(m->ops->setattr(m, g, META_SET_MODE, &a, &a) == 0);
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, true, &a) == 0);
+	REQUIRE(meta_setattr(m, g, META_SET_MODE, &a, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, &r, true, &a) == 0);
 	CHECK_EQ(a.mode, 0640);
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, NULL, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, NULL, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 0);
 	CHECK_EQ(a.mode, 0640);
 	rep = raw("GET i%" PRIu64, g);
@@ -1958,18 +1958,18 @@ static void acl_rules(void)
 	r.owner = 7;
 	r.group = 5;
 	r.mask = 7;
-	REQUIRE(m->ops->set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
 	CHECK(a.default_acl != 0);
 	CHECK_EQ(a.mode, 0755);		/* a default rule leaves the mode */
-	REQUIRE(m->ops->mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0,
 			      NULL, 0, &c, &a) == 0);
 	CHECK(a.access_acl != 0 && a.default_acl == 0);
 	CHECK_EQ(a.mode, 0660);		/* umask ignored; mask = 6 & 7 */
-	REQUIRE(m->ops->mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0,
 			      NULL, 0, &sub, &a) == 0);
 	CHECK(a.default_acl != 0 && a.access_acl != 0);
 	/* no default rule: the umask applies */
-	REQUIRE(m->ops->mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0,
+	REQUIRE(meta_mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0,
 			      NULL, 0, &c, &a) == 0);
 	CHECK_EQ(a.mode, 0640);
 	CHECK_EQ(a.access_acl, 0);
@@ -1990,55 +1990,55 @@ static void locks_across_sessions(void)
 
 	REQUIRE(m);
 	REQUIRE(meta_open(url, &m2) == 0);
-	REQUIRE(m->ops->new_session(m, "{}", &s1) == 0);
-	REQUIRE(m2->ops->new_session(m2, "{}", &s2) == 0);
+	REQUIRE(meta_new_session(m, "{}", &s1) == 0);
+	REQUIRE(meta_new_session(m2, "{}", &s2) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_WR, 0, 99, 42), 0);
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 40, 99, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_WR, 0, 99, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_UN, 40, 99, 42), 0);
 	r = raw("HGET lockp%" PRIu64 " %" PRIu64 "_0000000000000ABC", f, s1);
 	CHECK(r && r->type == REDIS_REPLY_STRING && r->len == sizeof(rec) &&
 	      !memcmp(r->str, rec, sizeof(rec)));
 	freeReplyObject(r);
 	CHECK_EQ(raw_int("SISMEMBER locked%" PRIu64 " lockp%" PRIu64, s1, f), 1);
 	/* the same owner number in another session is another owner */
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_RD, 30, 50, 7), -EAGAIN);
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_WR, 40, 50, 7), 0);
-	CHECK_EQ(m2->ops->getlk(m2, f, 0xabc, PLOCK_RD, 0, 100, &p), 0);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_RD, 30, 50, 7), -EAGAIN);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_WR, 40, 50, 7), 0);
+	CHECK_EQ(meta_getlk(m2, f, 0xabc, PLOCK_RD, 0, 100, &p), 0);
 	CHECK(p.type == PLOCK_WR && p.start == 0 && p.end == 39 && p.pid == 42);
-	CHECK_EQ(m->ops->getlk(m, f, 0xabc, PLOCK_RD, 0, 39, &p), 0);
+	CHECK_EQ(meta_getlk(m, f, 0xabc, PLOCK_RD, 0, 39, &p), 0);
 	CHECK_EQ(p.type, PLOCK_UN);		/* its own lock is no conflict */
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_RD, 0, 39, 42), 0);	/* downgrade */
-	CHECK_EQ(m2->ops->getlk(m2, f, 1, PLOCK_RD, 0, 39, &p), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_RD, 0, 39, 42), 0);	/* downgrade */
+	CHECK_EQ(meta_getlk(m2, f, 1, PLOCK_RD, 0, 39, &p), 0);
 	CHECK_EQ(p.type, PLOCK_UN);		/* read + read */
 
 	/* flock: "R"/"W" per owner */
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_WR), 0);
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_WR), 0);
 	r = raw("HGET lockf%" PRIu64 " %" PRIu64 "_0000000000000005", f, s1);
 	CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "W"));
 	freeReplyObject(r);
-	CHECK_EQ(m2->ops->flock(m2, f, 5, PLOCK_RD), -EAGAIN);
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_RD), 0);			/* downgrade */
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_RD), 0);
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_WR), -EAGAIN);
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_UN), 0);
+	CHECK_EQ(meta_flock(m2, f, 5, PLOCK_RD), -EAGAIN);
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_RD), 0);			/* downgrade */
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_RD), 0);
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_WR), -EAGAIN);
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_UN), 0);
 	CHECK_EQ(raw_int("HLEN lockf%" PRIu64, f), 1);
 
 	/* m's client dies: once its session expires, m2's cleanup frees its locks */
 	freeReplyObject(raw("ZADD allSessions 1 %" PRIu64, s1));
-	CHECK_EQ(m2->ops->cleanup_stale_sessions(m2), 0);
+	CHECK_EQ(meta_cleanup_stale_sessions(m2), 0);
 	CHECK_EQ(raw_int("HEXISTS lockp%" PRIu64 " %" PRIu64 "_0000000000000ABC", f, s1), 0);
 	CHECK_EQ(raw_int("HLEN lockf%" PRIu64, f), 0);
 	CHECK_EQ(raw_int("EXISTS locked%" PRIu64, s1), 0);
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_WR), 0);
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_WR, 0, 39, 7), 0);
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_WR), 0);
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_WR, 0, 39, 7), 0);
 	/* m2's last unlock drops the key from locked{sid} */
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 7), 0);
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_UN, 0, UINT64_MAX, 7), 0);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 7), 0);
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_UN, 0, UINT64_MAX, 7), 0);
 	CHECK_EQ(raw_int("SISMEMBER locked%" PRIu64 " lockp%" PRIu64, s2, f), 0);
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_UN, 0, 10, 7), 0);	/* nothing held */
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, 9, 0, 10, 7), -EINVAL);
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_WR, 10, 0, 7), -EINVAL);
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_UN, 0, 10, 7), 0);	/* nothing held */
+	CHECK_EQ(meta_setlk(m2, f, 1, 9, 0, 10, 7), -EINVAL);
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_WR, 10, 0, 7), -EINVAL);
 	meta_close(m2);
 	meta_close(m);
 }
@@ -2068,25 +2068,25 @@ static void fallocate_records(void)
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 10000, &id, &a) == 0);
-	REQUIRE(m->ops->fallocate(m, f, 0, 0, 20000, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, 0, 0, 20000, &a) == 0);
 	CHECK_EQU(a.length, 20000);
 	CHECK_EQ(records(f, 0, s, 8), 1);		/* allocation: no record */
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 50000, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 50000, &a) == 0);
 	CHECK_EQU(a.length, 20000);
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
 				  5000, 100000, &a) == 0);
 	CHECK_EQU(a.length, 20000);
 	n = records(f, 0, s, 8);
 	REQUIRE(n == 2);
 	/* only up to the old length */
 	CHECK(s[1].id == 0 && s[1].pos == 5000 && s[1].len == 15000 && s[1].size == 0);
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_ZERO_RANGE, (uint64_t)CS - 10, 20, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_ZERO_RANGE, (uint64_t)CS - 10, 20, &a) == 0);
 	CHECK_EQU(a.length, (uint64_t)CS + 10);
 	CHECK_EQ(records(f, 0, s, 8), 2);	/* past the old length: nothing to zero */
 	CHECK_EQ(raw_int("GET usedSpace"), (long long)meta_align4k(CS + 10));
-	CHECK_EQ(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE, 0, 10, &a), -EINVAL);
-	CHECK_EQ(m->ops->fallocate(m, f, 0x08, 0, 10, &a), -EOPNOTSUPP);
-	CHECK_EQ(m->ops->fallocate(m, 1, 0, 0, 10, &a), -EPERM);
+	CHECK_EQ(meta_fallocate(m, f, META_FALLOC_PUNCH_HOLE, 0, 10, &a), -EINVAL);
+	CHECK_EQ(meta_fallocate(m, f, 0x08, 0, 10, &a), -EOPNOTSUPP);
+	CHECK_EQ(meta_fallocate(m, 1, 0, 0, 10, &a), -EPERM);
 	meta_close(m);
 }
 
@@ -2106,7 +2106,7 @@ static void copy_range_clones(void)
 	REQUIRE(write_(m, f, 0, 0, 8192, &id1, &a) == 0);
 	REQUIRE(write_(m, f, 0, 12288, 4096, &id2, &a) == 0);	/* a hole before it */
 	/* the whole file into g at 4096, across nothing special */
-	REQUIRE(m->ops->copy_range(m, f, 0, g, 4096, 1 << 20, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 0, g, 4096, 1 << 20, &copied, &a) == 0);
 	CHECK_EQU(copied, 16384);		/* short: the source ends there */
 	CHECK_EQU(a.length, 4096 + 16384);
 	n = records(g, 0, s, 8);
@@ -2119,7 +2119,7 @@ static void copy_range_clones(void)
 	snprintf(key, sizeof(key), "k%" PRIu64 "_4096", id2);
 	CHECK_EQ(raw_int("HGET sliceRef %s", key), 1);
 	/* a range starting inside a slice, landing across a chunk boundary */
-	REQUIRE(m->ops->copy_range(m, f, 100, g, (uint64_t)CS - 50, 200, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 100, g, (uint64_t)CS - 50, 200, &copied, &a) == 0);
 	CHECK_EQU(copied, 200);
 	CHECK_EQU(a.length, (uint64_t)CS + 150);
 	n = records(g, 0, s, 8);
@@ -2131,13 +2131,13 @@ static void copy_range_clones(void)
 	CHECK_EQ(raw_int("HGET sliceRef %s", key), 3);
 	/* deleting the source frees nothing g still uses */
 	rec.n = 0;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK(!rec_has(id1, 8192) && !rec_has(id2, 4096));
 	CHECK_EQ(raw_int("HGET sliceRef %s", key), 2);
 	/* nothing to copy past the end; a dir is no file */
-	REQUIRE(m->ops->copy_range(m, g, 1 << 30, g, 0, 10, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, g, 1 << 30, g, 0, 10, &copied, &a) == 0);
 	CHECK_EQU(copied, 0);
-	CHECK_EQ(m->ops->copy_range(m, 1, 0, g, 0, 10, &copied, &a), -EINVAL);
+	CHECK_EQ(meta_copy_range(m, 1, 0, g, 0, 10, &copied, &a), -EINVAL);
 	meta_close(m);
 }
 
@@ -2159,13 +2159,13 @@ static void compact_chunks(void)
 		REQUIRE(write_(m, f, 0, i * 100, 1000, &id[i], &a) == 0);
 	/* id[1] is shared with another record, as a clone would */
 	freeReplyObject(raw("HSET sliceRef k%" PRIu64 "_1000 1", id[1]));
-	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &old, &n) == 0);
 	REQUIRE(n == 3);
 	REQUIRE(write_(m, f, 0, 5, 5, &late, &a) == 0);	/* after the read */
-	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
 	s.size = s.len = 1200;
 	rec.n = 0;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 0, &s), 0);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 0, &s), 0);
 	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
 	r = raw("LRANGE %s 0 -1", key);
 	REQUIRE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
@@ -2181,12 +2181,12 @@ static void compact_chunks(void)
 	freeReplyObject(r);
 
 	/* a stale list is refused and nothing changes */
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 0, &s), -EINVAL);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n2) == 0);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 0, &s), -EINVAL);
+	REQUIRE(meta_read_chunk(m, f, 0, &sl, &n2) == 0);
 	CHECK_EQ(n2, 2);
 	free(sl);
 	CHECK_EQ(rec.n, 2);
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, 0, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, 0, 0, &s), -EINVAL);
 	free(old);
 	meta_close(m);
 
@@ -2196,11 +2196,11 @@ static void compact_chunks(void)
 	REQUIRE(mkfile(m, 1, "g", &f) == 0);
 	for (i = 0; i < 2; i++)
 		REQUIRE(write_(m, f, 0, 0, 1000, &id[i], &a) == 0);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
-	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
 	s.size = s.len = 1000;
 	rec.n = 0;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 0, &s), 0);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 0, &s), 0);
 	free(old);
 	CHECK_EQ(rec.n, 0);
 	CHECK_EQ(raw_int("HLEN delSlices"), 1);
@@ -2227,14 +2227,14 @@ static void compact_chunk_skips(void)
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	for (i = 0; i < 4; i++)
 		REQUIRE(write_(m, f, 0, i * 1000, 1000, &id[i], &a) == 0);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &old, &n) == 0);
 	REQUIRE(n == 4);
-	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
 	s.pos = 2000;
 	s.size = s.len = 2000;
 	rec.n = 0;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 4, &s), -EINVAL);
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 2, &s), 0);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 4, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 2, &s), 0);
 	snprintf(key, sizeof(key), "c%" PRIu64 "_0", f);
 	r = raw("LRANGE %s 0 -1", key);
 	REQUIRE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3);

@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 #include "check.h"
 #include "sqlraw.h"
 
@@ -66,7 +66,7 @@ static void unformatted_is_enoent(void)
 	snprintf(path, sizeof(path), "%s/none.db", tmpdir);
 	snprintf(url, sizeof(url), "sqlite3://%s", path);
 	REQUIRE(meta_open(url, &m) == 0);
-	CHECK_EQ(m->ops->get_setting(m, &json), -ENOENT);
+	CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
 	CHECK(json == NULL);
 	CHECK(strstr(meta_errmsg(), "no such database file"));
 	CHECK(access(path, F_OK) != 0);	/* a mount attempt makes no file */
@@ -80,7 +80,7 @@ static void format_layout(void)
 	char *json = NULL;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->get_setting(m, &json) == 0);
+	REQUIRE(meta_get_setting(m, &json) == 0);
 	CHECK(json && !strcmp(json, setting_json));
 	free(json);
 	CHECK_EQ(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
@@ -98,7 +98,7 @@ static void format_layout(void)
 	CHECK_EQ(raw_int("SELECT mode FROM jfs_node WHERE inode=9223372032828243968"), 0555);
 	CHECK_EQ(file_byte(18) * 10 + file_byte(19), 22);	/* the header's WAL mark */
 	/* formatting again keeps the root and the counters */
-	REQUIRE(m->ops->init(m, setting_json, true) == 0);
+	REQUIRE(meta_init(m, setting_json, true) == 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_node"), 2);
 	meta_close(m);
 }
@@ -109,7 +109,7 @@ static void attrs_round_trip(void)
 	struct meta_attr a;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->getattr(m, 1, &a) == 0);
+	REQUIRE(meta_getattr(m, 1, &a) == 0);
 	CHECK_EQ(a.type, META_TYPE_DIR);
 	CHECK_EQ(a.mode, 0777);
 	CHECK_EQ(a.nlink, 2);
@@ -127,13 +127,13 @@ static void ids_and_counters(void)
 	uint64_t id1 = 0, id2 = 0, used, inodes;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_slice_id(m, &id1) == 0);
-	REQUIRE(m->ops->new_slice_id(m, &id2) == 0);
+	REQUIRE(meta_new_slice_id(m, &id1) == 0);
+	REQUIRE(meta_new_slice_id(m, &id2) == 0);
 	CHECK_EQU(id1, 1);
 	CHECK_EQU(id2, 2);
 	/* a batch taken: the counter holds the next free id after it */
 	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='nextChunk'"), 4097);
-	REQUIRE(m->ops->statfs(m, &used, &inodes) == 0);
+	REQUIRE(meta_statfs(m, &used, &inodes) == 0);
 	CHECK_EQU(used, 0);
 	CHECK_EQU(inodes, 0);
 	meta_close(m);
@@ -147,21 +147,21 @@ static void sessions(void)
 	size_t n = 0;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_session(m, "{\"Version\":\"jfs\"}", &sid) == 0);
+	REQUIRE(meta_new_session(m, "{\"Version\":\"jfs\"}", &sid) == 0);
 	CHECK_EQU(sid, 1);
 	CHECK_EQU(m->sid, 1);
 	CHECK(raw_int("SELECT expire FROM jfs_session2 WHERE sid=1") > (long long)time(NULL));
 	CHECK_EQ(raw_int("SELECT length(info) FROM jfs_session2 WHERE sid=1"), 17);
-	REQUIRE(m->ops->refresh_session(m, sid, "{}") == 0);
-	REQUIRE(m->ops->list_sessions(m, &s, &n) == 0);
+	REQUIRE(meta_refresh_session(m, sid, "{}") == 0);
+	REQUIRE(meta_list_sessions(m, &s, &n) == 0);
 	CHECK(n == 1 && s[0].sid == 1 && s[0].info && strstr(s[0].info, "jfs"));
 	meta_free_sessions(s, n);
 	/* a session cleaned up as stale comes back on its next refresh */
-	REQUIRE(m->ops->close_session(m, sid) == 0);
+	REQUIRE(meta_close_session(m, sid) == 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_session2"), 0);
-	REQUIRE(m->ops->refresh_session(m, sid, "{}") == 0);
+	REQUIRE(meta_refresh_session(m, sid, "{}") == 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_session2"), 1);
-	REQUIRE(m->ops->new_session(m, NULL, &sid2) == 0);
+	REQUIRE(meta_new_session(m, NULL, &sid2) == 0);
 	CHECK_EQU(sid2, 2);
 	meta_close(m);
 }
@@ -174,8 +174,8 @@ static void stale_sessions_cleaned(void)
 
 	REQUIRE(m);
 	REQUIRE(meta_open(url, &other) == 0);
-	REQUIRE(other->ops->new_session(other, "{}", &osid) == 0);
-	REQUIRE(m->ops->new_session(m, "{}", &sid) == 0);
+	REQUIRE(meta_new_session(other, "{}", &osid) == 0);
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
 	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
 	/* the other client died an hour ago, holding a lock */
 	CHECK(sqlite3_exec(db, "UPDATE jfs_session2 SET expire=1 WHERE sid=1", NULL, NULL,
@@ -183,7 +183,7 @@ static void stale_sessions_cleaned(void)
 	CHECK(sqlite3_exec(db, "INSERT INTO jfs_flock (inode, sid, owner, ltype) "
 			   "VALUES (1, 1, 7, 87)", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
-	REQUIRE(m->ops->cleanup_stale_sessions(m) == 0);
+	REQUIRE(meta_cleanup_stale_sessions(m) == 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_session2"), 1);
 	CHECK_EQ(raw_int("SELECT sid FROM jfs_session2"), 2);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_flock"), 0);
@@ -199,13 +199,13 @@ static void set_if_small_elects_one(void)
 
 	REQUIRE(m);
 	REQUIRE(meta_open(url, &other) == 0);
-	REQUIRE(m->ops->set_if_small(m, "lastCleanupTrash", now, 3600, &won) == 0);
+	REQUIRE(meta_set_if_small(m, "lastCleanupTrash", now, 3600, &won) == 0);
 	CHECK(won);
 	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='lastCleanupTrash'"), now);
 	/* within the hour: the other client leaves the job to the winner */
-	REQUIRE(other->ops->set_if_small(other, "lastCleanupTrash", now + 10, 3600, &won) == 0);
+	REQUIRE(meta_set_if_small(other, "lastCleanupTrash", now + 10, 3600, &won) == 0);
 	CHECK(!won);
-	REQUIRE(other->ops->set_if_small(other, "lastCleanupTrash", now + 4000, 3600, &won) == 0);
+	REQUIRE(meta_set_if_small(other, "lastCleanupTrash", now + 4000, 3600, &won) == 0);
 	CHECK(won);
 	meta_close(other);
 	meta_close(m);
@@ -223,7 +223,7 @@ static void *alloc_many(void *p)
 	int i;
 
 	for (i = 0; i < 300 && !a->ret; i++)
-		a->ret = a->m->ops->new_slice_id(a->m, &a->ids[i]);
+		a->ret = meta_new_slice_id(a->m, &a->ids[i]);
 	return NULL;
 }
 
@@ -271,9 +271,9 @@ static void dir_stats_flushed(void)
 
 	REQUIRE(m);
 	/* the root has no stats yet: it is recounted (empty), not incremented */
-	REQUIRE(m->ops->update_dir_stats(m, &d, 1) == 0);
+	REQUIRE(meta_update_dir_stats(m, &d, 1) == 0);
 	CHECK_EQ(raw_int("SELECT used_inodes FROM jfs_dir_stats WHERE inode=1"), 0);
-	REQUIRE(m->ops->update_dir_stats(m, &d, 1) == 0);
+	REQUIRE(meta_update_dir_stats(m, &d, 1) == 0);
 	CHECK_EQ(raw_int("SELECT used_inodes FROM jfs_dir_stats WHERE inode=1"), 1);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=1"), 10);
 	CHECK_EQ(raw_int("SELECT used_space FROM jfs_dir_stats WHERE inode=1"), 4096);

@@ -18,7 +18,7 @@
 
 #include <sqlite3.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 #include "check.h"
 #include "sqlraw.h"
 
@@ -180,7 +180,7 @@ static int mkfile(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
 			     1000, 1000, 0, NULL, 0, ino, &a);
 }
 
@@ -188,7 +188,7 @@ static int mkdir_(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
 			     0, 0, 0, NULL, 0, ino, &a);
 }
 
@@ -199,12 +199,12 @@ static int write_(struct meta *m, uint64_t ino, uint32_t indx, uint32_t pos,
 	struct meta_slice s = { .pos = pos, .size = len, .len = len };
 	int ret;
 
-	ret = m->ops->new_slice_id(m, &s.id);
+	ret = meta_new_slice_id(m, &s.id);
 	if (ret)
 		return ret;
 	if (id)
 		*id = s.id;
-	return m->ops->write_slice(m, ino, indx, &s, NULL, a, NULL);
+	return meta_write_slice(m, ino, indx, &s, NULL, a, NULL);
 }
 
 /* ---- tests ---- */
@@ -221,13 +221,13 @@ static void write_and_read_chunks(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->new_slice_id(m, &id) == 0);
+	REQUIRE(meta_new_slice_id(m, &id) == 0);
 	CHECK_EQU(id, 1);	/* nextChunk starts at 1 */
 	s.id = id;
 	s.size = 10000;
 	s.len = 10000;
 	n = 9;
-	REQUIRE(m->ops->write_slice(m, f, 0, &s, &mt, &a, &n) == 0);
+	REQUIRE(meta_write_slice(m, f, 0, &s, &mt, &a, &n) == 0);
 	CHECK_EQ(n, 1);		/* the chunk's records, as numSlices */
 	CHECK_EQU(a.length, 10000);
 	CHECK_EQ(a.mtime, 1234567890);
@@ -269,17 +269,17 @@ static void write_and_read_chunks(void)
 	CHECK_EQ(counter("usedSpace"), (long long)meta_align4k(2ULL * CS + MiB + 6));
 	CHECK(same_record(f, 2, 0, MiB, id3, 6, 0, 6));
 
-	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &sl, &n) == 0);
 	REQUIRE(n == 2);
 	CHECK_EQU(sl[0].id, id);
 	CHECK_EQ(sl[0].len, 10000);
 	CHECK_EQ(sl[1].pos, 100);
 	CHECK_EQ(sl[1].len, 50);
 	free(sl);
-	REQUIRE(m->ops->read_chunk(m, f, 1, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 1, &sl, &n) == 0);
 	CHECK_EQ(n, 0);
 	free(sl);
-	REQUIRE(m->ops->read_chunk(m, f, 2, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 2, &sl, &n) == 0);
 	CHECK_EQ(n, 1);
 	if (n == 1) {
 		CHECK_EQ(sl[0].pos, MiB);
@@ -288,13 +288,13 @@ static void write_and_read_chunks(void)
 	free(sl);
 
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	CHECK_EQ(m->ops->write_slice(m, d, 0, &s, NULL, &a, NULL), -EPERM);
-	CHECK_EQ(m->ops->write_slice(m, 99999, 0, &s, NULL, &a, NULL), -ENOENT);
+	CHECK_EQ(meta_write_slice(m, d, 0, &s, NULL, &a, NULL), -EPERM);
+	CHECK_EQ(meta_write_slice(m, 99999, 0, &s, NULL, &a, NULL), -ENOENT);
 	s.pos = CS - 10;
-	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
+	CHECK_EQ(meta_write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
 	s.pos = 0;
 	s.off = 9999;	/* past the slice's end */
-	CHECK_EQ(m->ops->write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
+	CHECK_EQ(meta_write_slice(m, f, 0, &s, NULL, &a, NULL), -EINVAL);
 	/* immutable: no write; append-only: writes go on (as Redis) */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=1 WHERE inode=%" PRIu64, f) == 0);
 	CHECK_EQ(write_(m, f, 0, 0, 10, NULL, &a), -EPERM);
@@ -304,7 +304,7 @@ static void write_and_read_chunks(void)
 	/* a value that is not 24-byte records makes the chunk corrupt */
 	REQUIRE(raw_exec("UPDATE jfs_chunk SET slices=x'0102030405' WHERE inode=%" PRIu64
 			 " AND indx=0", f) == 0);
-	CHECK_EQ(m->ops->read_chunk(m, f, 0, &sl, &n), -EIO);
+	CHECK_EQ(meta_read_chunk(m, f, 0, &sl, &n), -EIO);
 	CHECK(sl == NULL && n == 0);
 	CHECK(strstr(meta_errmsg(), "jfs_chunk") != NULL);
 	meta_close(m);
@@ -325,14 +325,14 @@ static void compact_chunk_skips(void)
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	for (i = 0; i < 4; i++)
 		REQUIRE(write_(m, f, 0, i * 1000, 1000, &id[i], &a) == 0);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &old, &n) == 0);
 	REQUIRE(n == 4);
-	REQUIRE(m->ops->new_slice_id(m, &s.id) == 0);
+	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
 	s.pos = 2000;
 	s.size = s.len = 2000;
 	rec.n = 0;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 4, &s), -EINVAL);
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, n, 2, &s), 0);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 4, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, n, 2, &s), 0);
 	CHECK_EQ(records(f, 0, r, 8), 3);
 	CHECK(same_record(f, 0, 0, 0, id[0], 1000, 0, 1000));
 	CHECK(same_record(f, 0, 1, 1000, id[1], 1000, 0, 1000));
@@ -360,31 +360,31 @@ static void compact_chunk_swaps(void)
 	REQUIRE(write_(m, f, 0, 0, 5000, &id1, &a) == 0);
 	REQUIRE(write_(m, f, 0, 1000, 2000, &id2, &a) == 0);
 	/* a second record of id2's slice: one slice, two references */
-	REQUIRE(m->ops->copy_range(m, f, 1000, f, 6000, 100, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 1000, f, 6000, 100, &copied, &a) == 0);
 	REQUIRE(copied == 100);
 	CHECK_EQ(refs(id2), 2);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &nold) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &old, &nold) == 0);
 	REQUIRE(nold == 3);
 	/* written after the read: it stays behind the compacted record */
 	REQUIRE(write_(m, f, 0, 100, 10, &id4, &a) == 0);
-	REQUIRE(m->ops->new_slice_id(m, &id3) == 0);
+	REQUIRE(meta_new_slice_id(m, &id3) == 0);
 	s = (struct meta_slice){ .pos = 0, .id = id3, .size = 6100, .off = 0, .len = 6100 };
 
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 0, 0, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, 0, 0, &s), -EINVAL);
 	s.len = CS;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
 	s.len = 6100;
 	s.off = 1;
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
 	s.off = 0;
 	CHECK_EQ(records(f, 0, r, 8), 4);
 
 	rec.n = 0;
-	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s) == 0);
+	REQUIRE(meta_compact_chunk(m, f, 0, old, 3, 0, &s) == 0);
 	CHECK_EQ(records(f, 0, r, 8), 2);
 	CHECK(same_record(f, 0, 0, 0, id3, 6100, 0, 6100));
 	CHECK(same_record(f, 0, 1, 100, id4, 10, 0, 10));
-	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &sl, &n) == 0);
 	CHECK_EQ(n, 2);
 	if (n == 2)
 		CHECK(sl[0].id == id3 && sl[0].len == 6100 && sl[1].id == id4);
@@ -402,7 +402,7 @@ static void compact_chunk_swaps(void)
 	/* the stale list again: nothing changes */
 	rec.n = 0;
 	nb = chunk_bytes(f, 0, &before);
-	CHECK_EQ(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 0, old, 3, 0, &s), -EINVAL);
 	na = chunk_bytes(f, 0, &after);
 	CHECK(nb == 48 && na == nb && before && after && !memcmp(before, after, 48));
 	free(before);
@@ -411,7 +411,7 @@ static void compact_chunk_swaps(void)
 	CHECK_EQ(refs(id3), 1);
 	CHECK_EQ(refs(id4), 1);
 	/* a chunk with no row has no list to match */
-	CHECK_EQ(m->ops->compact_chunk(m, f, 5, old, 3, 0, &s), -EINVAL);
+	CHECK_EQ(meta_compact_chunk(m, f, 5, old, 3, 0, &s), -EINVAL);
 	CHECK_EQ(chunk_rows(f), 1);
 	free(old);
 	meta_close(m);
@@ -432,14 +432,14 @@ static void compact_chunk_trash(void)
 	m->trash_days = 1;
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 5000, &id1, &a) == 0);
-	REQUIRE(m->ops->truncate(m, f, 4000, &a) == 0);		/* a zero record */
+	REQUIRE(meta_truncate(m, f, 4000, &a) == 0);		/* a zero record */
 	REQUIRE(write_(m, f, 0, 4096, 4096, &id2, &a) == 0);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &old, &nold) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &old, &nold) == 0);
 	REQUIRE(nold == 3);
-	REQUIRE(m->ops->new_slice_id(m, &id3) == 0);
+	REQUIRE(meta_new_slice_id(m, &id3) == 0);
 	s = (struct meta_slice){ .pos = 0, .id = id3, .size = 8192, .off = 0, .len = 8192 };
 	rec.n = 0;
-	REQUIRE(m->ops->compact_chunk(m, f, 0, old, 3, 0, &s) == 0);
+	REQUIRE(meta_compact_chunk(m, f, 0, old, 3, 0, &s) == 0);
 	CHECK_EQ(records(f, 0, r, 4), 1);
 	CHECK(same_record(f, 0, 0, 0, id3, 8192, 0, 8192));
 	CHECK_EQ(refs(id3), 1);
@@ -477,7 +477,7 @@ static void compact_chunk_trash(void)
 	CHECK(b && !memcmp(b, want, 24));
 	free(b);
 	/* the trash's cleanup of the row then frees them */
-	REQUIRE(m->ops->cleanup_delayed_slices(m, (int64_t)time(NULL) + 10, &n) == 0);
+	REQUIRE(meta_cleanup_delayed_slices(m, (int64_t)time(NULL) + 10, &n) == 0);
 	CHECK_EQ(n, 2);
 	CHECK(rec_has(id1, 5000) && rec_has(id2, 4096));
 	CHECK_EQ(ref_rows(id1), 0);
@@ -503,7 +503,7 @@ static void text_slices_read(void)
 	REQUIRE(write_(m, f, 0, 5, 10, NULL, &a) == 0);
 	CHECK_EQ(raw_int("SELECT typeof(slices)='text' FROM jfs_chunk WHERE inode=%" PRIu64, f),
 		 1);
-	REQUIRE(m->ops->read_chunk(m, f, 0, &sl, &n) == 0);
+	REQUIRE(meta_read_chunk(m, f, 0, &sl, &n) == 0);
 	CHECK_EQ(n, 2);
 	if (n == 2)
 		CHECK(sl[0].id == id && sl[0].len == 10 && sl[1].pos == 5);
@@ -520,7 +520,7 @@ static void truncate_records(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->truncate(m, f, len, &a) == 0);
+	REQUIRE(meta_truncate(m, f, len, &a) == 0);
 	CHECK_EQU(a.length, len);
 	CHECK(a.mtime > 1700000000);
 	CHECK_EQ(counter("usedSpace"), (long long)meta_align4k(len));
@@ -532,7 +532,7 @@ static void truncate_records(void)
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_chunk_ref"), 0);	/* zeros: no refs */
 
 	/* shrink to 10 bytes: [10, len) is masked */
-	REQUIRE(m->ops->truncate(m, f, 10, &a) == 0);
+	REQUIRE(meta_truncate(m, f, 10, &a) == 0);
 	CHECK_EQU(a.length, 10);
 	CHECK_EQ(counter("usedSpace"), 4096);
 	CHECK_EQ(records(f, 0, s, 4), 2);
@@ -540,26 +540,26 @@ static void truncate_records(void)
 	CHECK_EQ(records(f, 1, s, 4), 2);
 	CHECK(same_record(f, 1, 1, 0, 0, 0, 0, (uint32_t)(len - CS)));
 	/* the same length: nothing is written */
-	REQUIRE(m->ops->truncate(m, f, 10, &a) == 0);
+	REQUIRE(meta_truncate(m, f, 10, &a) == 0);
 	CHECK_EQU(a.length, 10);
 	CHECK_EQ(records(f, 0, s, 4), 2);
 
 	/* whole chunks in between only get a record where a row exists */
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
 	REQUIRE(write_(m, g, 2, 0, 10, &id, &a) == 0);
-	REQUIRE(m->ops->truncate(m, g, 10, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 10, &a) == 0);
 	CHECK_EQ(records(g, 1, s, 4), -1);
 	CHECK_EQ(records(g, 2, s, 4), 2);
 	CHECK(same_record(g, 2, 1, 0, 0, 0, 0, 10));
-	REQUIRE(m->ops->truncate(m, g, 3ULL * CS + 8 * MiB, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 3ULL * CS + 8 * MiB, &a) == 0);
 	CHECK_EQ(records(g, 1, s, 4), -1);
 	CHECK_EQ(records(g, 2, s, 4), 3);
 	CHECK(same_record(g, 2, 2, 0, 0, 0, 0, CS));
 	CHECK_EQ(records(g, 3, s, 4), 1);
 	CHECK(same_record(g, 3, 0, 0, 0, 0, 0, 8 * MiB));
 	/* growing from the middle of chunk 2: its record starts at the old end */
-	REQUIRE(m->ops->truncate(m, g, 2ULL * CS + 10, &a) == 0);
-	REQUIRE(m->ops->truncate(m, g, 2ULL * CS + 30, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 2ULL * CS + 10, &a) == 0);
+	REQUIRE(meta_truncate(m, g, 2ULL * CS + 30, &a) == 0);
 	CHECK_EQ(records(g, 2, s, 4), 5);
 	CHECK(same_record(g, 2, 4, 10, 0, 0, 0, 20));
 	CHECK_EQ(counter("usedSpace"), 4096 + (long long)meta_align4k(2ULL * CS + 30));
@@ -567,12 +567,12 @@ static void truncate_records(void)
 
 	/* immutable and append-only files keep their length */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=2 WHERE inode=%" PRIu64, g) == 0);
-	CHECK_EQ(m->ops->truncate(m, g, 0, &a), -EPERM);
+	CHECK_EQ(meta_truncate(m, g, 0, &a), -EPERM);
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=1 WHERE inode=%" PRIu64, g) == 0);
-	CHECK_EQ(m->ops->truncate(m, g, 0, &a), -EPERM);
+	CHECK_EQ(meta_truncate(m, g, 0, &a), -EPERM);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	CHECK_EQ(m->ops->truncate(m, d, 0, &a), -EPERM);
-	CHECK_EQ(m->ops->truncate(m, 99999, 0, &a), -ENOENT);
+	CHECK_EQ(meta_truncate(m, d, 0, &a), -EPERM);
+	CHECK_EQ(meta_truncate(m, 99999, 0, &a), -ENOENT);
 	meta_close(m);
 }
 
@@ -587,15 +587,15 @@ static void fallocate_modes(void)
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 10000, &id, &a) == 0);
-	REQUIRE(m->ops->fallocate(m, f, 0, 0, 20000, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, 0, 0, 20000, &a) == 0);
 	CHECK_EQU(a.length, 20000);
 	CHECK_EQ(raw_int("SELECT length FROM jfs_node WHERE inode=%" PRIu64, f), 20000);
 	CHECK_EQ(records(f, 0, s, 8), 1);		/* allocation: no record */
 	CHECK_EQ(counter("usedSpace"), 20480);
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 50000, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 50000, &a) == 0);
 	CHECK_EQU(a.length, 20000);
 	CHECK_EQ(counter("usedSpace"), 20480);
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
 				  5000, 100000, &a) == 0);
 	CHECK_EQU(a.length, 20000);
 	n = records(f, 0, s, 8);
@@ -603,11 +603,11 @@ static void fallocate_modes(void)
 	/* only up to the old length */
 	CHECK(same_record(f, 0, 1, 5000, 0, 0, 0, 15000));
 	/* a zero range inside the file, across a chunk boundary once it is big */
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_ZERO_RANGE, (uint64_t)CS - 10, 20, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_ZERO_RANGE, (uint64_t)CS - 10, 20, &a) == 0);
 	CHECK_EQU(a.length, (uint64_t)CS + 10);
 	CHECK_EQ(records(f, 0, s, 8), 2);	/* past the old length: nothing to zero */
 	CHECK_EQ(counter("usedSpace"), (long long)meta_align4k(CS + 10));
-	REQUIRE(m->ops->fallocate(m, f, META_FALLOC_ZERO_RANGE | META_FALLOC_KEEP_SIZE,
+	REQUIRE(meta_fallocate(m, f, META_FALLOC_ZERO_RANGE | META_FALLOC_KEEP_SIZE,
 				  (uint64_t)CS - 4, 100, &a) == 0);
 	CHECK_EQU(a.length, (uint64_t)CS + 10);
 	CHECK_EQ(records(f, 0, s, 8), 3);
@@ -616,26 +616,26 @@ static void fallocate_modes(void)
 	CHECK(same_record(f, 1, 0, 0, 0, 0, 0, 10));
 	CHECK_EQ(refs(id), 1);
 
-	CHECK_EQ(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE, 0, 10, &a), -EINVAL);
-	CHECK_EQ(m->ops->fallocate(m, f, 0x08, 0, 10, &a), -EOPNOTSUPP);
-	CHECK_EQ(m->ops->fallocate(m, f, 0, 0, 0, &a), -EINVAL);
-	CHECK_EQ(m->ops->fallocate(m, 1, 0, 0, 10, &a), -EPERM);
-	CHECK_EQ(m->ops->fallocate(m, 99999, 0, 0, 10, &a), -ENOENT);
+	CHECK_EQ(meta_fallocate(m, f, META_FALLOC_PUNCH_HOLE, 0, 10, &a), -EINVAL);
+	CHECK_EQ(meta_fallocate(m, f, 0x08, 0, 10, &a), -EOPNOTSUPP);
+	CHECK_EQ(meta_fallocate(m, f, 0, 0, 0, &a), -EINVAL);
+	CHECK_EQ(meta_fallocate(m, 1, 0, 0, 10, &a), -EPERM);
+	CHECK_EQ(meta_fallocate(m, 99999, 0, 0, 10, &a), -ENOENT);
 	/* append-only: only a plain keep-size allocation */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=2 WHERE inode=%" PRIu64, f) == 0);
-	CHECK_EQ(m->ops->fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 10, &a), 0);
-	CHECK_EQ(m->ops->fallocate(m, f, 0, 0, (uint64_t)CS + 100, &a), 0);
-	CHECK_EQ(m->ops->fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
+	CHECK_EQ(meta_fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 10, &a), 0);
+	CHECK_EQ(meta_fallocate(m, f, 0, 0, (uint64_t)CS + 100, &a), 0);
+	CHECK_EQ(meta_fallocate(m, f, META_FALLOC_PUNCH_HOLE | META_FALLOC_KEEP_SIZE,
 				   0, 10, &a), -EPERM);
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=1 WHERE inode=%" PRIu64, f) == 0);
-	CHECK_EQ(m->ops->fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 10, &a), -EPERM);
+	CHECK_EQ(meta_fallocate(m, f, META_FALLOC_KEEP_SIZE, 0, 10, &a), -EPERM);
 	/* a fifo is a pipe */
 	{
 		uint64_t p;
 
-		REQUIRE(m->ops->mknod(m, 1, "p", 1, META_TYPE_FIFO, 0644, 0, 0, 0, 0,
+		REQUIRE(meta_mknod(m, 1, "p", 1, META_TYPE_FIFO, 0644, 0, 0, 0, 0,
 				      NULL, 0, &p, &a) == 0);
-		CHECK_EQ(m->ops->fallocate(m, p, 0, 0, 10, &a), -EPIPE);
+		CHECK_EQ(meta_fallocate(m, p, 0, 0, 10, &a), -EPIPE);
 	}
 	meta_close(m);
 }
@@ -655,7 +655,7 @@ static void copy_range_clones(void)
 	REQUIRE(write_(m, f, 0, 0, 8192, &id1, &a) == 0);
 	REQUIRE(write_(m, f, 0, 12288, 4096, &id2, &a) == 0);	/* a hole before it */
 	/* the whole file into g at 4096 */
-	REQUIRE(m->ops->copy_range(m, f, 0, g, 4096, 1 << 20, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 0, g, 4096, 1 << 20, &copied, &a) == 0);
 	CHECK_EQU(copied, 16384);		/* short: the source ends there */
 	CHECK_EQU(a.length, 4096 + 16384);
 	CHECK_EQ(raw_int("SELECT length FROM jfs_node WHERE inode=%" PRIu64, g), 4096 + 16384);
@@ -669,7 +669,7 @@ static void copy_range_clones(void)
 	CHECK_EQ(refs(id1), 2);
 	CHECK_EQ(refs(id2), 2);
 	/* a range starting inside a slice, landing across a chunk boundary */
-	REQUIRE(m->ops->copy_range(m, f, 100, g, (uint64_t)CS - 50, 200, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 100, g, (uint64_t)CS - 50, 200, &copied, &a) == 0);
 	CHECK_EQU(copied, 200);
 	CHECK_EQU(a.length, (uint64_t)CS + 150);
 	n = records(g, 0, s, 8);
@@ -680,18 +680,18 @@ static void copy_range_clones(void)
 	CHECK_EQ(refs(id2), 2);
 	/* deleting the source frees nothing g still uses */
 	rec.n = 0;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK_EQ(rec.n, 0);
 	CHECK_EQ(refs(id1), 3);
 	CHECK_EQ(refs(id2), 1);
 	CHECK_EQ(chunk_rows(f), 0);
 	/* a copy within one file */
-	REQUIRE(m->ops->copy_range(m, g, 4096, g, 2ULL * CS, 8192, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, g, 4096, g, 2ULL * CS, 8192, &copied, &a) == 0);
 	CHECK_EQU(copied, 8192);
 	CHECK(records(g, 2, s, 8) == 1 && same_record(g, 2, 0, 0, id1, 8192, 0, 8192));
 	CHECK_EQ(refs(id1), 4);
 	/* the last file going frees every slice once */
-	REQUIRE(m->ops->unlink(m, 1, "g", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "g", 1) == 0);
 	CHECK_EQ(rec.n, 2);
 	CHECK(rec_has(id1, 8192) && rec_has(id2, 4096));
 	CHECK_EQ(ref_rows(id1), 0);
@@ -701,17 +701,17 @@ static void copy_range_clones(void)
 	/* nothing to copy past the end; a dir is no file; immutable/append */
 	REQUIRE(mkfile(m, 1, "h", &g) == 0);
 	REQUIRE(write_(m, g, 0, 0, 10, NULL, &a) == 0);
-	REQUIRE(m->ops->copy_range(m, g, 1 << 30, g, 0, 10, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, g, 1 << 30, g, 0, 10, &copied, &a) == 0);
 	CHECK_EQU(copied, 0);
-	CHECK_EQ(m->ops->copy_range(m, 1, 0, g, 0, 10, &copied, &a), -EINVAL);
-	CHECK_EQ(m->ops->copy_range(m, g, 0, 1, 0, 10, &copied, &a), -EINVAL);
-	CHECK_EQ(m->ops->copy_range(m, 99999, 0, g, 0, 10, &copied, &a), -ENOENT);
+	CHECK_EQ(meta_copy_range(m, 1, 0, g, 0, 10, &copied, &a), -EINVAL);
+	CHECK_EQ(meta_copy_range(m, g, 0, 1, 0, 10, &copied, &a), -EINVAL);
+	CHECK_EQ(meta_copy_range(m, 99999, 0, g, 0, 10, &copied, &a), -ENOENT);
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=2 WHERE inode=%" PRIu64, g) == 0);
-	CHECK_EQ(m->ops->copy_range(m, g, 0, g, 100, 10, &copied, &a), -EPERM);
+	CHECK_EQ(meta_copy_range(m, g, 0, g, 100, 10, &copied, &a), -EPERM);
 	/* a corrupt source chunk fails the whole copy */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=0 WHERE inode=%" PRIu64 ";"
 			 "UPDATE jfs_chunk SET slices=x'00' WHERE inode=%" PRIu64, g, g) == 0);
-	CHECK_EQ(m->ops->copy_range(m, g, 0, g, 100, 10, &copied, &a), -EIO);
+	CHECK_EQ(meta_copy_range(m, g, 0, g, 100, 10, &copied, &a), -EIO);
 	CHECK_EQU(copied, 0);
 	meta_close(m);
 }
@@ -728,10 +728,10 @@ static void unlink_frees_slices(void)
 	REQUIRE(write_(m, f, 0, 0, 5000, &id1, &a) == 0);
 	REQUIRE(write_(m, f, 1, 0, 100, &id2, &a) == 0);
 	REQUIRE(write_(m, f, 0, 10, 20, &id3, &a) == 0);
-	REQUIRE(m->ops->truncate(m, f, 3ULL * CS, &a) == 0);	/* zero records too */
+	REQUIRE(meta_truncate(m, f, 3ULL * CS, &a) == 0);	/* zero records too */
 	CHECK_EQ(counter("usedSpace"), (long long)(3ULL * CS));
 	CHECK_EQ(counter("totalInodes"), 1);
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK_EQ(rec.n, 3);
 	CHECK(rec_has(id1, 5000) && rec_has(id2, 100) && rec_has(id3, 20));
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_chunk_ref"), 0);
@@ -745,7 +745,7 @@ static void unlink_frees_slices(void)
 	m->hooks.delete_slice = NULL;
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
 	REQUIRE(write_(m, g, 0, 0, 10, &id1, &a) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "g", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "g", 1) == 0);
 	CHECK_EQ(refs(id1), 0);
 	CHECK_EQ(chunk_rows(g), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delfile"), 0);
@@ -755,7 +755,7 @@ static void unlink_frees_slices(void)
 	rec.fail = 1;
 	REQUIRE(mkfile(m, 1, "h", &h) == 0);
 	REQUIRE(write_(m, h, 0, 0, 10, &id2, &a) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "h", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "h", 1) == 0);
 	CHECK_EQ(rec.n, 1);
 	CHECK_EQ(refs(id2), 0);
 	CHECK_EQ(chunk_rows(h), 0);
@@ -765,13 +765,13 @@ static void unlink_frees_slices(void)
 	rec.n = 0;
 	REQUIRE(mkfile(m, 1, "k", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 10, &id3, &a) == 0);
-	REQUIRE(m->ops->link(m, f, 1, "k2", 2, &a) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "k", 1) == 0);
+	REQUIRE(meta_link(m, f, 1, "k2", 2, &a) == 0);
+	REQUIRE(meta_unlink(m, 1, "k", 1) == 0);
 	CHECK_EQ(rec.n, 0);
 	CHECK_EQ(refs(id3), 1);
-	REQUIRE(m->ops->copy_range(m, f, 0, f, 100, 10, &copied, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 0, f, 100, 10, &copied, &a) == 0);
 	CHECK_EQ(refs(id3), 2);
-	REQUIRE(m->ops->unlink(m, 1, "k2", 2) == 0);
+	REQUIRE(meta_unlink(m, 1, "k2", 2) == 0);
 	CHECK_EQ(rec.n, 1);	/* two records of one slice: deleted once */
 	CHECK(rec_has(id3, 10));
 	CHECK_EQ(ref_rows(id3), 0);
@@ -781,7 +781,7 @@ static void unlink_frees_slices(void)
 	REQUIRE(mkfile(m, 1, "c", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 10, &id1, &a) == 0);
 	REQUIRE(raw_exec("UPDATE jfs_chunk SET slices=x'00' WHERE inode=%" PRIu64, f) == 0);
-	REQUIRE(m->ops->unlink(m, 1, "c", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "c", 1) == 0);
 	CHECK_EQ(rec.n, 0);
 	CHECK_EQ(chunk_rows(f), 0);
 	CHECK_EQ(refs(id1), 1);		/* leaked: gc's business */
@@ -805,7 +805,7 @@ static void cleanup_deleted_files(void)
 			 "DELETE FROM jfs_node WHERE inode=%" PRIu64 ";"
 			 "INSERT INTO jfs_delfile VALUES (%" PRIu64 ", 10, 1000)",
 			 f, f, f) == 0);
-	REQUIRE(m->ops->cleanup_deleted_files(m, (int64_t)time(NULL), &n) == 0);
+	REQUIRE(meta_cleanup_deleted_files(m, (int64_t)time(NULL), &n) == 0);
 	CHECK_EQ(n, 1);
 	CHECK(rec_has(id, 10));
 	CHECK_EQ(ref_rows(id), 0);
@@ -821,10 +821,10 @@ static void dir_quotas_counted(void)
 	uint64_t n = 9;
 
 	REQUIRE(m);
-	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(meta_count_dir_quotas(m, &n), 0);
 	CHECK_EQ(n, 0);
 	REQUIRE(raw_exec("INSERT INTO jfs_dir_quota VALUES (1, 1073741824, 0, 0, 0)") == 0);
-	CHECK_EQ(m->ops->count_dir_quotas(m, &n), 0);
+	CHECK_EQ(meta_count_dir_quotas(m, &n), 0);
 	CHECK_EQ(n, 1);
 	meta_close(m);
 }
@@ -842,14 +842,14 @@ static void cleanup_slices_retries(void)
 	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
 	REQUIRE(raw_exec("INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (900, 50, 2)") == 0);
 	rec.fail = 1;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	CHECK_EQ(ref_rows(id), 1);	/* its objects are still there */
-	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(meta_cleanup_slices(m, &n), 0);
 	CHECK_EQ(n, 0);			/* and the store still fails */
 	CHECK_EQ(ref_rows(id), 1);
 	rec.fail = 0;
 	rec.n = 0;
-	CHECK_EQ(m->ops->cleanup_slices(m, &n), 0);
+	CHECK_EQ(meta_cleanup_slices(m, &n), 0);
 	CHECK_EQ(n, 1);
 	CHECK(rec_has(id, 10));
 	CHECK_EQ(ref_rows(id), 0);
@@ -865,12 +865,12 @@ static void release_sustained(void)
 	uint64_t f, g, id, sid;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_session(m, "{}", &sid) == 0);
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(write_(m, f, 0, 0, 8192, &id, &a) == 0);
 	rec.open_ino = f;
-	REQUIRE(m->ops->unlink(m, 1, "f", 1) == 0);
-	REQUIRE(m->ops->getattr(m, f, &a) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
+	REQUIRE(meta_getattr(m, f, &a) == 0);
 	CHECK_EQ(a.nlink, 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_sustained WHERE sid=%" PRIu64
 			 " AND inode=%" PRIu64, sid, f), 1);
@@ -880,8 +880,8 @@ static void release_sustained(void)
 	CHECK_EQ(refs(id), 1);
 
 	rec.open_ino = 0;
-	REQUIRE(m->ops->release_sustained(m, f) == 0);
-	CHECK_EQ(m->ops->getattr(m, f, &a), -ENOENT);
+	REQUIRE(meta_release_sustained(m, f) == 0);
+	CHECK_EQ(meta_getattr(m, f, &a), -ENOENT);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_sustained"), 0);
 	CHECK_EQ(rec.n, 1);
 	CHECK(rec_has(id, 8192));
@@ -891,7 +891,7 @@ static void release_sustained(void)
 	CHECK_EQ(counter("totalInodes"), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delfile"), 0);
 	/* again, or an inode that is gone: nothing left to do */
-	CHECK_EQ(m->ops->release_sustained(m, f), 0);
+	CHECK_EQ(meta_release_sustained(m, f), 0);
 
 	/* a sustained row whose inode still has a link: only the row goes */
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
@@ -899,20 +899,20 @@ static void release_sustained(void)
 	REQUIRE(raw_exec("INSERT INTO jfs_sustained (sid, inode) VALUES (%" PRIu64 ", %"
 			 PRIu64 ")", sid, g) == 0);
 	rec.n = 0;
-	REQUIRE(m->ops->release_sustained(m, g) == 0);
+	REQUIRE(meta_release_sustained(m, g) == 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_sustained"), 0);
-	REQUIRE(m->ops->getattr(m, g, &a) == 0);
+	REQUIRE(meta_getattr(m, g, &a) == 0);
 	CHECK_EQ(refs(id), 1);
 	CHECK_EQ(rec.n, 0);
 
 	/* closing the session releases what it still holds */
 	rec.open_ino = g;
-	REQUIRE(m->ops->unlink(m, 1, "g", 1) == 0);
+	REQUIRE(meta_unlink(m, 1, "g", 1) == 0);
 	rec.open_ino = 0;
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_sustained"), 1);
-	REQUIRE(m->ops->close_session(m, sid) == 0);
+	REQUIRE(meta_close_session(m, sid) == 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_sustained"), 0);
-	CHECK_EQ(m->ops->getattr(m, g, &a), -ENOENT);
+	CHECK_EQ(meta_getattr(m, g, &a), -ENOENT);
 	CHECK(rec_has(id, 10));
 	CHECK_EQ(counter("usedSpace"), 0);
 	CHECK_EQ(counter("totalInodes"), 0);
@@ -937,21 +937,21 @@ static void dir_stat_deltas(void)
 	CHECK_EQ(raw_int("SELECT used_space FROM jfs_dir_stats WHERE inode=%" PRIu64, d1), 8192);
 	CHECK_EQ(raw_int("SELECT used_inodes FROM jfs_dir_stats WHERE inode=%" PRIu64, d1), 1);
 	/* hard-linked: the change counts in both dirs, twice in d2 */
-	REQUIRE(m->ops->link(m, f, d2, "l1", 2, &a) == 0);
-	REQUIRE(m->ops->link(m, f, d2, "l2", 2, &a) == 0);
+	REQUIRE(meta_link(m, f, d2, "l1", 2, &a) == 0);
+	REQUIRE(meta_link(m, f, d2, "l2", 2, &a) == 0);
 	REQUIRE(meta_dirstat_flush(m) == 0);
 	CHECK_EQ(raw_int("SELECT parent FROM jfs_node WHERE inode=%" PRIu64, f), 0);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=%" PRIu64, d2),
 		 10000);
-	REQUIRE(m->ops->truncate(m, f, 10000, &a) == 0);
+	REQUIRE(meta_truncate(m, f, 10000, &a) == 0);
 	REQUIRE(meta_dirstat_flush(m) == 0);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=%" PRIu64, d1), 10000);
 	CHECK_EQ(raw_int("SELECT used_space FROM jfs_dir_stats WHERE inode=%" PRIu64, d1), 12288);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=%" PRIu64, d2), 20000);
 	CHECK_EQ(raw_int("SELECT used_space FROM jfs_dir_stats WHERE inode=%" PRIu64, d2),
 		 2 * 12288);
-	REQUIRE(m->ops->fallocate(m, f, 0, 0, 20000, &a) == 0);
-	REQUIRE(m->ops->copy_range(m, f, 0, f, 20000, 100, &copied, &a) == 0);
+	REQUIRE(meta_fallocate(m, f, 0, 0, 20000, &a) == 0);
+	REQUIRE(meta_copy_range(m, f, 0, f, 20000, 100, &copied, &a) == 0);
 	REQUIRE(meta_dirstat_flush(m) == 0);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=%" PRIu64, d1), 20100);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=%" PRIu64, d2), 40200);

@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "helper/meta_sql.h"
+#include "meta/sql/sql.h"
 #include "check.h"
 #include "sqlraw.h"
 
@@ -77,12 +77,12 @@ static uint64_t raw_node(uint8_t type, uint16_t mode)
 static int setx(struct meta *m, uint64_t ino, const char *name, const void *v,
 		size_t vlen, unsigned int flags)
 {
-	return m->ops->setxattr(m, ino, name, strlen(name), v, vlen, flags);
+	return meta_setxattr(m, ino, name, strlen(name), v, vlen, flags);
 }
 
 static int getx(struct meta *m, uint64_t ino, const char *name, char **v, size_t *vlen)
 {
-	return m->ops->getxattr(m, ino, name, strlen(name), v, vlen);
+	return meta_getxattr(m, ino, name, strlen(name), v, vlen);
 }
 
 /* ---- xattrs ---- */
@@ -181,16 +181,16 @@ static void xattr_names_and_sizes(void)
 
 	REQUIRE(m);
 	REQUIRE((f = raw_node(META_TYPE_FILE, 0644)));
-	CHECK_EQ(m->ops->setxattr(m, f, "", 0, "v", 1, 0), -EINVAL);
-	CHECK_EQ(m->ops->getxattr(m, f, "", 0, &v, &n), -EINVAL);
-	CHECK_EQ(m->ops->removexattr(m, f, "", 0), -EINVAL);
-	CHECK_EQ(m->ops->setxattr(m, f, "user.a\0b", 8, "v", 1, 0), -EINVAL);
+	CHECK_EQ(meta_setxattr(m, f, "", 0, "v", 1, 0), -EINVAL);
+	CHECK_EQ(meta_getxattr(m, f, "", 0, &v, &n), -EINVAL);
+	CHECK_EQ(meta_removexattr(m, f, "", 0), -EINVAL);
+	CHECK_EQ(meta_setxattr(m, f, "user.a\0b", 8, "v", 1, 0), -EINVAL);
 	memset(name, 'n', sizeof(name));
 	memcpy(name, "user.", 5);
-	CHECK_EQ(m->ops->setxattr(m, f, name, 256, "v", 1, 0), -ERANGE);
-	CHECK_EQ(m->ops->getxattr(m, f, name, 256, &v, &n), -ERANGE);
-	CHECK_EQ(m->ops->removexattr(m, f, name, 256), -ERANGE);
-	CHECK_EQ(m->ops->setxattr(m, f, name, 255, "v", 1, 0), 0);
+	CHECK_EQ(meta_setxattr(m, f, name, 256, "v", 1, 0), -ERANGE);
+	CHECK_EQ(meta_getxattr(m, f, name, 256, &v, &n), -ERANGE);
+	CHECK_EQ(meta_removexattr(m, f, name, 256), -ERANGE);
+	CHECK_EQ(meta_setxattr(m, f, name, 255, "v", 1, 0), 0);
 	name[255] = '\0';
 	CHECK(raw_xattr_is(f, name, "v", 1));
 	CHECK_EQ(raw_int("SELECT length(name) FROM jfs_xattr"), 255);
@@ -243,32 +243,32 @@ static void xattr_list_and_remove(void)
 	REQUIRE(m);
 	REQUIRE((f = raw_node(META_TYPE_FILE, 0644)));
 	REQUIRE((g = raw_node(META_TYPE_FILE, 0644)));
-	CHECK_EQ(m->ops->listxattr(m, f, &names, &len), 0);
+	CHECK_EQ(meta_listxattr(m, f, &names, &len), 0);
 	CHECK(names == NULL);
 	CHECK_EQ(len, 0);
 	REQUIRE(setx(m, f, "user.b", "2", 1, 0) == 0);
 	REQUIRE(setx(m, f, "trusted.t", "", 0, 0) == 0);
 	REQUIRE(setx(m, f, "user.a", "1", 1, 0) == 0);
 	REQUIRE(setx(m, g, "user.other", "1", 1, 0) == 0);
-	REQUIRE(m->ops->listxattr(m, f, &names, &len) == 0);
+	REQUIRE(meta_listxattr(m, f, &names, &len) == 0);
 	CHECK_EQ(len, strlen("user.b") + strlen("trusted.t") + strlen("user.a") + 3);
 	REQUIRE(names && names[len - 1] == '\0');
 	names_joined(names, len, joined, sizeof(joined));
 	CHECK_STR(joined, "trusted.t,user.a,user.b");
 	free(names);
 
-	CHECK_EQ(m->ops->removexattr(m, f, "user.b", 6), 0);
+	CHECK_EQ(meta_removexattr(m, f, "user.b", 6), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_xattr WHERE inode=%" PRIu64
 			 " AND name='user.b'", f), 0);
-	CHECK_EQ(m->ops->removexattr(m, f, "user.b", 6), -ENODATA);
-	CHECK_EQ(m->ops->removexattr(m, f, "user.zz", 7), -ENODATA);
-	CHECK_EQ(m->ops->removexattr(m, f, "user.other", 10), -ENODATA);	/* g's */
-	REQUIRE(m->ops->listxattr(m, f, &names, &len) == 0);
+	CHECK_EQ(meta_removexattr(m, f, "user.b", 6), -ENODATA);
+	CHECK_EQ(meta_removexattr(m, f, "user.zz", 7), -ENODATA);
+	CHECK_EQ(meta_removexattr(m, f, "user.other", 10), -ENODATA);	/* g's */
+	REQUIRE(meta_listxattr(m, f, &names, &len) == 0);
 	names_joined(names, len, joined, sizeof(joined));
 	CHECK_STR(joined, "trusted.t,user.a");
 	free(names);
-	CHECK_EQ(m->ops->removexattr(m, f, "user.a", 6), 0);
-	CHECK_EQ(m->ops->removexattr(m, f, "trusted.t", 9), 0);
+	CHECK_EQ(meta_removexattr(m, f, "user.a", 6), 0);
+	CHECK_EQ(meta_removexattr(m, f, "trusted.t", 9), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_xattr WHERE inode=%" PRIu64, f), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_xattr"), 1);
 	meta_close(m);
@@ -310,12 +310,12 @@ static void acl_rules(void)
 	REQUIRE((f = raw_node(META_TYPE_FILE, 0644)));
 	REQUIRE((g = raw_node(META_TYPE_FILE, 0644)));
 	REQUIRE((h = raw_node(META_TYPE_FILE, 0644)));
-	CHECK_EQ(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got), -ENODATA);
-	CHECK_EQ(m->ops->get_facl(m, 999999, ACL_TYPE_ACCESS_J, &got), -ENOENT);
-	CHECK_EQ(m->ops->get_facl(m, f, 3, &got), -EINVAL);
+	CHECK_EQ(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got), -ENODATA);
+	CHECK_EQ(meta_get_facl(m, 999999, ACL_TYPE_ACCESS_J, &got), -ENOENT);
+	CHECK_EQ(meta_get_facl(m, f, 3, &got), -EINVAL);
 	rule_1000(&r);
 	REQUIRE(r.nusers == 1);
-	REQUIRE(m->ops->set_facl(m, f, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, f, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 1);
 	CHECK_EQ(a.mode, 0640);
 	/* named entries: 6 bytes each {u32 id, u16 perm}, no count; none is X'' */
@@ -325,44 +325,44 @@ static void acl_rules(void)
 	CHECK(raw_int("SELECT ctime FROM jfs_node WHERE inode=%" PRIu64, f) >
 	      (long long)time(NULL) * 1000000 - 10000000);
 	/* the same rule elsewhere shares its row */
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 1);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 1);
-	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK(acl_rule_equal(&got, &r));
 	acl_rule_free(&got);
 	/* ... also for another client, whose cache knows nothing yet */
 	REQUIRE(meta_open(url, &m2) == 0);
-	REQUIRE(m2->ops->set_facl(m2, h, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m2, h, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 1);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 1);
-	REQUIRE(m2->ops->get_facl(m2, h, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m2, h, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK(acl_rule_equal(&got, &r));
 	acl_rule_free(&got);
 
 	/* kill_sgid; then removal keeps the mode */
 	REQUIRE(raw_exec("UPDATE jfs_node SET mode=%d WHERE inode=%" PRIu64, 02640, g) == 0);
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, true, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, &r, true, &a) == 0);
 	CHECK_EQ(a.mode, 0640);
 	CHECK_EQ(a.access_acl, 1);
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, NULL, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, NULL, false, &a) == 0);
 	CHECK_EQ(a.access_acl, 0);
 	CHECK_EQ(a.mode, 0640);
 	CHECK_EQ(raw_int("SELECT access_acl_id FROM jfs_node WHERE inode=%" PRIu64, g), 0);
-	CHECK_EQ(m->ops->get_facl(m, g, ACL_TYPE_ACCESS_J, &got), -ENODATA);
+	CHECK_EQ(meta_get_facl(m, g, ACL_TYPE_ACCESS_J, &got), -ENODATA);
 	/* a minimal access rule is only mode bits */
 	acl_rule_init(&got);
 	got.owner = 7;
 	got.group = 5;
 	got.other = 1;
-	REQUIRE(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &got, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, &got, false, &a) == 0);
 	CHECK_EQ(a.mode, 0751);
 	CHECK_EQ(a.access_acl, 0);
 	CHECK_EQ(raw_int("SELECT mode FROM jfs_node WHERE inode=%" PRIu64, g), 0751);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 1);
 	/* an immutable file refuses */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=1 WHERE inode=%" PRIu64, g) == 0);
-	CHECK_EQ(m->ops->set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a), -EPERM);
+	CHECK_EQ(meta_set_facl(m, g, ACL_TYPE_ACCESS_J, &r, false, &a), -EPERM);
 
 	/* a default rule leaves the mode, and is its own row */
 	REQUIRE((d = raw_node(META_TYPE_DIR, 0755)));
@@ -371,18 +371,18 @@ static void acl_rules(void)
 	r.group = 5;
 	r.mask = 7;
 	r.other = ACL_UNSET;
-	REQUIRE(m->ops->set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
 	CHECK_EQ(a.default_acl, 2);
 	CHECK_EQ(a.access_acl, 0);
 	CHECK_EQ(a.mode, 0755);
 	CHECK_STR(raw_acl(2), "7,5,7,5,X'000003E80007',X'',blob");
 	CHECK_EQ(raw_int("SELECT default_acl_id FROM jfs_node WHERE inode=%" PRIu64, d), 2);
 	/* other is unset in the request: inherited from the mode (5) */
-	REQUIRE(m->ops->get_facl(m, d, ACL_TYPE_DEFAULT_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, d, ACL_TYPE_DEFAULT_J, &got) == 0);
 	CHECK_EQ(got.other, 5);
 	CHECK_EQ(got.nusers, 1);
 	acl_rule_free(&got);
-	CHECK_EQ(m->ops->get_facl(m, d, ACL_TYPE_ACCESS_J, &got), -ENODATA);
+	CHECK_EQ(meta_get_facl(m, d, ACL_TYPE_ACCESS_J, &got), -ENODATA);
 	acl_rule_free(&r);
 	meta_close(m2);
 	meta_close(m);
@@ -450,7 +450,7 @@ static void acl_juicefs_rows(void)
 			 " (4, 7, 7, 7, 7, NULL, NULL)") == 0);
 	REQUIRE(raw_exec("UPDATE jfs_node SET default_acl_id=2 WHERE inode=%" PRIu64, d) == 0);
 	REQUIRE(raw_exec("UPDATE jfs_node SET access_acl_id=1 WHERE inode=%" PRIu64, f) == 0);
-	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK(got.owner == 6 && got.group == 4 && got.mask == 6 && got.other == 4);
 	CHECK(got.nusers == 1 && got.users[0].id == 1000 && got.users[0].perm == 6);
 	CHECK(got.ngroups == 1 && got.groups[0].id == 100 && got.groups[0].perm == 4);
@@ -482,7 +482,7 @@ static void acl_juicefs_rows(void)
 
 	/* a NULL-entries row (another writer's) reads as no entries and is matched */
 	REQUIRE(raw_exec("UPDATE jfs_node SET access_acl_id=4 WHERE inode=%" PRIu64, f) == 0);
-	REQUIRE(m->ops->get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK(got.owner == 7 && got.mask == 7 && !got.nusers && !got.ngroups);
 	REQUIRE(sq_txn((struct smeta *)m, insert_then_fail, &id) == -ENOSPC);
 	CHECK_EQ(id, 4);
@@ -530,16 +530,16 @@ static void acl_mknod_and_chmod(void)
 	uint64_t d, c, sub, um;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->mknod(m, 1, "d", 1, META_TYPE_DIR, 0755, 0, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, 1, "d", 1, META_TYPE_DIR, 0755, 0, 0, 0, 0, NULL, 0,
 			      &d, &a) == 0);
 	rule_1000(&r);
 	r.users[0].perm = 7;
 	r.owner = 7;
 	r.group = 5;
 	r.mask = 7;
-	REQUIRE(m->ops->set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
 	CHECK_EQ(a.default_acl, 1);
-	REQUIRE(m->ops->mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0, NULL, 0,
 			      &c, &a) == 0);
 	CHECK(a.access_acl != 0 && a.default_acl == 0);
 	CHECK_EQ(a.mode, 0660);		/* umask ignored; mask = 6 & 7 */
@@ -547,23 +547,23 @@ static void acl_mknod_and_chmod(void)
 	CHECK_EQ(raw_int("SELECT access_acl_id FROM jfs_node WHERE inode=%" PRIu64, c),
 		 a.access_acl);
 	CHECK_STR(raw_acl(a.access_acl), "6,5,6,0,X'000003E80007',X'',blob");
-	REQUIRE(m->ops->mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0, NULL, 0,
 			      &sub, &a) == 0);
 	CHECK_EQ(a.default_acl, 1);
 	CHECK(a.access_acl != 0);
 	CHECK_EQ(raw_int("SELECT default_acl_id FROM jfs_node WHERE inode=%" PRIu64, sub), 1);
 	/* no default rule: the umask applies */
-	REQUIRE(m->ops->mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0, NULL, 0,
 			      &um, &a) == 0);
 	CHECK_EQ(a.mode, 0640);
 	CHECK_EQ(a.access_acl, 0);
 
 	/* chmod of c moves its mask: a new rule */
-	REQUIRE(m->ops->getattr(m, c, &a) == 0);
+	REQUIRE(meta_getattr(m, c, &a) == 0);
 	a.mode = 0600;
-	REQUIRE(m->ops->setattr(m, c, META_SET_MODE, &a, &a) == 0);
+	REQUIRE(meta_setattr(m, c, META_SET_MODE, &a, &a) == 0);
 	CHECK_EQ(a.mode, 0600);
-	REQUIRE(m->ops->get_facl(m, c, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, c, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK_EQ(got.mask, 0);
 	CHECK_EQ(got.group, 5);
 	CHECK_EQ(raw_int("SELECT access_acl_id FROM jfs_node WHERE inode=%" PRIu64, c),
@@ -589,7 +589,7 @@ static void *facl_worker_main(void *p)
 	rule_1000(&r);
 	for (i = 0; i < 10 && !w->ret && r.nusers; i++) {
 		r.users[0].perm = (uint16_t)(i % 3);
-		w->ret = w->m->ops->set_facl(w->m, w->ino[i], ACL_TYPE_ACCESS_J, &r, false, NULL);
+		w->ret = meta_set_facl(w->m, w->ino[i], ACL_TYPE_ACCESS_J, &r, false, NULL);
 	}
 	acl_rule_free(&r);
 	return NULL;
@@ -641,41 +641,41 @@ static void plock_records(void)
 	uint64_t f, sid;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_session(m, "{}", &sid) == 0);
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
 	REQUIRE((f = raw_node(META_TYPE_FILE, 0644)));
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_WR, 0, 99, 42), 0);
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 40, 99, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_WR, 0, 99, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_UN, 40, 99, 42), 0);
 	/* {u32 type, u32 pid, u64 start, u64 end} big-endian, as juicefs's rows */
 	CHECK_STR(raw_plock(f, sid, 0xabc), REC("00000001", "0000002A", "00000000", "00000027"));
 	CHECK_STR(raw_str("SELECT typeof(records) FROM jfs_plock"), "blob");
 	/* a read lock after a gap, then the gap write-locked: merged with the first */
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_RD, 50, 59, 42), 0);
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_WR, 40, 49, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_RD, 50, 59, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_WR, 40, 49, 42), 0);
 	CHECK_STR(raw_plock(f, sid, 0xabc),
 		  REC("00000001", "0000002A", "00000000", "00000031")
 		  REC("00000000", "0000002A", "00000032", "0000003B"));
 	/* an unlock in the middle splits */
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 20, 29, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_UN, 20, 29, 42), 0);
 	CHECK_STR(raw_plock(f, sid, 0xabc),
 		  REC("00000001", "0000002A", "00000000", "00000013")
 		  REC("00000001", "0000002A", "0000001E", "00000031")
 		  REC("00000000", "0000002A", "00000032", "0000003B"));
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock"), 1);
 	/* the owner is stored as a signed 64-bit number */
-	CHECK_EQ(m->ops->setlk(m, f, 0xFFFFFFFFFFFFFFF0ULL, PLOCK_RD, 100, UINT64_MAX, 1), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xFFFFFFFFFFFFFFF0ULL, PLOCK_RD, 100, UINT64_MAX, 1), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock WHERE owner=-16 AND sid=%" PRIu64, sid), 1);
 	CHECK_STR(raw_plock(f, sid, -16),
 		  "00000000000000010000000000000064FFFFFFFFFFFFFFFF");
 	/* all unlocked: the row goes */
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 42), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock WHERE owner=2748"), 0);
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 0, 10, 42), 0);	/* nothing held */
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_UN, 0, 10, 42), 0);	/* nothing held */
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock"), 1);
 	/* locking needs the inode (sql_lock.go); unlocking does not */
-	CHECK_EQ(m->ops->setlk(m, 999999, 1, PLOCK_WR, 0, 10, 7), -ENOENT);
-	CHECK_EQ(m->ops->setlk(m, 999999, 1, PLOCK_UN, 0, 10, 7), 0);
-	CHECK_EQ(m->ops->setlk(m, f, 1, 9, 0, 10, 7), -EINVAL);
-	CHECK_EQ(m->ops->setlk(m, f, 1, PLOCK_WR, 10, 0, 7), -EINVAL);
+	CHECK_EQ(meta_setlk(m, 999999, 1, PLOCK_WR, 0, 10, 7), -ENOENT);
+	CHECK_EQ(meta_setlk(m, 999999, 1, PLOCK_UN, 0, 10, 7), 0);
+	CHECK_EQ(meta_setlk(m, f, 1, 9, 0, 10, 7), -EINVAL);
+	CHECK_EQ(meta_setlk(m, f, 1, PLOCK_WR, 10, 0, 7), -EINVAL);
 	meta_close(m);
 }
 
@@ -687,74 +687,74 @@ static void locks_across_sessions(void)
 
 	REQUIRE(m);
 	REQUIRE(meta_open(url, &m2) == 0);
-	REQUIRE(m->ops->new_session(m, "{}", &s1) == 0);
-	REQUIRE(m2->ops->new_session(m2, "{}", &s2) == 0);
+	REQUIRE(meta_new_session(m, "{}", &s1) == 0);
+	REQUIRE(meta_new_session(m2, "{}", &s2) == 0);
 	REQUIRE(s1 != s2);
 	REQUIRE((f = raw_node(META_TYPE_FILE, 0644)));
 
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_WR, 0, 39, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_WR, 0, 39, 42), 0);
 	/* the same owner number in another session is another owner */
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_RD, 30, 50, 7), -EAGAIN);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_RD, 30, 50, 7), -EAGAIN);
 	CHECK_STR(raw_plock(f, s2, 0xabc), "(none)");
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_WR, 40, 50, 7), 0);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_WR, 40, 50, 7), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock WHERE inode=%" PRIu64, f), 2);
-	CHECK_EQ(m2->ops->getlk(m2, f, 0xabc, PLOCK_RD, 0, 100, &p), 0);
+	CHECK_EQ(meta_getlk(m2, f, 0xabc, PLOCK_RD, 0, 100, &p), 0);
 	CHECK(p.type == PLOCK_WR && p.start == 0 && p.end == 39 && p.pid == 42);
-	CHECK_EQ(m->ops->getlk(m, f, 0xabc, PLOCK_RD, 45, 45, &p), 0);
+	CHECK_EQ(meta_getlk(m, f, 0xabc, PLOCK_RD, 45, 45, &p), 0);
 	CHECK(p.type == PLOCK_WR && p.start == 40 && p.end == 50 && p.pid == 7);
-	CHECK_EQ(m->ops->getlk(m, f, 0xabc, PLOCK_RD, 0, 39, &p), 0);
+	CHECK_EQ(meta_getlk(m, f, 0xabc, PLOCK_RD, 0, 39, &p), 0);
 	CHECK_EQ(p.type, PLOCK_UN);		/* its own lock is no conflict */
-	CHECK_EQ(m->ops->getlk(m, f, 0xabc, PLOCK_UN, 0, 39, &p), 0);
+	CHECK_EQ(meta_getlk(m, f, 0xabc, PLOCK_UN, 0, 39, &p), 0);
 	CHECK_EQ(p.type, PLOCK_UN);
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_RD, 0, 39, 42), 0);	/* downgrade */
-	CHECK_EQ(m2->ops->getlk(m2, f, 1, PLOCK_RD, 0, 39, &p), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_RD, 0, 39, 42), 0);	/* downgrade */
+	CHECK_EQ(meta_getlk(m2, f, 1, PLOCK_RD, 0, 39, &p), 0);
 	CHECK_EQ(p.type, PLOCK_UN);		/* read + read */
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_RD, 0, 39, 8), 0);
-	CHECK_EQ(m2->ops->getlk(m2, f, 1, PLOCK_WR, 0, 39, &p), 0);
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_RD, 0, 39, 8), 0);
+	CHECK_EQ(meta_getlk(m2, f, 1, PLOCK_WR, 0, 39, &p), 0);
 	CHECK(p.type == PLOCK_RD && p.end == 39);
 	/* m unlocks: m2 may now take it */
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 42), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_UN, 0, UINT64_MAX, 42), 0);
 	CHECK_STR(raw_plock(f, s1, 0xabc), "(none)");
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_WR, 0, 39, 7), -EAGAIN);	/* its owner 1 */
-	CHECK_EQ(m2->ops->setlk(m2, f, 1, PLOCK_UN, 0, UINT64_MAX, 8), 0);
-	CHECK_EQ(m2->ops->setlk(m2, f, 0xabc, PLOCK_WR, 0, 39, 7), 0);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_WR, 0, 39, 7), -EAGAIN);	/* its owner 1 */
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_UN, 0, UINT64_MAX, 8), 0);
+	CHECK_EQ(meta_setlk(m2, f, 0xabc, PLOCK_WR, 0, 39, 7), 0);
 	CHECK_STR(raw_plock(f, s2, 0xabc),
 		  "000000010000000700000000000000000000000000000032");
 
 	/* flock: 'R' (82) / 'W' (87) per (inode, sid, owner) */
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_WR), 0);
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_WR), 0);
 	CHECK_EQ(raw_int("SELECT ltype FROM jfs_flock WHERE inode=%" PRIu64 " AND sid=%" PRIu64
 			 " AND owner=5", f, s1), 'W');
-	CHECK_EQ(m2->ops->flock(m2, f, 5, PLOCK_RD), -EAGAIN);
-	CHECK_EQ(m->ops->flock(m, f, 6, PLOCK_RD), -EAGAIN);	/* another owner of m's */
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_WR), 0);			/* again: no change */
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_RD), 0);			/* downgrade */
+	CHECK_EQ(meta_flock(m2, f, 5, PLOCK_RD), -EAGAIN);
+	CHECK_EQ(meta_flock(m, f, 6, PLOCK_RD), -EAGAIN);	/* another owner of m's */
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_WR), 0);			/* again: no change */
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_RD), 0);			/* downgrade */
 	CHECK_EQ(raw_int("SELECT ltype FROM jfs_flock WHERE sid=%" PRIu64, s1), 'R');
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_flock"), 1);
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_RD), 0);
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_WR), -EAGAIN);
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_WR), -EAGAIN);
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_RD), 0);
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_WR), -EAGAIN);
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_WR), -EAGAIN);
 	CHECK_EQ(raw_int("SELECT ltype FROM jfs_flock WHERE sid=%" PRIu64, s2), 'R');
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_UN), 0);
-	CHECK_EQ(m2->ops->flock(m2, f, 6, PLOCK_UN), 0);	/* nothing held */
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_UN), 0);
+	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_UN), 0);	/* nothing held */
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_flock"), 1);
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_WR), 0);		/* upgrade, alone now */
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_WR), 0);		/* upgrade, alone now */
 	CHECK_EQ(raw_int("SELECT ltype FROM jfs_flock WHERE sid=%" PRIu64, s1), 'W');
-	CHECK_EQ(m->ops->flock(m, 999999, 5, PLOCK_WR), -ENOENT);
-	CHECK_EQ(m->ops->flock(m, f, 5, 3), -EINVAL);
+	CHECK_EQ(meta_flock(m, 999999, 5, PLOCK_WR), -ENOENT);
+	CHECK_EQ(meta_flock(m, f, 5, 3), -EINVAL);
 
 	/* a juicefs client's row (owner as a negative number) blocks ours */
 	REQUIRE(raw_exec("INSERT INTO jfs_flock (inode, sid, owner, ltype) VALUES "
 			 "(%" PRIu64 ", 999, -7224679164519973461, 82)", f) == 0);
-	CHECK_EQ(m->ops->flock(m, f, 5, PLOCK_UN), 0);
-	CHECK_EQ(m2->ops->flock(m2, f, 1, PLOCK_RD), 0);
-	CHECK_EQ(m2->ops->flock(m2, f, 2, PLOCK_WR), -EAGAIN);
+	CHECK_EQ(meta_flock(m, f, 5, PLOCK_UN), 0);
+	CHECK_EQ(meta_flock(m2, f, 1, PLOCK_RD), 0);
+	CHECK_EQ(meta_flock(m2, f, 2, PLOCK_WR), -EAGAIN);
 
 	/* m's client dies: once its session expires, m2's cleanup frees its locks */
-	CHECK_EQ(m->ops->setlk(m, f, 0xabc, PLOCK_RD, 100, 200, 42), 0);
-	CHECK_EQ(m->ops->flock(m, f, 9, PLOCK_RD), 0);
+	CHECK_EQ(meta_setlk(m, f, 0xabc, PLOCK_RD, 100, 200, 42), 0);
+	CHECK_EQ(meta_flock(m, f, 9, PLOCK_RD), 0);
 	REQUIRE(raw_exec("UPDATE jfs_session2 SET expire=1 WHERE sid=%" PRIu64, s1) == 0);
-	CHECK_EQ(m2->ops->cleanup_stale_sessions(m2), 0);
+	CHECK_EQ(meta_cleanup_stale_sessions(m2), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock WHERE sid=%" PRIu64, s1), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_flock WHERE sid=%" PRIu64, s1), 0);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock WHERE sid=%" PRIu64, s2), 1);

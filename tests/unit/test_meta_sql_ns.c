@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "helper/meta.h"
+#include "meta/engine.h"
 #include "check.h"
 #include "sqlraw.h"
 
@@ -91,7 +91,7 @@ static int mkfile(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
 			     1000, 1000, 0, NULL, 0, ino, &a);
 }
 
@@ -99,36 +99,36 @@ static int mkdir_(struct meta *m, uint64_t parent, const char *name, uint64_t *i
 {
 	struct meta_attr a;
 
-	return m->ops->mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_DIR, 0755, 0,
 			     0, 0, 0, NULL, 0, ino, &a);
 }
 
 static int getattr_(struct meta *m, uint64_t ino, struct meta_attr *a)
 {
-	return m->ops->getattr(m, ino, a);
+	return meta_getattr(m, ino, a);
 }
 
 static int lookup_(struct meta *m, uint64_t parent, const char *name, uint64_t *ino)
 {
 	struct meta_attr a;
 
-	return m->ops->lookup(m, parent, name, strlen(name), ino, &a);
+	return meta_lookup(m, parent, name, strlen(name), ino, &a);
 }
 
 static int unlink_(struct meta *m, uint64_t parent, const char *name)
 {
-	return m->ops->unlink(m, parent, name, strlen(name));
+	return meta_unlink(m, parent, name, strlen(name));
 }
 
 static int rmdir_(struct meta *m, uint64_t parent, const char *name)
 {
-	return m->ops->rmdir(m, parent, name, strlen(name));
+	return meta_rmdir(m, parent, name, strlen(name));
 }
 
 static int rename_(struct meta *m, uint64_t ps, const char *ns, uint64_t pd,
 		   const char *nd, unsigned int flags)
 {
-	return m->ops->rename(m, ps, ns, strlen(ns), pd, nd, strlen(nd), flags);
+	return meta_rename(m, ps, ns, strlen(ns), pd, nd, strlen(nd), flags);
 }
 
 /* the jfs_node row of 'ino' matches 'a' (times as JuiceFS stores them) */
@@ -175,7 +175,7 @@ static void mknod_every_type(void)
 
 	REQUIRE(m);
 	REQUIRE(getattr_(m, 1, &root0) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 022, 1000, 1001, 0,
+	REQUIRE(meta_mknod(m, 1, "hello", 5, META_TYPE_FILE, 0644, 022, 1000, 1001, 0,
 			      NULL, 0, &f, &a) == 0);
 	CHECK_EQU(f, 2);
 	CHECK_EQ(counter("nextInode"), 2 + 1024);	/* one batch (inodeBatch) */
@@ -198,7 +198,7 @@ static void mknod_every_type(void)
 	/* the parent's row carries the time at microsecond precision */
 	CHECK(row_is(1, &root1));
 
-	REQUIRE(m->ops->mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 0, 50, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, 1, "dir", 3, META_TYPE_DIR, 02755, 0, 0, 50, 0, NULL, 0,
 			      &d, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQU(a.length, 4096);
@@ -211,7 +211,7 @@ static void mknod_every_type(void)
 	REQUIRE(getattr_(m, 1, &a) == 0);
 	CHECK_EQ(a.nlink, 3);
 
-	REQUIRE(m->ops->mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 0, 7, 7, 0,
+	REQUIRE(meta_mknod(m, d, "link", 4, META_TYPE_SYMLINK, 0777, 0, 7, 7, 0,
 			      "../some/target", 14, &s, &a) == 0);
 	CHECK_EQU(a.length, 14);
 	CHECK_EQ(a.gid, 50);	/* from the setgid parent */
@@ -223,27 +223,27 @@ static void mknod_every_type(void)
 	CHECK_STR(target, "../some/target");
 	free(target);
 	target = NULL;
-	REQUIRE(m->ops->readlink(m, s, &target, &tlen) == 0);
+	REQUIRE(meta_readlink(m, s, &target, &tlen) == 0);
 	CHECK_EQ(tlen, 14);
 	CHECK_STR(target, "../some/target");
 	free(target);
 	target = NULL;
 
-	REQUIRE(m->ops->mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, d, "fifo", 4, META_TYPE_FIFO, 0600, 0, 0, 0, 0, NULL, 0,
 			      &p, &a) == 0);
 	CHECK(row_is(p, &a));
 	CHECK(edge_is(d, "fifo", p, META_TYPE_FIFO));
-	REQUIRE(m->ops->mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "tty", 3, META_TYPE_CHRDEV, 0620, 0, 0, 0,
 			      (4 << 8) | 1, NULL, 0, &c, &a) == 0);
 	CHECK_EQ(raw_int("SELECT rdev FROM jfs_node WHERE inode=%" PRIu64, c), (4 << 8) | 1);
 	REQUIRE(getattr_(m, c, &a) == 0);
 	CHECK_EQ(a.type, META_TYPE_CHRDEV);
 	CHECK_EQ(a.rdev, (4 << 8) | 1);
-	REQUIRE(m->ops->mknod(m, d, "sda", 3, META_TYPE_BLKDEV, 0660, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "sda", 3, META_TYPE_BLKDEV, 0660, 0, 0, 0,
 			      (8 << 8), NULL, 0, &b, &a) == 0);
 	CHECK(row_is(b, &a));
 	CHECK(edge_is(d, "sda", b, META_TYPE_BLKDEV));
-	REQUIRE(m->ops->mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, d, "sock", 4, META_TYPE_SOCKET, 0755, 0, 0, 0, 0, NULL, 0,
 			      &k, &a) == 0);
 	CHECK(row_is(k, &a));
 	CHECK_EQ(a.type, META_TYPE_SOCKET);
@@ -253,8 +253,8 @@ static void mknod_every_type(void)
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_edge WHERE parent=%" PRIu64, d), 5);
 
-	CHECK_EQ(m->ops->readlink(m, p, &target, &tlen), -EINVAL);
-	CHECK_EQ(m->ops->readlink(m, 12345, &target, &tlen), -ENOENT);
+	CHECK_EQ(meta_readlink(m, p, &target, &tlen), -EINVAL);
+	CHECK_EQ(meta_readlink(m, 12345, &target, &tlen), -ENOENT);
 	CHECK(target == NULL);
 	meta_close(m);
 }
@@ -280,15 +280,15 @@ static void mknod_errors(void)
 	CHECK_EQ(mkfile(m, 1, name, &ino), 0);
 	CHECK_EQ(lookup_(m, 1, name, &ino), 0);
 	CHECK_EQ(mkfile(m, 1, "a/b", &ino), -EINVAL);
-	CHECK_EQ(m->ops->mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, 0, NULL, 0,
+	CHECK_EQ(meta_mknod(m, 1, "a\0b", 3, META_TYPE_FILE, 0644, 0, 0, 0, 0, NULL, 0,
 			       &ino, NULL), -EINVAL);
 	CHECK_EQ(mkfile(m, 1, "", &ino), -EINVAL);
-	CHECK_EQ(m->ops->mknod(m, 1, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "", 0,
+	CHECK_EQ(meta_mknod(m, 1, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "", 0,
 			       &ino, &a), -EINVAL);
 	memset(tgt, 't', sizeof(tgt));
-	CHECK_EQ(m->ops->mknod(m, 1, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, tgt,
+	CHECK_EQ(meta_mknod(m, 1, "bad", 3, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, tgt,
 			       META_MAX_SYMLINK + 1, &ino, &a), -ENAMETOOLONG);
-	CHECK_EQ(m->ops->mknod(m, 1, "bad", 3, 9, 0777, 0, 0, 0, 0, NULL, 0, &ino, &a),
+	CHECK_EQ(meta_mknod(m, 1, "bad", 3, 9, 0777, 0, 0, 0, 0, NULL, 0, &ino, &a),
 		 -EINVAL);
 	CHECK_EQ(mkfile(m, META_TRASH_INO, "x", &ino), -EPERM);
 	/* an immutable dir takes no new entries */
@@ -299,7 +299,7 @@ static void mknod_errors(void)
 	CHECK_EQ(counter("usedSpace"), 2 * 4096);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_edge WHERE parent=1"), 2);
 	/* binary names are kept as raw bytes */
-	CHECK_EQ(m->ops->mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0, 0,
+	CHECK_EQ(meta_mknod(m, 1, "\xff\x01 x", 4, META_TYPE_FILE, 0644, 0, 0, 0, 0,
 			       NULL, 0, &ino, NULL), 0);
 	CHECK_EQ(raw_int("SELECT inode FROM jfs_edge WHERE parent=1 AND name=X'ff012078'"),
 		 (long long)ino);
@@ -315,14 +315,14 @@ static void lookup_getattr_setattr(void)
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->lookup(m, 1, "f", 1, &ino, &a) == 0);
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino, &a) == 0);
 	CHECK_EQU(ino, f);
 	CHECK_EQ(a.mode, 0644);
 	CHECK_EQ(a.uid, 1000);
 	CHECK(a.no_xattr);
-	REQUIRE(m->ops->lookup(m, 1, "f", 1, &ino, NULL) == 0);
-	CHECK_EQ(m->ops->lookup(m, 1, "nope", 4, &ino, &a), -ENOENT);
-	CHECK_EQ(m->ops->lookup(m, 1, "", 0, &ino, &a), -EINVAL);
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino, NULL) == 0);
+	CHECK_EQ(meta_lookup(m, 1, "nope", 4, &ino, &a), -ENOENT);
+	CHECK_EQ(meta_lookup(m, 1, "", 0, &ino, &a), -EINVAL);
 	CHECK_EQ(getattr_(m, 424242, &a), -ENOENT);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK(a.no_xattr);
@@ -331,7 +331,7 @@ static void lookup_getattr_setattr(void)
 			 "(%" PRIu64 ", 'user.k', X'01')", f) == 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK(!a.no_xattr);
-	REQUIRE(m->ops->lookup(m, 1, "f", 1, &ino, &a) == 0);
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino, &a) == 0);
 	CHECK(!a.no_xattr);
 
 	memset(&in, 0, sizeof(in));
@@ -339,7 +339,7 @@ static void lookup_getattr_setattr(void)
 	in.uid = 5;
 	in.gid = 6;
 	clock_gettime(CLOCK_REALTIME, &t0);
-	REQUIRE(m->ops->setattr(m, f, META_SET_MODE | META_SET_UID | META_SET_GID,
+	REQUIRE(meta_setattr(m, f, META_SET_MODE | META_SET_UID | META_SET_GID,
 				&in, &out) == 0);
 	CHECK_EQ(out.mode, 04600);
 	CHECK_EQ(out.uid, 5);
@@ -354,7 +354,7 @@ static void lookup_getattr_setattr(void)
 	in.mtimensec = 2002;
 	in.ctime = 300;
 	in.ctimensec = 3000003;
-	REQUIRE(m->ops->setattr(m, f, META_SET_ATIME | META_SET_MTIME | META_SET_CTIME,
+	REQUIRE(meta_setattr(m, f, META_SET_ATIME | META_SET_MTIME | META_SET_CTIME,
 				&in, &out) == 0);
 	REQUIRE(getattr_(m, f, &a) == 0);
 	CHECK_EQ(a.atime, 100);
@@ -371,10 +371,10 @@ static void lookup_getattr_setattr(void)
 	CHECK_EQ(raw_int("SELECT mtimensec FROM jfs_node WHERE inode=%" PRIu64, f), 2);
 	CHECK_EQ(raw_int("SELECT ctime FROM jfs_node WHERE inode=%" PRIu64, f), 300003000);
 	CHECK_EQ(raw_int("SELECT ctimensec FROM jfs_node WHERE inode=%" PRIu64, f), 3);
-	CHECK_EQ(m->ops->setattr(m, 777777, META_SET_MODE, &in, &out), -ENOENT);
+	CHECK_EQ(meta_setattr(m, 777777, META_SET_MODE, &in, &out), -ENOENT);
 	/* immutable: refused */
 	REQUIRE(raw_exec("UPDATE jfs_node SET flags=1 WHERE inode=%" PRIu64, f) == 0);
-	CHECK_EQ(m->ops->setattr(m, f, META_SET_UID, &in, &out), -EPERM);
+	CHECK_EQ(meta_setattr(m, f, META_SET_UID, &in, &out), -EPERM);
 	meta_close(m);
 }
 
@@ -387,7 +387,7 @@ static void hard_links(void)
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	REQUIRE(m->ops->link(m, f, d, "l", 1, &a) == 0);
+	REQUIRE(meta_link(m, f, d, "l", 1, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	CHECK_EQU(a.parent, 0);
 	CHECK(row_is(f, &a));
@@ -395,13 +395,13 @@ static void hard_links(void)
 	CHECK(edge_is(1, "f", f, META_TYPE_FILE));
 	REQUIRE(lookup_(m, d, "l", &ino) == 0);
 	CHECK_EQU(ino, f);
-	CHECK_EQ(m->ops->link(m, d, 1, "dl", 2, &a), -EPERM);
-	CHECK_EQ(m->ops->link(m, f, d, "l", 1, &a), -EEXIST);
-	CHECK_EQ(m->ops->link(m, 99999, d, "x", 1, &a), -ENOENT);
-	CHECK_EQ(m->ops->link(m, f, f, "x", 1, &a), -ENOTDIR);
-	CHECK_EQ(m->ops->link(m, f, META_TRASH_INO, "x", 1, &a), -EPERM);
-	CHECK_EQ(m->ops->link(m, f, d, "", 0, &a), -EINVAL);
-	REQUIRE(m->ops->link(m, f, d, "l2", 2, &a) == 0);
+	CHECK_EQ(meta_link(m, d, 1, "dl", 2, &a), -EPERM);
+	CHECK_EQ(meta_link(m, f, d, "l", 1, &a), -EEXIST);
+	CHECK_EQ(meta_link(m, 99999, d, "x", 1, &a), -ENOENT);
+	CHECK_EQ(meta_link(m, f, f, "x", 1, &a), -ENOTDIR);
+	CHECK_EQ(meta_link(m, f, META_TRASH_INO, "x", 1, &a), -EPERM);
+	CHECK_EQ(meta_link(m, f, d, "", 0, &a), -EINVAL);
+	REQUIRE(meta_link(m, f, d, "l2", 2, &a) == 0);
 	CHECK_EQ(a.nlink, 3);
 	CHECK_EQ(edges_of(f), 3);
 	CHECK_EQ(counter("totalInodes"), 2);
@@ -443,9 +443,9 @@ static void unlink_frees(void)
 			 f) == 0);
 	REQUIRE(raw_exec("INSERT INTO jfs_xattr (inode, name, value) VALUES "
 			 "(%" PRIu64 ", 'user.a', X'00')", f) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "tgt", 3,
+	REQUIRE(meta_mknod(m, 1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0, "tgt", 3,
 			      &s, &a) == 0);
-	REQUIRE(m->ops->mknod(m, 1, "p", 1, META_TYPE_FIFO, 0644, 0, 0, 0, 0, NULL, 0,
+	REQUIRE(meta_mknod(m, 1, "p", 1, META_TYPE_FIFO, 0644, 0, 0, 0, 0, NULL, 0,
 			      &p, &a) == 0);
 	CHECK_EQ(counter("usedSpace"), 12288 + 2 * 4096);
 	CHECK_EQ(counter("totalInodes"), 3);
@@ -474,7 +474,7 @@ static void unlink_frees(void)
 	/* a dangling entry (no node) is just removed */
 	REQUIRE(raw_exec("INSERT INTO jfs_edge (parent, name, inode, type) VALUES "
 			 "(1, CAST('ghost' AS BLOB), 4242, 1)") == 0);
-	REQUIRE(m->ops->lookup(m, 1, "ghost", 5, &f, &a) == 0);
+	REQUIRE(meta_lookup(m, 1, "ghost", 5, &f, &a) == 0);
 	CHECK_EQU(f, 4242);
 	CHECK_EQ(a.type, META_TYPE_FILE);
 	CHECK_EQ(a.nlink, 0);
@@ -493,7 +493,7 @@ static void sustained_inode(void)
 	uint64_t f, sid;
 
 	REQUIRE(m);
-	REQUIRE(m->ops->new_session(m, "{}", &sid) == 0);
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(raw_exec("UPDATE jfs_node SET length=8192 WHERE inode=%" PRIu64 ";"
 			 "UPDATE jfs_counter SET value=value+4096 WHERE name='usedSpace'",
@@ -659,7 +659,7 @@ static void rename_replaces(void)
 	CHECK(row_is(y, &a));
 
 	/* two names of one inode: a no-op that keeps both */
-	REQUIRE(m->ops->link(m, f, 1, "g2", 2, &a) == 0);
+	REQUIRE(meta_link(m, f, 1, "g2", 2, &a) == 0);
 	REQUIRE(rename_(m, 1, "g", 1, "g2", 0) == 0);
 	CHECK_EQ(lookup_(m, 1, "g", &ino), 0);
 	CHECK_EQ(lookup_(m, 1, "g2", &ino), 0);
@@ -723,7 +723,7 @@ static void rename_hardlinked_file(void)
 	REQUIRE(m);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	REQUIRE(m->ops->link(m, f, 1, "f2", 2, &a) == 0);
+	REQUIRE(meta_link(m, f, 1, "f2", 2, &a) == 0);
 	REQUIRE(rename_(m, 1, "f2", d, "f3", 0) == 0);
 	CHECK(edge_is(1, "f", f, META_TYPE_FILE));
 	CHECK(edge_is(d, "f3", f, META_TYPE_FILE));
@@ -755,7 +755,7 @@ static void readdir_plus(void)
 	REQUIRE(mkfile(m, d, "file-0", &ino) == 0);
 	REQUIRE(raw_exec("INSERT INTO jfs_xattr (inode, name, value) VALUES "
 			 "(%" PRIu64 ", 'user.k', X'01')", ino) == 0);
-	REQUIRE(m->ops->readdir(m, d, false, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, d, false, &e, &n) == 0);
 	CHECK_EQ(n, 302);
 	for (i = 0; i < n; i++) {
 		if (i && strcmp(e[i - 1].name, e[i].name) >= 0)
@@ -776,7 +776,7 @@ static void readdir_plus(void)
 	}
 	meta_free_dirents(e, n);
 
-	REQUIRE(m->ops->readdir(m, d, true, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, d, true, &e, &n) == 0);
 	CHECK_EQ(n, 302);
 	for (i = 0; i < n; i++) {
 		if (e[i].type != META_TYPE_FILE)
@@ -797,7 +797,7 @@ static void readdir_plus(void)
 	/* a dangling entry is listed with its type only */
 	REQUIRE(raw_exec("INSERT INTO jfs_edge (parent, name, inode, type) VALUES "
 			 "(%" PRIu64 ", CAST('zz' AS BLOB), 4242, 1)", d) == 0);
-	REQUIRE(m->ops->readdir(m, d, true, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, d, true, &e, &n) == 0);
 	CHECK_EQ(n, 303);
 	if (n == 303) {
 		CHECK_STR(e[302].name, "zz");
@@ -809,16 +809,16 @@ static void readdir_plus(void)
 	meta_free_dirents(e, n);
 
 	/* the engine lists no .trash: that is ops.c's virtual entry */
-	REQUIRE(m->ops->readdir(m, 1, true, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, 1, true, &e, &n) == 0);
 	CHECK_EQ(n, 1);
 	meta_free_dirents(e, n);
 	REQUIRE(mkdir_(m, 1, "empty", &ino) == 0);
-	REQUIRE(m->ops->readdir(m, ino, true, &e, &n) == 0);
+	REQUIRE(meta_readdir(m, ino, true, &e, &n) == 0);
 	CHECK_EQ(n, 0);
 	meta_free_dirents(e, n);
 	REQUIRE(mkfile(m, 1, "f", &f) == 0);
-	CHECK_EQ(m->ops->readdir(m, f, false, &e, &n), -ENOTDIR);
-	CHECK_EQ(m->ops->readdir(m, 777777, false, &e, &n), -ENOENT);
+	CHECK_EQ(meta_readdir(m, f, false, &e, &n), -ENOTDIR);
+	CHECK_EQ(meta_readdir(m, 777777, false, &e, &n), -ENOENT);
 	CHECK(e == NULL && n == 0);
 	meta_close(m);
 }
@@ -870,7 +870,7 @@ static void trash_moves_and_restores(void)
 	REQUIRE(getattr_(m, dir, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
 	/* an hour dir made meanwhile by another client */
-	CHECK_EQ(m->ops->new_trash_dir(m, hname, &ino), -EEXIST);
+	CHECK_EQ(meta_new_trash_dir(m, hname, &ino), -EEXIST);
 	/* creating in the trash is refused */
 	CHECK_EQ(mkfile(m, hour, "x", &ino), -EPERM);
 	CHECK_EQ(rename_(m, 1, "d", hour, "d", 0), -EPERM);
@@ -887,7 +887,7 @@ static void trash_moves_and_restores(void)
 	CHECK_EQU(a.parent, hour);
 	/* a hard link in the trash keeps parent 0 and gets one more edge */
 	REQUIRE(mkfile(m, dir, "h", &h1) == 0);
-	REQUIRE(m->ops->link(m, h1, 1, "h2", 2, &a) == 0);
+	REQUIRE(meta_link(m, h1, 1, "h2", 2, &a) == 0);
 	REQUIRE(unlink_(m, 1, "h2") == 0);
 	REQUIRE(getattr_(m, h1, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
@@ -959,10 +959,10 @@ static void acl_inherit_and_chmod(void)
 	r.users = calloc(1, sizeof(*r.users));
 	REQUIRE(r.users);
 	r.users[0] = (struct acl_entry){ 1000, 7 };
-	REQUIRE(m->ops->set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
+	REQUIRE(meta_set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
 	REQUIRE(a.default_acl != 0);
 	/* a file gets an access rule from it: umask ignored, mask = 6 & 7 */
-	REQUIRE(m->ops->mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "c", 1, META_TYPE_FILE, 0666, 077, 0, 0, 0,
 			      NULL, 0, &c, &a) == 0);
 	CHECK(a.access_acl != 0 && a.default_acl == 0);
 	CHECK_EQ(a.mode, 0660);
@@ -970,13 +970,13 @@ static void acl_inherit_and_chmod(void)
 		 a.access_acl);
 	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl WHERE id=%u", a.access_acl), 1);
 	/* a dir keeps the default rule too */
-	REQUIRE(m->ops->mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d, "sub", 3, META_TYPE_DIR, 0777, 077, 0, 0, 0,
 			      NULL, 0, &sub, &a) == 0);
 	CHECK(a.default_acl != 0 && a.access_acl != 0);
 	CHECK_EQ(raw_int("SELECT default_acl_id FROM jfs_node WHERE inode=%" PRIu64, sub),
 		 a.default_acl);
 	/* no default rule: the umask applies */
-	REQUIRE(m->ops->mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0,
+	REQUIRE(meta_mknod(m, 1, "um", 2, META_TYPE_FILE, 0666, 027, 0, 0, 0,
 			      NULL, 0, &um, &a) == 0);
 	CHECK_EQ(a.mode, 0640);
 	CHECK_EQ(a.access_acl, 0);
@@ -984,10 +984,10 @@ static void acl_inherit_and_chmod(void)
 	REQUIRE(getattr_(m, c, &a) == 0);
 	memset(&in, 0, sizeof(in));
 	in.mode = 0600;
-	REQUIRE(m->ops->setattr(m, c, META_SET_MODE, &in, &a) == 0);
+	REQUIRE(meta_setattr(m, c, META_SET_MODE, &in, &a) == 0);
 	CHECK_EQ(a.mode, 0600);
 	CHECK(a.access_acl != 0);
-	REQUIRE(m->ops->get_facl(m, c, ACL_TYPE_ACCESS_J, &got) == 0);
+	REQUIRE(meta_get_facl(m, c, ACL_TYPE_ACCESS_J, &got) == 0);
 	CHECK_EQ(got.mask, 0);
 	CHECK_EQ(got.owner, 6);
 	acl_rule_free(&got);
@@ -1008,7 +1008,7 @@ static void dir_stats_deltas(void)
 	REQUIRE(mkdir_(m, 1, "d1", &d1) == 0);
 	REQUIRE(mkdir_(m, 1, "d2", &d2) == 0);
 	REQUIRE(mkfile(m, d1, "f", &f) == 0);
-	REQUIRE(m->ops->mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
+	REQUIRE(meta_mknod(m, d1, "s", 1, META_TYPE_SYMLINK, 0777, 0, 0, 0, 0,
 			      "target", 6, &s, &a) == 0);
 	REQUIRE(meta_dirstat_flush(m) == 0);
 	CHECK_EQ(raw_int("SELECT used_inodes FROM jfs_dir_stats WHERE inode=%" PRIu64, d1), 2);
@@ -1018,7 +1018,7 @@ static void dir_stats_deltas(void)
 			 "UPDATE jfs_dir_stats SET data_length=100 WHERE inode=%" PRIu64,
 			 f, d1) == 0);
 	REQUIRE(rename_(m, d1, "f", d2, "f", 0) == 0);
-	REQUIRE(m->ops->link(m, f, d1, "hl", 2, &a) == 0);
+	REQUIRE(meta_link(m, f, d1, "hl", 2, &a) == 0);
 	REQUIRE(meta_dirstat_flush(m) == 0);
 	CHECK_EQ(raw_int("SELECT data_length FROM jfs_dir_stats WHERE inode=%" PRIu64, d2), 100);
 	CHECK_EQ(raw_int("SELECT used_inodes FROM jfs_dir_stats WHERE inode=%" PRIu64, d2), 1);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plock.h"
+#include "util/plock.h"
 
 #include "check.h"
 

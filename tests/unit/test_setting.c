@@ -10,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#include "setting.h"
+#include "volume/setting.h"
 
 #include "check.h"
 

@@ -27,7 +27,7 @@
 
 #include <curl/curl.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #include "check.h"
 #include "server.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "url.h"
+#include "util/url.h"
 
 #include "check.h"
 

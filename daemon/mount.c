@@ -1,0 +1,590 @@
+/*
+ * vol.c - one volume context per kernel mount.
+ *
+ * Mounting opens the metadata engine, reads and checks the volume's
+ * setting, opens its object store and (read-write) registers a session
+ * that a heartbeat thread keeps alive, exactly as a `juicefs mount`
+ * does, so JuiceFS clients see us as one of theirs.  Handles and the
+ * per-inode open counts (which decide whether an unlinked file is kept
+ * as "sustained") live here too.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "data/cache.h"
+#include "jfsd.h"
+#include "util/log.h"
+#include "util/url.h"
+
+static bool vol_is_open(void *arg, uint64_t ino)
+{
+	struct vol *v = arg;
+	bool open = false;
+	size_t i;
+
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < v->nopens; i++)
+		if (v->opens[i].ino == ino) {
+			open = true;
+			break;
+		}
+	pthread_mutex_unlock(&v->lock);
+	return open;
+}
+
+static int vol_delete_slice(void *arg, uint64_t id, uint32_t size)
+{
+	struct vol *v = arg;
+	int ret = chunk_delete_slice(&v->chunk, id, size);
+
+	if (ret)
+		log_warn("deleting slice %llu (%u bytes) failed: %s; 'gc' will find it",
+			 (unsigned long long)id, size, store_errmsg());
+	return ret;
+}
+
+/* SessionInfo JSON as JuiceFS stores it in `sessionInfos`. */
+static char *session_info(void)
+{
+	char host[256] = "", stamp[64];
+	struct json_object *o;
+	struct timespec ts;
+	struct tm tm;
+	char *s;
+
+	gethostname(host, sizeof(host) - 1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_object_new_object();
+	json_object_object_add(o, "Version",
+			       json_object_new_string(SETTING_CLIENT_VERSION "+jfs"));
+	json_object_object_add(o, "HostName", json_object_new_string(host));
+	json_object_object_add(o, "MountPoint", json_object_new_string(""));
+	json_object_object_add(o, "MountTime", json_object_new_string(stamp));
+	json_object_object_add(o, "ProcessID", json_object_new_int(getpid()));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
+static void heartbeat(struct vol *v)
+{
+	char *info = session_info();
+	uint64_t n;
+	int ret;
+
+	ret = meta_refresh_session(v->meta, v->meta->sid, info);
+	free(info);
+	if (ret)
+		log_warn("volume '%s': session heartbeat failed: %s",
+			 v->setting.name, meta_errmsg());
+	else
+		meta_cleanup_stale_sessions(v->meta);
+	/* a quota set by a JuiceFS client after this read-write mount */
+	if (!v->rdonly && !v->quota_warned &&
+	    !meta_count_dir_quotas(v->meta, &n) && n) {
+		log_warn("volume '%s': a directory quota was set, which jfsd does not "
+			 "maintain; remount read-only", v->setting.name);
+		v->quota_warned = true;
+	}
+}
+
+/*
+ * JuiceFS's periodic jobs, run by one client at a time (setIfSmall on a
+ * shared timestamp): expired trash hour dirs, delfiles entries that a
+ * crashed client left behind (older than an hour), and slices whose
+ * objects a failed delete left behind.
+ */
+static void background_jobs(struct vol *v)
+{
+	struct meta *m = v->meta;
+	int64_t now = time(NULL), diff = v->bg_secs * 9 / 10;
+	size_t n;
+	bool won;
+
+	if (m->trash_days > 0 &&
+	    !meta_set_if_small(m, "lastCleanupTrash", now, diff, &won) && won) {
+		if (meta_cleanup_trash(m, now - ((int64_t)24 * m->trash_days + 2) * 3600, &n))
+			log_warn("volume '%s': trash cleanup: %s", v->setting.name,
+				 meta_errmsg());
+		else if (n)
+			log_info("volume '%s': trash cleanup deleted %zu entries",
+				 v->setting.name, n);
+		/* slices a JuiceFS compaction kept for the trash's lifetime */
+		if (meta_cleanup_delayed_slices(m, now - (int64_t)m->trash_days * 86400, &n))
+			log_warn("volume '%s': delayed-slice cleanup: %s",
+				 v->setting.name, meta_errmsg());
+		else if (n)
+			log_info("volume '%s': freed %zu delayed slices", v->setting.name, n);
+	}
+	if (!meta_set_if_small(m, "lastCleanupFiles", now, diff, &won) && won) {
+		if (meta_cleanup_deleted_files(m, now - 3600, &n))
+			log_warn("volume '%s': deleted-file cleanup: %s",
+				 v->setting.name, meta_errmsg());
+		else if (n)
+			log_info("volume '%s': freed the data of %zu deleted files",
+				 v->setting.name, n);
+	}
+	if (!meta_set_if_small(m, "nextCleanupSlices", now, diff, &won) && won) {
+		if (meta_cleanup_slices(m, &n))
+			log_warn("volume '%s': slice cleanup: %s", v->setting.name,
+				 meta_errmsg());
+		else if (n)
+			log_info("volume '%s': deleted %zu unreferenced slices",
+				 v->setting.name, n);
+	}
+}
+
+/* Ticks every second: dir stats each tick, heartbeat every 12, jobs rarely. */
+static void *heartbeat_main(void *arg)
+{
+	struct vol *v = arg;
+	unsigned int tick = 0;
+	struct timespec until;
+
+	pthread_mutex_lock(&v->hb_lock);
+	while (!v->hb_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&v->hb_cond, &v->hb_lock, &until);
+		if (v->hb_stop)
+			break;
+		pthread_mutex_unlock(&v->hb_lock);
+		tick++;
+		if (meta_dirstat_flush(v->meta))
+			log_warn("volume '%s': dir stats not written yet: %s",
+				 v->setting.name, meta_errmsg());
+		if (tick % 12 == 0)
+			heartbeat(v);
+		if (v->bg_secs && tick % v->bg_secs == 0)
+			background_jobs(v);
+		pthread_mutex_lock(&v->hb_lock);
+	}
+	pthread_mutex_unlock(&v->hb_lock);
+	return NULL;
+}
+
+static void handle_free(struct handle *h)
+{
+	meta_free_dirents(h->ents, h->nents);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static void vol_free(struct vol *v)
+{
+	size_t i;
+
+	if (v->chunk_started)
+		chunk_stop(&v->chunk);
+	cache_close(v->cache);
+	if (v->meta)
+		meta_close(v->meta);
+	if (v->store)
+		store_close(v->store);
+	setting_release(&v->setting);
+	for (i = 0; i < v->nhandles; i++) {
+		if (v->handles[i])
+			handle_free(v->handles[i]);
+	}
+	free(v->handles);
+	free(v->opens);
+	free(v->url);
+	pthread_mutex_destroy(&v->lock);
+	pthread_mutex_destroy(&v->hb_lock);
+	pthread_cond_destroy(&v->hb_cond);
+	free(v);
+}
+
+/*
+ * JuiceFS clients keep a quota dir's usage (dirQuotaUsed*) up to date and
+ * refuse writes beyond it; jfsd does neither yet, so a writer here would
+ * overrun the limit and leave the usage wrong for everyone: read-only.
+ */
+static int check_dir_quotas(struct vol *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	int ret;
+
+	if (v->rdonly)
+		return 0;
+	ret = meta_count_dir_quotas(v->meta, &n);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the directory quotas: %s", meta_errmsg());
+		return ret;
+	}
+	if (!n)
+		return 0;
+	snprintf(err, errlen, "volume '%s' has %" PRIu64 " directory quota(s) (juicefs quota), "
+		 "which jfsd does not maintain yet; mount it read-only",
+		 v->setting.name, n);
+	return -EOPNOTSUPP;
+}
+
+/* Reads the setting, checks we can serve it, opens the object store. */
+static int vol_open_volume(struct vol *v, char *err, size_t errlen)
+{
+	char *json = NULL;
+	int ret;
+
+	ret = meta_get_setting(v->meta, &json);
+	if (ret == -ENOENT) {
+		snprintf(err, errlen, "database is not formatted: run 'jfsadm format' first");
+		return -ENOENT;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot read volume setting: %s", meta_errmsg());
+		return ret;
+	}
+	ret = setting_parse(&v->setting, json);
+	free(json);
+	if (!ret)
+		ret = setting_check(&v->setting, v->rdonly);
+	if (!ret)
+		ret = setting_unseal(&v->setting);
+	if (ret) {
+		snprintf(err, errlen, "volume setting: %s", setting_errmsg());
+		return ret;
+	}
+	ret = check_dir_quotas(v, err, errlen);
+	if (ret)
+		return ret;
+	ret = store_open(v->setting.storage, v->setting.bucket,
+			 v->setting.access_key, v->setting.secret_key, &v->store);
+	if (ret) {
+		snprintf(err, errlen, "object store: %s", store_errmsg());
+		return ret;
+	}
+	/* what the volume asks every writer to keep up to date */
+	v->meta->trash_days = v->setting.trash_days > INT_MAX ? INT_MAX :
+			      (int)v->setting.trash_days;
+	v->meta->dir_stats = v->setting.dir_stats && !v->rdonly;
+	v->chunk.meta = v->meta;
+	v->chunk.store = v->store;
+	snprintf(v->chunk.prefix, sizeof(v->chunk.prefix), "%s/", v->setting.name);
+	v->chunk.block_size = (uint32_t)v->setting.block_size * 1024;
+	v->chunk.hash_prefix = v->setting.hash_prefix;
+	if (compress_kind(v->setting.compression, &v->chunk.comp)) {
+		snprintf(err, errlen, "unknown compression '%s'", v->setting.compression);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* The local block cache and the upload/prefetch threads of one mount. */
+static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err,
+			  size_t errlen)
+{
+	char root[4096];
+	int ret;
+
+	if (conf->cache_size && conf->cache_dir) {
+		snprintf(root, sizeof(root), "%s/%s", conf->cache_dir, v->setting.uuid);
+		ret = cache_open(root, conf->cache_size, &v->cache);
+		/* a mount without its cache is slower, not broken */
+		if (ret)
+			log_warn("volume '%s': no block cache in %s: %s", v->setting.name,
+				 root, strerror(-ret));
+	}
+	ret = chunk_start(&v->chunk, v->cache, conf->max_uploads, conf->prefetch);
+	if (ret) {
+		snprintf(err, errlen, "cannot start data threads: %s", strerror(-ret));
+		return ret;
+	}
+	v->chunk_started = true;
+	return 0;
+}
+
+static int vol_start_session(struct vol *v, char *err, size_t errlen)
+{
+	char *info = session_info();
+	uint64_t sid;
+	int ret;
+
+	ret = meta_new_session(v->meta, info, &sid);
+	free(info);
+	if (ret) {
+		snprintf(err, errlen, "cannot register session: %s", meta_errmsg());
+		return ret;
+	}
+	v->meta->sid = sid;
+	ret = pthread_create(&v->heartbeat, NULL, heartbeat_main, v);
+	if (ret) {
+		meta_close_session(v->meta, sid);
+		v->meta->sid = 0;
+		snprintf(err, errlen, "cannot start heartbeat: %s", strerror(ret));
+		return -ret;
+	}
+	v->hb_running = true;
+	return 0;
+}
+
+int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
+	      struct vol **vp, char *err, size_t errlen)
+{
+	char shown[512];
+	struct vol *v;
+	int ret;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->mount_id = mount_id;
+	v->rdonly = rdonly;
+	v->refs = 1;
+	v->url = strdup(url);
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_mutex_init(&v->hb_lock, NULL);
+	pthread_cond_init(&v->hb_cond, NULL);
+	setting_init(&v->setting);
+	if (url_redact(url, shown, sizeof(shown)))
+		snprintf(shown, sizeof(shown), "(invalid url)");
+
+	ret = meta_open(url, &v->meta);
+	if (ret) {
+		snprintf(err, errlen, "%s", meta_errmsg());
+		goto fail;
+	}
+	v->meta->hooks.arg = v;
+	v->meta->hooks.is_open = vol_is_open;
+	v->meta->hooks.delete_slice = vol_delete_slice;
+	v->bg_secs = d->conf.bg_secs;
+	ret = vol_open_volume(v, err, errlen);
+	if (!ret)
+		ret = vol_start_data(v, &d->conf, err, errlen);
+	if (!ret && !rdonly)
+		ret = vol_start_session(v, err, errlen);
+	if (ret)
+		goto fail;
+
+	pthread_mutex_lock(&d->vols_lock);
+	v->next = d->vols;
+	d->vols = v;
+	v->refs++;		/* the list's reference */
+	pthread_mutex_unlock(&d->vols_lock);
+	log_info("mounted volume '%s' from %s (mount %llu, session %llu%s)",
+		 v->setting.name, shown, (unsigned long long)mount_id,
+		 (unsigned long long)v->meta->sid, rdonly ? ", read-only" : "");
+	*vp = v;
+	return 0;
+fail:
+	log_error("mount of %s failed: %s", shown, err);
+	vol_free(v);
+	return ret;
+}
+
+struct vol *vol_get(struct jfsd *d, uint64_t mount_id)
+{
+	struct vol *v;
+
+	pthread_mutex_lock(&d->vols_lock);
+	for (v = d->vols; v; v = v->next)
+		if (v->mount_id == mount_id) {
+			v->refs++;
+			break;
+		}
+	pthread_mutex_unlock(&d->vols_lock);
+	return v;
+}
+
+void vol_put(struct jfsd *d, struct vol *v)
+{
+	bool last;
+
+	pthread_mutex_lock(&d->vols_lock);
+	last = --v->refs == 0;
+	pthread_mutex_unlock(&d->vols_lock);
+	if (last)
+		vol_free(v);
+}
+
+static void vol_stop(struct vol *v)
+{
+	if (v->hb_running) {
+		pthread_mutex_lock(&v->hb_lock);
+		v->hb_stop = true;
+		pthread_cond_signal(&v->hb_cond);
+		pthread_mutex_unlock(&v->hb_lock);
+		pthread_join(v->heartbeat, NULL);
+		v->hb_running = false;
+	}
+	if (meta_dirstat_flush(v->meta))
+		log_warn("volume '%s': dir stats lost at unmount: %s; 'juicefs fsck "
+			 "--sync-dir-stat' repairs them", v->setting.name, meta_errmsg());
+	if (v->meta->sid && meta_close_session(v->meta, v->meta->sid))
+		log_warn("volume '%s': closing session %llu failed: %s",
+			 v->setting.name, (unsigned long long)v->meta->sid,
+			 meta_errmsg());
+	v->meta->sid = 0;
+}
+
+/* Unlinks the volume, ends its session; the caller's reference goes too. */
+void vol_umount(struct jfsd *d, struct vol *v)
+{
+	struct vol **pp;
+	bool listed = false;
+
+	pthread_mutex_lock(&d->vols_lock);
+	for (pp = &d->vols; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			listed = true;
+			break;
+		}
+	v->dying = true;
+	pthread_mutex_unlock(&d->vols_lock);
+	vol_stop(v);
+	log_info("unmounted volume '%s' (mount %llu)", v->setting.name,
+		 (unsigned long long)v->mount_id);
+	if (listed)
+		vol_put(d, v);
+	vol_put(d, v);
+}
+
+void vol_close_all(struct jfsd *d)
+{
+	struct vol *v;
+
+	for (;;) {
+		pthread_mutex_lock(&d->vols_lock);
+		v = d->vols;
+		if (v)
+			v->refs++;
+		pthread_mutex_unlock(&d->vols_lock);
+		if (!v)
+			return;
+		vol_umount(d, v);
+	}
+}
+
+static int open_inc(struct vol *v, uint64_t ino)
+{
+	struct open_count *n;
+	size_t i;
+
+	for (i = 0; i < v->nopens; i++)
+		if (v->opens[i].ino == ino) {
+			v->opens[i].n++;
+			return 0;
+		}
+	n = realloc(v->opens, (v->nopens + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	v->opens = n;
+	v->opens[v->nopens].ino = ino;
+	v->opens[v->nopens].n = 1;
+	v->nopens++;
+	return 0;
+}
+
+/* Returns true when that was the last open of ino. */
+static bool open_dec(struct vol *v, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < v->nopens; i++) {
+		if (v->opens[i].ino != ino)
+			continue;
+		if (--v->opens[i].n)
+			return false;
+		v->opens[i] = v->opens[--v->nopens];
+		return true;
+	}
+	return false;
+}
+
+int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh)
+{
+	struct handle *h, **nh;
+	size_t i;
+	int ret = 0;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ino = ino;
+	h->dir = dir;
+	h->refs = 1;		/* the table's */
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_lock(&v->lock);
+	for (i = 0; i < v->nhandles && v->handles[i]; i++)
+		;
+	if (i == v->nhandles) {
+		nh = realloc(v->handles, (v->nhandles * 2 + 16) * sizeof(*nh));
+		if (!nh) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memset(nh + v->nhandles, 0, (v->nhandles + 16) * sizeof(*nh));
+		v->handles = nh;
+		v->nhandles = v->nhandles * 2 + 16;
+	}
+	if (!dir)
+		ret = open_inc(v, ino);
+	if (!ret) {
+		v->handles[i] = h;
+		*fh = i + 1;
+	}
+out:
+	pthread_mutex_unlock(&v->lock);
+	if (ret) {
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+	}
+	return ret;
+}
+
+
+/*
+ * A reference keeps the handle alive even if the kernel releases it while
+ * an op still runs (a killed getdents leaves its READDIR behind).
+ */
+struct handle *vol_handle_get(struct vol *v, uint64_t fh)
+{
+	struct handle *h = NULL;
+
+	pthread_mutex_lock(&v->lock);
+	if (fh >= 1 && fh <= v->nhandles)
+		h = v->handles[fh - 1];
+	if (h)
+		h->refs++;
+	pthread_mutex_unlock(&v->lock);
+	return h;
+}
+
+void vol_handle_put(struct vol *v, struct handle *h)
+{
+	bool last;
+
+	pthread_mutex_lock(&v->lock);
+	last = --h->refs == 0;
+	pthread_mutex_unlock(&v->lock);
+	if (last)
+		handle_free(h);
+}
+
+int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last)
+{
+	struct handle *h;
+
+	pthread_mutex_lock(&v->lock);
+	if (fh < 1 || fh > v->nhandles || !v->handles[fh - 1]) {
+		pthread_mutex_unlock(&v->lock);
+		return -EBADF;
+	}
+	h = v->handles[fh - 1];
+	v->handles[fh - 1] = NULL;
+	*ino = h->ino;
+	*last = !h->dir && open_dec(v, h->ino);
+	pthread_mutex_unlock(&v->lock);
+	vol_handle_put(v, h);	/* the table's reference */
+	return 0;
+}

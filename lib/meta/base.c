@@ -1,0 +1,509 @@
+/*
+ * meta_base.c - what every engine does the same way around its own
+ * transactions, as JuiceFS's baseMeta does: the trash (hour dirs under
+ * .trash and their expiry), the attribute rules and the batching of
+ * directory statistics.
+ *
+ * Trash.  With TrashDays > 0 a deleted or replaced entry is not freed but
+ * moved to .trash/YYYY-MM-DD-HH (UTC hour of the deletion) under the name
+ * "{parent}-{ino}-{name}", where `juicefs restore` and a plain `mv` find
+ * it.  The hour dir is created on first use by whichever client gets there
+ * first; its inode is cached for the rest of the hour.  Hour dirs older
+ * than TrashDays days (+2 h) are emptied for real by the hourly job.
+ *
+ * Attribute rules.  What a mknod, setattr, rename or setfacl does to the
+ * attrs it read is the same for every engine; the engines call these
+ * between their reads and their writes.
+ *
+ * Dir stats.  JuiceFS clients add their deltas to the dir-stat hashes
+ * once a second, not in the namespace transaction; a dir without stats is
+ * recounted from its entries by the first client that touches it.  We do
+ * the same, so deltas queued here are flushed by the volume's heartbeat
+ * thread and at unmount.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "meta/engine.h"
+
+#define TRASH_FMT	"%Y-%m-%d-%H"
+
+/* ---- trash ---------------------------------------------------------- */
+
+int meta_trash_dir(struct meta *m, uint64_t parent, uint64_t *trash)
+{
+	char name[sizeof(m->trash_name)];
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t ino;
+	int ret;
+
+	*trash = 0;
+	if (m->trash_days <= 0 || meta_is_trash(parent))
+		return 0;
+	gmtime_r(&now, &tm);
+	strftime(name, sizeof(name), TRASH_FMT, &tm);
+	pthread_mutex_lock(&m->trash_lock);
+	if (!strcmp(name, m->trash_name))
+		*trash = m->trash_ino;
+	pthread_mutex_unlock(&m->trash_lock);
+	if (*trash)
+		return 0;
+
+	ret = meta_lookup(m, META_TRASH_INO, name, strlen(name), &ino, NULL);
+	if (ret == -ENOENT) {
+		ret = meta_new_trash_dir(m, name, &ino);
+		if (ret == -EEXIST)	/* another client made it first */
+			ret = meta_lookup(m, META_TRASH_INO, name, strlen(name),
+					     &ino, NULL);
+	}
+	if (ret)
+		return ret;
+	if (!meta_is_trash(ino) || ino == META_TRASH_INO) {
+		meta_set_errmsg("trash hour dir %s has inode %" PRIu64
+				", outside the trash range", name, ino);
+		return -EIO;
+	}
+	pthread_mutex_lock(&m->trash_lock);
+	memcpy(m->trash_name, name, sizeof(name));
+	m->trash_ino = ino;
+	pthread_mutex_unlock(&m->trash_lock);
+	*trash = ino;
+	return 0;
+}
+
+size_t meta_trash_entry(char *buf, uint64_t parent, uint64_t ino,
+			const char *name, size_t len)
+{
+	int n = snprintf(buf, META_MAX_NAME + 1, "%" PRIu64 "-%" PRIu64 "-",
+			 parent, ino);
+
+	if (len > (size_t)(META_MAX_NAME - n))
+		len = META_MAX_NAME - n;	/* JuiceFS cuts it too */
+	memcpy(buf + n, name, len);
+	return n + len;
+}
+
+/* Removes everything below 'dir' (inside the trash: deletes are final). */
+static int empty_dir(struct meta *m, uint64_t dir, size_t *deleted, int depth)
+{
+	struct meta_dirent *e = NULL;
+	size_t n = 0, i;
+	int ret, err = 0;
+
+	if (depth > 64)
+		return -ELOOP;
+	ret = meta_readdir(m, dir, false, &e, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (e[i].type == META_TYPE_DIR) {
+			ret = empty_dir(m, e[i].ino, deleted, depth + 1);
+			if (!ret)
+				ret = meta_rmdir(m, dir, e[i].name, e[i].namelen);
+		} else {
+			ret = meta_unlink(m, dir, e[i].name, e[i].namelen);
+		}
+		if (ret && ret != -ENOENT)
+			err = ret;
+		else if (!ret)
+			(*deleted)++;
+	}
+	meta_free_dirents(e, n);
+	return err;
+}
+
+int meta_cleanup_trash(struct meta *m, time_t edge, size_t *deleted)
+{
+	struct meta_dirent *e = NULL;
+	size_t n = 0, i;
+	int ret, err = 0;
+
+	*deleted = 0;
+	ret = meta_readdir(m, META_TRASH_INO, false, &e, &n);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	for (i = 0; i < n; i++) {
+		struct tm tm = { 0 };
+		const char *end;
+
+		end = strptime(e[i].name, TRASH_FMT, &tm);
+		if (!end || *end || e[i].type != META_TYPE_DIR)
+			continue;	/* not an hour dir: JuiceFS skips it too */
+		if (timegm(&tm) >= edge)
+			continue;
+		ret = empty_dir(m, e[i].ino, deleted, 0);
+		if (!ret)
+			ret = meta_rmdir(m, META_TRASH_INO, e[i].name, e[i].namelen);
+		if (ret && ret != -ENOENT)
+			err = ret;
+	}
+	meta_free_dirents(e, n);
+	pthread_mutex_lock(&m->trash_lock);
+	m->trash_name[0] = '\0';	/* the cached hour dir may be gone */
+	pthread_mutex_unlock(&m->trash_lock);
+	return err;
+}
+
+/* ---- dir stats ------------------------------------------------------ */
+
+static uint64_t ds_hash(uint64_t ino)
+{
+	return ino * 0x9E3779B97F4A7C15ULL;
+}
+
+static struct meta_dirstat *ds_slot(struct meta_dirstats *ds, uint64_t ino)
+{
+	size_t i = ds_hash(ino) & (ds->cap - 1);
+
+	while (ds->v[i].ino && ds->v[i].ino != ino)
+		i = (i + 1) & (ds->cap - 1);
+	return &ds->v[i];
+}
+
+static int ds_grow(struct meta_dirstats *ds)
+{
+	struct meta_dirstats old = *ds;
+	size_t i;
+
+	ds->cap = old.cap ? old.cap * 2 : 64;
+	ds->v = calloc(ds->cap, sizeof(*ds->v));
+	if (!ds->v) {
+		*ds = old;
+		return -ENOMEM;
+	}
+	for (i = 0; i < old.cap; i++)
+		if (old.v[i].ino)
+			*ds_slot(ds, old.v[i].ino) = old.v[i];
+	free(old.v);
+	return 0;
+}
+
+void meta_dirstat_add(struct meta *m, uint64_t ino, int64_t length,
+		      int64_t space, int64_t inodes)
+{
+	struct meta_dirstats *ds = &m->ds;
+	struct meta_dirstat *d;
+
+	if (!m->dir_stats || !ino || (!length && !space && !inodes))
+		return;
+	pthread_mutex_lock(&ds->lock);
+	/* out of memory: the delta is lost, `juicefs fsck` can resync */
+	if (2 * (ds->n + 1) > ds->cap && ds_grow(ds))
+		goto out;
+	d = ds_slot(ds, ino);
+	if (!d->ino) {
+		d->ino = ino;
+		ds->n++;
+	}
+	d->length += length;
+	d->space += space;
+	d->inodes += inodes;
+out:
+	pthread_mutex_unlock(&ds->lock);
+}
+
+int meta_dirstat_flush(struct meta *m)
+{
+	struct meta_dirstats *ds = &m->ds;
+	struct meta_dirstat *v, *batch;
+	size_t cap, n = 0, i;
+	int ret;
+
+	pthread_mutex_lock(&ds->lock);
+	v = ds->v;
+	cap = ds->cap;
+	ds->v = NULL;
+	ds->n = ds->cap = 0;
+	pthread_mutex_unlock(&ds->lock);
+	if (!v)
+		return 0;
+	batch = v;	/* compacted in place */
+	for (i = 0; i < cap; i++)
+		if (v[i].ino)
+			batch[n++] = v[i];
+	ret = n ? meta_update_dir_stats(m, batch, n) : 0;
+	if (ret)	/* put them back for the next flush */
+		for (i = 0; i < n; i++)
+			meta_dirstat_add(m, batch[i].ino, batch[i].length,
+					 batch[i].space, batch[i].inodes);
+	free(v);
+	return ret;
+}
+
+/* ---- attribute rules ------------------------------------------------ */
+
+int meta_check_name(const char *name, size_t len)
+{
+	if (len == 0 || !name)
+		return -EINVAL;
+	if (len > META_MAX_NAME)
+		return -ENAMETOOLONG;
+	if (memchr(name, '/', len) || memchr(name, '\0', len))
+		return -EINVAL;
+	return 0;
+}
+
+/* as JuiceFS's vfs checks them; a name is a C string, so no NUL in it */
+int meta_check_xattr_name(const char *name, size_t len)
+{
+	if (len == 0 || !name)
+		return -EINVAL;
+	if (len > META_XATTR_NAME_MAX)
+		return -ERANGE;
+	if (memchr(name, '\0', len))
+		return -EINVAL;
+	return 0;
+}
+
+/* what a mknod may ask before any engine looks at the volume */
+int meta_mknod_check(const struct meta_mknod *a)
+{
+	int ret;
+
+	ret = meta_check_name(a->name, a->len);
+	if (ret)
+		return ret;
+	if (a->type < META_TYPE_FILE || a->type > META_TYPE_SOCKET)
+		return -EINVAL;
+	if (a->type == META_TYPE_SYMLINK) {
+		if (!a->target || a->targetlen == 0)
+			return -EINVAL;
+		if (a->targetlen > META_MAX_SYMLINK)
+			return -ENAMETOOLONG;
+	}
+	if (meta_is_trash(a->parent) && !a->trash_hour)
+		return -EPERM;
+	return 0;
+}
+
+/* the new inode's mode before a default ACL (if any) replaces it */
+void meta_mknod_mode(struct meta_mknod *a)
+{
+	memset(&a->attr, 0, sizeof(a->attr));
+	a->attr.type = a->type;
+	a->attr.mode = a->mode & 07777 & ~a->cumask;
+}
+
+/*
+ * The rest of doMknod's attributes, and the parent's changes (nlink for a
+ * new dir, mtime, ctime): setgid dirs pass their group, and to a new dir
+ * the bit too; a skip-trash dir (chattr +s) passes that flag on.
+ */
+void meta_mknod_attr(struct meta_mknod *a, struct meta_attr *pa,
+		     const struct timespec *now)
+{
+	struct meta_attr *t = &a->attr;
+
+	t->uid = a->uid;
+	t->gid = a->gid;
+	t->rdev = a->rdev;
+	t->parent = a->parent;
+	t->flags = pa->flags & META_FLAG_SKIP_TRASH;
+	t->atime = t->mtime = t->ctime = now->tv_sec;
+	t->atimensec = t->mtimensec = t->ctimensec = (uint32_t)now->tv_nsec;
+	if (pa->mode & 02000) {
+		t->gid = pa->gid;
+		if (a->type == META_TYPE_DIR)
+			t->mode |= 02000;
+	}
+	if (a->type == META_TYPE_DIR) {
+		t->nlink = 2;
+		t->length = 4096;
+		pa->nlink++;
+	} else {
+		t->nlink = 1;
+		t->length = a->type == META_TYPE_SYMLINK ? a->targetlen : 0;
+	}
+	meta_set_mtime(pa, now);
+	meta_set_ctime(pa, now);
+}
+
+/* the root and .trash, as a format writes them */
+void meta_new_dir_attr(struct meta_attr *a, uint16_t mode, const struct timespec *now)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = META_TYPE_DIR;
+	a->mode = mode;
+	a->nlink = 2;
+	a->length = 4096;
+	a->parent = META_ROOT_INO;
+	a->atime = a->mtime = a->ctime = now->tv_sec;
+	a->atimensec = a->mtimensec = a->ctimensec = (uint32_t)now->tv_nsec;
+}
+
+/* an immutable inode takes only the chattr that may clear the bit */
+int meta_setattr_check(const struct meta_attr *t, unsigned int set)
+{
+	if ((t->flags & META_FLAG_IMMUTABLE) && (set & ~META_SET_FLAGS))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * setattr's owner, times and chattr flags (the mode goes through the ACL,
+ * per engine).  Flags chattr cannot express (the Windows bits) are kept.
+ */
+void meta_setattr_merge(struct meta_attr *t, unsigned int set,
+			const struct meta_attr *in, const struct timespec *now)
+{
+	if (set & META_SET_UID)
+		t->uid = in->uid;
+	if (set & META_SET_GID)
+		t->gid = in->gid;
+	if (set & META_SET_ATIME) {
+		t->atime = in->atime;
+		t->atimensec = in->atimensec;
+	}
+	if (set & META_SET_MTIME) {
+		t->mtime = in->mtime;
+		t->mtimensec = in->mtimensec;
+	}
+	if (set & META_SET_FLAGS)
+		t->flags = (t->flags & ~META_FLAG_CHATTR) | (in->flags & META_FLAG_CHATTR);
+	if (set & META_SET_CTIME) {
+		t->ctime = in->ctime;
+		t->ctimensec = in->ctimensec;
+	} else {
+		meta_set_ctime(t, now);
+	}
+}
+
+/* an entry joins (sign 1) or leaves (-1) dir's stats */
+void meta_stat_entry(struct meta *m, uint64_t dir, const struct meta_attr *a, int sign)
+{
+	int64_t len = a->type == META_TYPE_FILE ? (int64_t)a->length : 0;
+
+	meta_dirstat_add(m, dir, sign * len, sign * (int64_t)meta_align4k((uint64_t)len),
+			 sign);
+}
+
+/*
+ * A committed rename's stats (base.go Rename): 'moved' left psrc for pdst; 'replaced'
+ * (NULL: none) was at the destination, and is swapped back to psrc by
+ * RENAME_EXCHANGE or went to the trash hour dir 'trash'.
+ */
+void meta_rename_stats(struct meta *m, uint64_t psrc, uint64_t pdst, unsigned int flags,
+		       uint64_t trash, const struct meta_attr *moved,
+		       const struct meta_attr *replaced)
+{
+	bool exchange = flags & META_RENAME_EXCHANGE;
+
+	if (psrc != pdst) {
+		meta_stat_entry(m, psrc, moved, -1);
+		meta_stat_entry(m, pdst, moved, 1);
+	}
+	if (!replaced)
+		return;
+	if (psrc != pdst || !exchange)
+		meta_stat_entry(m, pdst, replaced, -1);
+	if (psrc != pdst && exchange)
+		meta_stat_entry(m, psrc, replaced, 1);
+	if (trash)
+		meta_stat_entry(m, trash, replaced, 1);
+}
+
+/*
+ * doRename's rules once both names are looked up: 1 when there is nothing
+ * to do (two links of one inode), else 0 or the error.
+ */
+int meta_rename_check(const struct meta_rename_ends *e)
+{
+	bool exchange = e->flags & META_RENAME_EXCHANGE;
+
+	if (e->have_dst) {
+		if (e->dino == e->sino)
+			return 1;
+		if (e->flags & META_RENAME_NOREPLACE)
+			return -EEXIST;
+		if (!exchange) {
+			if (e->stype == META_TYPE_DIR && e->dtype != META_TYPE_DIR)
+				return -ENOTDIR;
+			if (e->stype != META_TYPE_DIR && e->dtype == META_TYPE_DIR)
+				return -EISDIR;
+		}
+	} else if (exchange) {
+		return -ENOENT;
+	}
+	/* JuiceFS's only cycle check; the kernel checks real ancestry */
+	if (e->stype == META_TYPE_DIR && (e->sino == e->pdst || e->sino == e->dpa_parent))
+		return -EINVAL;
+	if (exchange && e->dtype == META_TYPE_DIR &&
+	    (e->dino == e->psrc || e->dino == e->spa_parent))
+		return -EINVAL;
+	return 0;
+}
+
+static void facl_set_mode(struct meta_attr *t, uint16_t owner, uint16_t group,
+			  uint16_t other)
+{
+	t->mode = (t->mode & 07000) | (owner & 7) << 6 | (group & 7) << 3 | (other & 7);
+}
+
+/*
+ * doSetFacl's rules for t's access or default ACL: an empty rule drops
+ * it, a minimal access rule is just the mode.  Returns 1 when 'rule' (a
+ * copy of 'in' to free) is to be stored and its id set with
+ * meta_facl_stored, else 0 or an error.
+ */
+int meta_facl_prepare(struct meta_attr *t, int type, const struct acl_rule *in,
+		      bool kill_sgid, struct acl_rule *rule)
+{
+	uint32_t *idp = type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
+	int ret;
+
+	if (kill_sgid)
+		t->mode &= 05777;
+	if (!in || acl_rule_is_empty(in)) {
+		*idp = 0;
+		return 0;
+	}
+	if (acl_rule_is_minimal(in) && type == ACL_TYPE_ACCESS_J) {
+		*idp = 0;
+		facl_set_mode(t, in->owner, in->group, in->other);
+		return 0;
+	}
+	ret = acl_rule_copy(rule, in);
+	if (ret)
+		return ret;
+	acl_rule_inherit_perms(rule, t->mode);
+	return 1;
+}
+
+/* an access rule's owner, mask and other become the mode */
+void meta_facl_stored(struct meta_attr *t, int type, const struct acl_rule *rule)
+{
+	if (type == ACL_TYPE_ACCESS_J)
+		facl_set_mode(t, rule->owner, rule->mask, rule->other);
+}
+
+/* readdir's order: bytewise, a prefix first */
+int meta_dirent_cmp(const void *x, const void *y)
+{
+	const struct meta_dirent *a = x, *b = y;
+	size_t n = a->namelen < b->namelen ? a->namelen : b->namelen;
+	int c = memcmp(a->name, b->name, n);
+
+	return c ? c : (int)a->namelen - (int)b->namelen;
+}
+
+/* ---- lifetime ------------------------------------------------------- */
+
+void meta_base_init(struct meta *m)
+{
+	pthread_mutex_init(&m->ds.lock, NULL);
+	pthread_mutex_init(&m->trash_lock, NULL);
+}
+
+void meta_base_destroy(struct meta *m)
+{
+	free(m->ds.v);
+	m->ds.v = NULL;
+	m->ds.n = m->ds.cap = 0;
+	pthread_mutex_destroy(&m->ds.lock);
+	pthread_mutex_destroy(&m->trash_lock);
+}

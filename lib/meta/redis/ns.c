@@ -1,0 +1,1145 @@
+/*
+ * redis/ns.c - the Redis engine: the namespace: lookup, getattr, setattr, truncate, mknod, link,
+ * unlink, rmdir, rename, readlink, readdir, trash hour dirs.
+ * The engine's design is in redis.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+
+#include "redis.h"
+
+/* ---- operations: namespace --------------------------------------------- */
+
+struct lookup_arg {
+	uint64_t parent;
+	const char *name;
+	size_t len;
+	uint64_t ino;
+	struct meta_attr attr;
+};
+
+static int lookup_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct lookup_arg *a = arg;
+	uint8_t type;
+	int ret;
+
+	ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &type, &a->ino);
+	if (ret)
+		return ret;
+	ret = rm_get_attr_hint(m, rc, a->ino, &a->attr);
+	if (ret == -ENOENT) {
+		/* as JuiceFS: a dangling entry stays visible so it can be removed */
+		memset(&a->attr, 0, sizeof(a->attr));
+		a->attr.type = type;
+		ret = 0;
+	}
+	return ret;
+}
+
+int rm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
+	      uint64_t *ino, struct meta_attr *attr)
+{
+	struct lookup_arg a = { .parent = parent, .name = name, .len = len };
+	int ret;
+
+	ret = meta_check_name(name, len);
+	if (ret)
+		return ret;
+	ret = rm_run((struct rmeta *)mm, NULL, lookup_body, &a);
+	if (!ret) {
+		*ino = a.ino;
+		if (attr)
+			*attr = a.attr;
+	}
+	return ret;
+}
+
+struct attr_arg {
+	uint64_t ino;
+	struct meta_attr attr;
+};
+
+static int getattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct attr_arg *a = arg;
+
+	return rm_get_attr_hint(m, rc, a->ino, &a->attr);
+}
+
+int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
+{
+	struct attr_arg a = { .ino = ino };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, getattr_body, &a);
+	if (!ret)
+		*attr = a.attr;
+	return ret;
+}
+
+struct setattr_arg {
+	uint64_t ino;
+	unsigned int set;
+	const struct meta_attr *in;
+	struct meta_attr out;
+};
+
+static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct setattr_arg *a = arg;
+	struct meta_attr *t = &a->out;
+	struct timespec now;
+	int ret;
+
+	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = rm_get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	ret = meta_setattr_check(t, a->set);
+	if (ret)
+		return ret;
+	meta_now(&now);
+	if ((a->set & META_SET_MODE) && t->access_acl) {
+		ret = rm_chmod_acl(m, rc, t, a->in->mode & 07777);
+		if (ret)
+			return ret;
+	} else if (a->set & META_SET_MODE) {
+		t->mode = a->in->mode & 07777;
+	}
+	meta_setattr_merge(t, a->set, a->in, &now);
+	rm_tx_multi(rc);
+	rm_q_set_attr(rc, a->ino, t);
+	return rm_tx_exec(m, rc, NULL);
+}
+
+int rm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
+	       const struct meta_attr *in, struct meta_attr *out)
+{
+	struct setattr_arg a = { .ino = ino, .set = set, .in = in };
+	char key[RM_ARGLEN];
+	int ret;
+
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, setattr_body, &a);
+	if (!ret && out)
+		*out = a.out;
+	return ret;
+}
+
+struct truncate_arg {
+	uint64_t ino, length;
+	uint64_t old;		/* out: the length before */
+	struct meta_attr attr;
+};
+
+/*
+ * updateParentStat: a file's length changed from 'old' to its attr's; its
+ * parent dir (every parent, weighted by links, if hard-linked) follows.
+ */
+void rm_parent_stat(struct rmeta *m, uint64_t ino, const struct meta_attr *a,
+		    uint64_t old)
+{
+	int64_t dlen = (int64_t)a->length - (int64_t)old;
+	int64_t dspace = (int64_t)meta_align4k(a->length) - (int64_t)meta_align4k(old);
+	struct call_arg pa = { .r = NULL };
+	size_t i;
+
+	if (!m->base.dir_stats || (!dlen && !dspace))
+		return;
+	if (a->parent) {
+		meta_dirstat_add(&m->base, a->parent, dlen, dspace, 0);
+		return;
+	}
+	rm_cmd_init(&pa.c, "HGETALL");
+	rm_cmd_fmt(&pa.c, "p%" PRIu64, ino);
+	if (rm_run(m, NULL, rm_call_body, &pa))
+		return;		/* `juicefs fsck --sync-dir-stat` can repair */
+	for (i = 0; pa.r->type == REDIS_REPLY_ARRAY && i + 1 < pa.r->elements; i += 2) {
+		uint64_t p = strtoull(pa.r->element[i]->str ? pa.r->element[i]->str : "0",
+				      NULL, 10);
+		int64_t k = rm_reply_int(pa.r->element[i + 1]);
+
+		if (p && k > 0)
+			meta_dirstat_add(&m->base, p, dlen * k, dspace * k, 0);
+	}
+	freeReplyObject(pa.r);
+}
+
+void rm_q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
+		     uint64_t indx, uint32_t pos, uint32_t len)
+{
+	struct meta_slice s = { .pos = pos, .len = len };
+	unsigned char buf[24];
+	struct cmd c;
+
+	meta_slice_encode(&s, buf);
+	rm_cmd_init(&c, op);
+	rm_cmd_fmt(&c, "c%" PRIu64 "_%" PRIu64, ino, indx);
+	rm_cmd_bin(&c, buf, sizeof(buf));
+	rm_tx_add(rc, &c);
+}
+
+/* spec 5.4: zero records mask [left, right) so old data never reappears */
+static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct truncate_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	const uint64_t cs = META_CHUNK_SIZE;
+	uint64_t left, right, l, k, old;
+	struct timespec now;
+	int ret;
+
+	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
+	if (!ret)
+		ret = rm_get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
+		return -EPERM;
+	a->old = t->length;
+	if (t->length == a->length)
+		return 0;
+	old = t->length;
+	left = old < a->length ? old : a->length;
+	right = old < a->length ? a->length : old;
+	meta_now(&now);
+	t->length = a->length;
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
+
+	rm_tx_multi(rc);
+	rm_q_set_attr(rc, a->ino, t);
+	l = right - left;
+	if (right > (left / cs + 1) * cs)
+		l = cs - left % cs;
+	rm_q_zero_slice(rc, "RPUSH", a->ino, left / cs, (uint32_t)(left % cs), (uint32_t)l);
+	/* whole chunks in between: only lists that exist can hold old data */
+	if (right > (left / cs + 1) * cs && right - left > cs)
+		for (k = left / cs + 1; k < right / cs; k++)
+			rm_q_zero_slice(rc, "RPUSHX", a->ino, k, 0, (uint32_t)cs);
+	if (right > (left / cs + 1) * cs && right % cs > 0)
+		rm_q_zero_slice(rc, "RPUSH", a->ino, right / cs, 0, (uint32_t)(right % cs));
+	rm_q_incrby(rc, "usedSpace",
+		 (int64_t)meta_align4k(a->length) - (int64_t)meta_align4k(old));
+	return rm_tx_exec(m, rc, NULL);
+}
+
+int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
+		struct meta_attr *attr)
+{
+	struct truncate_arg a = { .ino = ino, .length = length };
+	char key[RM_ARGLEN];
+	int ret;
+
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	ret = rm_run((struct rmeta *)mm, key, truncate_body, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	rm_parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
+	return 0;
+}
+
+/* INCR nextTrash: hour dirs take the inodes after the trash's own */
+static int alloc_trash_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	rm_cmd_init(&c, "INCR");
+	rm_cmd_str(&c, "nextTrash");
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0 ||
+	    (uint64_t)r->integer > UINT64_MAX - META_TRASH_INO)
+		ret = rm_bad_value(m, "nextTrash", 0);
+	else
+		*ino = META_TRASH_INO + (uint64_t)r->integer;
+	freeReplyObject(r);
+	return ret;
+}
+
+static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct meta_mknod *a = arg;
+	struct meta_attr pa, *t = &a->attr;
+	struct timespec now;
+	uint8_t etype;
+	uint64_t eino;
+	struct cmd c;
+	int ret;
+
+	if (!a->ino) {
+		ret = a->trash_hour ? alloc_trash_ino(m, rc, &a->ino) :
+			rm_alloc_ino(m, rc, &a->ino);
+		if (ret)
+			return ret;
+	}
+	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
+	if (!ret)
+		ret = rm_get_dir(m, rc, a->parent, &pa);
+	if (ret)
+		return ret;
+	if (meta_is_immutable(&pa))
+		return -EPERM;
+	ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
+	if (ret != -ENOENT)
+		return ret ? ret : -EEXIST;
+
+	meta_mknod_mode(a);
+	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
+		ret = rm_inherit_acl(m, rc, &pa, t, a->mode & 07777);
+		if (ret)
+			return ret;
+	}
+	meta_now(&now);
+	meta_mknod_attr(a, &pa, &now);
+
+	rm_tx_multi(rc);
+	rm_q_set_attr(rc, a->ino, t);
+	if (!a->trash_hour)	/* JuiceFS leaves .trash's own attr alone */
+		rm_q_set_attr(rc, a->parent, &pa);
+	if (a->type == META_TYPE_SYMLINK) {
+		rm_cmd_init(&c, "SET");
+		rm_cmd_fmt(&c, "s%" PRIu64, a->ino);
+		rm_cmd_bin(&c, a->target, a->targetlen);
+		rm_tx_add(rc, &c);
+	}
+	rm_q_entry(rc, a->parent, a->name, a->len, a->type, a->ino);
+	if (a->type == META_TYPE_DIR)
+		rm_q_zero_dir_stats(rc, a->ino);
+	rm_q_incrby(rc, "usedSpace", (int64_t)meta_align4k(t->length));
+	rm_q_incrby(rc, "totalInodes", 1);
+	return rm_tx_exec(m, rc, NULL);
+}
+
+int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
+	     uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid,
+	     uint32_t gid, uint32_t rdev, const char *target, size_t targetlen,
+	     uint64_t *ino, struct meta_attr *attr)
+{
+	struct meta_mknod a = {
+		.parent = parent, .name = name, .len = len, .type = type,
+		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
+		.target = target, .targetlen = targetlen,
+	};
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = meta_mknod_check(&a);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "i%" PRIu64, parent);
+	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
+	if (!ret) {
+		*ino = a.ino;
+		if (attr)
+			*attr = a.attr;
+		meta_dirstat_add(mm, parent, 0, 4096, 1);
+	}
+	return ret;
+}
+
+int rm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino)
+{
+	struct meta_mknod a = {
+		.parent = META_TRASH_INO, .name = name, .len = strlen(name),
+		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
+	};
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = meta_mknod_check(&a);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "i%" PRIu64, (uint64_t)META_TRASH_INO);
+	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
+	if (!ret)
+		*ino = a.ino;
+	return ret;
+}
+
+struct link_arg {
+	uint64_t ino, parent;
+	const char *name;
+	size_t len;
+	struct meta_attr attr;
+};
+
+static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct link_arg *a = arg;
+	struct meta_attr pa, *t = &a->attr;
+	struct timespec now;
+	uint8_t etype;
+	uint64_t eino;
+	struct cmd c;
+	int ret;
+
+	rm_cmd_init(&c, "WATCH");
+	rm_cmd_fmt(&c, "i%" PRIu64, a->parent);
+	rm_cmd_fmt(&c, "d%" PRIu64, a->parent);
+	rm_cmd_fmt(&c, "i%" PRIu64, a->ino);
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = rm_get_dir(m, rc, a->parent, &pa);
+	if (!ret)
+		ret = rm_get_attr(m, rc, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type == META_TYPE_DIR)
+		return -EPERM;
+	if (t->nlink == 0)
+		return -ENOENT;
+	if (meta_is_immutable(t) || meta_is_immutable(&pa))
+		return -EPERM;
+	ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
+	if (ret != -ENOENT)
+		return ret ? ret : -EEXIST;
+
+	meta_now(&now);
+	rm_tx_multi(rc);
+	/* first extra link: the parents move to p{ino} (spec 2.2) */
+	if (t->parent > 0)
+		rm_q_hincrby_parent(rc, a->ino, t->parent, 1);
+	t->parent = 0;
+	rm_q_hincrby_parent(rc, a->ino, a->parent, 1);
+	t->nlink++;
+	meta_set_ctime(t, &now);
+	meta_set_mtime(&pa, &now);
+	meta_set_ctime(&pa, &now);
+	rm_q_entry(rc, a->parent, a->name, a->len, t->type, a->ino);
+	rm_q_set_attr(rc, a->parent, &pa);
+	rm_q_set_attr(rc, a->ino, t);
+	return rm_tx_exec(m, rc, NULL);
+}
+
+int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
+	    const char *name, size_t len, struct meta_attr *attr)
+{
+	struct link_arg a = { .ino = ino, .parent = newparent, .name = name, .len = len };
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = meta_check_name(name, len);
+	if (ret)
+		return ret;
+	if (meta_is_trash(newparent))
+		return -EPERM;
+	snprintf(key, sizeof(key), "i%" PRIu64, newparent);
+	ret = rm_run((struct rmeta *)mm, key, link_body, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	meta_stat_entry(mm, newparent, &a.attr, 1);
+	return 0;
+}
+
+struct unlink_arg {
+	uint64_t parent;
+	const char *name;
+	size_t len;
+	bool dir;		/* rmdir */
+	uint64_t trash;		/* hour dir to move it to, 0: delete */
+	bool free_data;		/* out */
+	uint64_t ino, length;	/* out, when free_data */
+	bool removed;		/* out: an entry with an attr went away */
+	struct meta_attr attr;	/* out: its attr */
+};
+
+/* HEXISTS d{dir} name */
+static int has_entry(struct rmeta *m, struct rconn *rc, uint64_t dir,
+		     const char *name, size_t len, bool *yes)
+{
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	rm_cmd_init(&c, "HEXISTS");
+	rm_cmd_fmt(&c, "d%" PRIu64, dir);
+	rm_cmd_bin(&c, name, len);
+	ret = rm_call(m, rc, &c, &r);
+	if (ret)
+		return ret;
+	*yes = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	return 0;
+}
+
+/*
+ * Queues the move of entry (type, ino, attr t) that leaves 'parent' under
+ * 'name' into the trash hour dir 'trash' (spec 6.8): nlink unchanged, the
+ * parent reference moves to the hour dir.
+ */
+static void q_to_trash(struct rconn *rc, uint64_t trash, uint64_t parent,
+		       const char *name, size_t len, uint8_t type, uint64_t ino,
+		       struct meta_attr *t, const struct timespec *now)
+{
+	char tname[META_MAX_NAME + 1];
+	size_t tlen;
+
+	meta_set_ctime(t, now);
+	if (t->parent > 0) {
+		t->parent = trash;
+	} else {
+		rm_q_hincrby_parent(rc, ino, trash, 1);
+		rm_q_hincrby_parent(rc, ino, parent, -1);
+	}
+	rm_q_set_attr(rc, ino, t);
+	tlen = meta_trash_entry(tname, parent, ino, name, len);
+	rm_q_entry(rc, trash, tname, tlen, type, ino);
+}
+
+/*
+ * Whether a deletion of (ino, attr t) from 'parent' goes to the trash:
+ * not for chattr +s files, nor for a hard link whose trash name is taken
+ * (JuiceFS then really unlinks that link).
+ */
+static int use_trash(struct rmeta *m, struct rconn *rc, uint64_t trash,
+		     uint64_t parent, const char *name, size_t len, uint64_t ino,
+		     const struct meta_attr *t, bool *yes)
+{
+	char tname[META_MAX_NAME + 1];
+	size_t tlen;
+	bool taken;
+	int ret;
+
+	*yes = false;
+	if (!trash || (t->flags & META_FLAG_SKIP_TRASH))
+		return 0;
+	if (t->type != META_TYPE_DIR && t->nlink > 1) {
+		tlen = meta_trash_entry(tname, parent, ino, name, len);
+		ret = has_entry(m, rc, trash, tname, tlen, &taken);
+		if (ret || taken)
+			return ret;
+	}
+	*yes = true;
+	return 0;
+}
+
+static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct unlink_arg *a = arg;
+	struct meta_attr pa, t;
+	struct timespec now;
+	redisReply *r;
+	uint8_t type;
+	uint64_t ino;
+	bool have_attr, trash;
+	struct cmd c;
+	int ret;
+
+	a->free_data = false;
+	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
+	if (!ret)
+		ret = rm_get_dir(m, rc, a->parent, &pa);
+	if (!ret)
+		ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &type, &ino);
+	if (ret)
+		return ret;
+	if (a->dir && type != META_TYPE_DIR)
+		return -ENOTDIR;
+	if (!a->dir && type == META_TYPE_DIR)
+		return -EPERM;	/* POSIX unlink(2) on a directory, as JuiceFS */
+
+	rm_cmd_init(&c, "WATCH");
+	rm_cmd_fmt(&c, "i%" PRIu64, ino);
+	if (a->dir)
+		rm_cmd_fmt(&c, "d%" PRIu64, ino);
+	ret = rm_watch(m, rc, &c);
+	if (ret)
+		return ret;
+	if (a->dir) {
+		rm_cmd_init(&c, "HLEN");
+		rm_cmd_fmt(&c, "d%" PRIu64, ino);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? -ENOTEMPTY : 0;
+		freeReplyObject(r);
+		if (ret)
+			return ret;
+	}
+	ret = rm_get_attr(m, rc, ino, &t);
+	if (ret && ret != -ENOENT)
+		return ret;
+	have_attr = !ret;	/* a dangling entry is just removed */
+	if (meta_is_immutable(&pa) || (have_attr && meta_is_immutable(&t)))
+		return -EPERM;
+	trash = false;
+	if (have_attr) {
+		ret = use_trash(m, rc, a->trash, a->parent, a->name, a->len, ino,
+				&t, &trash);
+		if (ret)
+			return ret;
+	}
+
+	meta_now(&now);
+	meta_set_mtime(&pa, &now);
+	meta_set_ctime(&pa, &now);
+	rm_tx_multi(rc);
+	rm_q_hdel_entry(rc, a->parent, a->name, a->len);
+	a->attr = t;
+	if (a->dir) {
+		if (pa.nlink > 2)
+			pa.nlink--;
+		rm_q_forget_dir(rc, ino);
+		if (trash) {
+			q_to_trash(rc, a->trash, a->parent, a->name, a->len, type,
+				   ino, &t, &now);
+		} else {
+			rm_q_key(rc, "DEL", "i%" PRIu64, ino);
+			rm_q_key(rc, "DEL", "x%" PRIu64, ino);
+		}
+		if (have_attr && !trash) {
+			rm_q_incrby(rc, "usedSpace", -4096);
+			rm_q_incrby(rc, "totalInodes", -1);
+		}
+	} else if (trash) {
+		q_to_trash(rc, a->trash, a->parent, a->name, a->len, type, ino,
+			   &t, &now);
+	} else if (have_attr) {
+		rm_q_drop_link(m, rc, ino, &t, a->parent, &now, &a->free_data);
+		a->ino = ino;
+		a->length = t.length;
+	}
+	if (!meta_is_trash(a->parent))	/* as JuiceFS: trash attrs stay */
+		rm_q_set_attr(rc, a->parent, &pa);
+	ret = rm_tx_exec(m, rc, NULL);
+	if (ret) {
+		a->free_data = false;
+		return ret;
+	}
+	a->removed = have_attr;
+	if (!trash)
+		a->trash = 0;
+	return 0;
+}
+
+static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len,
+		     bool dir)
+{
+	struct unlink_arg a = { .parent = parent, .name = name, .len = len, .dir = dir };
+	struct rmeta *m = (struct rmeta *)mm;
+	char key[RM_ARGLEN];
+	int ret;
+
+	ret = meta_check_name(name, len);
+	if (!ret)
+		ret = meta_trash_dir(mm, parent, &a.trash);
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "i%" PRIu64, parent);
+	ret = rm_run(m, key, unlink_body, &a);
+	if (ret)
+		return ret;
+	/* the name is gone: a failure to free data leaves it to delfiles */
+	if (a.free_data)
+		rm_free_file_data(m, a.ino, a.length);
+	if (a.removed) {
+		meta_stat_entry(mm, parent, &a.attr, -1);
+		if (a.trash)
+			meta_stat_entry(mm, a.trash, &a.attr, 1);
+	}
+	return 0;
+}
+
+int rm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len)
+{
+	return do_unlink(mm, parent, name, len, false);
+}
+
+int rm_rmdir(struct meta *mm, uint64_t parent, const char *name, size_t len)
+{
+	return do_unlink(mm, parent, name, len, true);
+}
+
+struct rename_arg {
+	uint64_t psrc, pdst;
+	const char *nsrc, *ndst;
+	size_t lsrc, ldst;
+	unsigned int flags;
+	uint64_t trash;		/* hour dir for a replaced entry, 0: delete */
+	bool free_data;		/* out: a replaced file lost its last link */
+	uint64_t dino, dlen;
+	bool moved, replaced;	/* out: what the committed rename did */
+	struct meta_attr sattr, dattr;	/* out: the moved and replaced attrs */
+};
+
+/*
+ * Moves the parent reference of 'ino' from 'from' to 'to': a directory
+ * carries its parent (and counts in the parents' nlink), a single-linked
+ * file carries it in Parent, a hard-linked one in p{ino}.
+ */
+static void move_parent(struct rconn *rc, struct meta_attr *t, uint8_t type,
+			uint64_t ino, uint64_t from, uint64_t to,
+			struct meta_attr *fa, struct meta_attr *ta)
+{
+	if (type == META_TYPE_DIR) {
+		t->parent = to;
+		fa->nlink--;
+		ta->nlink++;
+	} else if (t->parent) {
+		t->parent = to;
+	} else {
+		rm_q_hincrby_parent(rc, ino, from, -1);
+		rm_q_hincrby_parent(rc, ino, to, 1);
+	}
+}
+
+static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct rename_arg *a = arg;
+	bool same = a->psrc == a->pdst;
+	bool exchange = a->flags & META_RENAME_EXCHANGE;
+	struct meta_attr spa, dpa_buf, *dpa, sa, da;
+	bool have_d = false, have_da = false;
+	uint8_t stype, dtype = 0;
+	uint64_t sino, dino = 0;
+	struct timespec now;
+	redisReply *r;
+	struct cmd c;
+	bool trash = false;
+	int ret;
+
+	a->free_data = false;
+	a->moved = a->replaced = false;
+	rm_cmd_init(&c, "WATCH");
+	rm_cmd_fmt(&c, "i%" PRIu64, a->psrc);
+	rm_cmd_fmt(&c, "d%" PRIu64, a->psrc);
+	if (!same) {
+		rm_cmd_fmt(&c, "i%" PRIu64, a->pdst);
+		rm_cmd_fmt(&c, "d%" PRIu64, a->pdst);
+	}
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = rm_get_dir(m, rc, a->psrc, &spa);
+	if (ret)
+		return ret;
+	dpa = same ? &spa : &dpa_buf;
+	if (!same) {
+		ret = rm_get_dir(m, rc, a->pdst, dpa);
+		if (ret)
+			return ret;
+	}
+	ret = rm_get_entry(m, rc, a->psrc, a->nsrc, a->lsrc, &stype, &sino);
+	if (ret)
+		return ret;
+	if (same && a->lsrc == a->ldst && !memcmp(a->nsrc, a->ndst, a->lsrc))
+		return 0;
+	ret = rm_get_entry(m, rc, a->pdst, a->ndst, a->ldst, &dtype, &dino);
+	if (ret && ret != -ENOENT)
+		return ret;
+	have_d = !ret;
+	ret = meta_rename_check(&(struct meta_rename_ends){
+		.flags = a->flags, .psrc = a->psrc, .pdst = a->pdst,
+		.spa_parent = spa.parent, .dpa_parent = dpa->parent,
+		.stype = stype, .dtype = dtype, .sino = sino, .dino = dino,
+		.have_dst = have_d });
+	if (ret)
+		return ret > 0 ? 0 : ret;
+
+	rm_cmd_init(&c, "WATCH");
+	rm_cmd_fmt(&c, "i%" PRIu64, sino);
+	if (have_d) {
+		rm_cmd_fmt(&c, "i%" PRIu64, dino);
+		if (dtype == META_TYPE_DIR)
+			rm_cmd_fmt(&c, "d%" PRIu64, dino);
+	}
+	ret = rm_watch(m, rc, &c);
+	if (!ret)
+		ret = rm_get_attr(m, rc, sino, &sa);
+	if (ret)
+		return ret;
+	if (have_d) {
+		ret = rm_get_attr(m, rc, dino, &da);
+		if (ret && ret != -ENOENT)
+			return ret;
+		have_da = !ret;
+		if (dtype == META_TYPE_DIR && !exchange) {
+			rm_cmd_init(&c, "HLEN");
+			rm_cmd_fmt(&c, "d%" PRIu64, dino);
+			ret = rm_call(m, rc, &c, &r);
+			if (ret)
+				return ret;
+			ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ?
+				-ENOTEMPTY : 0;
+			freeReplyObject(r);
+			if (ret)
+				return ret;
+		}
+	}
+	if (meta_is_immutable(&spa) || meta_is_immutable(dpa) || meta_is_immutable(&sa) ||
+	    (have_da && meta_is_immutable(&da)))
+		return -EPERM;
+	if (have_da && !exchange) {
+		ret = use_trash(m, rc, a->trash, a->pdst, a->ndst, a->ldst, dino,
+				&da, &trash);
+		if (ret)
+			return ret;
+	}
+	a->sattr = sa;
+	if (have_da)
+		a->dattr = da;
+
+	meta_now(&now);
+	meta_set_mtime(&spa, &now);
+	meta_set_ctime(&spa, &now);
+	meta_set_mtime(dpa, &now);
+	meta_set_ctime(dpa, &now);
+	meta_set_ctime(&sa, &now);
+
+	rm_tx_multi(rc);
+	if (exchange) {
+		rm_q_entry(rc, a->psrc, a->nsrc, a->lsrc, dtype, dino);
+		rm_q_entry(rc, a->pdst, a->ndst, a->ldst, stype, sino);
+		if (!same) {
+			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
+			if (have_da)
+				move_parent(rc, &da, dtype, dino, a->pdst, a->psrc,
+					    dpa, &spa);
+		}
+		if (have_da) {
+			meta_set_ctime(&da, &now);
+			rm_q_set_attr(rc, dino, &da);
+		}
+	} else {
+		if (trash) {
+			if (dtype == META_TYPE_DIR)
+				dpa->nlink--;
+			q_to_trash(rc, a->trash, a->pdst, a->ndst, a->ldst, dtype,
+				   dino, &da, &now);
+		} else if (have_d && dtype == META_TYPE_DIR) {
+			/* an empty directory is replaced */
+			dpa->nlink--;
+			rm_q_key(rc, "DEL", "i%" PRIu64, dino);
+			rm_q_key(rc, "DEL", "x%" PRIu64, dino);
+			rm_q_forget_dir(rc, dino);
+			if (have_da) {
+				rm_q_incrby(rc, "usedSpace", -4096);
+				rm_q_incrby(rc, "totalInodes", -1);
+			}
+		} else if (have_da) {
+			rm_q_drop_link(m, rc, dino, &da, a->pdst, &now, &a->free_data);
+			a->dino = dino;
+			a->dlen = da.length;
+		}
+		rm_q_hdel_entry(rc, a->psrc, a->nsrc, a->lsrc);
+		rm_q_entry(rc, a->pdst, a->ndst, a->ldst, stype, sino);
+		if (!same)
+			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
+	}
+	rm_q_set_attr(rc, sino, &sa);
+	if (!meta_is_trash(a->psrc))
+		rm_q_set_attr(rc, a->psrc, &spa);
+	if (!same)
+		rm_q_set_attr(rc, a->pdst, dpa);
+	ret = rm_tx_exec(m, rc, NULL);
+	if (ret) {
+		a->free_data = false;
+		return ret;
+	}
+	a->moved = true;
+	a->replaced = have_da;
+	if (!trash)
+		a->trash = 0;
+	return 0;
+}
+
+int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
+	      uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
+{
+	struct rename_arg a = {
+		.psrc = psrc, .nsrc = nsrc, .lsrc = lsrc,
+		.pdst = pdst, .ndst = ndst, .ldst = ldst, .flags = flags,
+	};
+	struct rmeta *m = (struct rmeta *)mm;
+	char key[RM_ARGLEN];
+	int ret;
+
+	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
+	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
+		return -EINVAL;
+	ret = meta_check_name(nsrc, lsrc);
+	if (!ret)
+		ret = meta_check_name(ndst, ldst);
+	if (ret)
+		return ret;
+	if (meta_is_trash(pdst))
+		return -EPERM;
+	if (!(flags & META_RENAME_EXCHANGE)) {
+		ret = meta_trash_dir(mm, pdst, &a.trash);
+		if (ret)
+			return ret;
+	}
+	snprintf(key, sizeof(key), "i%" PRIu64, psrc);
+	ret = rm_run(m, key, rename_body, &a);
+	if (ret)
+		return ret;
+	if (a.free_data)
+		rm_free_file_data(m, a.dino, a.dlen);
+	if (a.moved)
+		meta_rename_stats(mm, a.psrc, a.pdst, a.flags, a.trash, &a.sattr,
+				  a.replaced ? &a.dattr : NULL);
+	return 0;
+}
+
+struct readlink_arg {
+	uint64_t ino;
+	char *target;
+	size_t len;
+};
+
+static int readlink_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct readlink_arg *a = arg;
+	struct meta_attr t;
+	char key[RM_ARGLEN];
+	struct str_arg s = { .out = &a->target, .len = &a->len, .key = key };
+	int ret;
+
+	free(a->target);
+	a->target = NULL;
+	snprintf(key, sizeof(key), "s%" PRIu64, a->ino);
+	ret = rm_get_string_body(m, rc, &s);
+	if (ret != -ENOENT)
+		return ret;
+	ret = rm_get_attr(m, rc, a->ino, &t);
+	if (ret)
+		return ret;
+	if (t.type != META_TYPE_SYMLINK)
+		return -EINVAL;
+	meta_set_errmsg("redis %s: symlink %" PRIu64 " has no target '%s'",
+			m->addr, a->ino, key);
+	return -EIO;
+}
+
+int rm_readlink(struct meta *mm, uint64_t ino, char **target, size_t *len)
+{
+	struct readlink_arg a = { .ino = ino };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, readlink_body, &a);
+	if (ret) {
+		free(a.target);
+		a.target = NULL;
+		a.len = 0;
+	}
+	*target = a.target;
+	*len = a.len;
+	return ret;
+}
+
+struct readdir_arg {
+	uint64_t ino;
+	bool plus;
+	struct meta_dirent *ents;
+	size_t n, cap;
+};
+
+/*
+ * EXISTS x{...} of each entry, pipelined: sets the no-xattr hint of those
+ * that have none (see rm_get_attr_hint).
+ */
+static int readdir_xattr_hints(struct rmeta *m, struct rconn *rc,
+			       struct meta_dirent *e, size_t count)
+{
+	struct cmd c;
+	redisReply *r;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < count; i++) {
+		rm_cmd_init(&c, "EXISTS");
+		rm_cmd_fmt(&c, "x%" PRIu64, e[i].ino);
+		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+			return rm_error(m, rc, NULL, &c);
+	}
+	for (i = 0; i < count; i++) {
+		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r) {
+			rm_cmd_init(&c, "EXISTS");
+			return rm_error(m, rc, NULL, &c);
+		}
+		if (r->type == REDIS_REPLY_ERROR && !ret) {
+			rm_cmd_init(&c, "EXISTS");
+			ret = rm_error(m, rc, r, &c);
+		}
+		e[i].attr.no_xattr = r->type == REDIS_REPLY_INTEGER &&
+				     r->integer == 0 && e[i].attr.nlink;
+		freeReplyObject(r);
+	}
+	return ret;
+}
+
+/* MGET i{...} of ents[first, first+count) */
+static int readdir_attrs(struct rmeta *m, struct rconn *rc, struct meta_dirent *e,
+			 size_t count)
+{
+	const char **argv;
+	size_t *lens, i;
+	char (*keys)[24];
+	redisReply *r;
+	struct cmd what;
+	int ret = 0;
+
+	argv = calloc(count + 1, sizeof(*argv));
+	lens = calloc(count + 1, sizeof(*lens));
+	keys = calloc(count, sizeof(*keys));
+	if (!argv || !lens || !keys) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	argv[0] = "MGET";
+	lens[0] = 4;
+	for (i = 0; i < count; i++) {
+		lens[i + 1] = (size_t)snprintf(keys[i], sizeof(keys[i]), "i%" PRIu64,
+					       e[i].ino);
+		argv[i + 1] = keys[i];
+	}
+	r = redisCommandArgv(rc->c, (int)count + 1, argv, lens);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != count) {
+		rm_cmd_init(&what, "MGET");
+		rm_cmd_str(&what, keys[0]);
+		ret = !r || r->type == REDIS_REPLY_ERROR ?
+			rm_error(m, rc, r, &what) : rm_bad_reply(m, keys[0]);
+		freeReplyObject(r);
+		goto out;
+	}
+	for (i = 0; i < count && !ret; i++) {
+		redisReply *v = r->element[i];
+
+		memset(&e[i].attr, 0, sizeof(e[i].attr));
+		e[i].attr.type = e[i].type;	/* dangling entry: type only */
+		if (v->type == REDIS_REPLY_STRING &&
+		    meta_attr_decode((unsigned char *)v->str, v->len, &e[i].attr))
+			ret = rm_bad_value(m, keys[i], v->len);
+	}
+	freeReplyObject(r);
+	if (!ret)
+		ret = readdir_xattr_hints(m, rc, e, count);
+out:
+	free(argv);
+	free(lens);
+	free(keys);
+	return ret;
+}
+
+static int readdir_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct readdir_arg *a = arg;
+	struct meta_attr t;
+	char cursor[32] = "0";
+	redisReply *r, *kv;
+	struct cmd c;
+	size_t i, j;
+	int ret;
+
+	meta_free_dirents(a->ents, a->n);
+	a->ents = NULL;
+	a->n = a->cap = 0;
+	ret = rm_get_dir(m, rc, a->ino, &t);
+	if (ret)
+		return ret;
+	do {
+		rm_cmd_init(&c, "HSCAN");
+		rm_cmd_fmt(&c, "d%" PRIu64, a->ino);
+		rm_cmd_str(&c, cursor);
+		rm_cmd_str(&c, "COUNT");
+		rm_cmd_fmt(&c, "%d", RM_BATCH);
+		ret = rm_call(m, rc, &c, &r);
+		if (ret)
+			return ret;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY ||
+		    r->element[0]->len >= sizeof(cursor)) {
+			freeReplyObject(r);
+			return rm_bad_reply(m, c.buf[1]);
+		}
+		memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
+		kv = r->element[1];
+		if (a->n + kv->elements / 2 > a->cap) {
+			size_t cap = a->cap * 2 + kv->elements / 2 + 16;
+			struct meta_dirent *ne = realloc(a->ents, cap * sizeof(*ne));
+
+			if (!ne) {
+				freeReplyObject(r);
+				return -ENOMEM;
+			}
+			a->ents = ne;
+			a->cap = cap;
+		}
+		for (i = 0; i + 1 < kv->elements; i += 2) {
+			struct meta_dirent *e = &a->ents[a->n];
+
+			memset(e, 0, sizeof(*e));
+			if (rm_entry_decode(kv->element[i + 1]->str, kv->element[i + 1]->len,
+					 &e->type, &e->ino)) {
+				ret = rm_bad_value(m, c.buf[1], kv->element[i + 1]->len);
+				break;
+			}
+			e->name = malloc(kv->element[i]->len + 1);
+			if (!e->name) {
+				ret = -ENOMEM;
+				break;
+			}
+			memcpy(e->name, kv->element[i]->str, kv->element[i]->len);
+			e->name[kv->element[i]->len] = '\0';
+			e->namelen = (uint16_t)kv->element[i]->len;
+			a->n++;
+		}
+		freeReplyObject(r);
+		if (ret)
+			return ret;
+	} while (strcmp(cursor, "0"));
+
+	/* HSCAN may return an entry twice while the hash is rehashed */
+	if (a->n > 1) {
+		qsort(a->ents, a->n, sizeof(*a->ents), meta_dirent_cmp);
+		for (i = 1, j = 0; i < a->n; i++) {
+			if (!meta_dirent_cmp(&a->ents[j], &a->ents[i]))
+				free(a->ents[i].name);
+			else
+				a->ents[++j] = a->ents[i];
+		}
+		a->n = j + 1;
+	}
+	for (i = 0; a->plus && !ret && i < a->n; i += RM_BATCH)
+		ret = readdir_attrs(m, rc, a->ents + i,
+				    a->n - i < RM_BATCH ? a->n - i : RM_BATCH);
+	return ret;
+}
+
+int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
+	       struct meta_dirent **ents, size_t *n)
+{
+	struct readdir_arg a = { .ino = ino, .plus = plus };
+	int ret;
+
+	ret = rm_run((struct rmeta *)mm, NULL, readdir_body, &a);
+	if (ret) {
+		meta_free_dirents(a.ents, a.n);
+		a.ents = NULL;
+		a.n = 0;
+	}
+	*ents = a.ents;
+	*n = a.n;
+	return ret;
+}

@@ -1,0 +1,274 @@
+/*
+ * redis.h - the private header of the Redis metadata engine: a JuiceFS
+ * volume's metadata in standalone Redis, with exactly JuiceFS's key schema
+ * and binary values so the `juicefs` client can share the volume.
+ *
+ * DESIGN
+ *
+ * Connections.  hiredis contexts are not thread-safe, so an engine keeps a
+ * pool of connections guarded by 'pool_lock'; an operation takes one for
+ * its whole duration and gives it back, so a context is only ever used by
+ * one thread at a time.  A context whose 'err' is set is dead (hiredis
+ * errors are sticky): it is reconnected once and the operation retried.
+ *
+ * Transactions.  Every change is an optimistic transaction as in JuiceFS's
+ * redisMeta.txn: WATCH the keys, read, then MULTI ... EXEC.  A nil EXEC
+ * means another client changed a watched key: the whole read-modify-write
+ * is run again, up to 50 times with a random quadratic backoff.  Within one
+ * engine, transactions on the same first key are serialised on one of 1024
+ * local mutexes (as JuiceFS does), so only other clients cause conflicts.
+ * The commands between MULTI and EXEC are pipelined: one round trip.
+ *
+ * Ids.  Inode numbers and slice ids come from batches reserved with INCRBY
+ * on 'nextinode' (1024) and 'nextchunk' (4096), handed out under 'id_lock'.
+ *
+ * Every command goes through redisCommandArgv/redisAppendCommandArgv with
+ * explicit lengths: names are arbitrary bytes.
+ *
+ * Files (the same names in every engine): conn.c, volume.c, ns.c, data.c,
+ * ext.c; only they include this header.
+ */
+#ifndef JFS_META_REDIS_H
+#define JFS_META_REDIS_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+
+#include "meta/engine.h"
+#include "util/acl.h"
+#include "util/plock.h"
+
+/* ---- types --------------------------------------------------------- */
+
+#define RM_DEFAULT_PORT		6379
+#define RM_CONNECT_TIMEOUT	5	/* seconds */
+#define RM_COMMAND_TIMEOUT	30	/* seconds, JuiceFS read-timeout */
+#define RM_TXN_RETRIES		50
+#define RM_TXN_LOCKS		1024
+#define RM_INODE_BATCH		1024
+#define RM_SLICE_BATCH		4096
+#define RM_SESSION_TTL		60	/* 5 x the 12 s heartbeat */
+#define RM_BATCH		1000	/* HSCAN COUNT, MGET and LLEN batches */
+#define RM_ARGS			8
+#define RM_ARGLEN		48
+
+struct rconn {
+	redisContext *c;	/* NULL or dead (err set): reconnect */
+	bool watching;		/* WATCH sent, no EXEC yet */
+	int queued;		/* commands queued after MULTI */
+	struct rconn *next;	/* in the pool */
+};
+
+struct rmeta {
+	struct meta base;
+	char *host;			/* NULL for a unix socket */
+	int port;
+	char *path;			/* unix socket path */
+	char *user;
+	char *pass;
+	int db;
+	char addr[300];			/* "host:port" or the socket path */
+
+	pthread_mutex_t pool_lock;	/* guards pool */
+	struct rconn *pool;
+
+	pthread_mutex_t id_lock;	/* guards the four id fields */
+	uint64_t ino_next, ino_max;
+	uint64_t slice_next, slice_max;
+
+	pthread_mutex_t txn_locks[RM_TXN_LOCKS];
+
+	/* ACL rules by id, as JuiceFS's aclCache: rules never change */
+	pthread_mutex_t acl_lock;
+	struct rm_acl { uint32_t id; unsigned char *buf; size_t len; } *acls;
+	size_t nacls, capacls;
+};
+
+/* One command: argv with lengths; small arguments are formatted in 'buf'. */
+struct cmd {
+	int argc;
+	const char *argv[RM_ARGS];
+	size_t len[RM_ARGS];
+	char buf[RM_ARGS][RM_ARGLEN];
+};
+
+typedef int (*rm_body)(struct rmeta *m, struct rconn *rc, void *arg);
+
+/* the engine's ops table (conn.c), listed by the front */
+extern const struct meta_ops meta_redis_ops;
+
+/* A slice whose last reference went away while a chunk was deleted. */
+struct freed_slice {
+	uint64_t id;
+	uint32_t size;
+};
+
+/* ---- conn.c ---- */
+/* one plain command whose reply the caller reads (and frees) */
+struct call_arg {
+	struct cmd c;
+	redisReply *r;
+};
+
+void rm_cmd_bin(struct cmd *c, const void *p, size_t n);
+void rm_cmd_str(struct cmd *c, const char *s);
+void rm_cmd_init(struct cmd *c, const char *name);
+void rm_cmd_fmt(struct cmd *c, const char *fmt, ...);
+int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
+	     const struct cmd *c);
+int rm_bad_value(struct rmeta *m, const char *key, size_t len);
+int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
+	    redisReply **rp);
+int rm_do(struct rmeta *m, struct rconn *rc, struct cmd *c);
+int rm_watch(struct rmeta *m, struct rconn *rc, struct cmd *c);
+void rm_tx_multi(struct rconn *rc);
+void rm_tx_add(struct rconn *rc, struct cmd *c);
+int rm_tx_exec(struct rmeta *m, struct rconn *rc, redisReply **out);
+int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg);
+int rm_entry_decode(const char *p, size_t len, uint8_t *type, uint64_t *ino);
+int64_t rm_reply_int(const redisReply *r);
+int rm_get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
+		struct meta_attr *a);
+int rm_get_attr_hint(struct rmeta *m, struct rconn *rc, uint64_t ino,
+		     struct meta_attr *a);
+int rm_get_entry(struct rmeta *m, struct rconn *rc, uint64_t parent,
+		 const char *name, size_t len, uint8_t *type, uint64_t *ino);
+int rm_get_dir(struct rmeta *m, struct rconn *rc, uint64_t ino,
+	       struct meta_attr *a);
+int rm_watch_hget(struct rmeta *m, struct rconn *rc, const char *key,
+		  const char *field, redisReply **r);
+int rm_watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
+		  uint64_t a1, const char *fmt2, uint64_t a2);
+int rm_call_body(struct rmeta *m, struct rconn *rc, void *arg);
+void rm_q_set_attr(struct rconn *rc, uint64_t ino, const struct meta_attr *a);
+void rm_q_key(struct rconn *rc, const char *op, const char *fmt, uint64_t ino);
+void rm_q_incrby(struct rconn *rc, const char *key, int64_t delta);
+void rm_q_hincrby_parent(struct rconn *rc, uint64_t ino, uint64_t parent,
+			 int delta);
+void rm_q_entry(struct rconn *rc, uint64_t parent, const char *name,
+		size_t len, uint8_t type, uint64_t ino);
+void rm_q_hdel_entry(struct rconn *rc, uint64_t parent, const char *name,
+		     size_t len);
+void rm_q_delfile(struct rconn *rc, uint64_t ino, uint64_t length,
+		  const struct timespec *now);
+void rm_q_sustain(struct rconn *rc, uint64_t sid, uint64_t ino, const char *op);
+void rm_q_zero_dir_stats(struct rconn *rc, uint64_t ino);
+void rm_q_forget_dir(struct rconn *rc, uint64_t ino);
+void rm_q_drop_link(struct rmeta *m, struct rconn *rc, uint64_t ino,
+		    struct meta_attr *a, uint64_t parent,
+		    const struct timespec *now, bool *free_data);
+int rm_alloc_id(struct rmeta *m, struct rconn *rc, const char *key,
+		uint64_t batch, uint64_t min, uint64_t *next, uint64_t *max,
+		uint64_t *id);
+int rm_alloc_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino);
+
+/* ---- volume.c ---- */
+struct str_arg {
+	char **out;
+	size_t *len;
+	const char *key;
+};
+
+int rm_bad_reply(struct rmeta *m, const char *key);
+int rm_get_string_body(struct rmeta *m, struct rconn *rc, void *arg);
+int rm_get_setting(struct meta *mm, char **json);
+int rm_init(struct meta *mm, const char *json, bool trash);
+int rm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inodes);
+int rm_count_dir_quotas(struct meta *mm, uint64_t *n);
+int rm_new_session(struct meta *mm, const char *info_json, uint64_t *sid);
+int rm_refresh_session(struct meta *mm, uint64_t sid, const char *info_json);
+int rm_release_sustained(struct meta *mm, uint64_t ino);
+int rm_unlock_body(struct rmeta *m, struct rconn *rc, void *arg);
+int rm_close_sid(struct rmeta *m, uint64_t sid);
+int rm_close_session(struct meta *mm, uint64_t sid);
+int rm_list_sessions(struct meta *mm, struct meta_session_info **s, size_t *n);
+int rm_cleanup_stale_sessions(struct meta *mm);
+int rm_set_if_small(struct meta *mm, const char *key, int64_t value,
+		    int64_t diff, bool *won);
+int rm_update_dir_stats(struct meta *mm, const struct meta_dirstat *d, size_t n);
+int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n);
+int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n);
+int rm_cleanup_slices(struct meta *mm, size_t *n);
+
+/* ---- ns.c ---- */
+int rm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
+	      uint64_t *ino, struct meta_attr *attr);
+int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr);
+int rm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
+	       const struct meta_attr *in, struct meta_attr *out);
+void rm_parent_stat(struct rmeta *m, uint64_t ino, const struct meta_attr *a,
+		    uint64_t old);
+void rm_q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
+		     uint64_t indx, uint32_t pos, uint32_t len);
+int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
+		struct meta_attr *attr);
+int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
+	     uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid,
+	     uint32_t gid, uint32_t rdev, const char *target, size_t targetlen,
+	     uint64_t *ino, struct meta_attr *attr);
+int rm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino);
+int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
+	    const char *name, size_t len, struct meta_attr *attr);
+int rm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len);
+int rm_rmdir(struct meta *mm, uint64_t parent, const char *name, size_t len);
+int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
+	      uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags);
+int rm_readlink(struct meta *mm, uint64_t ino, char **target, size_t *len);
+int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
+	       struct meta_dirent **ents, size_t *n);
+
+/* ---- ext.c ---- */
+int rm_chmod_acl(struct rmeta *m, struct rconn *rc, struct meta_attr *t,
+		 uint16_t mode);
+int rm_inherit_acl(struct rmeta *m, struct rconn *rc, const struct meta_attr *pa,
+		   struct meta_attr *t, uint16_t mode);
+int rm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type);
+int rm_setlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
+	     uint64_t start, uint64_t end, uint32_t pid);
+int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
+	     uint64_t start, uint64_t end, struct plock *out);
+int rm_get_facl(struct meta *mm, uint64_t ino, int type, struct acl_rule *rule);
+int rm_set_facl(struct meta *mm, uint64_t ino, int type,
+		const struct acl_rule *rule, bool kill_sgid,
+		struct meta_attr *attr);
+int rm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
+		char **value, size_t *vlen);
+int rm_listxattr(struct meta *mm, uint64_t ino, char **names, size_t *len);
+int rm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
+		const void *value, size_t vlen, unsigned int flags);
+int rm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_t len);
+
+/* ---- data.c ---- */
+struct slice_del_arg {
+	struct freed_slice s;
+};
+
+int rm_hdel_ref_body(struct rmeta *m, struct rconn *rc, void *arg);
+int rm_free_file_data(struct rmeta *m, uint64_t ino, uint64_t length);
+int rm_fallocate(struct meta *mm, uint64_t ino, unsigned int mode,
+		 uint64_t off, uint64_t len, struct meta_attr *attr);
+int rm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
+		  uint64_t offout, uint64_t len, uint64_t *copied,
+		  struct meta_attr *attr);
+int rm_new_slice_id(struct meta *mm, uint64_t *id);
+int rm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+		  struct meta_slice **slices, size_t *n);
+int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
+		   const struct meta_slice *s, const struct timespec *mtime,
+		   struct meta_attr *attr, size_t *nrec);
+int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+		     const struct meta_slice *old, size_t n, size_t skip,
+		     const struct meta_slice *s);
+
+#endif /* JFS_META_REDIS_H */

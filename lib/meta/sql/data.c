@@ -1,0 +1,906 @@
+/*
+ * meta_sql_data.c - the SQLite engine's data side: chunk records
+ * (jfs_chunk), slice references (jfs_chunk_ref), read/write, compaction,
+ * truncate, fallocate, copy_range, sustained inodes and freeing a file's
+ * data.
+ *
+ * Each op does what meta_redis.c does for it (same checks, errnos and
+ * accounting), written as JuiceFS's sql.go writes it: a chunk row holds
+ * the concatenated 24-byte records and grows with `slices || ?` (which
+ * SQLite turns into TEXT: always read it with sqlite3_column_blob), and
+ * every slice has a jfs_chunk_ref row with refs = the records using it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql.h"
+
+#define CS ((uint64_t)META_CHUNK_SIZE)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int incr(struct sconn *c, const char *name, int64_t delta)
+{
+	return delta ? sq_incr_counter(c, name, delta, NULL) : 0;
+}
+
+static int64_t space_delta(uint64_t newlen, uint64_t oldlen)
+{
+	return (int64_t)meta_align4k(newlen) - (int64_t)meta_align4k(oldlen);
+}
+
+static int chunk_bad(uint64_t ino, uint32_t indx)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "indx %" PRIu32 ": slices are not 24-byte records", indx);
+	return sq_bad_value("jfs_chunk", ino, why);
+}
+
+/*
+ * The records of chunk (ino, indx), decoded into *s after @front empty
+ * slots (for the caller's own records); no row is no records.  A value
+ * that is no list of records is -EIO, or, given 'corrupt', no records.
+ */
+static int load_chunk(struct sconn *c, uint64_t ino, uint32_t indx, size_t front,
+		      struct meta_slice **s, size_t *n, bool *corrupt)
+{
+	const unsigned char *p = NULL;
+	sqlite3_stmt *st;
+	size_t len = 0, i;
+	int ret;
+
+	*s = NULL;
+	*n = 0;
+	ret = sq_query(c, &st, "SELECT slices FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
+		       (int64_t)ino, (int64_t)indx);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		p = sqlite3_column_blob(st, 0);	/* raw bytes of a TEXT value too */
+		len = p ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+	}
+	if (len % 24 && !corrupt)
+		return chunk_bad(ino, indx);
+	if (len % 24) {
+		*corrupt = true;
+		len = 0;
+	}
+	if (front + len / 24 == 0)
+		return 0;
+	*s = calloc(front + len / 24, sizeof(**s));
+	if (!*s)
+		return -ENOMEM;
+	for (i = 0; i < len / 24; i++)
+		meta_slice_decode(p + 24 * i, &(*s)[front + i]);
+	*n = front + len / 24;
+	return 0;
+}
+
+/* appendSlice: a record more at the end of (ino, indx), the row made if none */
+static int append_record(struct sconn *c, uint64_t ino, uint64_t indx,
+			 const struct meta_slice *s)
+{
+	unsigned char buf[24];
+	int ret;
+
+	meta_slice_encode(s, buf);
+	ret = sq_exec(c, "UPDATE jfs_chunk SET slices=slices || ? WHERE inode=? AND indx=?",
+		      "bii", buf, sizeof(buf), (int64_t)ino, (int64_t)indx);
+	if (!ret && sq_changes(c) == 0)
+		ret = sq_exec(c, "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?,?,?)",
+			      "iib", (int64_t)ino, (int64_t)indx, buf, sizeof(buf));
+	return ret;
+}
+
+static int append_zero(struct sconn *c, uint64_t ino, uint64_t indx, uint32_t pos,
+		       uint32_t len)
+{
+	struct meta_slice s = { .pos = pos, .len = len };
+
+	return append_record(c, ino, indx, &s);
+}
+
+struct parents_arg {
+	uint64_t ino;
+	uint64_t *p;
+	int64_t *k;
+	size_t n, cap;
+};
+
+/* doGetParents: a hard-linked file's parents, with its links in each */
+static int parents_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct parents_arg *a = arg;
+	sqlite3_stmt *st;
+	int ret;
+
+	a->n = 0;
+	ret = sq_query(c, &st, "SELECT parent, count(*) FROM jfs_edge WHERE inode=? "
+		       "GROUP BY parent", "i", (int64_t)a->ino);
+	while (!ret && (ret = sq_row(c, st)) == 1) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? 2 * a->cap : 8;
+			uint64_t *p = realloc(a->p, cap * sizeof(*p));
+			int64_t *k = p ? realloc(a->k, cap * sizeof(*k)) : NULL;
+
+			if (p)
+				a->p = p;
+			if (!p || !k)
+				return -ENOMEM;
+			a->k = k;
+			a->cap = cap;
+		}
+		a->p[a->n] = (uint64_t)sqlite3_column_int64(st, 0);
+		a->k[a->n++] = sqlite3_column_int64(st, 1);
+		ret = 0;
+	}
+	return ret;
+}
+
+/*
+ * updateParentStat: a file's length changed from 'old' to its attr's; its
+ * parent dir (every parent, weighted by links, if hard-linked) follows.
+ */
+static void parent_stat(struct smeta *m, uint64_t ino, const struct meta_attr *a,
+			uint64_t old)
+{
+	int64_t dlen = (int64_t)a->length - (int64_t)old;
+	int64_t dspace = space_delta(a->length, old);
+	struct parents_arg pa = { .ino = ino };
+	size_t i;
+
+	if (!m->base.dir_stats || (!dlen && !dspace))
+		return;
+	if (a->parent) {
+		meta_dirstat_add(&m->base, a->parent, dlen, dspace, 0);
+		return;
+	}
+	/* a failure only skews the stats: `juicefs fsck --sync-dir-stat` repairs */
+	if (!sq_read(m, parents_body, &pa))
+		for (i = 0; i < pa.n; i++)
+			if (pa.p[i] && pa.k[i] > 0)
+				meta_dirstat_add(&m->base, pa.p[i], dlen * pa.k[i],
+						 dspace * pa.k[i], 0);
+	free(pa.p);
+	free(pa.k);
+}
+
+/* ---- read and write ---------------------------------------------------- */
+
+struct chunk_arg {
+	uint64_t ino;
+	uint32_t indx;
+	struct meta_slice *s;
+	size_t n;
+};
+
+static int read_chunk_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct chunk_arg *a = arg;
+
+	free(a->s);
+	return load_chunk(c, a->ino, a->indx, 0, &a->s, &a->n, NULL);
+}
+
+/* doRead: a missing row is an empty chunk */
+int sqm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+		   struct meta_slice **slices, size_t *n)
+{
+	struct chunk_arg a = { .ino = ino, .indx = indx };
+	int ret;
+
+	ret = sq_read((struct smeta *)mm, read_chunk_body, &a);
+	if (ret) {
+		free(a.s);
+		a.s = NULL;
+		a.n = 0;
+	}
+	*slices = a.s;
+	*n = a.n;
+	return ret;
+}
+
+struct write_arg {
+	uint64_t ino;
+	uint32_t indx;
+	const struct meta_slice *s;
+	const struct timespec *mtime;
+	uint64_t old;		/* out: the length before */
+	size_t nrec;		/* out: the chunk's records after it */
+	struct meta_attr attr;
+};
+
+/* doWrite: the record, its slice's reference and the new length at once */
+/* what sql.go's doWrite reports as numSlices */
+static int count_records(struct sconn *c, uint64_t ino, uint32_t indx, size_t *n)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT length(CAST(slices AS BLOB)) FROM jfs_chunk "
+		       "WHERE inode=? AND indx=?", "ii", (int64_t)ino, (int64_t)indx);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	*n = ret ? (size_t)sqlite3_column_int64(st, 0) / 24 : 0;
+	return 0;
+}
+
+static int write_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct write_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	unsigned char buf[24];
+	struct timespec now;
+	uint64_t newlen;
+	int ret;
+
+	ret = sq_get_node(c, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
+		return -EPERM;
+	meta_now(&now);
+	a->old = t->length;
+	newlen = (uint64_t)a->indx * CS + a->s->pos + a->s->len;
+	if (newlen > t->length)
+		t->length = newlen;
+	meta_set_mtime(t, a->mtime ? a->mtime : &now);
+	meta_set_ctime(t, &now);
+
+	meta_slice_encode(a->s, buf);
+	ret = sq_exec(c, "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?,?,?) "
+		      "ON CONFLICT (inode, indx) DO UPDATE SET slices=jfs_chunk.slices || ?",
+		      "iibb", (int64_t)a->ino, (int64_t)a->indx, buf, sizeof(buf),
+		      buf, sizeof(buf));
+	/* a zero record has no objects to count */
+	if (!ret && a->s->id)
+		ret = sq_exec(c, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?,?,1)",
+			      "ii", (int64_t)a->s->id, (int64_t)a->s->size);
+	if (!ret)
+		ret = sq_update_node(c, a->ino, t);
+	if (!ret && t->length > a->old)
+		ret = incr(c, "usedSpace", space_delta(t->length, a->old));
+	if (!ret)
+		ret = count_records(c, a->ino, a->indx, &a->nrec);
+	return ret;
+}
+
+int sqm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
+		    const struct meta_slice *s, const struct timespec *mtime,
+		    struct meta_attr *attr, size_t *nrec)
+{
+	struct write_arg a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
+	int ret;
+
+	if ((uint64_t)s->pos + s->len > CS ||
+	    (s->id && (uint64_t)s->off + s->len > s->size))
+		return -EINVAL;
+	ret = sq_txn((struct smeta *)mm, write_body, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	if (nrec)
+		*nrec = a.nrec;
+	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
+	return 0;
+}
+
+/* ---- compaction ---------------------------------------------------------- */
+
+struct freed_slice {
+	uint64_t id;
+	uint32_t size;
+};
+
+static bool freed_has(const struct freed_slice *v, size_t n, uint64_t id, uint32_t size)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].id == id && v[i].size == size)
+			return true;
+	return false;
+}
+
+struct compact_arg {
+	uint64_t ino;
+	uint32_t indx;
+	const struct meta_slice *old;
+	size_t n, skip;			/* old[0..skip) stay in front of s */
+	const struct meta_slice *s;
+	struct freed_slice *freed;	/* out: no reference left */
+	size_t nfreed;
+};
+
+/* the old slices as JuiceFS's delslices value: 12-byte (id, size) records */
+static int insert_delslices(struct sconn *c, const struct compact_arg *a)
+{
+	unsigned char *buf, *p;
+	size_t i;
+	int k, ret;
+
+	buf = malloc(a->n * 12);
+	if (!buf)
+		return -ENOMEM;
+	for (i = a->skip, p = buf; i < a->n; i++) {
+		if (!a->old[i].id)
+			continue;
+		for (k = 0; k < 8; k++)
+			*p++ = (unsigned char)(a->old[i].id >> (56 - 8 * k));
+		for (k = 0; k < 4; k++)
+			*p++ = (unsigned char)(a->old[i].size >> (24 - 8 * k));
+	}
+	ret = 0;
+	if (p != buf)	/* only zero records: nothing to keep */
+		ret = sq_exec(c, "INSERT INTO jfs_delslices (chunkid, deleted, slices) "
+			      "VALUES (?,?,?)", "iib", (int64_t)a->s->id,
+			      (int64_t)time(NULL), buf, (size_t)(p - buf));
+	free(buf);
+	return ret;
+}
+
+/*
+ * compactChunk's transaction: if the row still starts with the n old
+ * records they become the one record s (its slice gets its reference
+ * row), and each old slice drops a reference, or, with trash on, is
+ * kept in a jfs_delslices row until the trash's cleanup.
+ */
+static int compact_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct compact_arg *a = arg;
+	const unsigned char *p = NULL;
+	unsigned char rec[24], *buf;
+	size_t len = 0, nlen, i;
+	sqlite3_stmt *st;
+	bool freed;
+	int ret;
+
+	free(a->freed);
+	a->freed = NULL;
+	a->nfreed = 0;
+	ret = sq_query(c, &st, "SELECT slices FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
+		       (int64_t)a->ino, (int64_t)a->indx);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	if (ret) {
+		p = sqlite3_column_blob(st, 0);	/* raw bytes of a TEXT value too */
+		len = p ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+	}
+	if (len % 24)
+		return chunk_bad(a->ino, a->indx);
+	if (len < 24 * a->n)
+		return -EINVAL;	/* written (or truncated away) meanwhile */
+	for (i = 0; i < a->n; i++) {
+		meta_slice_encode(&a->old[i], rec);
+		if (memcmp(rec, p + 24 * i, 24))
+			return -EINVAL;
+	}
+	/* the skipped records, s, then whatever was appended after the old */
+	nlen = len - 24 * (a->n - a->skip - 1);
+	buf = malloc(nlen);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, p, 24 * a->skip);
+	meta_slice_encode(a->s, buf + 24 * a->skip);
+	memcpy(buf + 24 * (a->skip + 1), p + 24 * a->n, len - 24 * a->n);
+	ret = sq_exec(c, "UPDATE jfs_chunk SET slices=? WHERE inode=? AND indx=?", "bii",
+		      buf, nlen, (int64_t)a->ino, (int64_t)a->indx);
+	free(buf);
+	if (!ret && a->s->id)
+		ret = sq_exec(c, "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (?,?,1)",
+			      "ii", (int64_t)a->s->id, (int64_t)a->s->size);
+	if (ret)
+		return ret;
+	if (m->base.trash_days > 0)
+		return insert_delslices(c, a);
+	a->freed = calloc(a->n, sizeof(*a->freed));
+	if (!a->freed)
+		return -ENOMEM;
+	for (i = a->skip; i < a->n && !ret; i++) {
+		if (!a->old[i].id)
+			continue;
+		ret = sq_unref_slice(c, a->old[i].id, a->old[i].size, &freed);
+		if (!ret && freed &&
+		    !freed_has(a->freed, a->nfreed, a->old[i].id, a->old[i].size))
+			a->freed[a->nfreed++] = (struct freed_slice){ a->old[i].id,
+								      a->old[i].size };
+	}
+	return ret;
+}
+
+int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
+		      const struct meta_slice *old, size_t n, size_t skip,
+		      const struct meta_slice *s)
+{
+	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n,
+				 .skip = skip, .s = s };
+	struct smeta *m = (struct smeta *)mm;
+	size_t i;
+	int ret;
+
+	if (skip >= n || (uint64_t)s->pos + s->len > CS ||
+	    (s->id && (uint64_t)s->off + s->len > s->size))
+		return -EINVAL;
+	ret = sq_txn(m, compact_body, &a);
+	for (i = 0; !ret && i < a.nfreed; i++)
+		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
+	free(a.freed);
+	return ret;
+}
+
+/* ---- truncate and fallocate ---------------------------------------------- */
+
+struct truncate_arg {
+	uint64_t ino, length;
+	uint64_t old;		/* out: the length before */
+	struct meta_attr attr;
+};
+
+/* doTruncate: zero records mask [left, right) so old data never reappears */
+static int truncate_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct truncate_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	uint64_t left, right, l;
+	struct timespec now;
+	unsigned char buf[24];
+	int ret;
+
+	ret = sq_get_node(c, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
+		return -EPERM;
+	a->old = t->length;
+	if (t->length == a->length)
+		return 0;
+	left = a->old < a->length ? a->old : a->length;
+	right = a->old < a->length ? a->length : a->old;
+	meta_now(&now);
+	t->length = a->length;
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
+
+	l = right - left;
+	if (right > (left / CS + 1) * CS)
+		l = CS - left % CS;
+	ret = append_zero(c, a->ino, left / CS, (uint32_t)(left % CS), (uint32_t)l);
+	/* whole chunks in between: only rows that exist can hold old data */
+	if (!ret && right / CS - left / CS > 1) {
+		meta_slice_encode(&(struct meta_slice){ .len = (uint32_t)CS }, buf);
+		ret = sq_exec(c, "UPDATE jfs_chunk SET slices=slices || ? "
+			      "WHERE inode=? AND indx>? AND indx<?", "biii", buf, sizeof(buf),
+			      (int64_t)a->ino, (int64_t)(left / CS), (int64_t)(right / CS));
+	}
+	if (!ret && right > (left / CS + 1) * CS && right % CS > 0)
+		ret = append_zero(c, a->ino, right / CS, 0, (uint32_t)(right % CS));
+	if (!ret)
+		ret = sq_update_node(c, a->ino, t);
+	if (!ret)
+		ret = incr(c, "usedSpace", space_delta(a->length, a->old));
+	return ret;
+}
+
+int sqm_truncate(struct meta *mm, uint64_t ino, uint64_t length, struct meta_attr *attr)
+{
+	struct truncate_arg a = { .ino = ino, .length = length };
+	int ret;
+
+	ret = sq_txn((struct smeta *)mm, truncate_body, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
+	return 0;
+}
+
+struct falloc_arg {
+	uint64_t ino, off, len;
+	unsigned int mode;
+	uint64_t old;		/* out: the length before */
+	struct meta_attr attr;
+};
+
+/*
+ * doFallocate: the length grows unless KEEP_SIZE; punch and zero ranges
+ * get zero records over what existed before, chunk by chunk.
+ */
+static int falloc_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct falloc_arg *a = arg;
+	struct meta_attr *t = &a->attr;
+	uint64_t length, off, size;
+	struct timespec now;
+	int ret;
+
+	ret = sq_get_node(c, a->ino, t);
+	if (ret)
+		return ret;
+	if (t->type == META_TYPE_FIFO)
+		return -EPIPE;
+	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
+		return -EPERM;
+	if ((t->flags & META_FLAG_APPEND) && (a->mode & ~META_FALLOC_KEEP_SIZE))
+		return -EPERM;
+	a->old = length = t->length;
+	if (a->off + a->len > length && !(a->mode & META_FALLOC_KEEP_SIZE))
+		length = a->off + a->len;
+	meta_now(&now);
+	t->length = length;
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
+	ret = sq_update_node(c, a->ino, t);
+	if (!ret && (a->mode & (META_FALLOC_ZERO_RANGE | META_FALLOC_PUNCH_HOLE)) &&
+	    a->off < a->old) {
+		off = a->off;
+		size = a->off + a->len > a->old ? a->old - a->off : a->len;
+		while (size > 0 && !ret) {
+			uint64_t coff = off % CS, l = size;
+
+			if (coff + size > CS)
+				l = CS - coff;
+			ret = append_zero(c, a->ino, off / CS, (uint32_t)coff, (uint32_t)l);
+			off += l;
+			size -= l;
+		}
+	}
+	if (!ret)
+		ret = incr(c, "usedSpace", space_delta(length, a->old));
+	return ret;
+}
+
+int sqm_fallocate(struct meta *mm, uint64_t ino, unsigned int mode,
+		  uint64_t off, uint64_t len, struct meta_attr *attr)
+{
+	struct falloc_arg a = { .ino = ino, .off = off, .len = len, .mode = mode };
+	int ret;
+
+	if (mode & ~(META_FALLOC_KEEP_SIZE | META_FALLOC_PUNCH_HOLE | META_FALLOC_ZERO_RANGE))
+		return -EOPNOTSUPP;
+	if ((mode & META_FALLOC_PUNCH_HOLE) && !(mode & META_FALLOC_KEEP_SIZE))
+		return -EINVAL;
+	if (!len || off > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return -EINVAL;
+	ret = sq_txn((struct smeta *)mm, falloc_body, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
+	return 0;
+}
+
+/* ---- copy_range ------------------------------------------------------------ */
+
+struct copy_arg {
+	uint64_t fin, offin, fout, offout, len;
+	uint64_t copied, old;
+	struct meta_attr attr;	/* the destination's */
+};
+
+/* CopyFileRange's updateSlices: the record, and one more ref to its slice */
+static int copy_record(struct sconn *c, uint64_t ino, uint32_t indx,
+		       const struct meta_slice *s)
+{
+	int ret = append_record(c, ino, indx, s);
+
+	if (!ret && s->id)
+		ret = sq_exec(c, "UPDATE jfs_chunk_ref SET refs=refs+1 WHERE chunkid=? AND size=?",
+			      "ii", (int64_t)s->id, (int64_t)s->size);
+	return ret;
+}
+
+/* the records one visible run [pos, pos + s->len) of the source makes */
+static int copy_seg(struct sconn *c, struct copy_arg *a, uint64_t pos, uint64_t end,
+		    struct meta_slice s)
+{
+	uint64_t doff, skip;
+	uint32_t indx, dpos;
+	struct meta_slice rest;
+	int ret;
+
+	if (pos >= end || pos + s.len <= a->offin)
+		return 0;
+	if (pos < a->offin) {
+		s.off += (uint32_t)(a->offin - pos);
+		s.len -= (uint32_t)(a->offin - pos);
+		pos = a->offin;
+	}
+	if (pos + s.len > end)
+		s.len -= (uint32_t)(pos + s.len - end);
+	doff = pos - a->offin + a->offout;
+	indx = (uint32_t)(doff / CS);
+	dpos = (uint32_t)(doff % CS);
+	s.pos = dpos;
+	if (dpos + s.len <= CS)
+		return copy_record(c, a->fout, indx, &s);
+	/* it lands across a chunk boundary: one record on each side */
+	skip = CS - dpos;
+	rest = s;
+	s.len = (uint32_t)skip;
+	ret = copy_record(c, a->fout, indx, &s);
+	rest.pos = 0;
+	rest.off += (uint32_t)skip;
+	rest.len -= (uint32_t)skip;
+	return ret ? ret : copy_record(c, a->fout, indx + 1, &rest);
+}
+
+/*
+ * CopyFileRange: the destination gets records pointing at the source's
+ * slices (a hole copies as a zero record), and each referenced slice one
+ * more jfs_chunk_ref, so neither file's deletion frees the other's
+ * blocks.  Nothing is read or written in the object store.
+ */
+static int copy_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct copy_arg *a = arg;
+	struct meta_attr src, *t = &a->attr;
+	struct meta_slice **lists = NULL;
+	size_t *counts = NULL, nchunks = 0, i, k;
+	uint64_t size, end, newlen;
+	struct timespec now;
+	int ret;
+
+	a->copied = 0;
+	ret = sq_get_node(c, a->fin, &src);
+	if (!ret)
+		ret = sq_get_node(c, a->fout, t);
+	if (ret)
+		return ret;
+	if (src.type != META_TYPE_FILE || t->type != META_TYPE_FILE)
+		return -EINVAL;
+	if (meta_is_immutable(t))
+		return -EPERM;
+	a->old = t->length;
+	if (a->offin >= src.length)
+		return 0;
+	size = a->offin + a->len > src.length ? src.length - a->offin : a->len;
+	end = a->offin + size;
+	newlen = a->offout + size;
+	if (newlen > t->length)
+		t->length = newlen;
+	meta_now(&now);
+	meta_set_mtime(t, &now);
+	meta_set_ctime(t, &now);
+
+	/* the source's records first: fin may be fout */
+	nchunks = end / CS - a->offin / CS + 1;
+	lists = calloc(nchunks, sizeof(*lists));
+	counts = calloc(nchunks, sizeof(*counts));
+	if (!lists || !counts) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nchunks && !ret; i++)
+		ret = load_chunk(c, a->fin, (uint32_t)(a->offin / CS + i), 1,
+				 &lists[i], &counts[i], NULL);
+	for (i = 0; i < nchunks && !ret; i++) {
+		uint64_t coff = (a->offin / CS + i) * CS;
+		struct meta_segs segs = { 0 };
+
+		lists[i][0] = (struct meta_slice){ .len = (uint32_t)CS };	/* holes */
+		ret = meta_overlay(lists[i], counts[i], &segs);
+		for (k = 0; !ret && k < segs.n; k++) {
+			struct meta_slice s = {
+				.id = segs.v[k].id, .size = segs.v[k].size,
+				.off = segs.v[k].off,
+				.len = segs.v[k].end - segs.v[k].start,
+			};
+
+			ret = copy_seg(c, a, coff + segs.v[k].start, end, s);
+		}
+		free(segs.v);
+	}
+	if (!ret)
+		ret = sq_update_node(c, a->fout, t);
+	if (!ret)
+		ret = incr(c, "usedSpace", space_delta(t->length, a->old));
+	if (!ret)
+		a->copied = size;
+out:
+	for (i = 0; lists && i < nchunks; i++)
+		free(lists[i]);
+	free(lists);
+	free(counts);
+	return ret;
+}
+
+int sqm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
+		   uint64_t offout, uint64_t len, uint64_t *copied, struct meta_attr *attr)
+{
+	struct copy_arg a = { .fin = fin, .offin = offin, .fout = fout,
+			      .offout = offout, .len = len };
+	int ret;
+
+	*copied = 0;
+	if (offin > UINT64_MAX / 2 || offout > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return -EINVAL;
+	ret = sq_txn((struct smeta *)mm, copy_body, &a);
+	if (ret)
+		return ret;
+	*copied = a.copied;
+	if (attr)
+		*attr = a.attr;
+	parent_stat((struct smeta *)mm, fout, &a.attr, a.old);
+	return 0;
+}
+
+/* ---- freeing a file's data --------------------------------------------- */
+
+struct indexes_arg {
+	uint64_t ino;
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int indexes_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct indexes_arg *a = arg;
+	sqlite3_stmt *st;
+	int ret;
+
+	a->n = 0;
+	ret = sq_query(c, &st, "SELECT indx FROM jfs_chunk WHERE inode=? ORDER BY indx", "i",
+		       (int64_t)a->ino);
+	while (!ret && (ret = sq_row(c, st)) == 1) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? 2 * a->cap : 16;
+			uint32_t *v = realloc(a->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			a->v = v;
+			a->cap = cap;
+		}
+		a->v[a->n++] = (uint32_t)sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	return ret;
+}
+
+struct delchunk_arg {
+	uint64_t ino;
+	uint32_t indx;
+	struct freed_slice *freed;	/* out: no reference left */
+	size_t nfreed;
+};
+
+/* deleteChunk: the row goes, each slice it names loses one reference */
+static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct delchunk_arg *a = arg;
+	struct meta_slice *s = NULL;
+	size_t n = 0, i;
+	bool freed, corrupt = false;
+	int ret;
+
+	a->nfreed = 0;
+	/* a corrupt row still goes, releasing nothing: `juicefs gc` finds the leaks */
+	ret = load_chunk(c, a->ino, a->indx, 0, &s, &n, &corrupt);
+	if (ret)
+		return ret;
+	free(a->freed);
+	a->freed = n ? calloc(n, sizeof(*a->freed)) : NULL;
+	if (n && !a->freed) {
+		free(s);
+		return -ENOMEM;
+	}
+	for (i = 0, ret = 0; i < n && !ret; i++) {
+		if (!s[i].id)
+			continue;
+		ret = sq_unref_slice(c, s[i].id, s[i].size, &freed);
+		if (!ret && freed && !freed_has(a->freed, a->nfreed, s[i].id, s[i].size))
+			a->freed[a->nfreed++] = (struct freed_slice){ s[i].id, s[i].size };
+	}
+	free(s);
+	if (!ret)
+		ret = sq_exec(c, "DELETE FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
+			      (int64_t)a->ino, (int64_t)a->indx);
+	return ret;
+}
+
+static int delete_chunk(struct smeta *m, uint64_t ino, uint32_t indx)
+{
+	struct delchunk_arg a = { .ino = ino, .indx = indx };
+	size_t i;
+	int ret;
+
+	ret = sq_txn(m, delchunk_body, &a);
+	for (i = 0; !ret && i < a.nfreed; i++)
+		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
+	free(a.freed);
+	return ret;
+}
+
+static int delfile_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	const uint64_t *ino = arg;
+
+	return sq_exec(c, "DELETE FROM jfs_delfile WHERE inode=?", "i", (int64_t)*ino);
+}
+
+/*
+ * doDeleteFileData: every chunk row of the inode, each in a transaction
+ * of its own (as JuiceFS, whatever the length says), then the delfile
+ * row; a failure keeps that row for the background cleanup.
+ */
+int sq_free_file_data(struct smeta *m, uint64_t ino, uint64_t length)
+{
+	struct indexes_arg a = { .ino = ino };
+	size_t i;
+	int ret;
+
+	(void)length;
+	ret = sq_read(m, indexes_body, &a);
+	for (i = 0; !ret && i < a.n; i++)
+		ret = delete_chunk(m, ino, a.v[i]);
+	free(a.v);
+	if (!ret)
+		ret = sq_txn(m, delfile_body, &ino);
+	return ret;
+}
+
+/* ---- sustained inodes ------------------------------------------------------ */
+
+struct sustained_arg {
+	uint64_t sid, ino;
+	bool free_data;		/* out */
+	uint64_t length;	/* out */
+};
+
+/* doDeleteSustainedInode */
+static int sustained_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct sustained_arg *a = arg;
+	struct meta_attr attr;
+	int ret;
+
+	a->free_data = false;
+	ret = sq_get_node(c, a->ino, &attr);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (!ret && attr.nlink == 0) {
+		ret = sq_add_delfile(c, a->ino, attr.length);
+		if (!ret)
+			ret = sq_delete_node(c, a->ino);
+		if (!ret)
+			ret = incr(c, "usedSpace", -(int64_t)meta_align4k(attr.length));
+		if (!ret)
+			ret = incr(c, "totalInodes", -1);
+		if (ret)
+			return ret;
+		a->free_data = true;
+		a->length = attr.length;
+	}
+	/* gone already, or linked again: just forget it */
+	return sq_exec(c, "DELETE FROM jfs_sustained WHERE sid=? AND inode=?", "ii",
+		       (int64_t)a->sid, (int64_t)a->ino);
+}
+
+int sq_release_sustained_sid(struct smeta *m, uint64_t sid, uint64_t ino)
+{
+	struct sustained_arg a = { .sid = sid, .ino = ino };
+	int ret;
+
+	ret = sq_txn(m, sustained_body, &a);
+	if (!ret && a.free_data)
+		ret = sq_free_file_data(m, ino, a.length);
+	return ret;
+}
+
+int sqm_release_sustained(struct meta *mm, uint64_t ino)
+{
+	return sq_release_sustained_sid((struct smeta *)mm, mm->sid, ino);
+}

@@ -1,0 +1,1472 @@
+/*
+ * meta_sql.c - the SQLite metadata engine: connections, transactions,
+ * the schema, row codecs, ids, and the volume-wide operations (setting,
+ * sessions, statfs, background upkeep).  The namespace, data and
+ * xattr/ACL/lock operations are in meta_sql_ns.c, meta_sql_data.c and
+ * meta_sql_ext.c; meta_sql.h says how the files share the work.
+ *
+ * The layout is JuiceFS's SQL one (pkg/meta/sql.go) as `juicefs format
+ * sqlite3://...` creates it, so either client opens the other's file.
+ * The database runs in WAL mode with a busy timeout, so several jfsd
+ * processes (and juicefs clients) on one host can share it: readers never
+ * wait, writers queue on SQLite's write lock.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "sql.h"
+#include "util/url.h"
+
+/* ---- types --------------------------------------------------------- */
+
+extern const struct meta_ops meta_sqlite_ops;
+
+/* ---- static state --------------------------------------------------- */
+
+/* per-thread seed of the busy backoff */
+static __thread unsigned int sq_seed;
+
+/*
+ * The tables as juicefs 1.4.2 creates them in SQLite (xorm's DDL, as
+ * `sqlite3 FILE .schema` shows them), so a file we format is the file
+ * juicefs would have made.
+ */
+static const char *const sq_schema[] = {
+	"CREATE TABLE IF NOT EXISTS `jfs_setting` (`name` TEXT PRIMARY KEY NOT NULL, "
+	"`value` TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_counter` (`name` TEXT PRIMARY KEY NOT NULL, "
+	"`value` INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_edge` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`parent` INTEGER NOT NULL, `name` BLOB NOT NULL, `inode` INTEGER NOT NULL, "
+	"`type` INTEGER NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_edge_edge` ON `jfs_edge` (`parent`,`name`)",
+	"CREATE INDEX IF NOT EXISTS `IDX_jfs_edge_inode` ON `jfs_edge` (`inode`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_node` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`type` INTEGER NOT NULL, `flags` INTEGER NOT NULL, `mode` INTEGER NOT NULL, "
+	"`uid` INTEGER NOT NULL, `gid` INTEGER NOT NULL, `atime` INTEGER NOT NULL, "
+	"`mtime` INTEGER NOT NULL, `ctime` INTEGER NOT NULL, "
+	"`atimensec` INTEGER DEFAULT 0 NOT NULL, `mtimensec` INTEGER DEFAULT 0 NOT NULL, "
+	"`ctimensec` INTEGER DEFAULT 0 NOT NULL, `nlink` INTEGER NOT NULL, "
+	"`length` INTEGER NOT NULL, `rdev` INTEGER NULL, `parent` INTEGER NULL, "
+	"`access_acl_id` INTEGER NULL, `default_acl_id` INTEGER NULL, "
+	"`tier_id` INTEGER NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_symlink` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`target` BLOB NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_xattr` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`inode` INTEGER NOT NULL, `name` TEXT NOT NULL, `value` BLOB NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_xattr_name` ON `jfs_xattr` (`inode`,`name`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_chunk` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`inode` INTEGER NOT NULL, `indx` INTEGER NOT NULL, `slices` BLOB NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_chunk_chunk` ON `jfs_chunk` (`inode`,`indx`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_chunk_ref` (`chunkid` INTEGER PRIMARY KEY NOT NULL, "
+	"`size` INTEGER NOT NULL, `refs` INTEGER NOT NULL)",
+	"CREATE INDEX IF NOT EXISTS `IDX_jfs_chunk_ref_refs` ON `jfs_chunk_ref` (`refs`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_delslices` (`chunkid` INTEGER PRIMARY KEY NOT NULL, "
+	"`deleted` INTEGER NOT NULL, `slices` BLOB NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_session2` (`sid` INTEGER PRIMARY KEY NOT NULL, "
+	"`expire` INTEGER NOT NULL, `info` BLOB NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_sustained` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`sid` INTEGER NOT NULL, `inode` INTEGER NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_sustained_sustained` ON `jfs_sustained` (`sid`,`inode`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_delfile` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`length` INTEGER NOT NULL, `expire` INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_flock` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`inode` INTEGER NOT NULL, `sid` INTEGER NOT NULL, `owner` INTEGER NOT NULL, "
+	"`ltype` INTEGER NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_flock_flock` ON `jfs_flock` (`inode`,`sid`,`owner`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_plock` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`inode` INTEGER NOT NULL, `sid` INTEGER NOT NULL, `owner` INTEGER NOT NULL, "
+	"`records` BLOB NOT NULL)",
+	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_plock_plock` ON `jfs_plock` (`inode`,`sid`,`owner`)",
+	"CREATE TABLE IF NOT EXISTS `jfs_dir_quota` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`max_space` INTEGER NOT NULL, `max_inodes` INTEGER NOT NULL, "
+	"`used_space` INTEGER NOT NULL, `used_inodes` INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_user_group_quota` (`qtype` INTEGER NOT NULL, "
+	"`qkey` INTEGER NOT NULL, `max_space` INTEGER NOT NULL, "
+	"`max_inodes` INTEGER NOT NULL, `used_space` INTEGER NOT NULL, "
+	"`used_inodes` INTEGER NOT NULL, PRIMARY KEY ( `qtype`,`qkey` ))",
+	"CREATE TABLE IF NOT EXISTS `jfs_dir_stats` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`data_length` INTEGER NOT NULL, `used_space` INTEGER NOT NULL, "
+	"`used_inodes` INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_detached_node` (`inode` INTEGER PRIMARY KEY NOT NULL, "
+	"`added` INTEGER NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_acl` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`owner` INTEGER NULL, `group` INTEGER NULL, `mask` INTEGER NULL, "
+	"`other` INTEGER NULL, `named_users` BLOB NULL, `named_groups` BLOB NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_delegation_token` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`token` BLOB NULL)",
+	"CREATE TABLE IF NOT EXISTS `jfs_change_log` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+	"`entry` TEXT NOT NULL)",
+};
+
+/* counters a new volume starts with (sql.go Init) */
+static const struct {
+	const char *name;
+	int64_t value;
+} sq_counters[] = {
+	{ "nextInode", 2 },	/* the next free one: 1 is the root */
+	{ "nextChunk", 1 },
+	{ "nextSession", 0 },
+	{ "usedSpace", 0 },
+	{ "totalInodes", 0 },
+	{ "nextCleanupSlices", 0 },
+};
+
+/* ---- helpers: errors ------------------------------------------------- */
+
+int sq_error(struct sconn *c, int rc, const char *what)
+{
+	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+	const char *file = c && c->db ? sqlite3_db_filename(c->db, "main") : NULL;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		meta_set_errmsg("sqlite3 %s: database busy (%s)", file ? file : "?", what);
+		return -EAGAIN;
+	case SQLITE_FULL:
+		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		return -ENOSPC;
+	case SQLITE_CONSTRAINT:
+		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		return -EEXIST;
+	case SQLITE_NOMEM:
+		meta_set_errmsg("out of memory");
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		return -EROFS;
+	default:
+		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		return -EIO;
+	}
+}
+
+int sq_bad_value(const char *table, uint64_t key, const char *why)
+{
+	meta_set_errmsg("sqlite3: %s row %" PRIu64 ": %s", table, key, why);
+	return -EIO;
+}
+
+/* ---- helpers: connections -------------------------------------------- */
+
+static void conn_free(struct sconn *c)
+{
+	int i;
+
+	for (i = 0; i < SQ_STMT_CACHE; i++)
+		sqlite3_finalize(c->stmts[i].st);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static int conn_exec(struct sconn *c, const char *sql)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sq_error(c, rc, sql);
+}
+
+static int conn_open(struct smeta *m, bool create, struct sconn **cp)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	struct sconn *c;
+	int rc, ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(m->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		meta_set_errmsg("sqlite3 %s: cannot open: %s", m->path,
+				c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_free(c);
+		return rc == SQLITE_CANTOPEN ? -ENOENT : -EIO;
+	}
+	sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(c->db, 0);
+	/* WAL: readers do not block the writer nor it them (persists in the file) */
+	ret = conn_exec(c, "PRAGMA journal_mode=WAL");
+	if (ret == -EAGAIN)	/* another process is switching it right now */
+		ret = 0;
+	if (ret) {
+		conn_free(c);
+		return ret;
+	}
+	*cp = c;
+	return 0;
+}
+
+static int conn_get(struct smeta *m, struct sconn **cp)
+{
+	pthread_mutex_lock(&m->pool_lock);
+	*cp = m->pool;
+	if (*cp)
+		m->pool = (*cp)->next;
+	pthread_mutex_unlock(&m->pool_lock);
+	if (*cp)
+		return 0;
+	return conn_open(m, m->create, cp);
+}
+
+/* leaves no statement of the connection half-stepped for its next user */
+static void conn_put(struct smeta *m, struct sconn *c)
+{
+	sqlite3_stmt *st = NULL;
+
+	while ((st = sqlite3_next_stmt(c->db, st)))
+		if (sqlite3_stmt_busy(st))
+			sqlite3_reset(st);
+	pthread_mutex_lock(&m->pool_lock);
+	c->next = m->pool;
+	m->pool = c;
+	pthread_mutex_unlock(&m->pool_lock);
+}
+
+/* ---- helpers: statements --------------------------------------------- */
+
+static sqlite3_stmt **stmt_slot(struct sconn *c, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % SQ_STMT_CACHE, i;
+
+	for (i = 0; i < SQ_STMT_CACHE; i++) {
+		size_t k = (h + i) % SQ_STMT_CACHE;
+
+		if (!c->stmts[k].sql || c->stmts[k].sql == sql) {
+			c->stmts[k].sql = sql;
+			return &c->stmts[k].st;
+		}
+	}
+	return NULL;	/* full: the statement is prepared for this use only */
+}
+
+static int bindv(struct sconn *c, sqlite3_stmt *st, const char *types, va_list ap)
+{
+	const void *p;
+	size_t len;
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; types[i] && rc == SQLITE_OK; i++) {
+		switch (types[i]) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'b':
+			p = va_arg(ap, const void *);
+			len = va_arg(ap, size_t);
+			/* an empty blob is a value, not NULL (NOT NULL columns) */
+			rc = sqlite3_bind_blob64(st, i + 1, p ? p : "", len, SQLITE_TRANSIENT);
+			break;
+		case 't':
+			p = va_arg(ap, const char *);
+			len = va_arg(ap, size_t);
+			rc = sqlite3_bind_text64(st, i + 1, p ? p : "", len, SQLITE_TRANSIENT,
+						 SQLITE_UTF8);
+			break;
+		default:
+			meta_set_errmsg("sqlite3: bad parameter type '%c'", types[i]);
+			return -EINVAL;
+		}
+	}
+	return rc == SQLITE_OK ? 0 : sq_error(c, rc, "bind");
+}
+
+static int vquery(struct sconn *c, sqlite3_stmt **stp, const char *sql,
+		  const char *types, va_list ap)
+{
+	sqlite3_stmt **slot = stmt_slot(c, sql), *st;
+	int rc;
+
+	st = slot ? *slot : NULL;
+	if (!st) {
+		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sq_error(c, rc, sql);
+		if (slot)
+			*slot = st;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	*stp = st;
+	return bindv(c, st, types, ap);
+}
+
+int sq_query(struct sconn *c, sqlite3_stmt **st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vquery(c, st, sql, types, ap);
+	va_end(ap);
+	return ret;
+}
+
+int sq_row(struct sconn *c, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return sq_error(c, rc, sqlite3_sql(st));
+}
+
+int sq_exec(struct sconn *c, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vquery(c, &st, sql, types, ap);
+	va_end(ap);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret > 0)
+		ret = 0;	/* a statement that returns rows: the first is enough */
+	sqlite3_reset(st);
+	return ret;
+}
+
+int sq_changes(struct sconn *c)
+{
+	return sqlite3_changes(c->db);
+}
+
+/* ---- helpers: transactions ------------------------------------------- */
+
+static void backoff(int tries)
+{
+	if (!sq_seed)
+		sq_seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)&sq_seed;
+	usleep((useconds_t)(rand_r(&sq_seed) % (tries * tries + 1)) * 1000 + 1000);
+}
+
+static int run(struct smeta *m, const char *begin, sq_body body, void *arg)
+{
+	struct sconn *c;
+	int ret, tries = 0;
+
+	ret = conn_get(m, &c);
+	if (ret)
+		return ret;
+	for (;;) {
+		ret = conn_exec(c, begin);
+		if (!ret) {
+			ret = body(m, c, arg);
+			if (!ret)
+				ret = conn_exec(c, "COMMIT");
+			if (ret)
+				sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+		if (ret != -EAGAIN)
+			break;
+		if (++tries >= SQ_TXN_RETRIES) {
+			meta_set_errmsg("sqlite3 %s: database stayed busy through %d tries",
+					m->path, tries);
+			ret = -EIO;
+			break;
+		}
+		backoff(tries);
+	}
+	conn_put(m, c);
+	return ret;
+}
+
+int sq_txn(struct smeta *m, sq_body body, void *arg)
+{
+	return run(m, "BEGIN IMMEDIATE", body, arg);
+}
+
+int sq_read(struct smeta *m, sq_body body, void *arg)
+{
+	return run(m, "BEGIN", body, arg);
+}
+
+/* ---- rows -------------------------------------------------------------- */
+
+/* JuiceFS keeps microseconds, and the nanoseconds below one apart */
+static void time_decode(int64_t us, int64_t ns, int64_t *sec, uint32_t *nsec)
+{
+	int64_t rem = us % 1000000;
+
+	if (rem < 0)
+		rem += 1000000;
+	*sec = (us - rem) / 1000000;
+	*nsec = (uint32_t)(rem * 1000 + (ns >= 0 && ns < 1000 ? ns : 0));
+}
+
+static int64_t time_us(int64_t sec, uint32_t nsec)
+{
+	return sec * 1000000 + nsec / 1000;
+}
+
+void sq_node_read(sqlite3_stmt *st, int col, struct meta_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->type = (uint8_t)sqlite3_column_int(st, col + 1);
+	a->flags = (uint8_t)sqlite3_column_int(st, col + 2);
+	a->mode = (uint16_t)(sqlite3_column_int(st, col + 3) & 07777);
+	a->uid = (uint32_t)sqlite3_column_int64(st, col + 4);
+	a->gid = (uint32_t)sqlite3_column_int64(st, col + 5);
+	time_decode(sqlite3_column_int64(st, col + 6), sqlite3_column_int64(st, col + 9),
+		    &a->atime, &a->atimensec);
+	time_decode(sqlite3_column_int64(st, col + 7), sqlite3_column_int64(st, col + 10),
+		    &a->mtime, &a->mtimensec);
+	time_decode(sqlite3_column_int64(st, col + 8), sqlite3_column_int64(st, col + 11),
+		    &a->ctime, &a->ctimensec);
+	a->nlink = (uint32_t)sqlite3_column_int64(st, col + 12);
+	a->length = (uint64_t)sqlite3_column_int64(st, col + 13);
+	a->rdev = (uint32_t)sqlite3_column_int64(st, col + 14);
+	a->parent = (uint64_t)sqlite3_column_int64(st, col + 15);
+	a->access_acl = (uint32_t)sqlite3_column_int64(st, col + 16);
+	a->default_acl = (uint32_t)sqlite3_column_int64(st, col + 17);
+	a->tier = (uint8_t)sqlite3_column_int(st, col + 18);
+}
+
+int sq_get_node(struct sconn *c, uint64_t ino, struct meta_attr *a)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT " SQ_NODE_COLS " FROM jfs_node WHERE inode=?",
+		       "i", (int64_t)ino);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return -ENOENT;
+	sq_node_read(st, 0, a);
+	if (a->type < META_TYPE_FILE || a->type > META_TYPE_SOCKET)
+		return sq_bad_value("jfs_node", ino, "unknown type");
+	return 0;
+}
+
+#define NODE_VALUES "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+static int write_node(struct sconn *c, const char *sql, uint64_t ino,
+		      const struct meta_attr *a)
+{
+	return sq_exec(c, sql, "iiiiiiiiiiiiiiiiiii", (int64_t)ino, (int64_t)a->type,
+		       (int64_t)a->flags, (int64_t)a->mode, (int64_t)a->uid, (int64_t)a->gid,
+		       time_us(a->atime, a->atimensec), time_us(a->mtime, a->mtimensec),
+		       time_us(a->ctime, a->ctimensec), (int64_t)(a->atimensec % 1000),
+		       (int64_t)(a->mtimensec % 1000), (int64_t)(a->ctimensec % 1000),
+		       (int64_t)a->nlink, (int64_t)a->length, (int64_t)a->rdev,
+		       (int64_t)a->parent, (int64_t)a->access_acl, (int64_t)a->default_acl,
+		       (int64_t)a->tier);
+}
+
+int sq_insert_node(struct sconn *c, uint64_t ino, const struct meta_attr *a)
+{
+	return write_node(c, "INSERT INTO jfs_node (" SQ_NODE_COLS ") VALUES " NODE_VALUES,
+			  ino, a);
+}
+
+/* REPLACE on the primary key: the row is the whole attr, as an i{ino} SET */
+int sq_update_node(struct sconn *c, uint64_t ino, const struct meta_attr *a)
+{
+	return write_node(c, "REPLACE INTO jfs_node (" SQ_NODE_COLS ") VALUES " NODE_VALUES,
+			  ino, a);
+}
+
+int sq_delete_node(struct sconn *c, uint64_t ino)
+{
+	return sq_exec(c, "DELETE FROM jfs_node WHERE inode=?", "i", (int64_t)ino);
+}
+
+int sq_get_edge(struct sconn *c, uint64_t parent, const char *name, size_t len,
+		uint8_t *type, uint64_t *ino)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT inode, type FROM jfs_edge WHERE parent=? AND name=?",
+		       "ib", (int64_t)parent, name, len);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return -ENOENT;
+	*ino = (uint64_t)sqlite3_column_int64(st, 0);
+	*type = (uint8_t)sqlite3_column_int(st, 1);
+	if (!*ino || *type < META_TYPE_FILE || *type > META_TYPE_SOCKET)
+		return sq_bad_value("jfs_edge", parent, "bad inode or type");
+	return 0;
+}
+
+int sq_insert_edge(struct sconn *c, uint64_t parent, const char *name, size_t len,
+		   uint8_t type, uint64_t ino)
+{
+	return sq_exec(c, "INSERT INTO jfs_edge (parent, name, inode, type) VALUES (?,?,?,?)",
+		       "ibii", (int64_t)parent, name, len, (int64_t)ino, (int64_t)type);
+}
+
+int sq_delete_edge(struct sconn *c, uint64_t parent, const char *name, size_t len)
+{
+	return sq_exec(c, "DELETE FROM jfs_edge WHERE parent=? AND name=?", "ib",
+		       (int64_t)parent, name, len);
+}
+
+int sq_get_counter(struct sconn *c, const char *name, int64_t *val)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT value FROM jfs_counter WHERE name=?", "t",
+		       name, strlen(name));
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	*val = ret ? sqlite3_column_int64(st, 0) : 0;
+	return 0;
+}
+
+int sq_incr_counter(struct sconn *c, const char *name, int64_t delta, int64_t *val)
+{
+	int ret;
+
+	ret = sq_exec(c, "UPDATE jfs_counter SET value=value+? WHERE name=?", "it",
+		      delta, name, strlen(name));
+	if (!ret && sq_changes(c) == 0)
+		ret = sq_exec(c, "INSERT INTO jfs_counter (name, value) VALUES (?,?)", "ti",
+			      name, strlen(name), delta);
+	if (!ret && val)
+		ret = sq_get_counter(c, name, val);
+	return ret;
+}
+
+int sq_add_delfile(struct sconn *c, uint64_t ino, uint64_t length)
+{
+	return sq_exec(c, "REPLACE INTO jfs_delfile (inode, length, expire) VALUES (?,?,?)",
+		       "iii", (int64_t)ino, (int64_t)length, (int64_t)time(NULL));
+}
+
+/* ---- ids --------------------------------------------------------------- */
+
+struct id_arg {
+	const char *counter;
+	int64_t batch;
+	int64_t value;		/* out */
+};
+
+static int id_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct id_arg *a = arg;
+
+	return sq_incr_counter(c, a->counter, a->batch, &a->value);
+}
+
+/*
+ * The SQL counters hold the next free id (Redis's hold the last used):
+ * adding a batch b to value v hands out [v, v+b).
+ */
+static int alloc_id(struct smeta *m, const char *counter, uint64_t batch, uint64_t min,
+		    uint64_t *next, uint64_t *max, uint64_t *id)
+{
+	struct id_arg a = { counter, (int64_t)batch, 0 };
+	int ret = 0;
+
+	pthread_mutex_lock(&m->id_lock);
+	while (*max == 0 || *next > *max) {
+		ret = sq_txn(m, id_body, &a);
+		if (ret)
+			goto out;
+		if (a.value < (int64_t)batch) {
+			ret = sq_bad_value("jfs_counter", 0, counter);
+			goto out;
+		}
+		*next = (uint64_t)a.value - batch;
+		*max = (uint64_t)a.value - 1;
+		if (*next < min)
+			*next = min;
+	}
+	*id = (*next)++;
+out:
+	pthread_mutex_unlock(&m->id_lock);
+	return ret;
+}
+
+int sq_next_ino(struct smeta *m, uint64_t *ino)
+{
+	return alloc_id(m, "nextInode", SQ_INODE_BATCH, 2, &m->ino_next, &m->ino_max, ino);
+}
+
+int sq_next_slice(struct smeta *m, uint64_t *id)
+{
+	return alloc_id(m, "nextChunk", SQ_SLICE_BATCH, 1, &m->slice_next, &m->slice_max, id);
+}
+
+/* nextTrash counts the hour dirs made: they take the inodes after .trash's */
+int sq_next_trash_ino(struct smeta *m, uint64_t *ino)
+{
+	struct id_arg a = { "nextTrash", 1, 0 };
+	int ret;
+
+	ret = sq_txn(m, id_body, &a);
+	if (ret)
+		return ret;
+	if (a.value <= 0 || (uint64_t)a.value > UINT64_MAX - META_TRASH_INO)
+		return sq_bad_value("jfs_counter", 0, "nextTrash");
+	*ino = META_TRASH_INO + (uint64_t)a.value;
+	return 0;
+}
+
+static int sqm_new_slice_id(struct meta *mm, uint64_t *id)
+{
+	return sq_next_slice((struct smeta *)mm, id);
+}
+
+/* ---- operations: volume ------------------------------------------------ */
+
+struct str_arg {
+	char *s;
+};
+
+static int setting_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct str_arg *a = arg;
+	sqlite3_stmt *st;
+	int ret;
+
+	free(a->s);
+	a->s = NULL;
+	ret = sq_query(c, &st, "SELECT value FROM jfs_setting WHERE name='format'", "");
+	if (ret == -EIO && !sqlite3_table_column_metadata(c->db, NULL, "jfs_setting",
+							  NULL, NULL, NULL, NULL, NULL, NULL))
+		return -EIO;
+	if (ret == -EIO)
+		return -ENOENT;		/* no such table: a database, not a volume */
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return -ENOENT;
+	a->s = strdup((const char *)sqlite3_column_text(st, 0));
+	return a->s ? 0 : -ENOMEM;
+}
+
+static int sqm_get_setting(struct meta *mm, char **json)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct str_arg a = { NULL };
+	int ret;
+
+	*json = NULL;
+	if (!m->create && access(m->path, F_OK)) {
+		meta_set_errmsg("sqlite3 %s: no such database file", m->path);
+		return -ENOENT;
+	}
+	ret = sq_read(m, setting_body, &a);
+	if (ret == -ENOENT)
+		meta_set_errmsg("sqlite3 %s: no volume formatted there", m->path);
+	if (ret)
+		free(a.s);
+	else
+		*json = a.s;
+	return ret;
+}
+
+struct init_arg {
+	const char *json;
+	bool trash;
+};
+
+static int init_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct init_arg *a = arg;
+	struct meta_attr attr;
+	struct timespec now;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(sq_schema) / sizeof(sq_schema[0]) && !ret; i++)
+		ret = conn_exec(c, sq_schema[i]);
+	if (!ret)
+		ret = sq_exec(c, "REPLACE INTO jfs_setting (name, value) VALUES ('format', ?)",
+			      "t", a->json, strlen(a->json));
+	for (i = 0; i < sizeof(sq_counters) / sizeof(sq_counters[0]) && !ret; i++)
+		ret = sq_exec(c, "INSERT OR IGNORE INTO jfs_counter (name, value) VALUES (?,?)",
+			      "ti", sq_counters[i].name, strlen(sq_counters[i].name),
+			      sq_counters[i].value);
+	meta_now(&now);
+	meta_new_dir_attr(&attr, 0777, &now);
+	if (!ret && sq_get_node(c, META_ROOT_INO, &(struct meta_attr){ 0 }) == -ENOENT)
+		ret = sq_insert_node(c, META_ROOT_INO, &attr);
+	meta_new_dir_attr(&attr, 0555, &now);
+	if (!ret && a->trash &&
+	    sq_get_node(c, META_TRASH_INO, &(struct meta_attr){ 0 }) == -ENOENT)
+		ret = sq_insert_node(c, META_TRASH_INO, &attr);
+	return ret;
+}
+
+static int sqm_init(struct meta *mm, const char *json, bool trash)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct init_arg a = { json, trash };
+
+	if (!json)
+		return -EINVAL;
+	m->create = true;	/* formatting may make the file */
+	return sq_txn(m, init_body, &a);
+}
+
+struct statfs_arg {
+	int64_t space, inodes;
+};
+
+static int statfs_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct statfs_arg *a = arg;
+	int ret;
+
+	ret = sq_get_counter(c, "usedSpace", &a->space);
+	if (!ret)
+		ret = sq_get_counter(c, "totalInodes", &a->inodes);
+	return ret;
+}
+
+static int sqm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inodes)
+{
+	struct statfs_arg a = { 0, 0 };
+	int ret;
+
+	ret = sq_read((struct smeta *)mm, statfs_body, &a);
+	/* counters can go briefly negative under concurrent cleanup */
+	*used_space = a.space > 0 ? (uint64_t)a.space : 0;
+	*used_inodes = a.inodes > 0 ? (uint64_t)a.inodes : 0;
+	return ret;
+}
+
+static int quotas_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	uint64_t *n = arg;
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = sq_query(c, &st, "SELECT count(*) FROM jfs_dir_quota", "");
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	*n = ret ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	return 0;
+}
+
+static int sqm_count_dir_quotas(struct meta *mm, uint64_t *n)
+{
+	*n = 0;
+	return sq_read((struct smeta *)mm, quotas_body, n);
+}
+
+/* ---- operations: sessions ---------------------------------------------- */
+
+struct session_arg {
+	uint64_t sid;
+	const char *info;
+	bool create;
+};
+
+static int session_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct session_arg *a = arg;
+	int64_t expire = (int64_t)time(NULL) + SQ_SESSION_TTL, v;
+	int ret;
+
+	if (a->create) {
+		ret = sq_incr_counter(c, "nextSession", 1, &v);
+		if (ret)
+			return ret;
+		if (v <= 0)
+			return sq_bad_value("jfs_counter", 0, "nextSession");
+		a->sid = (uint64_t)v;
+	} else {
+		ret = sq_exec(c, "UPDATE jfs_session2 SET expire=? WHERE sid=?", "ii",
+			      expire, (int64_t)a->sid);
+		if (ret || sq_changes(c) > 0)
+			return ret;
+		/* cleaned up as stale meanwhile: it comes back, as in JuiceFS */
+	}
+	return sq_exec(c, "INSERT INTO jfs_session2 (sid, expire, info) VALUES (?,?,?)",
+		       "iib", (int64_t)a->sid, expire, a->info,
+		       a->info ? strlen(a->info) : 0);
+}
+
+static int sqm_new_session(struct meta *mm, const char *info_json, uint64_t *sid)
+{
+	struct session_arg a = { .info = info_json, .create = true };
+	int ret;
+
+	ret = sq_txn((struct smeta *)mm, session_body, &a);
+	if (!ret) {
+		*sid = a.sid;
+		mm->sid = a.sid;
+	}
+	return ret;
+}
+
+static int sqm_refresh_session(struct meta *mm, uint64_t sid, const char *info_json)
+{
+	struct session_arg a = { .sid = sid, .info = info_json };
+
+	return sq_txn((struct smeta *)mm, session_body, &a);
+}
+
+/* a list of ids one query gives (first column) */
+struct ids_arg {
+	const char *sql;
+	int64_t p1, p2;
+	uint64_t *v;
+	uint64_t *v2;		/* the second column, when asked for */
+	size_t n, cap;
+};
+
+static int ids_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct ids_arg *a = arg;
+	sqlite3_stmt *st;
+	int ret;
+
+	a->n = 0;
+	ret = sq_query(c, &st, a->sql, "");
+	/* p1 and p2 fill what parameters the query has */
+	if (!ret && sqlite3_bind_parameter_count(st) >= 1)
+		ret = sqlite3_bind_int64(st, 1, a->p1) ? sq_error(c, SQLITE_ERROR, "bind") : 0;
+	if (!ret && sqlite3_bind_parameter_count(st) >= 2)
+		ret = sqlite3_bind_int64(st, 2, a->p2) ? sq_error(c, SQLITE_ERROR, "bind") : 0;
+	while (!ret && (ret = sq_row(c, st)) == 1) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? 2 * a->cap : 16;
+			uint64_t *v = realloc(a->v, cap * sizeof(*v));
+			uint64_t *v2 = v ? realloc(a->v2, cap * sizeof(*v2)) : NULL;
+
+			if (v)
+				a->v = v;
+			if (!v || !v2)
+				return -ENOMEM;
+			a->v2 = v2;
+			a->cap = cap;
+		}
+		a->v[a->n] = (uint64_t)sqlite3_column_int64(st, 0);
+		a->v2[a->n++] = sqlite3_column_count(st) > 1 ?
+				(uint64_t)sqlite3_column_int64(st, 1) : 0;
+		ret = 0;
+	}
+	return ret;
+}
+
+static void ids_free(struct ids_arg *a)
+{
+	free(a->v);
+	free(a->v2);
+}
+
+static int unlock_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	const uint64_t *sid = arg;
+	int ret;
+
+	ret = sq_exec(c, "DELETE FROM jfs_flock WHERE sid=?", "i", (int64_t)*sid);
+	if (!ret)
+		ret = sq_exec(c, "DELETE FROM jfs_plock WHERE sid=?", "i", (int64_t)*sid);
+	return ret;
+}
+
+static int end_session_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	const uint64_t *sid = arg;
+
+	return sq_exec(c, "DELETE FROM jfs_session2 WHERE sid=?", "i", (int64_t)*sid);
+}
+
+/* what a clean unmount or a stale-session cleanup does for one session */
+static int close_session(struct smeta *m, uint64_t sid)
+{
+	struct ids_arg a = { .sql = "SELECT inode FROM jfs_sustained WHERE sid=?" };
+	size_t i;
+	int ret;
+
+	a.p1 = (int64_t)sid;
+	ret = sq_read(m, ids_body, &a);
+	for (i = 0; !ret && i < a.n; i++)
+		ret = sq_release_sustained_sid(m, sid, a.v[i]);
+	ids_free(&a);
+	if (!ret)
+		ret = sq_txn(m, unlock_body, &sid);
+	if (!ret)
+		ret = sq_txn(m, end_session_body, &sid);
+	return ret;
+}
+
+static int sqm_close_session(struct meta *mm, uint64_t sid)
+{
+	int ret;
+
+	ret = close_session((struct smeta *)mm, sid);
+	if (!ret && sid == mm->sid)
+		mm->sid = 0;
+	return ret;
+}
+
+struct list_arg {
+	struct meta_session_info *s;
+	size_t n;
+};
+
+static int list_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct list_arg *a = arg;
+	struct ids_arg ia = { .sql = "SELECT inode FROM jfs_sustained WHERE sid=?" };
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int ret;
+
+	meta_free_sessions(a->s, a->n);
+	a->s = NULL;
+	a->n = 0;
+	ret = sq_query(c, &st, "SELECT sid, expire, info FROM jfs_session2 ORDER BY sid", "");
+	while (!ret && (ret = sq_row(c, st)) == 1) {
+		struct meta_session_info *s;
+		const void *info = sqlite3_column_blob(st, 2);
+
+		if (a->n == cap) {
+			struct meta_session_info *v;
+
+			cap = cap ? 2 * cap : 8;
+			v = realloc(a->s, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			a->s = v;
+		}
+		s = &a->s[a->n++];
+		memset(s, 0, sizeof(*s));
+		s->sid = (uint64_t)sqlite3_column_int64(st, 0);
+		s->expire = sqlite3_column_int64(st, 1);
+		if (info) {
+			s->info = strndup(info, (size_t)sqlite3_column_bytes(st, 2));
+			if (!s->info)
+				return -ENOMEM;
+		}
+		ret = 0;
+	}
+	for (size_t i = 0; !ret && i < a->n; i++) {
+		ia.p1 = (int64_t)a->s[i].sid;
+		ret = ids_body(m, c, &ia);
+		if (!ret && ia.n) {
+			a->s[i].sustained = calloc(ia.n, sizeof(uint64_t));
+			if (!a->s[i].sustained)
+				ret = -ENOMEM;
+			else
+				memcpy(a->s[i].sustained, ia.v, ia.n * sizeof(uint64_t));
+			a->s[i].nsustained = a->s[i].sustained ? ia.n : 0;
+		}
+	}
+	ids_free(&ia);
+	return ret;
+}
+
+static int sqm_list_sessions(struct meta *mm, struct meta_session_info **s, size_t *n)
+{
+	struct list_arg a = { NULL, 0 };
+	int ret;
+
+	ret = sq_read((struct smeta *)mm, list_body, &a);
+	if (ret) {
+		meta_free_sessions(a.s, a.n);
+		a.s = NULL;
+		a.n = 0;
+	}
+	*s = a.s;
+	*n = a.n;
+	return ret;
+}
+
+static int sqm_cleanup_stale_sessions(struct meta *mm)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct ids_arg a = {
+		.sql = "SELECT sid FROM jfs_session2 WHERE expire < ? LIMIT 1000",
+	};
+	size_t i;
+	int ret;
+
+	a.p1 = (int64_t)time(NULL);
+	ret = sq_read(m, ids_body, &a);
+	for (i = 0; !ret && i < a.n; i++) {
+		/* our own late heartbeat is not a dead client: refresh fixes it */
+		if (a.v[i] == mm->sid)
+			continue;
+		ret = close_session(m, a.v[i]);
+	}
+	ids_free(&a);
+	return ret;
+}
+
+/* ---- operations: background upkeep ------------------------------------ */
+
+struct small_arg {
+	const char *name;
+	int64_t value, diff;
+	bool won;
+};
+
+/* setIfSmall: the leader election of the periodic jobs, a jfs_counter row */
+static int small_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct small_arg *a = arg;
+	int64_t old;
+	int ret;
+
+	a->won = false;
+	ret = sq_get_counter(c, a->name, &old);
+	if (ret || old > a->value - a->diff)
+		return ret;
+	ret = sq_exec(c, "REPLACE INTO jfs_counter (name, value) VALUES (?,?)", "ti",
+		      a->name, strlen(a->name), a->value);
+	a->won = !ret;
+	return ret;
+}
+
+static int sqm_set_if_small(struct meta *mm, const char *key, int64_t value,
+			    int64_t diff, bool *won)
+{
+	struct small_arg a = { key, value, diff, false };
+	int ret;
+
+	ret = sq_txn((struct smeta *)mm, small_body, &a);
+	*won = !ret && a.won;
+	return ret;
+}
+
+struct dirstat_arg {
+	const struct meta_dirstat *d;
+	size_t n;
+	bool *missing;		/* out: no stats yet, recount instead */
+};
+
+/* doUpdateDirStat: add the deltas of the dirs that have stats */
+static int dirstat_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct dirstat_arg *a = arg;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < a->n && !ret; i++) {
+		const struct meta_dirstat *d = &a->d[i];
+
+		ret = sq_exec(c, "UPDATE jfs_dir_stats SET data_length=data_length+?, "
+			      "used_space=used_space+?, used_inodes=used_inodes+? WHERE inode=?",
+			      "iiii", d->length, d->space, d->inodes, (int64_t)d->ino);
+		a->missing[i] = !ret && sq_changes(c) == 0;
+	}
+	return ret;
+}
+
+struct syncstat_arg {
+	struct meta_dirstat st;
+};
+
+static int syncstat_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct syncstat_arg *a = arg;
+	struct meta_attr attr;
+	int ret;
+
+	ret = sq_get_node(c, a->st.ino, &attr);
+	if (ret == -ENOENT)
+		return 0;	/* gone meanwhile */
+	if (ret)
+		return ret;
+	return sq_exec(c, "REPLACE INTO jfs_dir_stats (inode, data_length, used_space, "
+		       "used_inodes) VALUES (?,?,?,?)", "iiii", (int64_t)a->st.ino,
+		       a->st.length, a->st.space, a->st.inodes);
+}
+
+/* calcDirStat: a dir without stats is recounted from its entries */
+static int sync_dir_stat(struct smeta *m, uint64_t ino)
+{
+	struct syncstat_arg a = { .st.ino = ino };
+	struct meta_dirent *e = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	ret = sqm_readdir(&m->base, ino, true, &e, &n);
+	if (ret)
+		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
+	for (i = 0; i < n; i++) {
+		uint64_t len = e[i].attr.type == META_TYPE_FILE ? e[i].attr.length : 0;
+
+		a.st.inodes++;
+		a.st.length += (int64_t)len;
+		a.st.space += (int64_t)meta_align4k(len);
+	}
+	meta_free_dirents(e, n);
+	return sq_txn(m, syncstat_body, &a);
+}
+
+static int sqm_update_dir_stats(struct meta *mm, const struct meta_dirstat *d, size_t n)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct dirstat_arg a = { d, n, NULL };
+	size_t i;
+	int ret;
+
+	a.missing = calloc(n, sizeof(*a.missing));
+	if (!a.missing)
+		return -ENOMEM;
+	ret = sq_txn(m, dirstat_body, &a);
+	for (i = 0; !ret && i < n; i++)
+		if (a.missing[i])
+			ret = sync_dir_stat(m, d[i].ino);
+	free(a.missing);
+	return ret;
+}
+
+/* the hourly cleanupDeletedFiles: jfs_delfile rows left by crashed clients */
+static int sqm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct ids_arg a = {
+		.sql = "SELECT inode, length FROM jfs_delfile WHERE expire < ? "
+		       "LIMIT 1000",
+	};
+	size_t i;
+	int ret;
+
+	*n = 0;
+	a.p1 = before;
+	ret = sq_read(m, ids_body, &a);
+	for (i = 0; !ret && i < a.n; i++) {
+		ret = sq_free_file_data(m, a.v[i], a.v2[i]);
+		if (!ret)
+			(*n)++;
+	}
+	ids_free(&a);
+	return ret;
+}
+
+struct delayed_arg {
+	uint64_t id;		/* the jfs_delslices row */
+	uint64_t *sid;		/* out: its slices, and whether each was freed */
+	uint32_t *size;
+	bool *freed;
+	size_t n;
+};
+
+/* one jfs_delslices row: a reference less per slice, then the row goes */
+static int delayed_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct delayed_arg *a = arg;
+	const unsigned char *p;
+	sqlite3_stmt *st;
+	size_t len, i, k;
+	int ret;
+
+	a->n = 0;
+	ret = sq_query(c, &st, "SELECT slices FROM jfs_delslices WHERE chunkid=?", "i",
+		       (int64_t)a->id);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret <= 0)
+		return ret;	/* gone meanwhile */
+	ret = 0;	/* sq_row's 1: the row is there */
+	len = (size_t)sqlite3_column_bytes(st, 0);
+	p = sqlite3_column_blob(st, 0);
+	if (len % 12)
+		return sq_bad_value("jfs_delslices", a->id, "not (id, size) records");
+	free(a->sid);
+	free(a->size);
+	free(a->freed);
+	a->sid = calloc(len / 12 + 1, sizeof(*a->sid));
+	a->size = calloc(len / 12 + 1, sizeof(*a->size));
+	a->freed = calloc(len / 12 + 1, sizeof(*a->freed));
+	if (!a->sid || !a->size || !a->freed)
+		return -ENOMEM;
+	for (i = 0; i < len / 12; i++) {
+		for (k = 0; k < 8; k++)
+			a->sid[i] = a->sid[i] << 8 | p[12 * i + k];
+		for (k = 8; k < 12; k++)
+			a->size[i] = a->size[i] << 8 | p[12 * i + k];
+	}
+	a->n = len / 12;
+	for (i = 0; i < a->n && !ret; i++)
+		ret = sq_unref_slice(c, a->sid[i], a->size[i], &a->freed[i]);
+	if (!ret)
+		ret = sq_exec(c, "DELETE FROM jfs_delslices WHERE chunkid=?", "i", (int64_t)a->id);
+	return ret;
+}
+
+/* the trash job's doCleanupDelayedSlices: rows older than 'before' */
+static int sqm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct ids_arg ia = {
+		.sql = "SELECT chunkid FROM jfs_delslices WHERE deleted < ? LIMIT 1000",
+	};
+	struct delayed_arg a = { 0 };
+	bool gone;
+	size_t i, k;
+	int ret;
+
+	*n = 0;
+	ia.p1 = before;
+	ret = sq_read(m, ids_body, &ia);
+	for (i = 0; !ret && i < ia.n; i++) {
+		a.id = ia.v[i];
+		ret = sq_txn(m, delayed_body, &a);
+		for (k = 0; !ret && k < a.n; k++) {
+			if (!a.freed[k])
+				continue;
+			ret = sq_delete_slice(m, a.sid[k], a.size[k], &gone);
+			if (!ret && gone)
+				(*n)++;
+		}
+	}
+	free(a.sid);
+	free(a.size);
+	free(a.freed);
+	ids_free(&ia);
+	return ret;
+}
+
+/* doCleanupSlices: a reference row at refs <= 0 is a delete that failed */
+static int sqm_cleanup_slices(struct meta *mm, size_t *n)
+{
+	struct smeta *m = (struct smeta *)mm;
+	struct ids_arg ia = {
+		.sql = "SELECT chunkid, size FROM jfs_chunk_ref WHERE refs <= 0 LIMIT 1000",
+	};
+	bool gone;
+	size_t i;
+	int ret;
+
+	*n = 0;
+	ret = sq_read(m, ids_body, &ia);
+	for (i = 0; !ret && i < ia.n; i++) {
+		if (!ia.v[i] || !ia.v2[i] || ia.v2[i] > UINT32_MAX)
+			continue;	/* not a slice this client could name */
+		ret = sq_delete_slice(m, ia.v[i], (uint32_t)ia.v2[i], &gone);
+		if (!ret && gone)
+			(*n)++;
+	}
+	ids_free(&ia);
+	return ret;
+}
+
+/* ---- slices: references shared by the data and cleanup paths --------- */
+
+int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	*freed = false;
+	ret = sq_exec(c, "UPDATE jfs_chunk_ref SET refs=refs-1 WHERE chunkid=? AND size=?",
+		      "ii", (int64_t)id, (int64_t)size);
+	if (ret)
+		return ret;
+	ret = sq_query(c, &st, "SELECT refs FROM jfs_chunk_ref WHERE chunkid=? AND size=?",
+		       "ii", (int64_t)id, (int64_t)size);
+	if (!ret)
+		ret = sq_row(c, st);
+	if (ret < 0)
+		return ret;
+	/* no row: nothing references it (JuiceFS then deletes it too) */
+	*freed = ret == 0 || sqlite3_column_int64(st, 0) <= 0;
+	return 0;
+}
+
+struct slice_del_arg {
+	uint64_t id;
+	uint32_t size;
+};
+
+static int delete_ref_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct slice_del_arg *a = arg;
+
+	/* only if nobody took a new reference meanwhile */
+	return sq_exec(c, "DELETE FROM jfs_chunk_ref WHERE chunkid=? AND size=? AND refs<=0",
+		       "ii", (int64_t)a->id, (int64_t)a->size);
+}
+
+int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone)
+{
+	struct slice_del_arg a = { id, size };
+	const struct meta_hooks *h = &m->base.hooks;
+	int ret;
+
+	if (gone)
+		*gone = false;
+	if (!h->delete_slice)
+		return 0;	/* the reference row stays for `juicefs gc` */
+	if (h->delete_slice(h->arg, id, size))
+		return 0;	/* the objects stay: so does the row, for later */
+	ret = sq_txn(m, delete_ref_body, &a);
+	if (!ret && gone)
+		*gone = true;
+	return ret;
+}
+
+/* ---- operations: open and close ---------------------------------------- */
+
+static void sq_free(struct smeta *m)
+{
+	struct sconn *c;
+
+	while ((c = m->pool)) {
+		m->pool = c->next;
+		conn_free(c);
+	}
+	sq_acl_cache_free(m);
+	pthread_mutex_destroy(&m->pool_lock);
+	pthread_mutex_destroy(&m->id_lock);
+	pthread_mutex_destroy(&m->acl_lock);
+	free(m->path);
+	free(m);
+}
+
+static int url_fail(const char *url, const char *why)
+{
+	meta_set_errmsg("invalid sqlite3 url '%s': %s", url, why);
+	return -EINVAL;
+}
+
+/*
+ * sqlite3:///abs/path.db or sqlite3://rel/path.db (relative to the cwd,
+ * as juicefs takes it); a query (JuiceFS's driver options such as
+ * ?_busy_timeout=..) is accepted and left to our own defaults.
+ */
+static int parse_url(struct smeta *m, const char *url)
+{
+	const char *p = url + strlen("sqlite3://"), *q;
+	char *path;
+
+	if (strncmp(url, "sqlite3://", strlen("sqlite3://")))
+		return url_fail(url, "not a sqlite3:// url");
+	q = strchr(p, '?');
+	if (!q)
+		q = p + strlen(p);
+	if (q == p)
+		return url_fail(url, "no database file");
+	path = strndup(p, (size_t)(q - p));
+	if (!path)
+		return -ENOMEM;
+	/* %XX escapes, as in any URL path */
+	{
+		char *d = curl_easy_unescape(NULL, path, 0, NULL);
+
+		free(path);
+		if (!d)
+			return -ENOMEM;
+		m->path = strdup(d);
+		curl_free(d);
+	}
+	if (!m->path)
+		return -ENOMEM;
+	if (m->path[strlen(m->path) - 1] == '/')
+		return url_fail(url, "the path names a directory");
+	return 0;
+}
+
+static void sqm_close(struct meta *mm)
+{
+	sq_free((struct smeta *)mm);
+}
+
+static int sqm_open(const char *url, struct meta **mp)
+{
+	struct smeta *m;
+	struct stat stb;
+	int ret;
+
+	*mp = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		meta_set_errmsg("out of memory");
+		return -ENOMEM;
+	}
+	m->base.ops = &meta_sqlite_ops;
+	pthread_mutex_init(&m->pool_lock, NULL);
+	pthread_mutex_init(&m->id_lock, NULL);
+	pthread_mutex_init(&m->acl_lock, NULL);
+	ret = parse_url(m, url);
+	if (ret) {
+		if (ret == -ENOMEM)
+			meta_set_errmsg("out of memory");
+		sq_free(m);
+		return ret;
+	}
+	if (!stat(m->path, &stb) && !S_ISREG(stb.st_mode)) {
+		meta_set_errmsg("sqlite3 %s: not a regular file", m->path);
+		sq_free(m);
+		return -EINVAL;
+	}
+	*mp = &m->base;
+	return 0;
+}
+
+const struct meta_ops meta_sqlite_ops = {
+	.scheme = "sqlite3",
+	.open = sqm_open,
+	.close = sqm_close,
+	.get_setting = sqm_get_setting,
+	.init = sqm_init,
+	.statfs = sqm_statfs,
+	.count_dir_quotas = sqm_count_dir_quotas,
+	.new_session = sqm_new_session,
+	.refresh_session = sqm_refresh_session,
+	.close_session = sqm_close_session,
+	.list_sessions = sqm_list_sessions,
+	.cleanup_stale_sessions = sqm_cleanup_stale_sessions,
+	.lookup = sqm_lookup,
+	.getattr = sqm_getattr,
+	.setattr = sqm_setattr,
+	.truncate = sqm_truncate,
+	.mknod = sqm_mknod,
+	.link = sqm_link,
+	.unlink = sqm_unlink,
+	.rmdir = sqm_rmdir,
+	.rename = sqm_rename,
+	.readlink = sqm_readlink,
+	.readdir = sqm_readdir,
+	.release_sustained = sqm_release_sustained,
+	.getxattr = sqm_getxattr,
+	.setxattr = sqm_setxattr,
+	.listxattr = sqm_listxattr,
+	.removexattr = sqm_removexattr,
+	.get_facl = sqm_get_facl,
+	.set_facl = sqm_set_facl,
+	.getlk = sqm_getlk,
+	.setlk = sqm_setlk,
+	.flock = sqm_flock,
+	.fallocate = sqm_fallocate,
+	.copy_range = sqm_copy_range,
+	.new_slice_id = sqm_new_slice_id,
+	.read_chunk = sqm_read_chunk,
+	.write_slice = sqm_write_slice,
+	.compact_chunk = sqm_compact_chunk,
+	.new_trash_dir = sqm_new_trash_dir,
+	.set_if_small = sqm_set_if_small,
+	.update_dir_stats = sqm_update_dir_stats,
+	.cleanup_deleted_files = sqm_cleanup_deleted_files,
+	.cleanup_delayed_slices = sqm_cleanup_delayed_slices,
+	.cleanup_slices = sqm_cleanup_slices,
+};
