@@ -172,6 +172,7 @@ static void serve_one(struct jfsd *d, const unsigned char *buf, size_t n,
 		log_warn("dropping malformed request of %zu bytes", n);
 		return;
 	}
+	jfs_clearerr();		/* what a failure logs is this request's */
 	err = dispatch(d, buf, n, &r);
 	if (err && in->opcode != JFS_OP_MOUNT)
 		r.len = 0;

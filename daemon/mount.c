@@ -46,7 +46,7 @@ static int vol_delete_slice(void *arg, uint64_t id, uint32_t size)
 
 	if (ret)
 		log_warn("deleting slice %llu (%u bytes) failed: %s; 'gc' will find it",
-			 (unsigned long long)id, size, store_errmsg());
+			 (unsigned long long)id, size, jfs_errmsg());
 	return ret;
 }
 
@@ -85,7 +85,7 @@ static void heartbeat(struct vol *v)
 	free(info);
 	if (ret)
 		log_warn("volume '%s': session heartbeat failed: %s",
-			 v->setting.name, meta_errmsg());
+			 v->setting.name, jfs_errmsg());
 	else
 		meta_cleanup_stale_sessions(v->meta);
 	/* a quota set by a JuiceFS client after this read-write mount */
@@ -114,21 +114,21 @@ static void background_jobs(struct vol *v)
 	    !meta_set_if_small(m, "lastCleanupTrash", now, diff, &won) && won) {
 		if (meta_cleanup_trash(m, now - ((int64_t)24 * m->trash_days + 2) * 3600, &n))
 			log_warn("volume '%s': trash cleanup: %s", v->setting.name,
-				 meta_errmsg());
+				 jfs_errmsg());
 		else if (n)
 			log_info("volume '%s': trash cleanup deleted %zu entries",
 				 v->setting.name, n);
 		/* slices a JuiceFS compaction kept for the trash's lifetime */
 		if (meta_cleanup_delayed_slices(m, now - (int64_t)m->trash_days * 86400, &n))
 			log_warn("volume '%s': delayed-slice cleanup: %s",
-				 v->setting.name, meta_errmsg());
+				 v->setting.name, jfs_errmsg());
 		else if (n)
 			log_info("volume '%s': freed %zu delayed slices", v->setting.name, n);
 	}
 	if (!meta_set_if_small(m, "lastCleanupFiles", now, diff, &won) && won) {
 		if (meta_cleanup_deleted_files(m, now - 3600, &n))
 			log_warn("volume '%s': deleted-file cleanup: %s",
-				 v->setting.name, meta_errmsg());
+				 v->setting.name, jfs_errmsg());
 		else if (n)
 			log_info("volume '%s': freed the data of %zu deleted files",
 				 v->setting.name, n);
@@ -136,7 +136,7 @@ static void background_jobs(struct vol *v)
 	if (!meta_set_if_small(m, "nextCleanupSlices", now, diff, &won) && won) {
 		if (meta_cleanup_slices(m, &n))
 			log_warn("volume '%s': slice cleanup: %s", v->setting.name,
-				 meta_errmsg());
+				 jfs_errmsg());
 		else if (n)
 			log_info("volume '%s': deleted %zu unreferenced slices",
 				 v->setting.name, n);
@@ -161,7 +161,7 @@ static void *heartbeat_main(void *arg)
 		tick++;
 		if (meta_dirstat_flush(v->meta))
 			log_warn("volume '%s': dir stats not written yet: %s",
-				 v->setting.name, meta_errmsg());
+				 v->setting.name, jfs_errmsg());
 		if (tick % 12 == 0)
 			heartbeat(v);
 		if (v->bg_secs && tick % v->bg_secs == 0)
@@ -218,7 +218,7 @@ static int check_dir_quotas(struct vol *v, char *err, size_t errlen)
 		return 0;
 	ret = meta_count_dir_quotas(v->meta, &n);
 	if (ret) {
-		snprintf(err, errlen, "cannot read the directory quotas: %s", meta_errmsg());
+		snprintf(err, errlen, "cannot read the directory quotas: %s", jfs_errmsg());
 		return ret;
 	}
 	if (!n)
@@ -241,7 +241,7 @@ static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 		return -ENOENT;
 	}
 	if (ret) {
-		snprintf(err, errlen, "cannot read volume setting: %s", meta_errmsg());
+		snprintf(err, errlen, "cannot read volume setting: %s", jfs_errmsg());
 		return ret;
 	}
 	ret = setting_parse(&v->setting, json);
@@ -251,7 +251,7 @@ static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 	if (!ret)
 		ret = setting_unseal(&v->setting);
 	if (ret) {
-		snprintf(err, errlen, "volume setting: %s", setting_errmsg());
+		snprintf(err, errlen, "volume setting: %s", jfs_errmsg());
 		return ret;
 	}
 	ret = check_dir_quotas(v, err, errlen);
@@ -260,7 +260,7 @@ static int vol_open_volume(struct vol *v, char *err, size_t errlen)
 	ret = store_open(v->setting.storage, v->setting.bucket,
 			 v->setting.access_key, v->setting.secret_key, &v->store);
 	if (ret) {
-		snprintf(err, errlen, "object store: %s", store_errmsg());
+		snprintf(err, errlen, "object store: %s", jfs_errmsg());
 		return ret;
 	}
 	/* what the volume asks every writer to keep up to date */
@@ -312,7 +312,7 @@ static int vol_start_session(struct vol *v, char *err, size_t errlen)
 	ret = meta_new_session(v->meta, info, &sid);
 	free(info);
 	if (ret) {
-		snprintf(err, errlen, "cannot register session: %s", meta_errmsg());
+		snprintf(err, errlen, "cannot register session: %s", jfs_errmsg());
 		return ret;
 	}
 	v->meta->sid = sid;
@@ -350,7 +350,7 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 
 	ret = meta_open(url, &v->meta);
 	if (ret) {
-		snprintf(err, errlen, "%s", meta_errmsg());
+		snprintf(err, errlen, "%s", jfs_errmsg());
 		goto fail;
 	}
 	v->meta->hooks.arg = v;
@@ -418,11 +418,11 @@ static void vol_stop(struct vol *v)
 	}
 	if (meta_dirstat_flush(v->meta))
 		log_warn("volume '%s': dir stats lost at unmount: %s; 'juicefs fsck "
-			 "--sync-dir-stat' repairs them", v->setting.name, meta_errmsg());
+			 "--sync-dir-stat' repairs them", v->setting.name, jfs_errmsg());
 	if (v->meta->sid && meta_close_session(v->meta, v->meta->sid))
 		log_warn("volume '%s': closing session %llu failed: %s",
 			 v->setting.name, (unsigned long long)v->meta->sid,
-			 meta_errmsg());
+			 jfs_errmsg());
 	v->meta->sid = 0;
 }
 

@@ -444,7 +444,7 @@ int op_release(struct vol *v, const struct jfs_in_hdr *in,
 		ret = meta_release_sustained(v->meta, ino);
 		if (ret)
 			log_warn("freeing unlinked inode %llu failed: %s",
-				 (unsigned long long)ino, meta_errmsg());
+				 (unsigned long long)ino, jfs_errmsg());
 	}
 	return 0;
 }
@@ -583,7 +583,7 @@ int op_read(struct vol *v, const struct jfs_in_hdr *in,
 		log_error("read of inode %llu at %llu (%u bytes) failed: %s",
 			  (unsigned long long)in->ino,
 			  (unsigned long long)io->offset, io->size,
-			  store_errmsg());
+			  jfs_errmsg());
 		return ret;
 	}
 	log_debug("read ino %llu [%llu, +%u) of %llu: %zu bytes",
@@ -611,7 +611,7 @@ int op_write(struct vol *v, const struct jfs_in_hdr *in,
 		log_error("write of inode %llu at %llu (%u bytes) failed: %s",
 			  (unsigned long long)in->ino,
 			  (unsigned long long)io->offset, io->size,
-			  ret == -EIO ? store_errmsg() : strerror(-ret));
+			  ret == -EIO ? jfs_errmsg() : strerror(-ret));
 		return ret;
 	}
 	memset(wo, 0, sizeof(*wo));

@@ -298,16 +298,16 @@ static int probe_store(struct store *st, const char *name, const char *bucket)
 	}
 	if (ret)
 		return jfsadm_error("cannot format: storage '%s' does not work: %s", bucket,
-				    store_errmsg());
+				    jfs_errmsg());
 	ret = st->ops->get(st, key, 0, sizeof(back), back, &got);
 	if (ret)
 		return jfsadm_error("cannot format: storage '%s' does not work: %s", bucket,
-				    store_errmsg());
+				    jfs_errmsg());
 	if (got != sizeof(data) || memcmp(data, back, sizeof(data)))
 		return jfsadm_error("cannot format: storage '%s' does not work: object '%s' "
 				    "read back wrong", bucket, key);
 	if (st->ops->delete(st, key))
-		jfsadm_warning("cannot delete probe object: %s", store_errmsg());
+		jfsadm_warning("cannot delete probe object: %s", jfs_errmsg());
 	return JFSADM_OK;
 }
 
@@ -338,7 +338,7 @@ static int check_empty(struct store *st, const char *name, const char *bucket)
 	ret = st->ops->list(st, prefix, find_object, &l);
 	if (ret < 0)
 		return jfsadm_error("cannot format: cannot list storage '%s': %s", bucket,
-				    store_errmsg());
+				    jfs_errmsg());
 	if (ret)
 		return jfsadm_error("cannot format: storage '%s' already holds objects under "
 				    "'%s' (e.g. '%s'); remove them or pick another name",
@@ -357,7 +357,7 @@ static int format(struct meta *m, const char *shown, const char *name,
 
 	ret = meta_get_setting(m, &json);
 	if (ret && ret != -ENOENT)
-		return jfsadm_error("cannot read the setting of '%s': %s", shown, meta_errmsg());
+		return jfsadm_error("cannot read the setting of '%s': %s", shown, jfs_errmsg());
 	create = ret == -ENOENT;
 	if (create) {
 		status = new_setting(&s, name, a);
@@ -366,7 +366,7 @@ static int format(struct meta *m, const char *shown, const char *name,
 	} else {
 		if (setting_parse(&s, json)) {
 			status = jfsadm_error("cannot format: '%s' holds a bad setting: %s", shown,
-					      setting_errmsg());
+					      jfs_errmsg());
 			goto out;
 		}
 		if (!s.name || strcmp(s.name, name)) {
@@ -377,11 +377,11 @@ static int format(struct meta *m, const char *shown, const char *name,
 		/* rewriting a record of a newer format could damage it */
 		if (s.meta_version > SETTING_META_VERSION) {
 			setting_check(&s, true);
-			status = jfsadm_error("cannot format: %s", setting_errmsg());
+			status = jfsadm_error("cannot format: %s", jfs_errmsg());
 			goto out;
 		}
 		if (setting_unseal(&s)) {
-			status = jfsadm_error("cannot format: %s", setting_errmsg());
+			status = jfsadm_error("cannot format: %s", jfs_errmsg());
 			goto out;
 		}
 		status = update_setting(&s, a);
@@ -405,13 +405,13 @@ static int format(struct meta *m, const char *shown, const char *name,
 
 	ret = store_open(s.storage, s.bucket, s.access_key, s.secret_key, &st);
 	if (ret) {
-		jfsadm_error("cannot format: %s", store_errmsg());
+		jfsadm_error("cannot format: %s", jfs_errmsg());
 		goto out;
 	}
 	ret = st->ops->create(st);
 	if (ret) {
 		jfsadm_error("cannot format: cannot create storage '%s': %s", s.bucket,
-			     store_errmsg());
+			     jfs_errmsg());
 		goto out;
 	}
 	if (probe_store(st, s.name, s.bucket))
@@ -422,7 +422,7 @@ static int format(struct meta *m, const char *shown, const char *name,
 			goto out;
 		ret = st->ops->put(st, uuid_key, s.uuid, strlen(s.uuid));
 		if (ret) {
-			jfsadm_error("cannot format: %s", store_errmsg());
+			jfsadm_error("cannot format: %s", jfs_errmsg());
 			goto out;
 		}
 	}
@@ -430,12 +430,12 @@ static int format(struct meta *m, const char *shown, const char *name,
 	free(json);
 	json = NULL;
 	if (setting_seal(&s) || setting_to_json(&s, &json)) {
-		jfsadm_error("cannot format: %s", setting_errmsg());
+		jfsadm_error("cannot format: %s", jfs_errmsg());
 		goto undo;
 	}
 	ret = meta_init(m, json, s.trash_days > 0);
 	if (ret) {
-		jfsadm_error("cannot format '%s': %s", shown, meta_errmsg());
+		jfsadm_error("cannot format '%s': %s", shown, jfs_errmsg());
 		goto undo;
 	}
 	if (create)

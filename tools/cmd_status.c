@@ -181,7 +181,7 @@ static int build_setting(struct status_ctx *c, json_object **out)
 	char *json = NULL;
 
 	if (setting_remove_secrets(&c->s) || setting_to_json(&c->s, &json))
-		return jfsadm_error("%s", setting_errmsg());
+		return jfsadm_error("%s", jfs_errmsg());
 	*out = json_tokener_parse(json);
 	free(json);
 	return *out ? JFSADM_OK : jfsadm_error("cannot re-read the setting");
@@ -197,7 +197,7 @@ static int build_sessions(struct status_ctx *c, json_object **out)
 	ret = meta_list_sessions(c->m, &ss, &n);
 	if (ret)
 		return jfsadm_error("cannot list the sessions of '%s': %s", c->shown,
-				    meta_errmsg());
+				    jfs_errmsg());
 	*out = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_new_object(), *info = NULL;
@@ -235,7 +235,7 @@ static int build_statistic(struct status_ctx *c, json_object **out)
 
 	ret = meta_statfs(c->m, &used, &iused);
 	if (ret)
-		return jfsadm_error("cannot read the usage of '%s': %s", c->shown, meta_errmsg());
+		return jfsadm_error("cannot read the usage of '%s': %s", c->shown, jfs_errmsg());
 	if (c->s.capacity) {
 		total = c->s.capacity > used ? c->s.capacity : used;
 	} else {
@@ -305,11 +305,11 @@ static int status(struct status_ctx *c)
 		goto out;
 	}
 	if (ret) {
-		ret = jfsadm_error("cannot read the setting of '%s': %s", c->shown, meta_errmsg());
+		ret = jfsadm_error("cannot read the setting of '%s': %s", c->shown, jfs_errmsg());
 		goto out;
 	}
 	if (setting_parse(&c->s, json)) {
-		ret = jfsadm_error("'%s' holds a bad setting: %s", c->shown, setting_errmsg());
+		ret = jfsadm_error("'%s' holds a bad setting: %s", c->shown, jfs_errmsg());
 		goto out;
 	}
 	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {

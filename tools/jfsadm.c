@@ -88,13 +88,13 @@ int jfsadm_open_meta(const char *url, struct meta **m, char *shown, size_t shown
 	if (url_redact(url, shown, shownlen))
 		snprintf(shown, shownlen, "(too long)");
 	if (url_meta_validate(url)) {
-		jfsadm_error("%s", url_errmsg());
+		jfsadm_error("%s", jfs_errmsg());
 		return JFSADM_USAGE;
 	}
 	ret = meta_open(url, m);
 	if (ret)
 		return jfsadm_error("cannot open META-URL '%s': %s", shown,
-				    *meta_errmsg() ? meta_errmsg() : strerror(-ret));
+				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
 	return JFSADM_OK;
 }
 

@@ -225,13 +225,13 @@ static int check_volume(struct mnt_req *r)
 
 	ret = meta_open(r->url, &m);
 	if (ret == -EINVAL)
-		return fail(r, EX_USAGE, "%s", meta_errmsg());
+		return fail(r, EX_USAGE, "%s", jfs_errmsg());
 	if (ret == -ENOMEM)
 		return fail(r, EX_SYSERR, "out of memory");
 	if (ret)
 		return fail(r, EX_FAIL, "cannot reach metadata engine %s: %s", r->shown,
-			    is_conn_error(ret) || !*meta_errmsg() ? strerror(-ret) :
-			    meta_errmsg());
+			    is_conn_error(ret) || !*jfs_errmsg() ? strerror(-ret) :
+			    jfs_errmsg());
 	ret = meta_get_setting(m, &json);
 	if (ret == -ENOENT) {
 		ret = fail(r, EX_FAIL, "%s is not formatted: run 'jfsadm format'", r->shown);
@@ -239,16 +239,16 @@ static int check_volume(struct mnt_req *r)
 	}
 	if (ret) {
 		ret = fail(r, EX_FAIL, "cannot read the setting of %s: %s", r->shown,
-			   *meta_errmsg() ? meta_errmsg() : strerror(-ret));
+			   *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
 		goto out;
 	}
 	if (setting_parse(&s, json)) {
 		ret = fail(r, EX_FAIL, "%s holds a bad setting: %s", r->shown,
-			   setting_errmsg());
+			   jfs_errmsg());
 		goto out;
 	}
 	if (setting_check(&s, r->flags & MS_RDONLY)) {
-		ret = fail(r, EX_FAIL, "%s", setting_errmsg());
+		ret = fail(r, EX_FAIL, "%s", jfs_errmsg());
 		goto out;
 	}
 	verbose(r, "volume '%s' (uuid %s) at %s", s.name ? s.name : "",
@@ -403,7 +403,7 @@ int main(int argc, char **argv)
 		return do_mount(&r);
 
 	if (url_meta_validate(r.url))
-		return fail(&r, EX_USAGE, "%s", url_errmsg());
+		return fail(&r, EX_USAGE, "%s", jfs_errmsg());
 	if (absolute_sqlite(&r))
 		return fail(&r, EX_SYSERR, "out of memory");
 	if (stat(r.dir, &st))

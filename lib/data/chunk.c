@@ -111,7 +111,7 @@ static void inflight_end(struct chunk_ctx *c, struct inflight *f)
 static int missing_block(const char *key, uint64_t id, int ret)
 {
 	if (ret == -ENOENT) {
-		store_set_errmsg("block '%s' of slice %llu is missing", key,
+		jfs_seterr("store", "block '%s' of slice %llu is missing", key,
 				 (unsigned long long)id);
 		return -EIO;
 	}
@@ -141,12 +141,12 @@ static int block_fetch(struct chunk_ctx *c, const char *key, uint64_t id,
 	ret = c->store->ops->get(c->store, key, 0, cap, raw, &got);
 	ret = missing_block(key, id, ret);
 	if (!ret && c->comp == COMPRESS_NONE && got != bsize) {
-		store_set_errmsg("block '%s' is %zu bytes, its key says %u", key, got, bsize);
+		jfs_seterr("store", "block '%s' is %zu bytes, its key says %u", key, got, bsize);
 		ret = -EIO;
 	} else if (!ret && c->comp != COMPRESS_NONE) {
 		ret = decompress_block(c->comp, raw, got, plain, bsize);
 		if (ret)
-			store_set_errmsg("block '%s': %s", key, store_errmsg());
+			jfs_seterr("store", "block '%s': %s", key, jfs_errmsg());
 	}
 	if (raw != plain)
 		free(raw);
@@ -246,7 +246,7 @@ static int block_range_get(struct chunk_ctx *c, const char *key, uint64_t id,
 	ret = c->store->ops->get(c->store, key, boff, n, dst, &got);
 	ret = missing_block(key, id, ret);
 	if (!ret && got != n) {
-		store_set_errmsg("block '%s' is short: %zu of %u bytes at %u", key, got,
+		jfs_seterr("store", "block '%s' is short: %zu of %u bytes at %u", key, got,
 				 n, boff);
 		ret = -EIO;
 	}
@@ -308,7 +308,7 @@ static int slice_read(struct chunk_ctx *c, const struct meta_seg *g, uint32_t so
 	uint32_t bs = c->block_size;
 
 	if ((uint64_t)soff + n > g->size) {
-		store_set_errmsg("slice %llu (size %u) has no bytes [%u, %llu)",
+		jfs_seterr("store", "slice %llu (size %u) has no bytes [%u, %llu)",
 				 (unsigned long long)g->id, g->size, soff,
 				 (unsigned long long)soff + n);
 		return -EIO;
@@ -461,7 +461,7 @@ struct upload {
 	char key[CHUNK_KEY_MAX];
 	const char *buf;
 	uint32_t len;
-	char err[512];		/* store_errmsg() is per thread: carry it back */
+	char err[512];		/* jfs_errmsg() is per thread: carry it back */
 };
 
 /* Stores one block: compressed as the volume says, then kept in the cache. */
@@ -483,7 +483,7 @@ static int upload_block(void *arg)
 		ret = c->store->ops->put(c->store, u->key, body, n);
 	free(z);
 	if (ret)
-		snprintf(u->err, sizeof(u->err), "%s", store_errmsg());
+		snprintf(u->err, sizeof(u->err), "%s", jfs_errmsg());
 	else if (c->cache)
 		cache_put(c->cache, u->key + strlen(c->prefix), u->buf, u->len);
 	return ret;
@@ -525,7 +525,7 @@ static int slice_upload(struct chunk_ctx *c, uint64_t id, const char *buf, uint3
 			;
 		chunk_delete_slice(c, id, len);
 		/* keep the put's message, not the cleanup's */
-		store_set_errmsg("%s", i < nblocks ? u[i].err : "upload failed");
+		jfs_seterr("store", "%s", i < nblocks ? u[i].err : "upload failed");
 	}
 out:
 	free(u);

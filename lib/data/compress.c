@@ -48,7 +48,7 @@ int compress_block(enum compress_kind kind, const void *src, size_t n, void *dst
 			return -EINVAL;
 		k = LZ4_compress_default(src, dst, (int)n, (int)cap);
 		if (k <= 0) {
-			store_set_errmsg("lz4 cannot compress %zu bytes", n);
+			jfs_seterr("store", "lz4 cannot compress %zu bytes", n);
 			return -EIO;
 		}
 		*out = k;
@@ -56,7 +56,7 @@ int compress_block(enum compress_kind kind, const void *src, size_t n, void *dst
 	case COMPRESS_ZSTD:
 		r = ZSTD_compress(dst, cap, src, n, 1);	/* JuiceFS: level 1 */
 		if (ZSTD_isError(r)) {
-			store_set_errmsg("zstd cannot compress %zu bytes: %s", n,
+			jfs_seterr("store", "zstd cannot compress %zu bytes: %s", n,
 					 ZSTD_getErrorName(r));
 			return -EIO;
 		}
@@ -83,7 +83,7 @@ int decompress_block(enum compress_kind kind, const void *src, size_t n, void *d
 			return -EIO;
 		k = LZ4_decompress_safe(src, dst, (int)n, (int)plain);
 		if (k < 0 || (size_t)k != plain) {
-			store_set_errmsg("lz4 block of %zu bytes does not decode to %zu bytes",
+			jfs_seterr("store", "lz4 block of %zu bytes does not decode to %zu bytes",
 					 n, plain);
 			return -EIO;
 		}
@@ -91,7 +91,7 @@ int decompress_block(enum compress_kind kind, const void *src, size_t n, void *d
 	case COMPRESS_ZSTD:
 		r = ZSTD_decompress(dst, plain, src, n);
 		if (ZSTD_isError(r) || r != plain) {
-			store_set_errmsg("zstd block of %zu bytes does not decode to %zu bytes%s%s",
+			jfs_seterr("store", "zstd block of %zu bytes does not decode to %zu bytes%s%s",
 					 n, plain, ZSTD_isError(r) ? ": " : "",
 					 ZSTD_isError(r) ? ZSTD_getErrorName(r) : "");
 			return -EIO;
@@ -99,7 +99,7 @@ int decompress_block(enum compress_kind kind, const void *src, size_t n, void *d
 		return 0;
 	default:
 		if (n != plain) {
-			store_set_errmsg("block of %zu bytes, expected %zu", n, plain);
+			jfs_seterr("store", "block of %zu bytes, expected %zu", n, plain);
 			return -EIO;
 		}
 		memcpy(dst, src, n);

@@ -64,7 +64,7 @@ int meta_trash_dir(struct meta *m, uint64_t parent, uint64_t *trash)
 	if (ret)
 		return ret;
 	if (!meta_is_trash(ino) || ino == META_TRASH_INO) {
-		meta_set_errmsg("trash hour dir %s has inode %" PRIu64
+		jfs_seterr("meta", "trash hour dir %s has inode %" PRIu64
 				", outside the trash range", name, ino);
 		return -EIO;
 	}

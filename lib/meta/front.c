@@ -33,35 +33,7 @@ static const struct meta_engine meta_engines[] = {
 	{ "sqlite3", &meta_sqlite_ops },
 };
 
-/* the detail of the calling thread's last failure */
-static __thread char meta_errbuf[512];
-
-
-
-
-
-
-
 /* ---- public functions ---------------------------------------------- */
-
-const char *meta_errmsg(void)
-{
-	return meta_errbuf;
-}
-
-void meta_set_errmsg(const char *fmt, ...)
-{
-	va_list ap;
-	char *p;
-
-	va_start(ap, fmt);
-	vsnprintf(meta_errbuf, sizeof(meta_errbuf), fmt, ap);
-	va_end(ap);
-	/* the text may cross the kernel protocol: keep it on one line */
-	for (p = meta_errbuf; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-}
 
 int meta_open(const char *url, struct meta **mp)
 {
@@ -71,7 +43,7 @@ int meta_open(const char *url, struct meta **mp)
 	*mp = NULL;
 	sep = url ? strstr(url, "://") : NULL;
 	if (!sep || sep == url) {
-		meta_set_errmsg("invalid metadata url '%s': no scheme",
+		jfs_seterr("meta", "invalid metadata url '%s': no scheme",
 				url ? url : "");
 		return -EINVAL;
 	}
@@ -86,7 +58,7 @@ int meta_open(const char *url, struct meta **mp)
 			return ret;
 		}
 	}
-	meta_set_errmsg("unsupported metadata engine '%.*s'", (int)len, url);
+	jfs_seterr("meta", "unsupported metadata engine '%.*s'", (int)len, url);
 	return -EINVAL;
 }
 

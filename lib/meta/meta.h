@@ -14,7 +14,7 @@
  *    threads at once (each engine keeps per-thread or pooled connections);
  *  - names are raw bytes with an explicit length (no NUL needed, never
  *    containing '/' or NUL, 1..255 bytes: callers check, engines recheck);
- *  - meta_errmsg() gives the last human-readable failure detail of the
+ *  - jfs_errmsg() (util/err.h) gives the last human-readable failure detail of the
  *    calling thread (e.g. "redis 127.0.0.1:6379: Connection refused").
  */
 #ifndef JFS_META_H
@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "util/acl.h"
+#include "util/err.h"
 #include "util/plock.h"
 
 #define META_ROOT_INO		1ULL
@@ -203,8 +204,6 @@ struct meta {
 /* Opens the engine named by the URL's scheme; does not need a volume. */
 int meta_open(const char *url, struct meta **mp);
 void meta_close(struct meta *m);
-const char *meta_errmsg(void);
-void meta_set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void meta_free_dirents(struct meta_dirent *ents, size_t n);
 void meta_free_sessions(struct meta_session_info *s, size_t n);
 

@@ -40,7 +40,7 @@ static struct file_store *to_file(struct store *s)
 /* The one place where a system call failure becomes errno + message. */
 static int fail(int err, const char *what, const char *path)
 {
-	store_set_errmsg("file store: %s '%s': %s", what, path, strerror(err));
+	jfs_seterr("store", "file store: %s '%s': %s", what, path, strerror(err));
 	return -err;
 }
 
@@ -64,12 +64,12 @@ static int key_path(struct file_store *fs, const char *key, char *path)
 			p++;
 	}
 	if (snprintf(path, PATH_MAX, "%s%s", fs->root, key) >= PATH_MAX) {
-		store_set_errmsg("file store: path of object '%s' is too long", key);
+		jfs_seterr("store", "file store: path of object '%s' is too long", key);
 		return -ENAMETOOLONG;
 	}
 	return 0;
 bad:
-	store_set_errmsg("file store: invalid object key '%s'", key);
+	jfs_seterr("store", "file store: invalid object key '%s'", key);
 	return -EINVAL;
 }
 
@@ -140,14 +140,14 @@ static int file_open(const char *bucket, const char *access_key,
 
 	*sp = NULL;
 	if (!bucket || bucket[0] != '/') {
-		store_set_errmsg("file store: bucket '%s' is not an absolute path",
+		jfs_seterr("store", "file store: bucket '%s' is not an absolute path",
 				 bucket ? bucket : "");
 		return -EINVAL;
 	}
 	fs = calloc(1, sizeof(*fs));
 	if (!fs || !(fs->root = strdup(bucket))) {
 		free(fs);
-		store_set_errmsg("file store: out of memory");
+		jfs_seterr("store", "file store: out of memory");
 		return -ENOMEM;
 	}
 	fs->base.ops = &store_file_ops;
@@ -188,13 +188,13 @@ static int file_put(struct store *s, const char *key, const void *buf, size_t le
 	base = strrchr(path, '/') + 1;
 	dirlen = base - path;
 	if (!*base) {
-		store_set_errmsg("file store: object key '%s' names a directory", key);
+		jfs_seterr("store", "file store: object key '%s' names a directory", key);
 		return -EISDIR;
 	}
 	memcpy(dir, path, dirlen);
 	dir[dirlen] = '\0';
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		store_set_errmsg("file store: no random bytes for a temporary name");
+		jfs_seterr("store", "file store: no random bytes for a temporary name");
 		return -EIO;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.%.200s.tmp%02x%02x%02x%02x%02x%02x%02x%02x",

@@ -215,7 +215,7 @@ static int bad_bucket(const char *bucket, const char *why)
 
 	if (url_redact(bucket, shown, sizeof(shown)))
 		snprintf(shown, sizeof(shown), "(too long)");
-	store_set_errmsg("s3 store: invalid bucket URL '%s': %s", shown, why);
+	jfs_seterr("store", "s3 store: invalid bucket URL '%s': %s", shown, why);
 	return -EINVAL;
 }
 
@@ -425,17 +425,17 @@ static int s3_open(const char *bucket, const char *access_key,
 	*sp = NULL;
 	pthread_once(&global_once, global_init);
 	if (global_rc) {
-		store_set_errmsg("s3 store: libcurl init failed: %s",
+		jfs_seterr("store", "s3 store: libcurl init failed: %s",
 				 curl_easy_strerror(global_rc));
 		return -EIO;
 	}
 	if (!bucket || !*bucket) {
-		store_set_errmsg("s3 store: no bucket URL");
+		jfs_seterr("store", "s3 store: no bucket URL");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		store_set_errmsg("s3 store: out of memory");
+		jfs_seterr("store", "s3 store: out of memory");
 		return -ENOMEM;
 	}
 	s->base.ops = &store_s3_ops;
@@ -447,7 +447,7 @@ static int s3_open(const char *bucket, const char *access_key,
 	/* OpenSSL's and Go's variable: a private CA works for juicefs and us alike */
 	if (env_str("SSL_CERT_FILE") && !(s->ca_file = strdup(env_str("SSL_CERT_FILE")))) {
 		free(s);
-		store_set_errmsg("s3 store: out of memory");
+		jfs_seterr("store", "s3 store: out of memory");
 		return -ENOMEM;
 	}
 	ret = init_share(s);
@@ -457,7 +457,7 @@ static int s3_open(const char *bucket, const char *access_key,
 		ret = set_credentials(s, access_key, secret_key);
 	if (ret) {
 		if (ret == -ENOMEM)
-			store_set_errmsg("s3 store: out of memory");
+			jfs_seterr("store", "s3 store: out of memory");
 		s3_close(&s->base);
 		return ret;
 	}
@@ -521,7 +521,7 @@ static char *make_url(struct s3_store *s, const char *key, const char *query)
 
 static int oom(struct req *r)
 {
-	store_set_errmsg("s3 %s %s: out of memory", r->op, r->key);
+	jfs_seterr("store", "s3 %s %s: out of memory", r->op, r->key);
 	return -ENOMEM;
 }
 
@@ -772,7 +772,7 @@ static int perform(struct s3_store *s, struct req *r)
 		handle_put(s, r->h);
 		r->h = NULL;
 		if (r->overrun) {
-			store_set_errmsg("s3 %s %s: %ld: response body too large",
+			jfs_seterr("store", "s3 %s %s: %ld: response body too large",
 					 r->op, r->key, r->status);
 			return -EIO;
 		}
@@ -786,7 +786,7 @@ static int perform(struct s3_store *s, struct req *r)
 	if (rc == CURLE_OK)
 		return 0;	/* a 5xx after the last attempt: the caller says it */
 	attempts_note(attempt, note, sizeof(note));
-	store_set_errmsg("s3 %s %s: %s (%s)%s", r->op, r->key,
+	jfs_seterr("store", "s3 %s %s: %s (%s)%s", r->op, r->key,
 			 curl_easy_strerror(rc),
 			 r->curl_err[0] ? r->curl_err : "no detail", note);
 	return -EIO;
@@ -866,7 +866,7 @@ static int http_error(struct s3_store *s, struct req *r, int attempts)
 	if (!code[0])
 		snprintf(code, sizeof(code), "%s", status_name(r->status));
 	attempts_note(attempts, note, sizeof(note));
-	store_set_errmsg("s3 %s %s: %ld %s%s%.400s%s%s", r->op, r->key,
+	jfs_seterr("store", "s3 %s %s: %ld %s%s%.400s%s%s", r->op, r->key,
 			 r->status, code, msg[0] ? " (" : "", msg,
 			 msg[0] ? ")" : "", note);
 	if (r->status == 404)
@@ -928,7 +928,7 @@ static int check_key(const char *op, const char *key)
 {
 	if (key && *key)
 		return 0;
-	store_set_errmsg("s3 %s: empty object key", op);
+	jfs_seterr("store", "s3 %s: empty object key", op);
 	return -EINVAL;
 }
 
@@ -963,7 +963,7 @@ static int get_result(struct s3_store *s, struct req *r, size_t *got)
 	if (r->status / 100 != 2)
 		return result(s, r);
 	if (r->status == 206 && (!r->have_range || r->range_start != r->off)) {
-		store_set_errmsg("s3 GET %s: 206 for offset %" PRIu64
+		jfs_seterr("store", "s3 GET %s: 206 for offset %" PRIu64
 				 " without a matching Content-Range", r->key, r->off);
 		return -EIO;
 	}
@@ -983,7 +983,7 @@ static int s3_get(struct store *st, const char *key, uint64_t off, size_t len,
 	if (ret)
 		return ret;
 	if (len && off + len - 1 < off) {
-		store_set_errmsg("s3 GET %s: range %" PRIu64 "+%zu overflows",
+		jfs_seterr("store", "s3 GET %s: range %" PRIu64 "+%zu overflows",
 				 key, off, len);
 		return -EINVAL;
 	}
@@ -1022,7 +1022,7 @@ static int s3_head(struct store *st, const char *key, uint64_t *size)
 	if (!ret)
 		ret = result(s, &r);
 	if (!ret && r.clen < 0) {
-		store_set_errmsg("s3 HEAD %s: %ld without Content-Length",
+		jfs_seterr("store", "s3 HEAD %s: %ld without Content-Length",
 				 key, r.status);
 		ret = -EIO;
 	} else if (!ret) {
@@ -1092,7 +1092,7 @@ struct lister {
 
 static int bad_listing(struct req *r, const char *why, const char *what)
 {
-	store_set_errmsg("s3 LIST %s: %s%s%.300s%s", r->key, why,
+	jfs_seterr("store", "s3 LIST %s: %s%s%.300s%s", r->key, why,
 			 what ? " '" : "", what ? what : "", what ? "'" : "");
 	return -EIO;
 }
@@ -1187,7 +1187,7 @@ static int list_request(struct s3_store *s, struct req *r, const char *prefix,
 
 	if (!q) {
 		memset(r, 0, sizeof(*r));
-		store_set_errmsg("s3 LIST %s: out of memory", prefix);
+		jfs_seterr("store", "s3 LIST %s: out of memory", prefix);
 		return -ENOMEM;
 	}
 	ret = req_init(s, r, "GET", NULL, q);

@@ -21,22 +21,6 @@ static const struct {
 	{ "minio", "s3" },	/* S3 protocol, bucket as http://host:port/NAME */
 };
 
-/* Per thread, so concurrent workers never see each other's failures. */
-static __thread char errmsg[1024];
-
-const char *store_errmsg(void)
-{
-	return errmsg;
-}
-
-void store_set_errmsg(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
-	va_end(ap);
-}
 
 int store_open(const char *storage, const char *bucket, const char *access_key,
 	       const char *secret_key, struct store **sp)
@@ -50,7 +34,7 @@ int store_open(const char *storage, const char *bucket, const char *access_key,
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (!strcmp(backends[i]->name, storage))
 			return backends[i]->open(bucket, access_key, secret_key, sp);
-	store_set_errmsg("unsupported storage '%s'", storage);
+	jfs_seterr("store", "unsupported storage '%s'", storage);
 	return -EPROTONOSUPPORT;
 }
 

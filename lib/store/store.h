@@ -6,12 +6,14 @@
  * directory) and "s3" (S3 and compatible servers).  Keys are relative to
  * the volume prefix the caller passes in (JuiceFS: "{Name}/").
  *
- * Every function returns 0 or a negative errno; store_errmsg() carries the
+ * Every function returns 0 or a negative errno; jfs_errmsg() carries the
  * detail of the calling thread's last failure (key, path or HTTP status).
  * Instances are safe to use from many threads at once.
  */
 #ifndef JFS_STORE_H
 #define JFS_STORE_H
+
+#include "util/err.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +53,5 @@ extern const struct store_ops store_s3_ops;
 int store_open(const char *storage, const char *bucket, const char *access_key,
 	       const char *secret_key, struct store **sp);
 void store_close(struct store *s);
-const char *store_errmsg(void);
-void store_set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* JFS_STORE_H */

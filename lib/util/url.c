@@ -15,16 +15,10 @@
 
 #include <curl/curl.h>
 
+#include "util/err.h"
 #include "util/url.h"
 
 #define REDACTED "****"
-
-static __thread char errmsg[1100];
-
-const char *url_errmsg(void)
-{
-	return errmsg;
-}
 
 /* [*as, *ae) = the authority ("user:pass@host:port"), empty if there is none */
 static void authority(const char *url, const char **as, const char **ae)
@@ -99,7 +93,7 @@ static int invalid(const char *url, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	snprintf(errmsg, sizeof(errmsg), "invalid META-URL '%s': %s", shown, why);
+	jfs_seterr("url", "invalid META-URL '%s': %s", shown, why);
 	return -EINVAL;
 }
 

@@ -12,6 +12,8 @@
 #ifndef JFS_URL_H
 #define JFS_URL_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 
 /*
@@ -23,11 +25,10 @@
 int url_redact(const char *url, char *buf, size_t buflen);
 
 /*
- * 0 if url is a well-formed META-URL, else -EINVAL with url_errmsg()
+ * 0 if url is a well-formed META-URL, else -EINVAL with jfs_errmsg()
  * saying "invalid META-URL '<redacted url>': <reason>".
  */
 int url_meta_validate(const char *url);
 
-const char *url_errmsg(void);
 
 #endif /* JFS_URL_H */

@@ -75,22 +75,15 @@ static const struct field fields[] = {
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
-static __thread char errmsg[512];
-
 static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	jfs_vseterr("setting", fmt, ap);
 	va_end(ap);
 	return err;
-}
-
-const char *setting_errmsg(void)
-{
-	return errmsg;
 }
 
 static char **str_at(struct setting *s, const struct field *f)

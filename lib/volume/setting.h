@@ -11,11 +11,13 @@
  * Secrets (SecretKey, SessionToken, EncryptKey) are sealed in storage when
  * KeyEncrypted is true: AES-GCM keyed by MD5(UUID), see setting_seal().
  *
- * Every function returns 0 or a negative errno; setting_errmsg() gives the
+ * Every function returns 0 or a negative errno; jfs_errmsg() gives the
  * calling thread's last failure detail.
  */
 #ifndef JFS_SETTING_H
 #define JFS_SETTING_H
+
+#include "util/err.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -88,13 +90,12 @@ int setting_remove_secrets(struct setting *s);
  * client version window that excludes SETTING_CLIENT_VERSION (always),
  * and features jfsd does not maintain yet (read-write mounts only).
  * -EOPNOTSUPP (or -EINVAL for a malformed version) with the feature named
- * in setting_errmsg().
+ * in jfs_errmsg().
  */
 int setting_check(const struct setting *s, bool readonly);
 
 /* JuiceFS's loose semver compare ("1.2.0-A"); -EINVAL if either is malformed. */
 int setting_version_cmp(const char *a, const char *b, int *result);
 
-const char *setting_errmsg(void);
 
 #endif /* JFS_SETTING_H */

@@ -55,7 +55,7 @@ RAW_UNUSED static struct meta *raw_volume(const char *setting, bool trash)
 	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
 	snprintf(url, sizeof(url), "sqlite3://%s", path);
 	if (meta_open(url, &m) || meta_init(m, setting, trash)) {
-		printf("  open/init: %s\n", meta_errmsg());
+		printf("  open/init: %s\n", jfs_errmsg());
 		meta_close(m);
 		return NULL;
 	}

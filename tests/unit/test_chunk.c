@@ -220,7 +220,7 @@ static void check_read(struct chunk_ctx *c, struct fake *f, uint64_t length,
 	ret = chunk_read(c, 1, length, off, len, buf, &got);
 	if (ret || got != want) {
 		check_fail(__FILE__, line, "chunk_read(%llu, %zu) = %d, got %zu, want %zu (%s)",
-			   (unsigned long long)off, len, ret, got, want, store_errmsg());
+			   (unsigned long long)off, len, ret, got, want, jfs_errmsg());
 	} else {
 		for (i = 0; i < want; i++) {
 			if (buf[i] != model_byte(f, 1, off + i)) {
@@ -403,7 +403,7 @@ static void test_resolve(void)
 		fake_reset(f);
 		rec(f, 0, 0, 999, 4096, 0, 20);
 		CHECK_EQ(chunk_read(c, 1, 20, 0, 20, buf, &got), -EIO);
-		CHECK(strstr(store_errmsg(), "999_0_4096") != NULL);
+		CHECK(strstr(jfs_errmsg(), "999_0_4096") != NULL);
 	}
 }
 
@@ -605,7 +605,7 @@ static void test_write_failures(void)
 		fake_reset(f);
 		CHECK(chunk_write(&c2, 1, 0, buf, sizeof(buf), NULL, &attr) < 0);
 		CHECK_EQ(f->commits, 0);
-		CHECK(strstr(store_errmsg(), "notadir") != NULL);
+		CHECK(strstr(jfs_errmsg(), "notadir") != NULL);
 	}
 	store_close(bad);
 	fake_reset(f);
@@ -706,7 +706,7 @@ int main(void)
 	}
 	snprintf(bucket, sizeof(bucket), "%s/bucket/", tmpdir);
 	if (store_open("file", bucket, NULL, NULL, &ctx.store)) {
-		fprintf(stderr, "store_open: %s\n", store_errmsg());
+		fprintf(stderr, "store_open: %s\n", jfs_errmsg());
 		return 1;
 	}
 	fake_reset(&fk);

@@ -256,11 +256,11 @@ static void open_rejects_unknown_engines(void)
 
 	CHECK_EQ(meta_open("foo://x/y", &m), -EINVAL);
 	CHECK(m == NULL);
-	CHECK_STR(meta_errmsg(), "unsupported metadata engine 'foo'");
+	CHECK_STR(jfs_errmsg(), "unsupported metadata engine 'foo'");
 	CHECK_EQ(meta_open("no-scheme", &m), -EINVAL);
-	CHECK(strstr(meta_errmsg(), "no scheme") != NULL);
+	CHECK(strstr(jfs_errmsg(), "no scheme") != NULL);
 	CHECK_EQ(meta_open("mysql://root@127.0.0.1/jfs", &m), -EINVAL);
-	CHECK_STR(meta_errmsg(), "unsupported metadata engine 'mysql'");
+	CHECK_STR(jfs_errmsg(), "unsupported metadata engine 'mysql'");
 	/* sqlite3 is an engine now: open needs no file until it is used */
 	REQUIRE(meta_open("sqlite3:///tmp/jfs-codec-none.db", &m) == 0);
 	CHECK(m != NULL);
@@ -269,8 +269,8 @@ static void open_rejects_unknown_engines(void)
 
 static void errmsg_is_one_line(void)
 {
-	meta_set_errmsg("a\nb\rc %d", 1);
-	CHECK_STR(meta_errmsg(), "a b c 1");
+	jfs_seterr("meta", "a\nb\rc %d", 1);
+	CHECK_STR(jfs_errmsg(), "a b c 1");
 }
 
 int main(void)

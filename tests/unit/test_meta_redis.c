@@ -198,7 +198,7 @@ static struct meta *fresh(void)
 
 	freeReplyObject(raw("FLUSHALL"));
 	if (meta_open(url, &m)) {
-		printf("  meta_open: %s\n", meta_errmsg());
+		printf("  meta_open: %s\n", jfs_errmsg());
 		return NULL;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -276,13 +276,13 @@ static void open_bad_urls(void)
 
 	snprintf(u, sizeof(u), "redis://127.0.0.1:99999");
 	CHECK_EQ(meta_open(u, &m), -EINVAL);
-	CHECK(strstr(meta_errmsg(), "invalid redis url") != NULL);
+	CHECK(strstr(jfs_errmsg(), "invalid redis url") != NULL);
 	CHECK_EQ(meta_open("redis://user:s3cret@[::1", &m), -EINVAL);
-	CHECK(strstr(meta_errmsg(), "invalid redis url") != NULL);
-	CHECK(strstr(meta_errmsg(), "s3cret") == NULL);
+	CHECK(strstr(jfs_errmsg(), "invalid redis url") != NULL);
+	CHECK(strstr(jfs_errmsg(), "s3cret") == NULL);
 	snprintf(u, sizeof(u), "%s/notadb", url);
 	CHECK_EQ(meta_open(u, &m), -EINVAL);
-	CHECK(strstr(meta_errmsg(), "database") != NULL);
+	CHECK(strstr(jfs_errmsg(), "database") != NULL);
 	snprintf(u, sizeof(u), "%s/1?bogus=1", url);
 	CHECK_EQ(meta_open(u, &m), -EINVAL);
 	CHECK_EQ(meta_open("unix://", &m), -EINVAL);
@@ -299,9 +299,9 @@ static void open_unreachable(void)
 	CHECK_EQ(meta_open(u, &m), -ECONNREFUSED);
 	CHECK(m == NULL);
 	snprintf(want, sizeof(want), "redis 127.0.0.1:%d: Connection refused", port);
-	CHECK_STR(meta_errmsg(), want);
+	CHECK_STR(jfs_errmsg(), want);
 	CHECK_EQ(meta_open("unix:///nonexistent/redis.sock", &m), -ECONNREFUSED);
-	CHECK(strstr(meta_errmsg(), "/nonexistent/redis.sock") != NULL);
+	CHECK(strstr(jfs_errmsg(), "/nonexistent/redis.sock") != NULL);
 }
 
 static void open_db_and_unix_socket(void)
@@ -340,12 +340,12 @@ static void open_auth(void)
 	freeReplyObject(raw("CONFIG SET requirepass s3cret"));
 	REQUIRE(meta_open(url, &m) == 0);
 	CHECK_EQ(meta_get_setting(m, &json), -EACCES);
-	CHECK(strstr(meta_errmsg(), "NOAUTH") != NULL);
+	CHECK(strstr(jfs_errmsg(), "NOAUTH") != NULL);
 	meta_close(m);
 
 	snprintf(u, sizeof(u), "redis://:wrong@127.0.0.1:%d", redis_port);
 	CHECK_EQ(meta_open(u, &m), -EACCES);
-	CHECK(strstr(meta_errmsg(), "wrong") == NULL);
+	CHECK(strstr(jfs_errmsg(), "wrong") == NULL);
 
 	snprintf(u, sizeof(u), "redis://:s3cret@127.0.0.1:%d", redis_port);
 	if (meta_open(u, &m) == 0) {
@@ -1085,7 +1085,7 @@ static void write_and_read_chunks(void)
 	/* a record that is not 24 bytes makes the chunk corrupt */
 	freeReplyObject(raw("RPUSH %s short", key));
 	CHECK_EQ(meta_read_chunk(m, f, 0, &sl, &n), -EIO);
-	CHECK(strstr(meta_errmsg(), key) != NULL);
+	CHECK(strstr(jfs_errmsg(), key) != NULL);
 	meta_close(m);
 }
 
@@ -1385,7 +1385,7 @@ static void oom_is_enospc(void)
 	REQUIRE(m);
 	freeReplyObject(raw("CONFIG SET maxmemory 1"));
 	CHECK_EQ(mkfile(m, 1, "f", &f), -ENOSPC);
-	CHECK(strstr(meta_errmsg(), "OOM") != NULL);
+	CHECK(strstr(jfs_errmsg(), "OOM") != NULL);
 	freeReplyObject(raw("CONFIG SET maxmemory 0"));
 	CHECK_EQ(mkfile(m, 1, "f", &f), 0);
 	meta_close(m);

@@ -50,11 +50,11 @@ static void open_bad_urls(void)
 	char dir[300];
 
 	CHECK_EQ(meta_open("sqlite3://", &m), -EINVAL);
-	CHECK(strstr(meta_errmsg(), "no database file"));
+	CHECK(strstr(jfs_errmsg(), "no database file"));
 	CHECK_EQ(meta_open("sqlite3://?x=1", &m), -EINVAL);
 	snprintf(dir, sizeof(dir), "sqlite3://%s", tmpdir);
 	CHECK_EQ(meta_open(dir, &m), -EINVAL);
-	CHECK(strstr(meta_errmsg(), "not a regular file"));
+	CHECK(strstr(jfs_errmsg(), "not a regular file"));
 	CHECK(m == NULL);
 }
 
@@ -68,7 +68,7 @@ static void unformatted_is_enoent(void)
 	REQUIRE(meta_open(url, &m) == 0);
 	CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
 	CHECK(json == NULL);
-	CHECK(strstr(meta_errmsg(), "no such database file"));
+	CHECK(strstr(jfs_errmsg(), "no such database file"));
 	CHECK(access(path, F_OK) != 0);	/* a mount attempt makes no file */
 	meta_close(m);
 }

@@ -306,7 +306,7 @@ static void write_and_read_chunks(void)
 			 " AND indx=0", f) == 0);
 	CHECK_EQ(meta_read_chunk(m, f, 0, &sl, &n), -EIO);
 	CHECK(sl == NULL && n == 0);
-	CHECK(strstr(meta_errmsg(), "jfs_chunk") != NULL);
+	CHECK(strstr(jfs_errmsg(), "jfs_chunk") != NULL);
 	meta_close(m);
 }
 

@@ -119,10 +119,10 @@ static void test_bad_records(void)
 	struct setting s;
 
 	CHECK_EQ(setting_parse(&s, "not json"), -EINVAL);
-	CHECK(strstr(setting_errmsg(), "not JSON") != NULL);
+	CHECK(strstr(jfs_errmsg(), "not JSON") != NULL);
 	CHECK_EQ(setting_parse(&s, "[1,2]"), -EINVAL);
 	CHECK_EQ(setting_parse(&s, "{\"Name\": 5}"), -EINVAL);
-	CHECK(strstr(setting_errmsg(), "'Name'") != NULL);
+	CHECK(strstr(jfs_errmsg(), "'Name'") != NULL);
 	CHECK_EQ(setting_parse(&s, "{\"BlockSize\": \"4096\"}"), -EINVAL);
 	CHECK_EQ(setting_parse(&s, "{\"Capacity\": -1}"), -EINVAL);
 	CHECK_EQ(setting_parse(&s, "{\"DirStats\": 1}"), -EINVAL);
@@ -195,12 +195,12 @@ static void test_secrets(void)
 	/* the wrong UUID does not open it */
 	setting_set_str(&s.uuid, "another-uuid");
 	CHECK_EQ(setting_unseal(&s), -EBADMSG);
-	CHECK(strstr(setting_errmsg(), "SecretKey") != NULL);
+	CHECK(strstr(jfs_errmsg(), "SecretKey") != NULL);
 
 	/* a removed secret is reported, not decrypted */
 	setting_set_str(&s.secret_key, "removed");
 	CHECK_EQ(setting_unseal(&s), -EINVAL);
-	CHECK(strstr(setting_errmsg(), "removed") != NULL);
+	CHECK(strstr(jfs_errmsg(), "removed") != NULL);
 
 	/* no secrets: nothing sealed, KeyEncrypted stays off (as juicefs) */
 	setting_release(&s);
@@ -252,9 +252,9 @@ static void expect_gate(const char *json, int ro_ret, int rw_ret, const char *wo
 		return;
 	}
 	if (setting_check(&s, true) != ro_ret || setting_check(&s, false) != rw_ret ||
-	    (word && !strstr(setting_errmsg(), word))) {
+	    (word && !strstr(jfs_errmsg(), word))) {
 		check_fail(__FILE__, __LINE__, "gate of %s: ro %d rw %d, message '%s'", json,
-			   setting_check(&s, true), setting_check(&s, false), setting_errmsg());
+			   setting_check(&s, true), setting_check(&s, false), jfs_errmsg());
 	}
 	setting_release(&s);
 }

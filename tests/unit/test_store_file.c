@@ -63,7 +63,7 @@ static void test_file_store(void)
 	snprintf(bucket, sizeof(bucket), "%s/bkt/", dir);
 
 	CHECK(store_open("nosuch", bucket, NULL, NULL, &s) == -EPROTONOSUPPORT);
-	CHECK(strstr(store_errmsg(), "nosuch") != NULL);
+	CHECK(strstr(jfs_errmsg(), "nosuch") != NULL);
 	CHECK(store_open("file", "relative/dir/", NULL, NULL, &s) == -EINVAL);
 	REQUIRE(store_open("file", bucket, NULL, NULL, &s) == 0);
 
@@ -90,7 +90,7 @@ static void test_file_store(void)
 	CHECK(s->ops->get(s, "myjfs/chunks/0/0/1_0_6", 6, 10, buf, &got) == 0 && got == 0);
 	CHECK(s->ops->get(s, "myjfs/juicefs_uuid", 0, 0, buf, &got) == 0 && got == 4);
 	CHECK(s->ops->get(s, "myjfs/nothing", 0, 0, buf, &got) == -ENOENT);
-	CHECK(strstr(store_errmsg(), "myjfs/nothing") != NULL);
+	CHECK(strstr(jfs_errmsg(), "myjfs/nothing") != NULL);
 
 	/* head */
 	CHECK(s->ops->head(s, "myjfs/chunks/0/0/1_0_6", &size) == 0 && size == 6);
@@ -145,7 +145,7 @@ static void test_file_store(void)
 
 	/* a put that cannot make its directory fails naming the path */
 	CHECK(s->ops->put(s, "myjfs/juicefs_uuid/under", "x", 1) == -ENOTDIR);
-	CHECK(strstr(store_errmsg(), "juicefs_uuid") != NULL);
+	CHECK(strstr(jfs_errmsg(), "juicefs_uuid") != NULL);
 
 	store_close(s);
 }

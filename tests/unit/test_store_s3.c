@@ -249,8 +249,8 @@ static void test_https(void)
 	unsetenv("SSL_CERT_FILE");
 	REQUIRE(store_open("s3", url, USER, SECRET, &s) == 0);
 	CHECK_EQ(s->ops->create(s), -EIO);
-	CHECK(strstr(store_errmsg(), "certificate") || strstr(store_errmsg(), "SSL"));
-	CHECK(!strstr(store_errmsg(), "attempts"));	/* not retried */
+	CHECK(strstr(jfs_errmsg(), "certificate") || strstr(jfs_errmsg(), "SSL"));
+	CHECK(!strstr(jfs_errmsg(), "attempts"));	/* not retried */
 	store_close(s);
 
 	setenv("SSL_CERT_FILE", ca_file, 1);
@@ -334,7 +334,7 @@ static void test_head(void)
 	CHECK_EQ(S->ops->head(S, "myvol/empty", &size), 0);
 	CHECK_EQU(size, 0);
 	CHECK_EQ(S->ops->head(S, "myvol/no/such/key", &size), -ENOENT);
-	CHECK(strstr(store_errmsg(), "s3 HEAD myvol/no/such/key: 404") != NULL);
+	CHECK(strstr(jfs_errmsg(), "s3 HEAD myvol/no/such/key: 404") != NULL);
 }
 
 static void test_delete(void)
@@ -348,7 +348,7 @@ static void test_delete(void)
 	CHECK_EQ(S->ops->delete(S, "myvol/doomed"), 0);
 	CHECK_EQ(S->ops->get(S, "myvol/doomed", 0, 3, buf, &got), -ENOENT);
 	CHECK_EQU(got, 0);
-	CHECK(strstr(store_errmsg(), "s3 GET myvol/doomed: 404 NoSuchKey") != NULL);
+	CHECK(strstr(jfs_errmsg(), "s3 GET myvol/doomed: 404 NoSuchKey") != NULL);
 	CHECK_EQ(S->ops->head(S, "myvol/doomed", &size), -ENOENT);
 	CHECK_EQ(S->ops->delete(S, "myvol/doomed"), 0);	/* absent: fine */
 	CHECK_EQ(S->ops->delete(S, "myvol/never/was"), 0);
@@ -469,19 +469,19 @@ static void test_wrong_credentials(void)
 	s = open_bucket("jfstest", USER, "not-the-Secret-9xZ");
 	REQUIRE(s != NULL);
 	CHECK_EQ(s->ops->put(s, "myvol/denied", "x", 1), -EACCES);
-	CHECK(strstr(store_errmsg(), "s3 PUT myvol/denied: 403 SignatureDoesNotMatch") != NULL);
-	CHECK(strstr(store_errmsg(), "not-the-Secret-9xZ") == NULL);
-	CHECK(strstr(store_errmsg(), SECRET) == NULL);
-	CHECK(strstr(store_errmsg(), "attempts") == NULL);	/* no retry */
+	CHECK(strstr(jfs_errmsg(), "s3 PUT myvol/denied: 403 SignatureDoesNotMatch") != NULL);
+	CHECK(strstr(jfs_errmsg(), "not-the-Secret-9xZ") == NULL);
+	CHECK(strstr(jfs_errmsg(), SECRET) == NULL);
+	CHECK(strstr(jfs_errmsg(), "attempts") == NULL);	/* no retry */
 	CHECK_EQ(s->ops->get(s, "myvol/range", 0, 8, buf, &got), -EACCES);
-	CHECK(strstr(store_errmsg(), "SignatureDoesNotMatch") != NULL);
+	CHECK(strstr(jfs_errmsg(), "SignatureDoesNotMatch") != NULL);
 	store_close(s);
 
 	s = open_bucket("jfstest", "no-such-user", SECRET);
 	REQUIRE(s != NULL);
 	CHECK_EQ(s->ops->put(s, "myvol/denied", "x", 1), -EACCES);
-	CHECK(strstr(store_errmsg(), "InvalidAccessKeyId") != NULL);
-	CHECK(strstr(store_errmsg(), SECRET) == NULL);
+	CHECK(strstr(jfs_errmsg(), "InvalidAccessKeyId") != NULL);
+	CHECK(strstr(jfs_errmsg(), SECRET) == NULL);
 	store_close(s);
 }
 
@@ -512,7 +512,7 @@ static void test_env_credentials(void)
 	s = open_bucket("jfstest", NULL, NULL);
 	REQUIRE(s != NULL);
 	CHECK_EQ(s->ops->put(s, "myvol/anon", "x", 1), -EACCES);
-	CHECK(strstr(store_errmsg(), "AccessDenied") != NULL);
+	CHECK(strstr(jfs_errmsg(), "AccessDenied") != NULL);
 	store_close(s);
 	setenv("ACCESS_KEY", USER, 1);
 	setenv("SECRET_KEY", SECRET, 1);
@@ -535,10 +535,10 @@ static void test_retry_closed_port(void)
 	t = now();
 	CHECK_EQ(s->ops->put(s, "myvol/chunks/0/0/1_0_4096", "data", 4), -EIO);
 	t = now() - t;
-	CHECK(strstr(store_errmsg(), "s3 PUT myvol/chunks/0/0/1_0_4096: ") == store_errmsg());
-	CHECK(strstr(store_errmsg(), "after 4 attempts") != NULL);
-	CHECK(strstr(store_errmsg(), "onnect") != NULL);
-	CHECK(strstr(store_errmsg(), SECRET) == NULL);
+	CHECK(strstr(jfs_errmsg(), "s3 PUT myvol/chunks/0/0/1_0_4096: ") == jfs_errmsg());
+	CHECK(strstr(jfs_errmsg(), "after 4 attempts") != NULL);
+	CHECK(strstr(jfs_errmsg(), "onnect") != NULL);
+	CHECK(strstr(jfs_errmsg(), SECRET) == NULL);
 	/* 3 backoffs of at least 10, 20, 40 ms (half of each is jitter) */
 	CHECK(t >= 0.07);
 	CHECK(t < 5);
@@ -575,8 +575,8 @@ static void test_hung_server(void)
 	t = now();
 	CHECK_EQ(s->ops->get(s, "myvol/hung", 0, 8, buf, &got), -EIO);
 	t = now() - t;
-	CHECK(strstr(store_errmsg(), "s3 GET myvol/hung: Timeout was reached") != NULL);
-	CHECK(strstr(store_errmsg(), "after 2 attempts") != NULL);
+	CHECK(strstr(jfs_errmsg(), "s3 GET myvol/hung: Timeout was reached") != NULL);
+	CHECK(strstr(jfs_errmsg(), "after 2 attempts") != NULL);
 	CHECK(t >= 1.5 && t < 10);
 	store_close(s);
 	close(fd);
@@ -690,7 +690,7 @@ static void test_front_end(void)
 	struct store *s;
 
 	CHECK_EQ(store_open("s3", "ftp://127.0.0.1/bkt", USER, SECRET, &s), -EINVAL);
-	CHECK(strstr(store_errmsg(), "ftp://127.0.0.1/bkt") != NULL);
+	CHECK(strstr(jfs_errmsg(), "ftp://127.0.0.1/bkt") != NULL);
 	CHECK_EQ(store_open("s3", "http://127.0.0.1:9000", USER, SECRET, &s), -EINVAL);
 	CHECK_EQ(store_open("s3", "http://127.0.0.1:9000/", USER, SECRET, &s), -EINVAL);
 	CHECK_EQ(store_open("s3", "", USER, SECRET, &s), -EINVAL);
@@ -971,7 +971,7 @@ static void test_wire_retries(void)
 	fake_script(slowdown);
 	CHECK_EQ(s->ops->put(s, "myvol/chunks/0/0/1_0_4096", "x", 1), -EIO);
 	CHECK_EQ(F.nreq, 3);
-	CHECK_STR(store_errmsg(), "s3 PUT myvol/chunks/0/0/1_0_4096: 503 SlowDown "
+	CHECK_STR(jfs_errmsg(), "s3 PUT myvol/chunks/0/0/1_0_4096: 503 SlowDown "
 		  "(Please reduce your request rate.) after 3 attempts");
 
 	fake_script("HTTP/1.1 429 Too Many\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -992,7 +992,7 @@ static void test_wire_retries(void)
 	fake_script("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 	CHECK_EQ(s->ops->get(s, "k", 0, 4, buf, &got), -EIO);
 	CHECK_EQ(F.nreq, 1);
-	CHECK_STR(store_errmsg(), "s3 GET k: 400 BadRequest");
+	CHECK_STR(jfs_errmsg(), "s3 GET k: 400 BadRequest");
 	fake_script("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 	CHECK_EQ(s->ops->delete(s, "k"), -EACCES);
 	CHECK_EQ(F.nreq, 1);
@@ -1033,12 +1033,12 @@ static void test_wire_create(void)
 	fake_seq(2, reply(0, "404 Not Found", "", NO_BUCKET), reply(1, "409 Conflict", "",
 		 "<Error><Code>OperationAborted</Code></Error>"), NULL);
 	CHECK_EQ(s->ops->create(s), -EIO);
-	CHECK(strstr(store_errmsg(), "s3 PUT newbkt: 409 OperationAborted") != NULL);
+	CHECK(strstr(jfs_errmsg(), "s3 PUT newbkt: 409 OperationAborted") != NULL);
 	fake_seq(2, reply(0, "404 Not Found", "", NO_BUCKET), reply(1, "403 Forbidden", "",
 		 "<Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>"),
 		 NULL);
 	CHECK_EQ(s->ops->create(s), -EACCES);
-	CHECK_STR(store_errmsg(), "s3 PUT newbkt: 403 AccessDenied (Access Denied.)");
+	CHECK_STR(jfs_errmsg(), "s3 PUT newbkt: 403 AccessDenied (Access Denied.)");
 	store_close(s);
 }
 
@@ -1079,13 +1079,13 @@ static void test_wire_bad_answers(void)
 
 	/* a 206 for another offset is refused */
 	CHECK_EQ(s->ops->get(s, "k", 5, 3, buf, &got), -EIO);
-	CHECK(strstr(store_errmsg(), "Content-Range") != NULL);
+	CHECK(strstr(jfs_errmsg(), "Content-Range") != NULL);
 
 	/* a body cut short is retried, then reported */
 	fake_script("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234");
 	CHECK_EQ(s->ops->get(s, "k", 0, 10, buf, &got), -EIO);
 	CHECK_EQ(F.nreq, 2);
-	CHECK(strstr(store_errmsg(), "s3 GET k: ") == store_errmsg());
+	CHECK(strstr(jfs_errmsg(), "s3 GET k: ") == jfs_errmsg());
 
 	/* HEAD without a length */
 	fake_script("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
@@ -1101,7 +1101,7 @@ static void test_wire_bad_answers(void)
 			  "</Contents></ListBucketResult>"));
 	CHECK_EQ(s->ops->list(s, "p/", count_key, &n), -EIO);
 	CHECK_EQ(n, 1);
-	CHECK(strstr(store_errmsg(), "continuation") != NULL);
+	CHECK(strstr(jfs_errmsg(), "continuation") != NULL);
 	CHECK(strstr(F.last, "GET /bkt?encoding-type=url&list-type=2&max-keys=1000&prefix=p%2F "
 		     "HTTP/1.1\r\n") == F.last);
 
@@ -1111,7 +1111,7 @@ static void test_wire_bad_answers(void)
 	n = 0;
 	CHECK_EQ(s->ops->list(s, "p/", count_key, &n), -EIO);
 	CHECK_EQ(n, 0);
-	CHECK(strstr(store_errmsg(), "outside the prefix") != NULL);
+	CHECK(strstr(jfs_errmsg(), "outside the prefix") != NULL);
 	fake_script(reply(0, "200 OK", "", "<ListBucketResult><Contents><Key>p/a"
 			  "</Key><Size>-1</Size></Contents></ListBucketResult>"));
 	CHECK_EQ(s->ops->list(s, "p/", count_key, &n), -EIO);

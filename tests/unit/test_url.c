@@ -22,9 +22,9 @@ static void validate(const char *in, const char *want)
 {
 	int ret = url_meta_validate(in);
 
-	if (want ? ret != -EINVAL || !strstr(url_errmsg(), want) : ret != 0)
+	if (want ? ret != -EINVAL || !strstr(jfs_errmsg(), want) : ret != 0)
 		check_fail(__FILE__, __LINE__, "url_meta_validate('%s') = %d '%s', want %s", in,
-			   ret, ret ? url_errmsg() : "", want ? want : "valid");
+			   ret, ret ? jfs_errmsg() : "", want ? want : "valid");
 }
 
 static void test_redact(void)
@@ -75,7 +75,7 @@ static void test_validate(void)
 	validate("sqlite3://?x=1", "no database file");
 	/* the message shows the URL with its password hidden */
 	validate("redis://u:hunter2@host:99999/1", "invalid META-URL 'redis://u:****@host:99999/1': ");
-	CHECK(strstr(url_errmsg(), "hunter2") == NULL);
+	CHECK(strstr(jfs_errmsg(), "hunter2") == NULL);
 }
 
 int main(void)

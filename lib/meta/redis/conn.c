@@ -93,12 +93,12 @@ int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
 		else if (!strncmp(msg, "NOAUTH", 6) || !strncmp(msg, "WRONGPASS", 9) ||
 			 !strncmp(msg, "NOPERM", 6))
 			ret = -EACCES;
-		meta_set_errmsg("redis %s: %s%s", m->addr, msg, what);
+		jfs_seterr("meta", "redis %s: %s%s", m->addr, msg, what);
 		return ret;
 	}
 
 	if (!rc->c) {
-		meta_set_errmsg("redis %s: out of memory", m->addr);
+		jfs_seterr("meta", "redis %s: out of memory", m->addr);
 		return -ENOMEM;
 	}
 	msg = rc->c->errstr;
@@ -131,14 +131,14 @@ int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
 		ret = -EIO;
 		break;
 	}
-	meta_set_errmsg("redis %s: %s%s", m->addr, msg[0] ? msg : "connection failed",
+	jfs_seterr("meta", "redis %s: %s%s", m->addr, msg[0] ? msg : "connection failed",
 			what);
 	return ret;
 }
 
 int rm_bad_value(struct rmeta *m, const char *key, size_t len)
 {
-	meta_set_errmsg("redis %s: bad value of '%s' (%zu bytes)", m->addr, key, len);
+	jfs_seterr("meta", "redis %s: bad value of '%s' (%zu bytes)", m->addr, key, len);
 	return -EIO;
 }
 
@@ -214,7 +214,7 @@ static int rm_conn_get(struct rmeta *m, struct rconn **rcp)
 	if (!rc) {
 		rc = calloc(1, sizeof(*rc));
 		if (!rc) {
-			meta_set_errmsg("redis %s: out of memory", m->addr);
+			jfs_seterr("meta", "redis %s: out of memory", m->addr);
 			return -ENOMEM;
 		}
 	}
@@ -337,7 +337,7 @@ int rm_tx_exec(struct rmeta *m, struct rconn *rc, redisReply **out)
 		}
 		if (r->type != REDIS_REPLY_ARRAY) {
 			freeReplyObject(r);
-			meta_set_errmsg("redis %s: unexpected EXEC reply", m->addr);
+			jfs_seterr("meta", "redis %s: unexpected EXEC reply", m->addr);
 			return -EIO;
 		}
 		for (j = 0; j < r->elements; j++) {
@@ -411,7 +411,7 @@ int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 		if (ret != -EAGAIN)
 			break;
 		if (++tries >= RM_TXN_RETRIES) {
-			meta_set_errmsg("redis %s: transaction on '%s' conflicted %d times",
+			jfs_seterr("meta", "redis %s: transaction on '%s' conflicted %d times",
 					m->addr, lockkey ? lockkey : "?", tries);
 			ret = -EIO;
 			break;
@@ -861,7 +861,7 @@ static int url_fail(const char *url, const char *why)
 
 	if (url_redact(url, shown, sizeof(shown)))
 		snprintf(shown, sizeof(shown), "(too long)");
-	meta_set_errmsg("invalid redis url '%s': %s", shown, why);
+	jfs_seterr("meta", "invalid redis url '%s': %s", shown, why);
 	return -EINVAL;
 }
 
@@ -983,7 +983,7 @@ static int rm_open(const char *url, struct meta **mp)
 	*mp = NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
-		meta_set_errmsg("out of memory");
+		jfs_seterr("meta", "out of memory");
 		return -ENOMEM;
 	}
 	m->base.ops = &meta_redis_ops;
@@ -995,7 +995,7 @@ static int rm_open(const char *url, struct meta **mp)
 	ret = rm_parse_url(m, url);
 	if (ret) {
 		if (ret == -ENOMEM)
-			meta_set_errmsg("out of memory");
+			jfs_seterr("meta", "out of memory");
 		rm_free(m);
 		return ret;
 	}

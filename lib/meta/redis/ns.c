@@ -926,7 +926,7 @@ static int readlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return ret;
 	if (t.type != META_TYPE_SYMLINK)
 		return -EINVAL;
-	meta_set_errmsg("redis %s: symlink %" PRIu64 " has no target '%s'",
+	jfs_seterr("meta", "redis %s: symlink %" PRIu64 " has no target '%s'",
 			m->addr, a->ino, key);
 	return -EIO;
 }

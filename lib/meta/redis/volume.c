@@ -23,7 +23,7 @@
 
 int rm_bad_reply(struct rmeta *m, const char *key)
 {
-	meta_set_errmsg("redis %s: unexpected reply for '%s'", m->addr, key);
+	jfs_seterr("meta", "redis %s: unexpected reply for '%s'", m->addr, key);
 	return -EIO;
 }
 

@@ -101,7 +101,7 @@ int sq_read(struct smeta *m, sq_body body, void *arg);
  * sq_exec runs one to completion (INSERT/UPDATE/DELETE).
  * Errors: -EAGAIN when the database is busy or locked (the transaction is
  * re-run), -ENOSPC when full, -EEXIST on a UNIQUE/PRIMARY KEY clash,
- * -EIO otherwise; meta_errmsg() names the database and SQLite's message.
+ * -EIO otherwise; jfs_errmsg() names the database and SQLite's message.
  */
 int sq_query(struct sconn *c, sqlite3_stmt **st, const char *sql, const char *types, ...);
 int sq_exec(struct sconn *c, const char *sql, const char *types, ...);
@@ -109,7 +109,7 @@ int sq_exec(struct sconn *c, const char *sql, const char *types, ...);
 int sq_row(struct sconn *c, sqlite3_stmt *st);
 /* rows the last sq_exec changed */
 int sq_changes(struct sconn *c);
-/* maps a SQLite result code to the errno above and sets meta_errmsg */
+/* maps a SQLite result code to the errno above and sets the error record */
 int sq_error(struct sconn *c, int rc, const char *what);
 /* a value in the database is not what JuiceFS writes: -EIO, logged */
 int sq_bad_value(const char *table, uint64_t key, const char *why);

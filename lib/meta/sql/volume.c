@@ -130,29 +130,29 @@ int sq_error(struct sconn *c, int rc, const char *what)
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		meta_set_errmsg("sqlite3 %s: database busy (%s)", file ? file : "?", what);
+		jfs_seterr("meta", "sqlite3 %s: database busy (%s)", file ? file : "?", what);
 		return -EAGAIN;
 	case SQLITE_FULL:
-		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
 		return -ENOSPC;
 	case SQLITE_CONSTRAINT:
-		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
 		return -EEXIST;
 	case SQLITE_NOMEM:
-		meta_set_errmsg("out of memory");
+		jfs_seterr("meta", "out of memory");
 		return -ENOMEM;
 	case SQLITE_READONLY:
-		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
 		return -EROFS;
 	default:
-		meta_set_errmsg("sqlite3 %s: %s: %s", file ? file : "?", what, msg);
+		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
 		return -EIO;
 	}
 }
 
 int sq_bad_value(const char *table, uint64_t key, const char *why)
 {
-	meta_set_errmsg("sqlite3: %s row %" PRIu64 ": %s", table, key, why);
+	jfs_seterr("meta", "sqlite3: %s row %" PRIu64 ": %s", table, key, why);
 	return -EIO;
 }
 
@@ -188,7 +188,7 @@ static int conn_open(struct smeta *m, bool create, struct sconn **cp)
 		flags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(m->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		meta_set_errmsg("sqlite3 %s: cannot open: %s", m->path,
+		jfs_seterr("meta", "sqlite3 %s: cannot open: %s", m->path,
 				c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		conn_free(c);
 		return rc == SQLITE_CANTOPEN ? -ENOENT : -EIO;
@@ -274,7 +274,7 @@ static int bindv(struct sconn *c, sqlite3_stmt *st, const char *types, va_list a
 						 SQLITE_UTF8);
 			break;
 		default:
-			meta_set_errmsg("sqlite3: bad parameter type '%c'", types[i]);
+			jfs_seterr("meta", "sqlite3: bad parameter type '%c'", types[i]);
 			return -EINVAL;
 		}
 	}
@@ -375,7 +375,7 @@ static int run(struct smeta *m, const char *begin, sq_body body, void *arg)
 		if (ret != -EAGAIN)
 			break;
 		if (++tries >= SQ_TXN_RETRIES) {
-			meta_set_errmsg("sqlite3 %s: database stayed busy through %d tries",
+			jfs_seterr("meta", "sqlite3 %s: database stayed busy through %d tries",
 					m->path, tries);
 			ret = -EIO;
 			break;
@@ -671,12 +671,12 @@ static int sqm_get_setting(struct meta *mm, char **json)
 
 	*json = NULL;
 	if (!m->create && access(m->path, F_OK)) {
-		meta_set_errmsg("sqlite3 %s: no such database file", m->path);
+		jfs_seterr("meta", "sqlite3 %s: no such database file", m->path);
 		return -ENOENT;
 	}
 	ret = sq_read(m, setting_body, &a);
 	if (ret == -ENOENT)
-		meta_set_errmsg("sqlite3 %s: no volume formatted there", m->path);
+		jfs_seterr("meta", "sqlite3 %s: no volume formatted there", m->path);
 	if (ret)
 		free(a.s);
 	else
@@ -1345,7 +1345,7 @@ static void sq_free(struct smeta *m)
 
 static int url_fail(const char *url, const char *why)
 {
-	meta_set_errmsg("invalid sqlite3 url '%s': %s", url, why);
+	jfs_seterr("meta", "invalid sqlite3 url '%s': %s", url, why);
 	return -EINVAL;
 }
 
@@ -1400,7 +1400,7 @@ static int sqm_open(const char *url, struct meta **mp)
 	*mp = NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
-		meta_set_errmsg("out of memory");
+		jfs_seterr("meta", "out of memory");
 		return -ENOMEM;
 	}
 	m->base.ops = &meta_sqlite_ops;
@@ -1410,12 +1410,12 @@ static int sqm_open(const char *url, struct meta **mp)
 	ret = parse_url(m, url);
 	if (ret) {
 		if (ret == -ENOMEM)
-			meta_set_errmsg("out of memory");
+			jfs_seterr("meta", "out of memory");
 		sq_free(m);
 		return ret;
 	}
 	if (!stat(m->path, &stb) && !S_ISREG(stb.st_mode)) {
-		meta_set_errmsg("sqlite3 %s: not a regular file", m->path);
+		jfs_seterr("meta", "sqlite3 %s: not a regular file", m->path);
 		sq_free(m);
 		return -EINVAL;
 	}
