@@ -6,7 +6,7 @@
  * jfsd keeps them as JuiceFS 1.2 rules and ships them in the kernel's own
  * xattr form over GETXATTR/SETXATTR/REMOVEXATTR, so this file converts
  * and checks: posix_acl_from_xattr() plus posix_acl_valid() on every
- * reply.  The VFS caches them per inode; jfs_attr_apply() forgets them
+ * reply.  The VFS caches them per inode; jfsk_attr_apply() forgets them
  * when ctime moves (a setfacl anywhere moves it).  What ext4 does in its
  * set_acl and in posix_acl_create() happens in jfsd, as in JuiceFS: the
  * mode follows an access ACL, an equivalent ACL becomes plain mode bits,
@@ -19,15 +19,15 @@
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/xattr.h>
-#include "jfs.h"
+#include "internal.h"
 
-static const char *jfs_acl_name(int type)
+static const char *jfsk_acl_name(int type)
 {
 	return type == ACL_TYPE_ACCESS ? XATTR_NAME_POSIX_ACL_ACCESS :
 		XATTR_NAME_POSIX_ACL_DEFAULT;
 }
 
-static struct posix_acl *jfs_fetch_acl(struct inode *inode, int type)
+static struct posix_acl *jfsk_fetch_acl(struct inode *inode, int type)
 {
 	struct posix_acl *acl;
 	ssize_t len;
@@ -37,12 +37,12 @@ static struct posix_acl *jfs_fetch_acl(struct inode *inode, int type)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (type != ACL_TYPE_ACCESS && type != ACL_TYPE_DEFAULT)
 		return ERR_PTR(-EINVAL);
-	if (jfs_known_noxattr(inode))
+	if (jfsk_known_noxattr(inode))
 		return NULL;
 	buf = kvmalloc(JFS_XATTR_SIZE_MAX, GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	len = jfs_xattr_fetch(inode, jfs_acl_name(type), buf, JFS_XATTR_SIZE_MAX);
+	len = jfsk_xattr_fetch(inode, jfsk_acl_name(type), buf, JFS_XATTR_SIZE_MAX);
 	if (len == -ENODATA)
 		acl = NULL;
 	else if (len < 0)
@@ -60,8 +60,8 @@ static struct posix_acl *jfs_fetch_acl(struct inode *inode, int type)
 	return acl;
 }
 
-static int jfs_store_acl(struct JFS_IDMAP_T *idmap, struct inode *inode,
-			 struct posix_acl *acl, int type)
+static int jfsk_store_acl(struct JFS_IDMAP_T *idmap, struct inode *inode,
+			  struct posix_acl *acl, int type)
 {
 	u32 flags = 0;
 	size_t size;
@@ -73,7 +73,7 @@ static int jfs_store_acl(struct JFS_IDMAP_T *idmap, struct inode *inode,
 	if (type == ACL_TYPE_DEFAULT && !S_ISDIR(inode->i_mode))
 		return acl ? -EACCES : 0;
 	if (!acl) {
-		ret = jfs_xattr_store(inode, jfs_acl_name(type), NULL, 0, 0);
+		ret = jfsk_xattr_store(inode, jfsk_acl_name(type), NULL, 0, 0);
 		goto out;
 	}
 	size = posix_acl_xattr_size(acl->a_count);
@@ -89,44 +89,44 @@ static int jfs_store_acl(struct JFS_IDMAP_T *idmap, struct inode *inode,
 	    !capable_wrt_inode_uidgid(idmap, inode, CAP_FSETID))
 		flags |= JFS_XATTR_KILL_SGID;
 	if (ret >= 0)
-		ret = jfs_xattr_store(inode, jfs_acl_name(type), buf, size, flags);
+		ret = jfsk_xattr_store(inode, jfsk_acl_name(type), buf, size, flags);
 	kvfree(buf);
 out:
-	/* the mode may have changed too: jfs_xattr_store dropped the attrs */
+	/* the mode may have changed too: jfsk_xattr_store dropped the attrs */
 	forget_cached_acl(inode, type);
 	return ret;
 }
 
 #ifdef JFS_HAVE_GET_INODE_ACL
-struct posix_acl *jfs_get_inode_acl(struct inode *inode, int type, bool rcu)
+struct posix_acl *jfsk_get_inode_acl(struct inode *inode, int type, bool rcu)
 {
 	if (rcu)
 		return ERR_PTR(-ECHILD);
-	return jfs_fetch_acl(inode, type);
+	return jfsk_fetch_acl(inode, type);
 }
 
-struct posix_acl *jfs_get_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
-			      int type)
+struct posix_acl *jfsk_get_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+			       int type)
 {
-	return jfs_fetch_acl(d_inode(dentry), type);
+	return jfsk_fetch_acl(d_inode(dentry), type);
 }
 
-int jfs_set_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
-		struct posix_acl *acl, int type)
+int jfsk_set_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+		 struct posix_acl *acl, int type)
 {
-	return jfs_store_acl(idmap, d_inode(dentry), acl, type);
+	return jfsk_store_acl(idmap, d_inode(dentry), acl, type);
 }
 #else
-struct posix_acl *jfs_get_acl(struct inode *inode, int type, bool rcu)
+struct posix_acl *jfsk_get_acl(struct inode *inode, int type, bool rcu)
 {
 	if (rcu)
 		return ERR_PTR(-ECHILD);
-	return jfs_fetch_acl(inode, type);
+	return jfsk_fetch_acl(inode, type);
 }
 
-int jfs_set_acl(struct user_namespace *ns, struct inode *inode,
-		struct posix_acl *acl, int type)
+int jfsk_set_acl(struct user_namespace *ns, struct inode *inode,
+		 struct posix_acl *acl, int type)
 {
-	return jfs_store_acl(ns, inode, acl, type);
+	return jfsk_store_acl(ns, inode, acl, type);
 }
 #endif

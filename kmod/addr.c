@@ -19,23 +19,23 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
-#include "jfs.h"
+#include "internal.h"
 
 /* Asks jfsd for [pos, pos + len); the reply may be short at EOF. */
-static struct jfs_req *jfs_fetch(struct inode *inode, loff_t pos, size_t len)
+static struct jfsk_req *jfsk_fetch(struct inode *inode, loff_t pos, size_t len)
 {
 	struct jfs_io_in io = { .offset = pos, .size = len };
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	int ret;
 
-	req = jfs_req_new(JFS_SB(inode->i_sb), JFS_OP_READ, inode->i_ino,
-			  sizeof(io), len);
+	req = jfsk_req_new(JFS_SB(inode->i_sb), JFS_OP_READ, inode->i_ino,
+			   sizeof(io), len);
 	if (IS_ERR(req))
 		return req;
-	memcpy(jfs_req_args(req), &io, sizeof(io));
-	ret = jfs_req_send(req);
+	memcpy(jfsk_req_args(req), &io, sizeof(io));
+	ret = jfsk_req_send(req);
 	if (ret) {
-		jfs_req_put(req);
+		jfsk_req_put(req);
 		return ERR_PTR(ret);
 	}
 	atomic64_add(req->out_len, &JFS_SB(inode->i_sb)->bytes_in);
@@ -43,7 +43,7 @@ static struct jfs_req *jfs_fetch(struct inode *inode, loff_t pos, size_t len)
 }
 
 /* Copies up to avail bytes into a folio and zeroes the rest of it. */
-static void jfs_fill_folio(struct folio *folio, const char *data, size_t avail)
+static void jfsk_fill_folio(struct folio *folio, const char *data, size_t avail)
 {
 	size_t off, n;
 	char *kaddr;
@@ -59,30 +59,30 @@ static void jfs_fill_folio(struct folio *folio, const char *data, size_t avail)
 }
 
 /* Fills a locked folio from jfsd; the folio stays locked. */
-static int jfs_read_folio_locked(struct inode *inode, struct folio *folio)
+static int jfsk_read_folio_locked(struct inode *inode, struct folio *folio)
 {
 	loff_t pos = folio_pos(folio);
 	loff_t isize = i_size_read(inode);
-	struct jfs_req *req;
+	struct jfsk_req *req;
 
 	if (pos >= isize) {
-		jfs_fill_folio(folio, NULL, 0);
+		jfsk_fill_folio(folio, NULL, 0);
 		folio_mark_uptodate(folio);
 		return 0;
 	}
-	req = jfs_fetch(inode, pos, min_t(loff_t, folio_size(folio),
-					  isize - pos));
+	req = jfsk_fetch(inode, pos, min_t(loff_t, folio_size(folio),
+					   isize - pos));
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	jfs_fill_folio(folio, req->out, req->out_len);
+	jfsk_fill_folio(folio, req->out, req->out_len);
 	folio_mark_uptodate(folio);
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	return 0;
 }
 
-static int jfs_read_folio(struct file *file, struct folio *folio)
+static int jfsk_read_folio(struct file *file, struct folio *folio)
 {
-	int ret = jfs_read_folio_locked(folio->mapping->host, folio);
+	int ret = jfsk_read_folio_locked(folio->mapping->host, folio);
 
 	folio_unlock(folio);
 	return ret;
@@ -95,13 +95,13 @@ static int jfs_read_folio(struct file *file, struct folio *folio)
  */
 #define JFS_RA_SMALL	(64 * 1024)
 
-static void jfs_readahead(struct readahead_control *rac)
+static void jfsk_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
 	u32 bs = JFS_SB(inode->i_sb)->block_size;
 	loff_t isize = i_size_read(inode);
 	loff_t start, end, pos;
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	struct folio *folio;
 	size_t len, have, off;
 
@@ -126,13 +126,13 @@ static void jfs_readahead(struct readahead_control *rac)
 		len = min_t(size_t, len, JFS_IO_MAX);
 		req = NULL;
 		if (pos < isize)
-			req = jfs_fetch(inode, pos, min_t(loff_t, len,
-							  isize - pos));
+			req = jfsk_fetch(inode, pos, min_t(loff_t, len,
+							   isize - pos));
 		have = IS_ERR_OR_NULL(req) ? 0 : req->out_len;
 		while ((folio = readahead_folio(rac))) {
 			off = folio_pos(folio) - pos;
 			if (!IS_ERR(req)) {
-				jfs_fill_folio(folio, have > off ?
+				jfsk_fill_folio(folio, have > off ?
 					       req->out + off : NULL,
 					       have > off ? have - off : 0);
 				folio_mark_uptodate(folio);
@@ -142,7 +142,7 @@ static void jfs_readahead(struct readahead_control *rac)
 				break;
 		}
 		if (!IS_ERR_OR_NULL(req))
-			jfs_req_put(req);
+			jfsk_req_put(req);
 		pos += len;
 	}
 }
@@ -158,7 +158,7 @@ static void jfs_readahead(struct readahead_control *rac)
 #define JFS_WB_INFLIGHT	6
 
 /* One WRITE being filled or in flight, and the folios it carries. */
-struct jfs_wb_batch {
+struct jfsk_wb_batch {
 	struct inode *inode;
 	loff_t start;
 	size_t len;
@@ -166,14 +166,14 @@ struct jfs_wb_batch {
 	struct folio *folios[];
 };
 
-struct jfs_wb {
+struct jfsk_wb {
 	struct inode *inode;
-	struct jfs_req *req;	/* WRITE being filled, JFS_IO_MAX of room */
-	struct jfs_wb_batch *b;
+	struct jfsk_req *req;	/* WRITE being filled, JFS_IO_MAX of room */
+	struct jfsk_wb_batch *b;
 };
 
 /* Checks a WRITE reply and refreshes attributes from it. */
-static int jfs_write_reply(struct inode *inode, struct jfs_req *req, size_t len)
+static int jfsk_write_reply(struct inode *inode, struct jfsk_req *req, size_t len)
 {
 	struct jfs_write_out wo;
 
@@ -181,17 +181,17 @@ static int jfs_write_reply(struct inode *inode, struct jfs_req *req, size_t len)
 		return -EIO;
 	memcpy(&wo, req->out, sizeof(wo));
 	if (wo.written != len || wo.attr.ino != inode->i_ino ||
-	    jfs_check_attr(&wo.attr))
+	    jfsk_check_attr(&wo.attr))
 		return -EIO;
-	jfs_attr_apply(inode, &wo.attr);
-	jfs_cache_stamp(inode, &wo.attr);	/* the new data is ours */
+	jfsk_attr_apply(inode, &wo.attr);
+	jfsk_cache_stamp(inode, &wo.attr);	/* the new data is ours */
 	atomic64_add(len, &JFS_SB(inode->i_sb)->bytes_out);
 	return 0;
 }
 
-static void jfs_write_prepare(struct jfs_req *req, loff_t start, size_t len)
+static void jfsk_write_prepare(struct jfsk_req *req, loff_t start, size_t len)
 {
-	struct jfs_io_in *io = jfs_req_args(req);
+	struct jfs_io_in *io = jfsk_req_args(req);
 
 	io->offset = start;
 	io->size = len;
@@ -200,26 +200,26 @@ static void jfs_write_prepare(struct jfs_req *req, loff_t start, size_t len)
 }
 
 /* Sends a filled WRITE request and waits for it (launder). */
-static int jfs_send_write(struct inode *inode, struct jfs_req *req,
-			  loff_t start, size_t len)
+static int jfsk_send_write(struct inode *inode, struct jfsk_req *req,
+			   loff_t start, size_t len)
 {
 	int ret;
 
-	jfs_write_prepare(req, start, len);
-	ret = jfs_req_send(req);
+	jfsk_write_prepare(req, start, len);
+	ret = jfsk_req_send(req);
 	if (ret)
 		return ret;
-	return jfs_write_reply(inode, req, len);
+	return jfsk_write_reply(inode, req, len);
 }
 
-static struct jfs_req *jfs_write_req(struct inode *inode, size_t max)
+static struct jfsk_req *jfsk_write_req(struct inode *inode, size_t max)
 {
-	return jfs_req_new(JFS_SB(inode->i_sb), JFS_OP_WRITE, inode->i_ino,
+	return jfsk_req_new(JFS_SB(inode->i_sb), JFS_OP_WRITE, inode->i_ino,
 			   sizeof(struct jfs_io_in) + max,
 			   sizeof(struct jfs_write_out));
 }
 
-static void jfs_copy_from_folio(void *dst, struct folio *folio, size_t len)
+static void jfsk_copy_from_folio(void *dst, struct folio *folio, size_t len)
 {
 	size_t off, n;
 	char *kaddr;
@@ -233,7 +233,7 @@ static void jfs_copy_from_folio(void *dst, struct folio *folio, size_t len)
 }
 
 /* Ends writeback of a batch's folios; the inode may go right after. */
-static void jfs_wb_finish(struct jfs_wb_batch *b, int ret)
+static void jfsk_wb_finish(struct jfsk_wb_batch *b, int ret)
 {
 	unsigned int i;
 
@@ -246,52 +246,52 @@ static void jfs_wb_finish(struct jfs_wb_batch *b, int ret)
 	kfree(b);
 }
 
-static void jfs_write_end_io(struct jfs_req *req)
+static void jfsk_write_end_io(struct jfsk_req *req)
 {
-	struct jfs_wb_batch *b = req->private;
-	struct jfs_sb_info *sbi = JFS_SB(b->inode->i_sb);
+	struct jfsk_wb_batch *b = req->private;
+	struct jfsk_sb_info *sbi = JFS_SB(b->inode->i_sb);
 	int ret = req->error;
 
 	/* the mount lives while our folios are under writeback: use it first */
-	jfs_req_account(req, ret);
+	jfsk_req_account(req, ret);
 	if (!ret)
-		ret = jfs_write_reply(b->inode, req, b->len);
+		ret = jfsk_write_reply(b->inode, req, b->len);
 	atomic_dec(&sbi->wb_inflight);
 	wake_up(&sbi->wb_wait);
-	jfs_wb_finish(b, ret);
+	jfsk_wb_finish(b, ret);
 }
 
-static int jfs_wb_flush(struct jfs_wb *wb)
+static int jfsk_wb_flush(struct jfsk_wb *wb)
 {
-	struct jfs_sb_info *sbi = JFS_SB(wb->inode->i_sb);
-	struct jfs_req *req = wb->req;
-	struct jfs_wb_batch *b = wb->b;
+	struct jfsk_sb_info *sbi = JFS_SB(wb->inode->i_sb);
+	struct jfsk_req *req = wb->req;
+	struct jfsk_wb_batch *b = wb->b;
 	int ret;
 
 	wb->req = NULL;
 	wb->b = NULL;
 	wait_event(sbi->wb_wait,
 		   atomic_add_unless(&sbi->wb_inflight, 1, JFS_WB_INFLIGHT));
-	jfs_write_prepare(req, b->start, b->len);
+	jfsk_write_prepare(req, b->start, b->len);
 	req->private = b;
-	ret = jfs_req_send_async(req, jfs_write_end_io);
-	jfs_req_put(req);
+	ret = jfsk_req_send_async(req, jfsk_write_end_io);
+	jfsk_req_put(req);
 	if (ret) {
 		atomic_dec(&sbi->wb_inflight);
 		wake_up(&sbi->wb_wait);
-		jfs_wb_finish(b, ret);
+		jfsk_wb_finish(b, ret);
 	}
 	return ret;
 }
 
 /* Starts a new WRITE at pos: a request with room for JFS_IO_MAX bytes. */
-static int jfs_wb_begin(struct jfs_wb *wb, loff_t pos)
+static int jfsk_wb_begin(struct jfsk_wb *wb, loff_t pos)
 {
 	wb->b = kmalloc(struct_size(wb->b, folios, JFS_IO_MAX / PAGE_SIZE),
 			GFP_NOFS);
 	if (!wb->b)
 		return -ENOMEM;
-	wb->req = jfs_write_req(wb->inode, JFS_IO_MAX);
+	wb->req = jfsk_write_req(wb->inode, JFS_IO_MAX);
 	if (IS_ERR(wb->req)) {
 		int ret = PTR_ERR(wb->req);
 
@@ -307,14 +307,14 @@ static int jfs_wb_begin(struct jfs_wb *wb, loff_t pos)
 	return 0;
 }
 
-static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
-		      struct jfs_wb *wb)
+static int jfsk_wb_add(struct folio *folio, struct writeback_control *wbc,
+		       struct jfsk_wb *wb)
 {
 	struct inode *inode = wb->inode;
 	u32 bs = JFS_SB(inode->i_sb)->block_size;
 	loff_t pos = folio_pos(folio);
 	loff_t isize = i_size_read(inode);
-	struct jfs_wb_batch *b = wb->b;
+	struct jfsk_wb_batch *b = wb->b;
 	size_t len;
 	int ret;
 
@@ -336,9 +336,9 @@ static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
 	len = min_t(loff_t, folio_size(folio), isize - pos);
 	if (b && (pos != b->start + b->len || pos % bs == 0 ||
 		  b->len + folio_size(folio) > JFS_IO_MAX))
-		jfs_wb_flush(wb);	/* its error reaches the mapping */
+		jfsk_wb_flush(wb);	/* its error reaches the mapping */
 	if (!wb->req) {
-		ret = jfs_wb_begin(wb, pos);
+		ret = jfsk_wb_begin(wb, pos);
 		if (ret) {
 			folio_redirty_for_writepage(wbc, folio);
 			folio_unlock(folio);
@@ -347,7 +347,7 @@ static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
 	}
 	b = wb->b;
 	folio_start_writeback(folio);
-	jfs_copy_from_folio(jfs_req_args(wb->req) + sizeof(struct jfs_io_in) +
+	jfsk_copy_from_folio(jfsk_req_args(wb->req) + sizeof(struct jfs_io_in) +
 			    (pos - b->start), folio, len);
 	folio_unlock(folio);
 	folio_get(folio);
@@ -357,71 +357,71 @@ static int jfs_wb_add(struct folio *folio, struct writeback_control *wbc,
 }
 
 #ifdef JFS_HAVE_WRITEPAGE_FOLIO
-static int jfs_writepage_cb(struct folio *folio, struct writeback_control *wbc,
-			    void *data)
+static int jfsk_writepage_cb(struct folio *folio, struct writeback_control *wbc,
+			     void *data)
 {
-	return jfs_wb_add(folio, wbc, data);
+	return jfsk_wb_add(folio, wbc, data);
 }
 #else
-static int jfs_writepage_cb(struct page *page, struct writeback_control *wbc,
-			    void *data)
+static int jfsk_writepage_cb(struct page *page, struct writeback_control *wbc,
+			     void *data)
 {
-	return jfs_wb_add(page_folio(page), wbc, data);
+	return jfsk_wb_add(page_folio(page), wbc, data);
 }
 #endif
 
-static int jfs_writepages(struct address_space *mapping,
-			  struct writeback_control *wbc)
+static int jfsk_writepages(struct address_space *mapping,
+			   struct writeback_control *wbc)
 {
-	struct jfs_wb wb = { .inode = mapping->host };
+	struct jfsk_wb wb = { .inode = mapping->host };
 	unsigned int nofs;
 	int ret;
 
 	/* Reclaim must not recurse into our own writeback from here. */
 	nofs = memalloc_nofs_save();
-	ret = write_cache_pages(mapping, wbc, jfs_writepage_cb, &wb);
+	ret = write_cache_pages(mapping, wbc, jfsk_writepage_cb, &wb);
 	if (wb.b && wb.b->nr)
-		jfs_wb_flush(&wb);
+		jfsk_wb_flush(&wb);
 	if (wb.req) {		/* begun, but no folio made it in */
-		jfs_req_put(wb.req);
+		jfsk_req_put(wb.req);
 		kfree(wb.b);
 	}
 	memalloc_nofs_restore(nofs);
 	return ret;
 }
 
-static int jfs_launder_folio(struct folio *folio)
+static int jfsk_launder_folio(struct folio *folio)
 {
 	struct inode *inode = folio->mapping->host;
 	loff_t pos = folio_pos(folio);
 	loff_t isize = i_size_read(inode);
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	size_t len;
 	int ret;
 
 	if (!folio_clear_dirty_for_io(folio) || pos >= isize)
 		return 0;
 	len = min_t(loff_t, folio_size(folio), isize - pos);
-	req = jfs_write_req(inode, len);
+	req = jfsk_write_req(inode, len);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	jfs_copy_from_folio(jfs_req_args(req) + sizeof(struct jfs_io_in),
-			    folio, len);
-	ret = jfs_send_write(inode, req, pos, len);
-	jfs_req_put(req);
+	jfsk_copy_from_folio(jfsk_req_args(req) + sizeof(struct jfs_io_in),
+			     folio, len);
+	ret = jfsk_send_write(inode, req, pos, len);
+	jfsk_req_put(req);
 	return ret;
 }
 
 /* Makes the folio ready for a partial write of [pos, pos + len). */
-static int jfs_prepare_folio(struct inode *inode, struct folio *folio,
-			     loff_t pos, unsigned int len)
+static int jfsk_prepare_folio(struct inode *inode, struct folio *folio,
+			      loff_t pos, unsigned int len)
 {
 	size_t off = offset_in_folio(folio, pos);
 
 	if (folio_test_uptodate(folio))
 		return 0;
 	if (off == 0 && len >= folio_size(folio))
-		return 0;	/* fully overwritten: see jfs_write_end() */
+		return 0;	/* fully overwritten: see jfsk_write_end() */
 	if (folio_pos(folio) >= i_size_read(inode)) {
 		/* Past EOF there is nothing to read: zero around the write. */
 		folio_zero_segments(folio, 0, off, off + len,
@@ -429,11 +429,11 @@ static int jfs_prepare_folio(struct inode *inode, struct folio *folio,
 		folio_mark_uptodate(folio);
 		return 0;
 	}
-	return jfs_read_folio_locked(inode, folio);
+	return jfsk_read_folio_locked(inode, folio);
 }
 
-static int jfs_write_begin_folio(struct address_space *mapping, loff_t pos,
-				 unsigned int len, struct folio **foliop)
+static int jfsk_write_begin_folio(struct address_space *mapping, loff_t pos,
+				  unsigned int len, struct folio **foliop)
 {
 	struct folio *folio;
 	int ret;
@@ -443,7 +443,7 @@ static int jfs_write_begin_folio(struct address_space *mapping, loff_t pos,
 	/* NULL on older kernels, an ERR_PTR on newer ones */
 	if (IS_ERR_OR_NULL(folio))
 		return folio ? PTR_ERR(folio) : -ENOMEM;
-	ret = jfs_prepare_folio(mapping->host, folio, pos, len);
+	ret = jfsk_prepare_folio(mapping->host, folio, pos, len);
 	if (ret) {
 		folio_unlock(folio);
 		folio_put(folio);
@@ -453,8 +453,8 @@ static int jfs_write_begin_folio(struct address_space *mapping, loff_t pos,
 	return 0;
 }
 
-static int jfs_write_end_folio(struct address_space *mapping, loff_t pos,
-			       unsigned int len, unsigned int copied,
+static int jfsk_write_end_folio(struct address_space *mapping, loff_t pos,
+				unsigned int len, unsigned int copied,
 			       struct folio *folio)
 {
 	struct inode *inode = mapping->host;
@@ -469,7 +469,7 @@ static int jfs_write_end_folio(struct address_space *mapping, loff_t pos,
 	}
 	if (copied) {
 		/*
-		 * Dirty first, then the size, both seen by jfs_attr_apply()
+		 * Dirty first, then the size, both seen by jfsk_attr_apply()
 		 * under i_lock: it never shrinks a size that dirty pages back.
 		 */
 		folio_mark_dirty(folio);
@@ -485,38 +485,38 @@ out:
 }
 
 #ifdef JFS_HAVE_WRITE_BEGIN_FOLIO
-static int jfs_write_begin(struct file *file, struct address_space *mapping,
-			   loff_t pos, unsigned int len, struct folio **foliop,
+static int jfsk_write_begin(struct file *file, struct address_space *mapping,
+			    loff_t pos, unsigned int len, struct folio **foliop,
 			   void **fsdata)
 {
-	return jfs_write_begin_folio(mapping, pos, len, foliop);
+	return jfsk_write_begin_folio(mapping, pos, len, foliop);
 }
 
-static int jfs_write_end(struct file *file, struct address_space *mapping,
-			 loff_t pos, unsigned int len, unsigned int copied,
+static int jfsk_write_end(struct file *file, struct address_space *mapping,
+			  loff_t pos, unsigned int len, unsigned int copied,
 			 struct folio *folio, void *fsdata)
 {
-	return jfs_write_end_folio(mapping, pos, len, copied, folio);
+	return jfsk_write_end_folio(mapping, pos, len, copied, folio);
 }
 #else
-static int jfs_write_begin(struct file *file, struct address_space *mapping,
-			   loff_t pos, unsigned int len, struct page **pagep,
+static int jfsk_write_begin(struct file *file, struct address_space *mapping,
+			    loff_t pos, unsigned int len, struct page **pagep,
 			   void **fsdata)
 {
 	struct folio *folio;
 	int ret;
 
-	ret = jfs_write_begin_folio(mapping, pos, len, &folio);
+	ret = jfsk_write_begin_folio(mapping, pos, len, &folio);
 	if (!ret)
 		*pagep = &folio->page;
 	return ret;
 }
 
-static int jfs_write_end(struct file *file, struct address_space *mapping,
-			 loff_t pos, unsigned int len, unsigned int copied,
+static int jfsk_write_end(struct file *file, struct address_space *mapping,
+			  loff_t pos, unsigned int len, unsigned int copied,
 			 struct page *page, void *fsdata)
 {
-	return jfs_write_end_folio(mapping, pos, len, copied, page_folio(page));
+	return jfsk_write_end_folio(mapping, pos, len, copied, page_folio(page));
 }
 #endif
 
@@ -527,7 +527,7 @@ static int jfs_write_end(struct file *file, struct address_space *mapping,
  * go out first.  Then READs of up to JFS_IO_MAX bytes fill the caller's
  * buffer; a short reply is the end of the file.
  */
-ssize_t jfs_direct_read(struct kiocb *iocb, struct iov_iter *to)
+ssize_t jfsk_direct_read(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	size_t count = iov_iter_count(to);
@@ -540,7 +540,7 @@ ssize_t jfs_direct_read(struct kiocb *iocb, struct iov_iter *to)
 	ret = filemap_write_and_wait_range(inode->i_mapping, pos, pos + count - 1);
 	while (!ret && iov_iter_count(to)) {
 		size_t len = min_t(size_t, iov_iter_count(to), JFS_IO_MAX);
-		struct jfs_req *req = jfs_fetch(inode, pos, len);
+		struct jfsk_req *req = jfsk_fetch(inode, pos, len);
 		size_t n;
 
 		if (IS_ERR(req)) {
@@ -550,7 +550,7 @@ ssize_t jfs_direct_read(struct kiocb *iocb, struct iov_iter *to)
 		n = copy_to_iter(req->out, req->out_len, to);
 		if (n != req->out_len)
 			ret = -EFAULT;
-		jfs_req_put(req);
+		jfsk_req_put(req);
 		pos += n;
 		done += n;
 		if (n < len)
@@ -566,7 +566,7 @@ ssize_t jfs_direct_read(struct kiocb *iocb, struct iov_iter *to)
  * writeback's are; cached pages of the range are written first (or they
  * would land later, on top) and dropped after.
  */
-ssize_t jfs_direct_write(struct kiocb *iocb, struct iov_iter *from)
+ssize_t jfsk_direct_write(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
@@ -588,20 +588,20 @@ ssize_t jfs_direct_write(struct kiocb *iocb, struct iov_iter *from)
 					   start + iov_iter_count(from) - 1);
 	while (!ret && iov_iter_count(from)) {
 		size_t len = min_t(size_t, iov_iter_count(from), JFS_IO_MAX);
-		struct jfs_req *req;
+		struct jfsk_req *req;
 
 		len = min_t(size_t, len, bs - pos % bs);
-		req = jfs_write_req(inode, len);
+		req = jfsk_write_req(inode, len);
 		if (IS_ERR(req)) {
 			ret = PTR_ERR(req);
 			break;
 		}
-		if (copy_from_iter(jfs_req_args(req) + sizeof(struct jfs_io_in),
+		if (copy_from_iter(jfsk_req_args(req) + sizeof(struct jfs_io_in),
 				   len, from) != len)
 			ret = -EFAULT;
 		else
-			ret = jfs_send_write(inode, req, pos, len);
-		jfs_req_put(req);
+			ret = jfsk_send_write(inode, req, pos, len);
+		jfsk_req_put(req);
 		if (!ret) {
 			pos += len;
 			done += len;
@@ -616,14 +616,14 @@ out:
 	return done ? done : ret;
 }
 
-const struct address_space_operations jfs_aops = {
-	.read_folio	= jfs_read_folio,
-	.readahead	= jfs_readahead,
-	.writepages	= jfs_writepages,
+const struct address_space_operations jfsk_aops = {
+	.read_folio	= jfsk_read_folio,
+	.readahead	= jfsk_readahead,
+	.writepages	= jfsk_writepages,
 	.dirty_folio	= filemap_dirty_folio,
-	.write_begin	= jfs_write_begin,
-	.write_end	= jfs_write_end,
-	.launder_folio	= jfs_launder_folio,
+	.write_begin	= jfsk_write_begin,
+	.write_end	= jfsk_write_end,
+	.launder_folio	= jfsk_launder_folio,
 	/* O_DIRECT is served in read_iter/write_iter; this allows the open */
 	.direct_IO	= noop_direct_IO,
 };

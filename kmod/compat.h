@@ -18,8 +18,8 @@
 #define JFS_NOP_IDMAP		(&init_user_ns)
 #endif
 
-static inline void jfs_fillattr(struct JFS_IDMAP_T *idmap, u32 mask,
-				struct inode *inode, struct kstat *stat)
+static inline void jfsk_fillattr(struct JFS_IDMAP_T *idmap, u32 mask,
+				 struct inode *inode, struct kstat *stat)
 {
 #ifdef JFS_HAVE_FILLATTR_MASK
 	generic_fillattr(idmap, mask, inode, stat);
@@ -28,8 +28,8 @@ static inline void jfs_fillattr(struct JFS_IDMAP_T *idmap, u32 mask,
 #endif
 }
 
-static inline void jfs_set_times(struct inode *inode, struct timespec64 atime,
-				 struct timespec64 mtime,
+static inline void jfsk_set_times(struct inode *inode, struct timespec64 atime,
+				  struct timespec64 mtime,
 				 struct timespec64 ctime)
 {
 #ifdef JFS_HAVE_INODE_MTIME_ACCESSORS
@@ -47,9 +47,9 @@ static inline void jfs_set_times(struct inode *inode, struct timespec64 atime,
 }
 
 #ifdef JFS_HAVE_FILEMAP_SPLICE_READ
-#define jfs_splice_read		filemap_splice_read
+#define jfsk_splice_read		filemap_splice_read
 #else
-#define jfs_splice_read		generic_file_splice_read
+#define jfsk_splice_read		generic_file_splice_read
 #endif
 
 /* 6.3 passes a mnt_idmap instead of a user_namespace to xattr_handler.set */
@@ -69,7 +69,7 @@ static inline void jfs_set_times(struct inode *inode, struct timespec64 atime,
 #define JFS_XATTR_HANDLERS(h)	((const struct xattr_handler **)(h))
 #endif
 
-static inline struct timespec64 jfs_get_ctime(const struct inode *inode)
+static inline struct timespec64 jfsk_get_ctime(const struct inode *inode)
 {
 #ifdef JFS_HAVE_INODE_CTIME_ACCESSORS
 	return inode_get_ctime(inode);
@@ -85,15 +85,15 @@ static inline struct timespec64 jfs_get_ctime(const struct inode *inode)
  * xattrs itself; 6.1 needs the posix_acl xattr handlers for that.
  */
 #ifdef JFS_HAVE_GET_INODE_ACL
-struct posix_acl *jfs_get_inode_acl(struct inode *inode, int type, bool rcu);
-struct posix_acl *jfs_get_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
-			      int type);
-int jfs_set_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
-		struct posix_acl *acl, int type);
+struct posix_acl *jfsk_get_inode_acl(struct inode *inode, int type, bool rcu);
+struct posix_acl *jfsk_get_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+			       int type);
+int jfsk_set_acl(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+		 struct posix_acl *acl, int type);
 #else
-struct posix_acl *jfs_get_acl(struct inode *inode, int type, bool rcu);
-int jfs_set_acl(struct user_namespace *ns, struct inode *inode,
-		struct posix_acl *acl, int type);
+struct posix_acl *jfsk_get_acl(struct inode *inode, int type, bool rcu);
+int jfsk_set_acl(struct user_namespace *ns, struct inode *inode,
+		 struct posix_acl *acl, int type);
 #endif
 
 /*
@@ -104,62 +104,62 @@ int jfs_set_acl(struct user_namespace *ns, struct inode *inode,
  */
 #ifdef JFS_HAVE_FILE_LOCK_CORE
 #include <linux/filelock.h>
-static inline fl_owner_t jfs_fl_owner(const struct file_lock *fl)
+static inline fl_owner_t jfsk_fl_owner(const struct file_lock *fl)
 {
 	return fl->c.flc_owner;
 }
 
-static inline unsigned char jfs_fl_type(const struct file_lock *fl)
+static inline unsigned char jfsk_fl_type(const struct file_lock *fl)
 {
 	return fl->c.flc_type;
 }
 
-static inline void jfs_fl_set_type(struct file_lock *fl, unsigned char type)
+static inline void jfsk_fl_set_type(struct file_lock *fl, unsigned char type)
 {
 	fl->c.flc_type = type;
 }
 
-static inline unsigned int jfs_fl_flags(const struct file_lock *fl)
+static inline unsigned int jfsk_fl_flags(const struct file_lock *fl)
 {
 	return fl->c.flc_flags;
 }
 
-static inline pid_t jfs_fl_pid(const struct file_lock *fl)
+static inline pid_t jfsk_fl_pid(const struct file_lock *fl)
 {
 	return fl->c.flc_pid;
 }
 
-static inline void jfs_fl_set_holder(struct file_lock *fl, u32 pid)
+static inline void jfsk_fl_set_holder(struct file_lock *fl, u32 pid)
 {
 	fl->c.flc_pid = -(pid_t)pid;
 }
 #else
-static inline fl_owner_t jfs_fl_owner(const struct file_lock *fl)
+static inline fl_owner_t jfsk_fl_owner(const struct file_lock *fl)
 {
 	return fl->fl_owner;
 }
 
-static inline unsigned char jfs_fl_type(const struct file_lock *fl)
+static inline unsigned char jfsk_fl_type(const struct file_lock *fl)
 {
 	return fl->fl_type;
 }
 
-static inline void jfs_fl_set_type(struct file_lock *fl, unsigned char type)
+static inline void jfsk_fl_set_type(struct file_lock *fl, unsigned char type)
 {
 	fl->fl_type = type;
 }
 
-static inline unsigned int jfs_fl_flags(const struct file_lock *fl)
+static inline unsigned int jfsk_fl_flags(const struct file_lock *fl)
 {
 	return fl->fl_flags;
 }
 
-static inline pid_t jfs_fl_pid(const struct file_lock *fl)
+static inline pid_t jfsk_fl_pid(const struct file_lock *fl)
 {
 	return fl->fl_pid;
 }
 
-static inline void jfs_fl_set_holder(struct file_lock *fl, u32 pid)
+static inline void jfsk_fl_set_holder(struct file_lock *fl, u32 pid)
 {
 	fl->fl_pid = -(pid_t)pid;
 }

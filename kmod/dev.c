@@ -22,9 +22,9 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/cred.h>
-#include "jfs.h"
+#include "internal.h"
 
-struct jfs_chan {
+struct jfsk_chan {
 	spinlock_t lock;		/* protects everything below */
 	struct list_head pending;
 	DECLARE_HASHTABLE(sent, 8);
@@ -35,23 +35,23 @@ struct jfs_chan {
 	u64 next_unique;
 };
 
-static struct jfs_chan jfs_chan;
+static struct jfsk_chan jfsk_chan;
 
-bool jfs_dev_attached(void)
+bool jfsk_dev_attached(void)
 {
-	return READ_ONCE(jfs_chan.attached);
+	return READ_ONCE(jfsk_chan.attached);
 }
 
 /* Whether the attached jfsd speaks protocol minor @minor (or later). */
-bool jfs_dev_minor(u32 minor)
+bool jfsk_dev_minor(u32 minor)
 {
-	return READ_ONCE(jfs_chan.minor) >= minor;
+	return READ_ONCE(jfsk_chan.minor) >= minor;
 }
 
-struct jfs_req *jfs_req_new(struct jfs_sb_info *sbi, u16 opcode, u64 ino,
-			    size_t args_len, size_t out_max)
+struct jfsk_req *jfsk_req_new(struct jfsk_sb_info *sbi, u16 opcode, u64 ino,
+			      size_t args_len, size_t out_max)
 {
-	struct jfs_req *req;
+	struct jfsk_req *req;
 
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	if (!req)
@@ -84,7 +84,7 @@ struct jfs_req *jfs_req_new(struct jfs_sb_info *sbi, u16 opcode, u64 ino,
 	return req;
 }
 
-void jfs_req_put(struct jfs_req *req)
+void jfsk_req_put(struct jfsk_req *req)
 {
 	if (!refcount_dec_and_test(&req->ref))
 		return;
@@ -98,10 +98,10 @@ void jfs_req_put(struct jfs_req *req)
  * (or an async request's end_io) does this: a reply to an abandoned or
  * no-reply request may arrive after the superblock is gone.
  */
-void jfs_req_account(struct jfs_req *req, int error)
+void jfsk_req_account(struct jfsk_req *req, int error)
 {
-	struct jfs_sb_info *sbi = req->sbi;
-	struct jfs_op_stats *st;
+	struct jfsk_sb_info *sbi = req->sbi;
+	struct jfsk_op_stats *st;
 
 	if (!sbi)
 		return;
@@ -117,7 +117,7 @@ void jfs_req_account(struct jfs_req *req, int error)
 }
 
 /* Finishes a request that is no longer on any list; drops the queue's ref. */
-static void jfs_req_end(struct jfs_req *req, int error)
+static void jfsk_req_end(struct jfsk_req *req, int error)
 {
 	if (error)
 		req->error = error;
@@ -125,12 +125,12 @@ static void jfs_req_end(struct jfs_req *req, int error)
 		req->end_io(req);	/* nobody waits: the callback takes the outcome */
 	else
 		complete(&req->done);
-	jfs_req_put(req);
+	jfsk_req_put(req);
 }
 
-static int jfs_req_queue(struct jfs_req *req)
+static int jfsk_req_queue(struct jfsk_req *req)
 {
-	struct jfs_chan *ch = &jfs_chan;
+	struct jfsk_chan *ch = &jfsk_chan;
 
 	spin_lock(&ch->lock);
 	if (!ch->attached) {
@@ -147,13 +147,13 @@ static int jfs_req_queue(struct jfs_req *req)
 	return 0;
 }
 
-/* Queues a request and waits; see jfs_req_send(). */
-static int jfs_req_wait(struct jfs_req *req)
+/* Queues a request and waits; see jfsk_req_send(). */
+static int jfsk_req_wait(struct jfsk_req *req)
 {
-	struct jfs_chan *ch = &jfs_chan;
+	struct jfsk_chan *ch = &jfsk_chan;
 	int ret;
 
-	ret = jfs_req_queue(req);
+	ret = jfsk_req_queue(req);
 	if (ret)
 		return ret;
 	if (!wait_for_completion_killable(&req->done))
@@ -166,7 +166,7 @@ static int jfs_req_wait(struct jfs_req *req)
 		list_del_init(&req->list);
 		req->state = JFS_REQ_DONE;
 		spin_unlock(&ch->lock);
-		jfs_req_end(req, -EINTR);
+		jfsk_req_end(req, -EINTR);
 		return -EINTR;
 	case JFS_REQ_SENT:
 		/* A late reply lands in the request's own buffers, then frees. */
@@ -179,34 +179,34 @@ static int jfs_req_wait(struct jfs_req *req)
 }
 
 /**
- * jfs_req_send - queue a request and wait killably for its reply
+ * jfsk_req_send - queue a request and wait killably for its reply
  * @req: the request; the caller keeps its reference and puts it after
  *
  * Return: the reply's error (0 or -errno), -ENOTCONN without jfsd, or
  * -EINTR when a fatal signal ended the wait.
  */
-int jfs_req_send(struct jfs_req *req)
+int jfsk_req_send(struct jfsk_req *req)
 {
 	int ret;
 
 	req->start = ktime_get();
 	if (req->sbi)
 		atomic64_inc(&req->sbi->inflight);
-	ret = jfs_req_wait(req);
-	jfs_req_account(req, ret);
+	ret = jfsk_req_wait(req);
+	jfsk_req_account(req, ret);
 	return ret;
 }
 
 /**
- * jfs_req_send_async - queue a request whose reply a callback handles
+ * jfsk_req_send_async - queue a request whose reply a callback handles
  * @req: the request; the caller puts its own reference after queueing
  * @end_io: called exactly once, in process context without locks held,
  *	with the reply (or -ENOTCONN/-EIO) in req->error; it must account
- *	the request (jfs_req_account) while the mount is surely alive
+ *	the request (jfsk_req_account) while the mount is surely alive
  *
  * Return: 0 once queued; otherwise the error, and @end_io is never called.
  */
-int jfs_req_send_async(struct jfs_req *req, void (*end_io)(struct jfs_req *req))
+int jfsk_req_send_async(struct jfsk_req *req, void (*end_io)(struct jfsk_req *req))
 {
 	int ret;
 
@@ -214,46 +214,46 @@ int jfs_req_send_async(struct jfs_req *req, void (*end_io)(struct jfs_req *req))
 	req->end_io = end_io;
 	if (req->sbi)
 		atomic64_inc(&req->sbi->inflight);
-	ret = jfs_req_queue(req);
+	ret = jfsk_req_queue(req);
 	if (ret) {
 		req->end_io = NULL;
-		jfs_req_account(req, ret);
+		jfsk_req_account(req, ret);
 	}
 	return ret;
 }
 
 /* Queues a request nobody waits for (release paths must never block). */
-void jfs_req_send_noreply(struct jfs_req *req)
+void jfsk_req_send_noreply(struct jfsk_req *req)
 {
-	req->sbi = NULL;	/* may outlive the mount: see jfs_req_account() */
-	jfs_req_queue(req);
-	jfs_req_put(req);
+	req->sbi = NULL;	/* may outlive the mount: see jfsk_req_account() */
+	jfsk_req_queue(req);
+	jfsk_req_put(req);
 }
 
 /* One-shot helper for requests with small fixed-size arguments/replies. */
-int jfs_simple_req(struct jfs_sb_info *sbi, u16 op, u64 ino,
-		   const void *args, size_t args_len, void *out, size_t out_len)
+int jfsk_simple_req(struct jfsk_sb_info *sbi, u16 op, u64 ino,
+		    const void *args, size_t args_len, void *out, size_t out_len)
 {
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	int ret;
 
-	req = jfs_req_new(sbi, op, ino, args_len, out_len);
+	req = jfsk_req_new(sbi, op, ino, args_len, out_len);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	if (args_len)
-		memcpy(jfs_req_args(req), args, args_len);
-	ret = jfs_req_send(req);
+		memcpy(jfsk_req_args(req), args, args_len);
+	ret = jfsk_req_send(req);
 	if (!ret && req->out_len != out_len)
 		ret = -EIO;	/* replies of fixed-size ops must be exact */
 	if (!ret && out_len)
 		memcpy(out, req->out, out_len);
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	return ret;
 }
 
-static int jfs_dev_open(struct inode *inode, struct file *file)
+static int jfsk_dev_open(struct inode *inode, struct file *file)
 {
-	struct jfs_chan *ch = &jfs_chan;
+	struct jfsk_chan *ch = &jfsk_chan;
 	int ret = 0;
 
 	/* whoever holds the device serves every mount: root only */
@@ -271,10 +271,10 @@ static int jfs_dev_open(struct inode *inode, struct file *file)
 }
 
 /* Fails every queued and sent request; used when jfsd goes away. */
-static void jfs_chan_abort(void)
+static void jfsk_chan_abort(void)
 {
-	struct jfs_chan *ch = &jfs_chan;
-	struct jfs_req *req, *tmp;
+	struct jfsk_chan *ch = &jfsk_chan;
+	struct jfsk_req *req, *tmp;
 	struct hlist_node *n;
 	LIST_HEAD(dead);
 	int bkt;
@@ -292,15 +292,15 @@ static void jfs_chan_abort(void)
 
 	list_for_each_entry_safe(req, tmp, &dead, list) {
 		list_del_init(&req->list);
-		jfs_req_end(req, -ENOTCONN);
+		jfsk_req_end(req, -ENOTCONN);
 	}
 }
 
-static int jfs_dev_release(struct inode *inode, struct file *file)
+static int jfsk_dev_release(struct inode *inode, struct file *file)
 {
-	struct jfs_chan *ch = &jfs_chan;
+	struct jfsk_chan *ch = &jfsk_chan;
 
-	jfs_chan_abort();
+	jfsk_chan_abort();
 	spin_lock(&ch->lock);
 	ch->open = false;
 	spin_unlock(&ch->lock);
@@ -308,10 +308,10 @@ static int jfs_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static struct jfs_req *jfs_chan_take(size_t count, int *err)
+static struct jfsk_req *jfsk_chan_take(size_t count, int *err)
 {
-	struct jfs_chan *ch = &jfs_chan;
-	struct jfs_req *req;
+	struct jfsk_chan *ch = &jfsk_chan;
+	struct jfsk_req *req;
 
 	spin_lock(&ch->lock);
 	if (!ch->attached) {
@@ -319,13 +319,13 @@ static struct jfs_req *jfs_chan_take(size_t count, int *err)
 		*err = -EPROTO;
 		return NULL;
 	}
-	req = list_first_entry_or_null(&ch->pending, struct jfs_req, list);
+	req = list_first_entry_or_null(&ch->pending, struct jfsk_req, list);
 	if (req && req->in_len > count) {
 		/* jfsd's buffer is below JFS_MSG_MAX: fail this request, not all */
 		list_del_init(&req->list);
 		req->state = JFS_REQ_DONE;
 		spin_unlock(&ch->lock);
-		jfs_req_end(req, -EIO);
+		jfsk_req_end(req, -EIO);
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -341,10 +341,10 @@ static struct jfs_req *jfs_chan_take(size_t count, int *err)
 }
 
 /* Removes a sent request from the table; NULL if it is no longer there. */
-static struct jfs_req *jfs_chan_claim(u64 unique)
+static struct jfsk_req *jfsk_chan_claim(u64 unique)
 {
-	struct jfs_chan *ch = &jfs_chan;
-	struct jfs_req *req;
+	struct jfsk_chan *ch = &jfsk_chan;
+	struct jfsk_req *req;
 
 	spin_lock(&ch->lock);
 	hash_for_each_possible(ch->sent, req, hnode, unique) {
@@ -359,15 +359,15 @@ static struct jfs_req *jfs_chan_claim(u64 unique)
 	return NULL;
 }
 
-static ssize_t jfs_dev_read(struct file *file, char __user *buf, size_t count,
-			    loff_t *ppos)
+static ssize_t jfsk_dev_read(struct file *file, char __user *buf, size_t count,
+			     loff_t *ppos)
 {
-	struct jfs_chan *ch = &jfs_chan;
-	struct jfs_req *req;
+	struct jfsk_chan *ch = &jfsk_chan;
+	struct jfsk_req *req;
 	int err;
 
 	for (;;) {
-		req = jfs_chan_take(count, &err);
+		req = jfsk_chan_take(count, &err);
 		if (req || err)
 			break;
 		if (file->f_flags & O_NONBLOCK)
@@ -382,21 +382,21 @@ static ssize_t jfs_dev_read(struct file *file, char __user *buf, size_t count,
 		return err;
 
 	if (copy_to_user(buf, req->in, req->in_len)) {
-		struct jfs_req *claimed = jfs_chan_claim(req->unique);
+		struct jfsk_req *claimed = jfsk_chan_claim(req->unique);
 
 		if (claimed)
-			jfs_req_end(claimed, -EIO);
-		jfs_req_put(req);
+			jfsk_req_end(claimed, -EIO);
+		jfsk_req_put(req);
 		return -EFAULT;
 	}
 	err = req->in_len;
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	return err;
 }
 
 /* A reply must echo the opcode, carry a sane errno and fit its buffer. */
-static int jfs_reply_check(const struct jfs_out_hdr *oh, struct jfs_req *req,
-			   size_t payload)
+static int jfsk_reply_check(const struct jfs_out_hdr *oh, struct jfsk_req *req,
+			    size_t payload)
 {
 	if (oh->opcode != req->opcode)
 		return -EIO;
@@ -410,15 +410,15 @@ static int jfs_reply_check(const struct jfs_out_hdr *oh, struct jfs_req *req,
 	return 0;
 }
 
-static ssize_t jfs_dev_write(struct file *file, const char __user *buf,
-			     size_t count, loff_t *ppos)
+static ssize_t jfsk_dev_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
 {
 	struct jfs_out_hdr oh;
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	size_t payload;
 	int ret;
 
-	if (!jfs_dev_attached())
+	if (!jfsk_dev_attached())
 		return -EPROTO;
 	if (count < sizeof(oh) || count > JFS_MSG_MAX)
 		return -EINVAL;
@@ -427,32 +427,32 @@ static ssize_t jfs_dev_write(struct file *file, const char __user *buf,
 	if (oh.len != count)
 		return -EINVAL;
 
-	req = jfs_chan_claim(oh.unique);
+	req = jfsk_chan_claim(oh.unique);
 	if (!req)
 		return -ENOENT;	/* unknown id, or its caller gave up */
 
 	payload = count - sizeof(oh);
-	ret = jfs_reply_check(&oh, req, payload);
+	ret = jfsk_reply_check(&oh, req, payload);
 	if (ret) {
 		pr_warn_ratelimited("bad reply to op %u (unique %llu): opcode %u error %d len %zu\n",
 				    req->opcode, req->unique, oh.opcode,
 				    oh.error, count);
-		jfs_req_end(req, -EIO);
+		jfsk_req_end(req, -EIO);
 		return -EINVAL;
 	}
 	if (payload && copy_from_user(req->out, buf + sizeof(oh), payload)) {
-		jfs_req_end(req, -EIO);
+		jfsk_req_end(req, -EIO);
 		return -EFAULT;
 	}
 	req->out_len = payload;
 	req->error = oh.error;
-	jfs_req_end(req, 0);
+	jfsk_req_end(req, 0);
 	return count;
 }
 
-static __poll_t jfs_dev_poll(struct file *file, poll_table *wait)
+static __poll_t jfsk_dev_poll(struct file *file, poll_table *wait)
 {
-	struct jfs_chan *ch = &jfs_chan;
+	struct jfsk_chan *ch = &jfsk_chan;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(file, &ch->waitq, wait);
@@ -463,9 +463,9 @@ static __poll_t jfs_dev_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
-static long jfs_dev_handshake(void __user *arg)
+static long jfsk_dev_handshake(void __user *arg)
 {
-	struct jfs_chan *ch = &jfs_chan;
+	struct jfsk_chan *ch = &jfsk_chan;
 	struct jfs_handshake hs;
 	u32 minor;
 
@@ -490,45 +490,45 @@ static long jfs_dev_handshake(void __user *arg)
 	return 0;
 }
 
-static long jfs_dev_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
+static long jfsk_dev_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
 {
 	switch (cmd) {
 	case JFS_IOC_HANDSHAKE:
-		return jfs_dev_handshake((void __user *)arg);
+		return jfsk_dev_handshake((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
 }
 
-static const struct file_operations jfs_dev_fops = {
+static const struct file_operations jfsk_dev_fops = {
 	.owner		= THIS_MODULE,
-	.open		= jfs_dev_open,
-	.release	= jfs_dev_release,
-	.read		= jfs_dev_read,
-	.write		= jfs_dev_write,
-	.poll		= jfs_dev_poll,
-	.unlocked_ioctl	= jfs_dev_ioctl,
+	.open		= jfsk_dev_open,
+	.release	= jfsk_dev_release,
+	.read		= jfsk_dev_read,
+	.write		= jfsk_dev_write,
+	.poll		= jfsk_dev_poll,
+	.unlocked_ioctl	= jfsk_dev_ioctl,
 	.llseek		= noop_llseek,
 };
 
-static struct miscdevice jfs_miscdev = {
+static struct miscdevice jfsk_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= JFS_DEV_NAME,
-	.fops	= &jfs_dev_fops,
+	.fops	= &jfsk_dev_fops,
 	.mode	= 0600,
 };
 
-int jfs_dev_init(void)
+int jfsk_dev_init(void)
 {
-	spin_lock_init(&jfs_chan.lock);
-	INIT_LIST_HEAD(&jfs_chan.pending);
-	hash_init(jfs_chan.sent);
-	init_waitqueue_head(&jfs_chan.waitq);
-	return misc_register(&jfs_miscdev);
+	spin_lock_init(&jfsk_chan.lock);
+	INIT_LIST_HEAD(&jfsk_chan.pending);
+	hash_init(jfsk_chan.sent);
+	init_waitqueue_head(&jfsk_chan.waitq);
+	return misc_register(&jfsk_miscdev);
 }
 
-void jfs_dev_exit(void)
+void jfsk_dev_exit(void)
 {
-	misc_deregister(&jfs_miscdev);
+	misc_deregister(&jfsk_miscdev);
 }

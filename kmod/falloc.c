@@ -19,7 +19,7 @@
 #include <linux/falloc.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include "jfs.h"
+#include "internal.h"
 
 #define JFS_FALLOC_MODES (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | \
 			  FALLOC_FL_ZERO_RANGE)
@@ -29,16 +29,16 @@ static_assert(FALLOC_FL_PUNCH_HOLE == JFS_FALLOC_PUNCH_HOLE);
 static_assert(FALLOC_FL_ZERO_RANGE == JFS_FALLOC_ZERO_RANGE);
 
 /* Applies attributes jfsd sent for a change this client made. */
-static int jfs_own_attr(struct inode *inode, const struct jfs_attr *attr)
+static int jfsk_own_attr(struct inode *inode, const struct jfs_attr *attr)
 {
-	if (jfs_check_attr(attr) || attr->ino != inode->i_ino)
+	if (jfsk_check_attr(attr) || attr->ino != inode->i_ino)
 		return -EIO;
-	jfs_attr_apply(inode, attr);
-	jfs_cache_stamp(inode, attr);
+	jfsk_attr_apply(inode, attr);
+	jfsk_cache_stamp(inode, attr);
 	return 0;
 }
 
-long jfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+long jfsk_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 {
 	struct inode *inode = file_inode(file);
 	struct jfs_fallocate_in fi = {
@@ -50,7 +50,7 @@ long jfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 
 	if (mode & ~JFS_FALLOC_MODES)
 		return -EOPNOTSUPP;
-	if (!jfs_dev_minor(JFS_PROTO_MINOR_FALLOC))
+	if (!jfsk_dev_minor(JFS_PROTO_MINOR_FALLOC))
 		return -EOPNOTSUPP;
 	inode_lock(inode);
 	ret = file_remove_privs(file);
@@ -60,10 +60,10 @@ long jfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 		goto out;
 	if (zeroes)
 		truncate_pagecache_range(inode, offset, offset + len - 1);
-	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_FALLOCATE, inode->i_ino,
-			     &fi, sizeof(fi), &attr, sizeof(attr));
+	ret = jfsk_simple_req(JFS_SB(inode->i_sb), JFS_OP_FALLOCATE, inode->i_ino,
+			      &fi, sizeof(fi), &attr, sizeof(attr));
 	if (!ret)
-		ret = jfs_own_attr(inode, &attr);
+		ret = jfsk_own_attr(inode, &attr);
 	/* a page faulted in meanwhile may hold the old bytes */
 	if (zeroes)
 		truncate_pagecache_range(inode, offset, offset + len - 1);
@@ -72,8 +72,8 @@ out:
 	return ret;
 }
 
-loff_t jfs_remap_file_range(struct file *src_file, loff_t src_off,
-			    struct file *dst_file, loff_t dst_off, loff_t len,
+loff_t jfsk_remap_file_range(struct file *src_file, loff_t src_off,
+			     struct file *dst_file, loff_t dst_off, loff_t len,
 			    unsigned int remap_flags)
 {
 	struct inode *src = file_inode(src_file), *dst = file_inode(dst_file);
@@ -85,7 +85,7 @@ loff_t jfs_remap_file_range(struct file *src_file, loff_t src_off,
 		return -EINVAL;
 	if (remap_flags & REMAP_FILE_DEDUP)
 		return -EOPNOTSUPP;
-	if (!jfs_dev_minor(JFS_PROTO_MINOR_FALLOC))
+	if (!jfsk_dev_minor(JFS_PROTO_MINOR_FALLOC))
 		return -EOPNOTSUPP;
 	lock_two_nondirectories(src, dst);
 	ret = generic_remap_file_range_prep(src_file, src_off, dst_file, dst_off,
@@ -103,12 +103,12 @@ loff_t jfs_remap_file_range(struct file *src_file, loff_t src_off,
 		.off_in = src_off, .ino_out = dst->i_ino,
 		.off_out = dst_off, .length = len,
 	};
-	ret = jfs_simple_req(JFS_SB(src->i_sb), JFS_OP_COPY_RANGE, src->i_ino,
-			     &ci, sizeof(ci), &co, sizeof(co));
+	ret = jfsk_simple_req(JFS_SB(src->i_sb), JFS_OP_COPY_RANGE, src->i_ino,
+			      &ci, sizeof(ci), &co, sizeof(co));
 	if (!ret && co.copied > len)
 		ret = -EIO;
 	if (!ret)
-		ret = jfs_own_attr(dst, &co.attr);
+		ret = jfsk_own_attr(dst, &co.attr);
 	truncate_pagecache_range(dst, dst_off, dst_off + len - 1);
 	if (!ret)
 		ret = co.copied;

@@ -16,15 +16,15 @@
 #include <linux/cred.h>
 #include <linux/posix_acl.h>
 #include <linux/fileattr.h>
-#include "jfs.h"
+#include "internal.h"
 
-static struct kmem_cache *jfs_inode_cachep;
+static struct kmem_cache *jfsk_inode_cachep;
 
-struct inode *jfs_alloc_inode(struct super_block *sb)
+struct inode *jfsk_alloc_inode(struct super_block *sb)
 {
-	struct jfs_inode_info *ji;
+	struct jfsk_inode_info *ji;
 
-	ji = alloc_inode_sb(sb, jfs_inode_cachep, GFP_KERNEL);
+	ji = alloc_inode_sb(sb, jfsk_inode_cachep, GFP_KERNEL);
 	if (!ji)
 		return NULL;
 	ji->attr_expire = jiffies;
@@ -37,39 +37,39 @@ struct inode *jfs_alloc_inode(struct super_block *sb)
 	return &ji->vfs_inode;
 }
 
-void jfs_free_inode(struct inode *inode)
+void jfsk_free_inode(struct inode *inode)
 {
-	struct jfs_inode_info *ji = JFS_I(inode);
+	struct jfsk_inode_info *ji = JFS_I(inode);
 
 	kfree(ji->link);
-	kmem_cache_free(jfs_inode_cachep, ji);
+	kmem_cache_free(jfsk_inode_cachep, ji);
 }
 
-static void jfs_inode_init_once(void *obj)
+static void jfsk_inode_init_once(void *obj)
 {
-	struct jfs_inode_info *ji = obj;
+	struct jfsk_inode_info *ji = obj;
 
 	inode_init_once(&ji->vfs_inode);
 }
 
-int jfs_inode_cache_init(void)
+int jfsk_inode_cache_init(void)
 {
-	jfs_inode_cachep = kmem_cache_create("jfsk_inode_cache",
-					     sizeof(struct jfs_inode_info), 0,
+	jfsk_inode_cachep = kmem_cache_create("jfsk_inode_cache",
+					      sizeof(struct jfsk_inode_info), 0,
 					     SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
-					     jfs_inode_init_once);
-	return jfs_inode_cachep ? 0 : -ENOMEM;
+					     jfsk_inode_init_once);
+	return jfsk_inode_cachep ? 0 : -ENOMEM;
 }
 
-void jfs_inode_cache_exit(void)
+void jfsk_inode_cache_exit(void)
 {
 	/* Inodes are freed after an RCU grace period: wait for them. */
 	rcu_barrier();
-	kmem_cache_destroy(jfs_inode_cachep);
+	kmem_cache_destroy(jfsk_inode_cachep);
 }
 
 /* Attributes come from userspace: never trust them blindly. */
-int jfs_check_attr(const struct jfs_attr *attr)
+int jfsk_check_attr(const struct jfs_attr *attr)
 {
 	switch (attr->mode & S_IFMT) {
 	case S_IFREG:
@@ -96,12 +96,12 @@ int jfs_check_attr(const struct jfs_attr *attr)
 	return 0;
 }
 
-static struct timespec64 jfs_ts(s64 sec, u32 nsec)
+static struct timespec64 jfsk_ts(s64 sec, u32 nsec)
 {
 	return (struct timespec64){ .tv_sec = sec, .tv_nsec = nsec };
 }
 
-static bool jfs_has_dirty_data(struct inode *inode)
+static bool jfsk_has_dirty_data(struct inode *inode)
 {
 	struct address_space *mapping = inode->i_mapping;
 
@@ -110,37 +110,37 @@ static bool jfs_has_dirty_data(struct inode *inode)
 }
 
 /**
- * jfs_attr_apply - refresh an inode from attributes jfsd sent
+ * jfsk_attr_apply - refresh an inode from attributes jfsd sent
  * @inode: the inode
  * @attr: checked attributes of the same inode
  *
  * While the file has dirty or under-writeback pages the local size wins
  * if it is larger: those bytes are ours and not yet committed.  i_lock
- * orders this against jfs_write_end(), which marks the folio dirty before
+ * orders this against jfsk_write_end(), which marks the folio dirty before
  * it grows i_size under the same lock.
  */
-void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
+void jfsk_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 {
-	struct jfs_inode_info *ji = JFS_I(inode);
-	struct jfs_sb_info *sbi = JFS_SB(inode->i_sb);
-	struct timespec64 ctime = jfs_ts(attr->ctime, attr->ctimensec);
+	struct jfsk_inode_info *ji = JFS_I(inode);
+	struct jfsk_sb_info *sbi = JFS_SB(inode->i_sb);
+	struct timespec64 ctime = jfsk_ts(attr->ctime, attr->ctimensec);
 	loff_t size = attr->size;
 	struct timespec64 old;
 	bool acl_stale;
 
 	spin_lock(&inode->i_lock);
 	/* a setfacl (here or on another client) moves ctime */
-	old = jfs_get_ctime(inode);
+	old = jfsk_get_ctime(inode);
 	acl_stale = IS_POSIXACL(inode) && !timespec64_equal(&old, &ctime);
 	inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & 07777);
 	inode->i_uid = make_kuid(&init_user_ns, attr->uid);
 	inode->i_gid = make_kgid(&init_user_ns, attr->gid);
 	set_nlink(inode, attr->nlink);
-	jfs_set_times(inode, jfs_ts(attr->atime, attr->atimensec),
-		      jfs_ts(attr->mtime, attr->mtimensec),
-		      jfs_ts(attr->ctime, attr->ctimensec));
+	jfsk_set_times(inode, jfsk_ts(attr->atime, attr->atimensec),
+		       jfsk_ts(attr->mtime, attr->mtimensec),
+		      jfsk_ts(attr->ctime, attr->ctimensec));
 	if (S_ISREG(inode->i_mode) && size < i_size_read(inode) &&
-	    jfs_has_dirty_data(inode))
+	    jfsk_has_dirty_data(inode))
 		size = i_size_read(inode);
 	i_size_write(inode, size);
 	inode->i_blocks = (attr->size + 511) >> 9;
@@ -162,7 +162,7 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 }
 
 /**
- * jfs_cache_stamp - note which server state the page cache now matches
+ * jfsk_cache_stamp - note which server state the page cache now matches
  * @inode: the inode
  * @attr: the attributes the cached data corresponds to
  *
@@ -170,40 +170,40 @@ void jfs_attr_apply(struct inode *inode, const struct jfs_attr *attr)
  * truncates move the stamp; plain attribute refreshes must not, or open
  * could no longer tell that another client changed the file.
  */
-void jfs_cache_stamp(struct inode *inode, const struct jfs_attr *attr)
+void jfsk_cache_stamp(struct inode *inode, const struct jfs_attr *attr)
 {
-	struct jfs_inode_info *ji = JFS_I(inode);
+	struct jfsk_inode_info *ji = JFS_I(inode);
 
 	spin_lock(&inode->i_lock);
-	ji->srv_mtime = jfs_ts(attr->mtime, attr->mtimensec);
+	ji->srv_mtime = jfsk_ts(attr->mtime, attr->mtimensec);
 	ji->srv_size = attr->size;
 	spin_unlock(&inode->i_lock);
 }
 
-void jfs_attr_invalidate(struct inode *inode)
+void jfsk_attr_invalidate(struct inode *inode)
 {
 	JFS_I(inode)->attr_expire = jiffies - 1;
 }
 
-static void jfs_inode_init(struct inode *inode, const struct jfs_attr *attr)
+static void jfsk_inode_init(struct inode *inode, const struct jfs_attr *attr)
 {
 	inode->i_mode = attr->mode & S_IFMT;
 	switch (inode->i_mode) {
 	case S_IFREG:
-		inode->i_op = &jfs_file_inode_operations;
-		inode->i_fop = &jfs_file_operations;
-		inode->i_mapping->a_ops = &jfs_aops;
+		inode->i_op = &jfsk_file_inode_operations;
+		inode->i_fop = &jfsk_file_operations;
+		inode->i_mapping->a_ops = &jfsk_aops;
 		break;
 	case S_IFDIR:
-		inode->i_op = &jfs_dir_inode_operations;
-		inode->i_fop = &jfs_dir_operations;
+		inode->i_op = &jfsk_dir_inode_operations;
+		inode->i_fop = &jfsk_dir_operations;
 		break;
 	case S_IFLNK:
-		inode->i_op = &jfs_symlink_inode_operations;
+		inode->i_op = &jfsk_symlink_inode_operations;
 		inode_nohighmem(inode);
 		break;
 	default:
-		inode->i_op = &jfs_special_inode_operations;
+		inode->i_op = &jfsk_special_inode_operations;
 		init_special_inode(inode, inode->i_mode,
 				   new_decode_dev(attr->rdev));
 		break;
@@ -211,14 +211,14 @@ static void jfs_inode_init(struct inode *inode, const struct jfs_attr *attr)
 }
 
 /**
- * jfs_iget - find or create the inode for checked attributes
+ * jfsk_iget - find or create the inode for checked attributes
  * @sb: the superblock
- * @attr: attributes from jfsd, already passed through jfs_check_attr()
+ * @attr: attributes from jfsd, already passed through jfsk_check_attr()
  *
  * JuiceFS never reuses inode numbers, so a type change means a broken
  * helper: refuse it rather than morph a live inode.
  */
-struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr)
+struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr)
 {
 	struct inode *inode;
 
@@ -230,58 +230,58 @@ struct inode *jfs_iget(struct super_block *sb, const struct jfs_attr *attr)
 			iput(inode);
 			return ERR_PTR(-EIO);
 		}
-		jfs_attr_apply(inode, attr);
+		jfsk_attr_apply(inode, attr);
 		return inode;
 	}
-	jfs_inode_init(inode, attr);
-	jfs_attr_apply(inode, attr);
-	jfs_cache_stamp(inode, attr);	/* nothing cached yet */
+	jfsk_inode_init(inode, attr);
+	jfsk_attr_apply(inode, attr);
+	jfsk_cache_stamp(inode, attr);	/* nothing cached yet */
 	unlock_new_inode(inode);
 	return inode;
 }
 
 /* Sends an op whose reply is the inode's attributes, and applies them. */
-static int jfs_attr_req(struct inode *inode, u16 opcode, const void *in, size_t inlen)
+static int jfsk_attr_req(struct inode *inode, u16 opcode, const void *in, size_t inlen)
 {
 	struct jfs_attr attr;
 	int ret;
 
-	ret = jfs_simple_req(JFS_SB(inode->i_sb), opcode, inode->i_ino,
-			     in, inlen, &attr, sizeof(attr));
+	ret = jfsk_simple_req(JFS_SB(inode->i_sb), opcode, inode->i_ino,
+			      in, inlen, &attr, sizeof(attr));
 	if (ret)
 		return ret;
-	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino ||
+	if (jfsk_check_attr(&attr) || attr.ino != inode->i_ino ||
 	    ((attr.mode ^ inode->i_mode) & S_IFMT))
 		return -EIO;
-	jfs_attr_apply(inode, &attr);
+	jfsk_attr_apply(inode, &attr);
 	return 0;
 }
 
 /* Fetches fresh attributes if the cached ones have expired. */
-int jfs_revalidate(struct inode *inode)
+int jfsk_revalidate(struct inode *inode)
 {
 	if (time_before(jiffies, JFS_I(inode)->attr_expire))
 		return 0;
-	return jfs_attr_req(inode, JFS_OP_GETATTR, NULL, 0);
+	return jfsk_attr_req(inode, JFS_OP_GETATTR, NULL, 0);
 }
 
-int jfs_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
-		struct kstat *stat, u32 mask, unsigned int flags)
+int jfsk_getattr(struct JFS_IDMAP_T *idmap, const struct path *path,
+		 struct kstat *stat, u32 mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 	int ret;
 
 	if (!(flags & AT_STATX_DONT_SYNC)) {
-		ret = jfs_revalidate(inode);
+		ret = jfsk_revalidate(inode);
 		if (ret)
 			return ret;
 	}
-	jfs_fillattr(idmap, mask, inode, stat);
+	jfsk_fillattr(idmap, mask, inode, stat);
 	stat->blksize = JFS_SB(inode->i_sb)->block_size;
 	return 0;
 }
 
-static void jfs_iattr_to_in(const struct iattr *ia, struct jfs_setattr_in *in)
+static void jfsk_iattr_to_in(const struct iattr *ia, struct jfs_setattr_in *in)
 {
 	unsigned int v = ia->ia_valid;
 
@@ -321,7 +321,7 @@ static void jfs_iattr_to_in(const struct iattr *ia, struct jfs_setattr_in *in)
 	}
 }
 
-int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr)
+int jfsk_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr)
 {
 	struct inode *inode = d_inode(dentry);
 	struct jfs_setattr_in in = {};
@@ -337,42 +337,42 @@ int jfs_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr *
 		if (ret)
 			return ret;
 	}
-	jfs_iattr_to_in(iattr, &in);
+	jfsk_iattr_to_in(iattr, &in);
 	if (!in.valid)
 		return 0;
-	ret = jfs_simple_req(JFS_SB(inode->i_sb), JFS_OP_SETATTR, inode->i_ino,
-			     &in, sizeof(in), &attr, sizeof(attr));
+	ret = jfsk_simple_req(JFS_SB(inode->i_sb), JFS_OP_SETATTR, inode->i_ino,
+			      &in, sizeof(in), &attr, sizeof(attr));
 	if (ret)
 		return ret;
-	if (jfs_check_attr(&attr) || attr.ino != inode->i_ino)
+	if (jfsk_check_attr(&attr) || attr.ino != inode->i_ino)
 		return -EIO;
 	if (in.valid & JFS_SET_SIZE)
 		truncate_setsize(inode, attr.size);
-	jfs_attr_apply(inode, &attr);
+	jfsk_attr_apply(inode, &attr);
 	if (in.valid & JFS_SET_SIZE)
-		jfs_cache_stamp(inode, &attr);
+		jfsk_cache_stamp(inode, &attr);
 	return 0;
 }
 
 /* chattr's letters: i, a, and s for JuiceFS's skip-trash */
 #define JFS_FS_FLAGS	(FS_IMMUTABLE_FL | FS_APPEND_FL | FS_SECRM_FL)
 
-static u32 jfs_fs_flags(u32 flags)
+static u32 jfsk_fs_flags(u32 flags)
 {
 	return (flags & JFS_FL_IMMUTABLE ? FS_IMMUTABLE_FL : 0) |
 	       (flags & JFS_FL_APPEND ? FS_APPEND_FL : 0) |
 	       (flags & JFS_FL_SKIP_TRASH ? FS_SECRM_FL : 0);
 }
 
-int jfs_fileattr_get(struct dentry *dentry, struct fileattr *fa)
+int jfsk_fileattr_get(struct dentry *dentry, struct fileattr *fa)
 {
 	struct inode *inode = d_inode(dentry);
 	int ret;
 
-	ret = jfs_revalidate(inode);
+	ret = jfsk_revalidate(inode);
 	if (ret)
 		return ret;
-	fileattr_fill_flags(fa, jfs_fs_flags(READ_ONCE(JFS_I(inode)->flags)));
+	fileattr_fill_flags(fa, jfsk_fs_flags(READ_ONCE(JFS_I(inode)->flags)));
 	return 0;
 }
 
@@ -381,22 +381,22 @@ int jfs_fileattr_get(struct dentry *dentry, struct fileattr *fa)
  * in JuiceFS only root may decide what skips the trash, so s needs the
  * same capability.
  */
-int jfs_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
-		     struct fileattr *fa)
+int jfsk_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
+		      struct fileattr *fa)
 {
 	struct inode *inode = d_inode(dentry);
 	struct jfs_setattr_in in = { .valid = JFS_SET_FLAGS };
-	u32 old = jfs_fs_flags(READ_ONCE(JFS_I(inode)->flags));
+	u32 old = jfsk_fs_flags(READ_ONCE(JFS_I(inode)->flags));
 
 	if (fileattr_has_fsx(fa) || fa->flags & ~JFS_FS_FLAGS ||
-	    !jfs_dev_minor(JFS_PROTO_MINOR_CHATTR))
+	    !jfsk_dev_minor(JFS_PROTO_MINOR_CHATTR))
 		return -EOPNOTSUPP;
 	if ((old ^ fa->flags) & FS_SECRM_FL && !capable(CAP_LINUX_IMMUTABLE))
 		return -EPERM;
 	in.flags = (fa->flags & FS_IMMUTABLE_FL ? JFS_FL_IMMUTABLE : 0) |
 		   (fa->flags & FS_APPEND_FL ? JFS_FL_APPEND : 0) |
 		   (fa->flags & FS_SECRM_FL ? JFS_FL_SKIP_TRASH : 0);
-	return jfs_attr_req(inode, JFS_OP_SETATTR, &in, sizeof(in));
+	return jfsk_attr_req(inode, JFS_OP_SETATTR, &in, sizeof(in));
 }
 
 /*
@@ -404,7 +404,7 @@ int jfs_fileattr_set(struct JFS_IDMAP_T *idmap, struct dentry *dentry,
  * parent directory is setgid (then the directory's group, and new
  * directories inherit the bit), as inode_init_owner() would decide.
  */
-void jfs_fill_in_owner(struct jfs_req *req, struct inode *dir, umode_t *mode)
+void jfsk_fill_in_owner(struct jfsk_req *req, struct inode *dir, umode_t *mode)
 {
 	if (dir->i_mode & S_ISGID) {
 		req->in->gid = from_kgid(&init_user_ns, dir->i_gid);
@@ -413,11 +413,11 @@ void jfs_fill_in_owner(struct jfs_req *req, struct inode *dir, umode_t *mode)
 	}
 }
 
-static const char *jfs_get_link(struct dentry *dentry, struct inode *inode,
-				struct delayed_call *done)
+static const char *jfsk_get_link(struct dentry *dentry, struct inode *inode,
+				 struct delayed_call *done)
 {
-	struct jfs_inode_info *ji = JFS_I(inode);
-	struct jfs_req *req;
+	struct jfsk_inode_info *ji = JFS_I(inode);
+	struct jfsk_req *req;
 	char *target;
 	int ret;
 
@@ -427,15 +427,15 @@ static const char *jfs_get_link(struct dentry *dentry, struct inode *inode,
 	if (!dentry)
 		return ERR_PTR(-ECHILD);
 
-	req = jfs_req_new(JFS_SB(inode->i_sb), JFS_OP_READLINK, inode->i_ino,
-			  0, JFS_SYMLINK_MAX);
+	req = jfsk_req_new(JFS_SB(inode->i_sb), JFS_OP_READLINK, inode->i_ino,
+			   0, JFS_SYMLINK_MAX);
 	if (IS_ERR(req))
 		return ERR_CAST(req);
-	ret = jfs_req_send(req);
+	ret = jfsk_req_send(req);
 	if (!ret && (!req->out_len || memchr(req->out, 0, req->out_len)))
 		ret = -EIO;
 	target = ret ? NULL : kmemdup_nul(req->out, req->out_len, GFP_KERNEL);
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	if (ret)
 		return ERR_PTR(ret);
 	if (!target)
@@ -448,33 +448,33 @@ static const char *jfs_get_link(struct dentry *dentry, struct inode *inode,
 	return target;
 }
 
-const struct inode_operations jfs_file_inode_operations = {
-	.getattr	= jfs_getattr,
-	.setattr	= jfs_setattr,
-	.fileattr_get	= jfs_fileattr_get,
-	.fileattr_set	= jfs_fileattr_set,
-	.listxattr	= jfs_listxattr,
-	.get_acl	= jfs_get_acl,
-	.set_acl	= jfs_set_acl,
+const struct inode_operations jfsk_file_inode_operations = {
+	.getattr	= jfsk_getattr,
+	.setattr	= jfsk_setattr,
+	.fileattr_get	= jfsk_fileattr_get,
+	.fileattr_set	= jfsk_fileattr_set,
+	.listxattr	= jfsk_listxattr,
+	.get_acl	= jfsk_get_acl,
+	.set_acl	= jfsk_set_acl,
 #ifdef JFS_HAVE_GET_INODE_ACL
-	.get_inode_acl	= jfs_get_inode_acl,
+	.get_inode_acl	= jfsk_get_inode_acl,
 #endif
 };
 
-const struct inode_operations jfs_symlink_inode_operations = {
-	.get_link	= jfs_get_link,
-	.getattr	= jfs_getattr,
-	.setattr	= jfs_setattr,
-	.listxattr	= jfs_listxattr,
+const struct inode_operations jfsk_symlink_inode_operations = {
+	.get_link	= jfsk_get_link,
+	.getattr	= jfsk_getattr,
+	.setattr	= jfsk_setattr,
+	.listxattr	= jfsk_listxattr,
 };
 
-const struct inode_operations jfs_special_inode_operations = {
-	.getattr	= jfs_getattr,
-	.setattr	= jfs_setattr,
-	.listxattr	= jfs_listxattr,
-	.get_acl	= jfs_get_acl,
-	.set_acl	= jfs_set_acl,
+const struct inode_operations jfsk_special_inode_operations = {
+	.getattr	= jfsk_getattr,
+	.setattr	= jfsk_setattr,
+	.listxattr	= jfsk_listxattr,
+	.get_acl	= jfsk_get_acl,
+	.set_acl	= jfsk_set_acl,
 #ifdef JFS_HAVE_GET_INODE_ACL
-	.get_inode_acl	= jfs_get_inode_acl,
+	.get_inode_acl	= jfsk_get_inode_acl,
 #endif
 };

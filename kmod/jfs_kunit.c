@@ -14,7 +14,7 @@
 #include "xattr.c"
 #include <kunit/test.h>
 
-static struct jfs_attr jfs_test_attr(u32 mode)
+static struct jfs_attr jfsk_test_attr(u32 mode)
 {
 	return (struct jfs_attr){
 		.ino = 2,
@@ -24,7 +24,7 @@ static struct jfs_attr jfs_test_attr(u32 mode)
 	};
 }
 
-static void jfs_check_attr_types(struct kunit *test)
+static void jfsk_check_attr_types(struct kunit *test)
 {
 	static const u32 good[] = {
 		S_IFREG | 0644, S_IFDIR | 0755, S_IFLNK | 0777, S_IFIFO | 0600,
@@ -35,256 +35,256 @@ static void jfs_check_attr_types(struct kunit *test)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(good); i++) {
-		a = jfs_test_attr(good[i]);
-		KUNIT_EXPECT_EQ_MSG(test, jfs_check_attr(&a), 0, "mode %o", good[i]);
+		a = jfsk_test_attr(good[i]);
+		KUNIT_EXPECT_EQ_MSG(test, jfsk_check_attr(&a), 0, "mode %o", good[i]);
 	}
-	a = jfs_test_attr(0644);		/* no type at all */
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
-	a = jfs_test_attr(0160000 | 0644);	/* unknown type */
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
-	a = jfs_test_attr(S_IFREG | 0644 | 0200000);	/* bits above S_IFMT */
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	a = jfsk_test_attr(0644);		/* no type at all */
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
+	a = jfsk_test_attr(0160000 | 0644);	/* unknown type */
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
+	a = jfsk_test_attr(S_IFREG | 0644 | 0200000);	/* bits above S_IFMT */
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 }
 
-static void jfs_check_attr_ino(struct kunit *test)
+static void jfsk_check_attr_ino(struct kunit *test)
 {
-	struct jfs_attr a = jfs_test_attr(S_IFREG | 0644);
+	struct jfs_attr a = jfsk_test_attr(S_IFREG | 0644);
 
 	a.ino = 0;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 	a.ino = 1;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), 0);
 }
 
-static void jfs_check_attr_nsec(struct kunit *test)
+static void jfsk_check_attr_nsec(struct kunit *test)
 {
-	struct jfs_attr a = jfs_test_attr(S_IFREG | 0644);
+	struct jfs_attr a = jfsk_test_attr(S_IFREG | 0644);
 
 	a.atimensec = NSEC_PER_SEC - 1;
 	a.mtimensec = NSEC_PER_SEC - 1;
 	a.ctimensec = NSEC_PER_SEC - 1;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), 0);
 	a.atimensec = NSEC_PER_SEC;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 	a.atimensec = 0;
 	a.mtimensec = NSEC_PER_SEC;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 	a.mtimensec = 0;
 	a.ctimensec = U32_MAX;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 }
 
-static void jfs_check_attr_size(struct kunit *test)
+static void jfsk_check_attr_size(struct kunit *test)
 {
-	struct jfs_attr a = jfs_test_attr(S_IFREG | 0644);
+	struct jfs_attr a = jfsk_test_attr(S_IFREG | 0644);
 
 	a.size = MAX_LFS_FILESIZE;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), 0);
 	a.size = (u64)MAX_LFS_FILESIZE + 1;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 	a.size = U64_MAX;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 }
 
-static void jfs_check_attr_symlink_size(struct kunit *test)
+static void jfsk_check_attr_symlink_size(struct kunit *test)
 {
-	struct jfs_attr a = jfs_test_attr(S_IFLNK | 0777);
+	struct jfs_attr a = jfsk_test_attr(S_IFLNK | 0777);
 
 	a.size = JFS_SYMLINK_MAX;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), 0);
 	a.size = JFS_SYMLINK_MAX + 1;
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), -EIO);
 	a.mode = S_IFREG | 0644;	/* the limit is for symlinks only */
-	KUNIT_EXPECT_EQ(test, jfs_check_attr(&a), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_attr(&a), 0);
 }
 
-static void jfs_expect_redacted(struct kunit *test, const char *url,
-				const char *want)
+static void jfsk_expect_redacted(struct kunit *test, const char *url,
+				 const char *want)
 {
-	char *got = jfs_redact_url(url);
+	char *got = jfsk_redact_url(url);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, got);
 	KUNIT_EXPECT_STREQ_MSG(test, got, want, "url %s", url);
 	kfree(got);
 }
 
-static void jfs_redact_url_password(struct kunit *test)
+static void jfsk_redact_url_password(struct kunit *test)
 {
-	jfs_expect_redacted(test, "redis://:pw@h:6379/1",
-			    "redis://:****@h:6379/1");
-	jfs_expect_redacted(test, "redis://user:secret@host/1",
-			    "redis://user:****@host/1");
-	jfs_expect_redacted(test, "postgres://u:pw@h:5432/db?sslmode=off",
-			    "postgres://u:****@h:5432/db?sslmode=off");
+	jfsk_expect_redacted(test, "redis://:pw@h:6379/1",
+			     "redis://:****@h:6379/1");
+	jfsk_expect_redacted(test, "redis://user:secret@host/1",
+			     "redis://user:****@host/1");
+	jfsk_expect_redacted(test, "postgres://u:pw@h:5432/db?sslmode=off",
+			     "postgres://u:****@h:5432/db?sslmode=off");
 }
 
-static void jfs_redact_url_at_in_password(struct kunit *test)
+static void jfsk_redact_url_at_in_password(struct kunit *test)
 {
-	jfs_expect_redacted(test, "redis://user:p@ss@h/1",
-			    "redis://user:****@h/1");
-	jfs_expect_redacted(test, "redis://:a@b@c@h",
-			    "redis://:****@h");
+	jfsk_expect_redacted(test, "redis://user:p@ss@h/1",
+			     "redis://user:****@h/1");
+	jfsk_expect_redacted(test, "redis://:a@b@c@h",
+			     "redis://:****@h");
 }
 
-static void jfs_redact_url_unchanged(struct kunit *test)
+static void jfsk_redact_url_unchanged(struct kunit *test)
 {
 	/* no password */
-	jfs_expect_redacted(test, "redis://h:6379/1", "redis://h:6379/1");
-	jfs_expect_redacted(test, "redis://user@h/1", "redis://user@h/1");
+	jfsk_expect_redacted(test, "redis://h:6379/1", "redis://h:6379/1");
+	jfsk_expect_redacted(test, "redis://user@h/1", "redis://user@h/1");
 	/* an '@' after the authority is not a credential */
-	jfs_expect_redacted(test, "redis://h:1/x:y@z", "redis://h:1/x:y@z");
+	jfsk_expect_redacted(test, "redis://h:1/x:y@z", "redis://h:1/x:y@z");
 	/* no scheme */
-	jfs_expect_redacted(test, "user:pw@host/1", "user:pw@host/1");
-	jfs_expect_redacted(test, "", "");
+	jfsk_expect_redacted(test, "user:pw@host/1", "user:pw@host/1");
+	jfsk_expect_redacted(test, "", "");
 }
 
-static void jfs_reply_check_case(struct kunit *test, u16 req_op,
-				 size_t out_max, u16 op, s32 error,
+static void jfsk_reply_check_case(struct kunit *test, u16 req_op,
+				  size_t out_max, u16 op, s32 error,
 				 size_t payload, int want)
 {
 	struct jfs_out_hdr oh = { .opcode = op, .error = error };
-	struct jfs_req req = { .opcode = req_op, .out_max = out_max };
+	struct jfsk_req req = { .opcode = req_op, .out_max = out_max };
 
-	KUNIT_EXPECT_EQ_MSG(test, jfs_reply_check(&oh, &req, payload), want,
+	KUNIT_EXPECT_EQ_MSG(test, jfsk_reply_check(&oh, &req, payload), want,
 			    "req op %u, reply op %u error %d payload %zu",
 			    req_op, op, error, payload);
 }
 
-static void jfs_reply_check_ok(struct kunit *test)
+static void jfsk_reply_check_ok(struct kunit *test)
 {
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
-			     128, 0);
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
-			     0, 0);
-	jfs_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
-			     -ENOENT, 0, 0);
-	jfs_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
-			     -MAX_ERRNO, 0, 0);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
+			      128, 0);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
+			      0, 0);
+	jfsk_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
+			      -ENOENT, 0, 0);
+	jfsk_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
+			      -MAX_ERRNO, 0, 0);
 }
 
-static void jfs_reply_check_opcode(struct kunit *test)
+static void jfsk_reply_check_opcode(struct kunit *test)
 {
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_LOOKUP, 0,
-			     0, -EIO);
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, 0, 0, 0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_LOOKUP, 0,
+			      0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, 0, 0, 0, -EIO);
 }
 
-static void jfs_reply_check_errno(struct kunit *test)
+static void jfsk_reply_check_errno(struct kunit *test)
 {
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 1,
-			     0, -EIO);
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
-			     -MAX_ERRNO - 1, 0, -EIO);
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
-			     S32_MIN, 0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 1,
+			      0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			      -MAX_ERRNO - 1, 0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			      S32_MIN, 0, -EIO);
 }
 
-static void jfs_reply_check_error_payload(struct kunit *test)
+static void jfsk_reply_check_error_payload(struct kunit *test)
 {
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
-			     -EIO, 1, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			      -EIO, 1, -EIO);
 	/* only a failed MOUNT may explain itself */
-	jfs_reply_check_case(test, JFS_OP_MOUNT, 128, JFS_OP_MOUNT,
-			     -EINVAL, 20, 0);
-	jfs_reply_check_case(test, JFS_OP_MOUNT, 16, JFS_OP_MOUNT,
-			     -EINVAL, 17, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_MOUNT, 128, JFS_OP_MOUNT,
+			      -EINVAL, 20, 0);
+	jfsk_reply_check_case(test, JFS_OP_MOUNT, 16, JFS_OP_MOUNT,
+			      -EINVAL, 17, -EIO);
 }
 
-static void jfs_reply_check_too_long(struct kunit *test)
+static void jfsk_reply_check_too_long(struct kunit *test)
 {
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
-			     129, -EIO);
-	jfs_reply_check_case(test, JFS_OP_GETATTR, 0, JFS_OP_GETATTR, 0,
-			     1, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR, 0,
+			      129, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 0, JFS_OP_GETATTR, 0,
+			      1, -EIO);
 }
 
-static void jfs_xattr_list_names(struct kunit *test)
+static void jfsk_xattr_list_names(struct kunit *test)
 {
 	static const char ok[] = "user.a\0security.selinux\0trusted.t\0";
 	static const char untrusted[] = "user.a\0security.b\0";
 	char name[300];
 
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, true, false), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list(ok, sizeof(ok) - 1, true, false), 0);
 	/* trusted.* only when the caller could see it */
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 1, false, false), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(untrusted,
-						   sizeof(untrusted) - 1, false, false), 0);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("", 0, false, false), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list(ok, sizeof(ok) - 1, false, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list(untrusted,
+						    sizeof(untrusted) - 1, false, false), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("", 0, false, false), 0);
 	/* the last name unterminated, an empty name, a bare prefix */
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(ok, sizeof(ok) - 2, true, false), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("\0", 1, true, false), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("user.\0", 6, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list(ok, sizeof(ok) - 2, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("\0", 1, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("user.\0", 6, true, false), -EIO);
 	/* namespaces without a handler; the ACL names only with ACLs on */
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_access\0",
-						   24, true, false), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_access\0",
-						   24, false, true), 0);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("system.posix_acl_defaulx\0",
-						   25, false, true), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list("com.apple.x\0", 12, true, false),
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("system.posix_acl_access\0",
+						    24, true, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("system.posix_acl_access\0",
+						    24, false, true), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("system.posix_acl_defaulx\0",
+						    25, false, true), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list("com.apple.x\0", 12, true, false),
 			-EIO);
 	/* 255 bytes is the longest name */
 	memset(name, 'n', sizeof(name));
 	memcpy(name, "user.", 5);
 	name[255] = '\0';
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 256, false, false), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list(name, 256, false, false), 0);
 	name[255] = 'n';
 	name[256] = '\0';
-	KUNIT_EXPECT_EQ(test, jfs_check_xattr_list(name, 257, false, false), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_check_xattr_list(name, 257, false, false), -EIO);
 }
 
 /* a GETXATTR/LISTXATTR reply of out_len bytes, claiming size */
-static int jfs_xattr_reply_case(size_t out_len, u32 size, size_t room,
-				size_t max)
+static int jfsk_xattr_reply_case(size_t out_len, u32 size, size_t room,
+				 size_t max)
 {
 	struct jfs_xattr_out xo = { .size = size }, got;
 	char buf[64] = {};
-	struct jfs_req req = { .out = buf, .out_len = out_len };
+	struct jfsk_req req = { .out = buf, .out_len = out_len };
 
 	memcpy(buf, &xo, sizeof(xo));
-	return jfs_xattr_reply(&req, room, max, &got);
+	return jfsk_xattr_reply(&req, room, max, &got);
 }
 
-static void jfs_xattr_reply_lengths(struct kunit *test)
+static void jfsk_xattr_reply_lengths(struct kunit *test)
 {
 	size_t h = sizeof(struct jfs_xattr_out);
 
 	/* size queries: the header alone */
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 100, 0, 65536), 0);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 65536, 0, 65536), 0);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 65537, 0, 65536), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 3, 3, 0, 65536), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h - 1, 0, 0, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h, 100, 0, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h, 65536, 0, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h, 65537, 0, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h + 3, 3, 0, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h - 1, 0, 0, 65536), -EIO);
 	/* values: exactly the claimed bytes, within the room asked */
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 5, 5, 10, 65536), 0);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h, 0, 10, 65536), 0);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 4, 5, 10, 65536), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 6, 5, 10, 65536), -EIO);
-	KUNIT_EXPECT_EQ(test, jfs_xattr_reply_case(h + 11, 11, 10, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h + 5, 5, 10, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h, 0, 10, 65536), 0);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h + 4, 5, 10, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h + 6, 5, 10, 65536), -EIO);
+	KUNIT_EXPECT_EQ(test, jfsk_xattr_reply_case(h + 11, 11, 10, 65536), -EIO);
 }
 
-static struct kunit_case jfs_kunit_cases[] = {
-	KUNIT_CASE(jfs_check_attr_types),
-	KUNIT_CASE(jfs_check_attr_ino),
-	KUNIT_CASE(jfs_check_attr_nsec),
-	KUNIT_CASE(jfs_check_attr_size),
-	KUNIT_CASE(jfs_check_attr_symlink_size),
-	KUNIT_CASE(jfs_redact_url_password),
-	KUNIT_CASE(jfs_redact_url_at_in_password),
-	KUNIT_CASE(jfs_redact_url_unchanged),
-	KUNIT_CASE(jfs_reply_check_ok),
-	KUNIT_CASE(jfs_reply_check_opcode),
-	KUNIT_CASE(jfs_reply_check_errno),
-	KUNIT_CASE(jfs_reply_check_error_payload),
-	KUNIT_CASE(jfs_reply_check_too_long),
-	KUNIT_CASE(jfs_xattr_list_names),
-	KUNIT_CASE(jfs_xattr_reply_lengths),
+static struct kunit_case jfsk_kunit_cases[] = {
+	KUNIT_CASE(jfsk_check_attr_types),
+	KUNIT_CASE(jfsk_check_attr_ino),
+	KUNIT_CASE(jfsk_check_attr_nsec),
+	KUNIT_CASE(jfsk_check_attr_size),
+	KUNIT_CASE(jfsk_check_attr_symlink_size),
+	KUNIT_CASE(jfsk_redact_url_password),
+	KUNIT_CASE(jfsk_redact_url_at_in_password),
+	KUNIT_CASE(jfsk_redact_url_unchanged),
+	KUNIT_CASE(jfsk_reply_check_ok),
+	KUNIT_CASE(jfsk_reply_check_opcode),
+	KUNIT_CASE(jfsk_reply_check_errno),
+	KUNIT_CASE(jfsk_reply_check_error_payload),
+	KUNIT_CASE(jfsk_reply_check_too_long),
+	KUNIT_CASE(jfsk_xattr_list_names),
+	KUNIT_CASE(jfsk_xattr_reply_lengths),
 	{}
 };
 
-static struct kunit_suite jfs_kunit_suite = {
+static struct kunit_suite jfsk_kunit_suite = {
 	.name = "jfsk",
-	.test_cases = jfs_kunit_cases,
+	.test_cases = jfsk_kunit_cases,
 };
 
-kunit_test_suite(jfs_kunit_suite);
+kunit_test_suite(jfsk_kunit_suite);

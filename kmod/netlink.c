@@ -7,11 +7,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <net/genetlink.h>
-#include "jfs.h"
+#include "internal.h"
 
-static struct genl_family jfs_genl_family;
+static struct genl_family jfsk_genl_family;
 
-static int jfs_nl_put_ops(struct sk_buff *skb, struct jfs_sb_info *sbi)
+static int jfsk_nl_put_ops(struct sk_buff *skb, struct jfsk_sb_info *sbi)
 {
 	struct nlattr *ops, *op;
 	u32 code;
@@ -20,7 +20,7 @@ static int jfs_nl_put_ops(struct sk_buff *skb, struct jfs_sb_info *sbi)
 	if (!ops)
 		return -EMSGSIZE;
 	for (code = 1; code < JFS_OP_MAX; code++) {
-		struct jfs_op_stats *st = &sbi->ops[code];
+		struct jfsk_op_stats *st = &sbi->ops[code];
 		u64 count = atomic64_read(&st->count);
 
 		if (!count)
@@ -41,13 +41,13 @@ static int jfs_nl_put_ops(struct sk_buff *skb, struct jfs_sb_info *sbi)
 	return 0;
 }
 
-static int jfs_nl_put_mount(struct sk_buff *skb, struct netlink_callback *cb,
-			    struct jfs_sb_info *sbi)
+static int jfsk_nl_put_mount(struct sk_buff *skb, struct netlink_callback *cb,
+			     struct jfsk_sb_info *sbi)
 {
 	void *hdr;
 
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-			  cb->nlh->nlmsg_seq, &jfs_genl_family, NLM_F_MULTI,
+			  cb->nlh->nlmsg_seq, &jfsk_genl_family, NLM_F_MULTI,
 			  JFS_CMD_GET_MOUNTS);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -56,7 +56,7 @@ static int jfs_nl_put_mount(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_string(skb, JFS_A_UUID, sbi->uuid) ||
 	    nla_put_string(skb, JFS_A_URL, sbi->display) ||
 	    nla_put_u64_64bit(skb, JFS_A_SID, sbi->sid, JFS_A_PAD) ||
-	    nla_put_u8(skb, JFS_A_HELPER, jfs_dev_attached()) ||
+	    nla_put_u8(skb, JFS_A_HELPER, jfsk_dev_attached()) ||
 	    nla_put_u8(skb, JFS_A_RDONLY, sbi->rdonly) ||
 	    nla_put_u64_64bit(skb, JFS_A_INFLIGHT,
 			      atomic64_read(&sbi->inflight), JFS_A_PAD) ||
@@ -64,7 +64,7 @@ static int jfs_nl_put_mount(struct sk_buff *skb, struct netlink_callback *cb,
 			      atomic64_read(&sbi->bytes_in), JFS_A_PAD) ||
 	    nla_put_u64_64bit(skb, JFS_A_BYTES_OUT,
 			      atomic64_read(&sbi->bytes_out), JFS_A_PAD) ||
-	    jfs_nl_put_ops(skb, sbi)) {
+	    jfsk_nl_put_ops(skb, sbi)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -73,48 +73,48 @@ static int jfs_nl_put_mount(struct sk_buff *skb, struct netlink_callback *cb,
 }
 
 /* cb->args[0] counts the mounts already sent in earlier dump rounds. */
-static int jfs_nl_get_mounts(struct sk_buff *skb, struct netlink_callback *cb)
+static int jfsk_nl_get_mounts(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct jfs_sb_info *sbi;
+	struct jfsk_sb_info *sbi;
 	long skip = cb->args[0], idx = 0;
 
-	mutex_lock(&jfs_mounts_lock);
-	list_for_each_entry(sbi, &jfs_mounts, node) {
+	mutex_lock(&jfsk_mounts_lock);
+	list_for_each_entry(sbi, &jfsk_mounts, node) {
 		if (idx++ < skip)
 			continue;
-		if (jfs_nl_put_mount(skb, cb, sbi)) {
+		if (jfsk_nl_put_mount(skb, cb, sbi)) {
 			idx--;
 			break;
 		}
 	}
-	mutex_unlock(&jfs_mounts_lock);
+	mutex_unlock(&jfsk_mounts_lock);
 	cb->args[0] = idx;
 	return skb->len;
 }
 
-static const struct genl_small_ops jfs_genl_ops[] = {
+static const struct genl_small_ops jfsk_genl_ops[] = {
 	{
 		.cmd	= JFS_CMD_GET_MOUNTS,
-		.dumpit	= jfs_nl_get_mounts,
+		.dumpit	= jfsk_nl_get_mounts,
 	},
 };
 
-static struct genl_family jfs_genl_family __ro_after_init = {
+static struct genl_family jfsk_genl_family __ro_after_init = {
 	.name		= JFS_GENL_NAME,
 	.version	= JFS_GENL_VERSION,
 	.maxattr	= JFS_A_MAX,
 	.module		= THIS_MODULE,
-	.small_ops	= jfs_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(jfs_genl_ops),
+	.small_ops	= jfsk_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(jfsk_genl_ops),
 	.resv_start_op	= JFS_CMD_MAX + 1,
 };
 
-int jfs_netlink_init(void)
+int jfsk_netlink_init(void)
 {
-	return genl_register_family(&jfs_genl_family);
+	return genl_register_family(&jfsk_genl_family);
 }
 
-void jfs_netlink_exit(void)
+void jfsk_netlink_exit(void)
 {
-	genl_unregister_family(&jfs_genl_family);
+	genl_unregister_family(&jfsk_genl_family);
 }

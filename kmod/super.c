@@ -19,25 +19,25 @@
 #include <linux/backing-dev.h>
 #include <linux/mm.h>
 #include <linux/sizes.h>
-#include "jfs.h"
+#include "internal.h"
 
 static char *fstype = "jfs";
 module_param(fstype, charp, 0444);
 MODULE_PARM_DESC(fstype, "file system type name to register (default \"jfs\")");
 
-/* jfs_mounts lists every mounted superblock, for netlink status */
-DEFINE_MUTEX(jfs_mounts_lock);
-LIST_HEAD(jfs_mounts);
-static atomic64_t jfs_next_mount_id = ATOMIC64_INIT(0);
+/* jfsk_mounts lists every mounted superblock, for netlink status */
+DEFINE_MUTEX(jfsk_mounts_lock);
+LIST_HEAD(jfsk_mounts);
+static atomic64_t jfsk_next_mount_id = ATOMIC64_INIT(0);
 
-struct jfs_fs_context {
+struct jfsk_fs_context {
 	unsigned int attr_timeout_ms;
 	unsigned int entry_timeout_ms;
 };
 
 enum { JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT };
 
-static const struct fs_parameter_spec jfs_fs_parameters[] = {
+static const struct fs_parameter_spec jfsk_fs_parameters[] = {
 	fsparam_u32("attr_timeout", JFS_OPT_ATTR_TIMEOUT),
 	fsparam_u32("entry_timeout", JFS_OPT_ENTRY_TIMEOUT),
 	fsparam_u32("attr_timeout_ms", JFS_OPT_ATTR_TIMEOUT),
@@ -45,14 +45,14 @@ static const struct fs_parameter_spec jfs_fs_parameters[] = {
 	{}
 };
 
-static int jfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+static int jfsk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
-	struct jfs_fs_context *ctx = fc->fs_private;
+	struct jfsk_fs_context *ctx = fc->fs_private;
 	struct fs_parse_result result;
 	unsigned int scale;
 	int opt;
 
-	opt = fs_parse(fc, jfs_fs_parameters, param, &result);
+	opt = fs_parse(fc, jfsk_fs_parameters, param, &result);
 	if (opt < 0)
 		return opt;
 	/* "x_timeout" is in seconds as in JuiceFS; "x_timeout_ms" in ms */
@@ -71,7 +71,7 @@ static int jfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 }
 
 /* "redis://user:secret@host/1" -> "redis://user:****@host/1" */
-static char *jfs_redact_url(const char *url)
+static char *jfsk_redact_url(const char *url)
 {
 	const char *scheme, *auth, *at = NULL, *colon, *p;
 	size_t len;
@@ -93,15 +93,15 @@ static char *jfs_redact_url(const char *url)
 			 at);
 }
 
-static int jfs_show_devname(struct seq_file *m, struct dentry *root)
+static int jfsk_show_devname(struct seq_file *m, struct dentry *root)
 {
 	seq_escape(m, JFS_SB(root->d_sb)->display, " \t\n\\");
 	return 0;
 }
 
-static int jfs_show_options(struct seq_file *m, struct dentry *root)
+static int jfsk_show_options(struct seq_file *m, struct dentry *root)
 {
-	struct jfs_sb_info *sbi = JFS_SB(root->d_sb);
+	struct jfsk_sb_info *sbi = JFS_SB(root->d_sb);
 
 	seq_printf(m, ",attr_timeout_ms=%u,entry_timeout_ms=%u",
 		   sbi->attr_timeout_ms, sbi->entry_timeout_ms);
@@ -110,19 +110,19 @@ static int jfs_show_options(struct seq_file *m, struct dentry *root)
 	return 0;
 }
 
-static int jfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+static int jfsk_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
-	struct jfs_sb_info *sbi = JFS_SB(dentry->d_sb);
+	struct jfsk_sb_info *sbi = JFS_SB(dentry->d_sb);
 	struct jfs_statfs_out out;
 	int ret;
 
-	ret = jfs_simple_req(sbi, JFS_OP_STATFS, 0, NULL, 0, &out, sizeof(out));
+	ret = jfsk_simple_req(sbi, JFS_OP_STATFS, 0, NULL, 0, &out, sizeof(out));
 	if (ret)
 		return ret;
 	if (!out.bsize || out.bfree > out.blocks || out.bavail > out.blocks ||
 	    out.ffree > out.files)
 		return -EIO;
-	buf->f_type = JFS_SUPER_MAGIC;
+	buf->f_type = JFSK_SUPER_MAGIC;
 	buf->f_bsize = out.bsize;
 	buf->f_frsize = out.bsize;
 	buf->f_blocks = out.blocks;
@@ -134,19 +134,19 @@ static int jfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	return 0;
 }
 
-static const struct super_operations jfs_super_ops = {
-	.alloc_inode	= jfs_alloc_inode,
-	.free_inode	= jfs_free_inode,
-	.statfs		= jfs_statfs,
-	.show_devname	= jfs_show_devname,
-	.show_options	= jfs_show_options,
+static const struct super_operations jfsk_super_ops = {
+	.alloc_inode	= jfsk_alloc_inode,
+	.free_inode	= jfsk_free_inode,
+	.statfs		= jfsk_statfs,
+	.show_devname	= jfsk_show_devname,
+	.show_options	= jfsk_show_options,
 };
 
 #define JFS_MOUNT_MSG_MAX	256
 
 /* Logs jfsd's reason for a failed mount, with unprintable bytes dropped. */
-static void jfs_mount_explain(struct fs_context *fc, const char *msg,
-			      size_t len)
+static void jfsk_mount_explain(struct fs_context *fc, const char *msg,
+			       size_t len)
 {
 	char buf[JFS_MOUNT_MSG_MAX + 1];
 	size_t i, n = 0;
@@ -159,39 +159,39 @@ static void jfs_mount_explain(struct fs_context *fc, const char *msg,
 }
 
 /* Asks jfsd to open the volume; fills in what it tells about it. */
-static int jfs_mount_volume(struct fs_context *fc, struct jfs_sb_info *sbi,
-			    struct jfs_mount_out *mo)
+static int jfsk_mount_volume(struct fs_context *fc, struct jfsk_sb_info *sbi,
+			     struct jfs_mount_out *mo)
 {
 	size_t url_len = strlen(sbi->url);
 	struct jfs_mount_in *mi;
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	int ret;
 
-	if (!jfs_dev_attached()) {
+	if (!jfsk_dev_attached()) {
 		pr_err("no jfsd attached to /dev/%s: start jfsd before mounting\n",
 		       JFS_DEV_NAME);
 		return -ENOTCONN;
 	}
-	req = jfs_req_new(sbi, JFS_OP_MOUNT, 0, sizeof(*mi) + url_len,
-			  max_t(size_t, sizeof(*mo), JFS_MOUNT_MSG_MAX));
+	req = jfsk_req_new(sbi, JFS_OP_MOUNT, 0, sizeof(*mi) + url_len,
+			   max_t(size_t, sizeof(*mo), JFS_MOUNT_MSG_MAX));
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	mi = jfs_req_args(req);
+	mi = jfsk_req_args(req);
 	mi->flags = sbi->rdonly ? JFS_MOUNT_RDONLY : 0;
 	mi->url_len = url_len;
 	memcpy(mi + 1, sbi->url, url_len);
-	ret = jfs_req_send(req);
+	ret = jfsk_req_send(req);
 	if (ret && req->out_len)
-		jfs_mount_explain(fc, req->out, req->out_len);
+		jfsk_mount_explain(fc, req->out, req->out_len);
 	if (!ret && req->out_len != sizeof(*mo))
 		ret = -EIO;
 	if (!ret)
 		memcpy(mo, req->out, sizeof(*mo));
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	if (ret)
 		return ret;
 	if (mo->root.ino != 1 || !S_ISDIR(mo->root.mode) ||
-	    jfs_check_attr(&mo->root) || !mo->block_size ||
+	    jfsk_check_attr(&mo->root) || !mo->block_size ||
 	    !is_power_of_2(mo->block_size))
 		return -EIO;
 	mo->name[sizeof(mo->name) - 1] = '\0';
@@ -199,17 +199,17 @@ static int jfs_mount_volume(struct fs_context *fc, struct jfs_sb_info *sbi,
 	return 0;
 }
 
-static void jfs_free_sbi(struct jfs_sb_info *sbi)
+static void jfsk_free_sbi(struct jfsk_sb_info *sbi)
 {
 	kfree(sbi->url);
 	kfree(sbi->display);
 	kfree(sbi);
 }
 
-static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
+static int jfsk_fill_super(struct super_block *sb, struct fs_context *fc)
 {
-	struct jfs_fs_context *ctx = fc->fs_private;
-	struct jfs_sb_info *sbi = sb->s_fs_info;
+	struct jfsk_fs_context *ctx = fc->fs_private;
+	struct jfsk_sb_info *sbi = sb->s_fs_info;
 	struct jfs_mount_out mo;
 	struct inode *root;
 	int ret;
@@ -221,7 +221,7 @@ static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);
 	sbi->entry_timeout = msecs_to_jiffies(ctx->entry_timeout_ms);
 
-	ret = jfs_mount_volume(fc, sbi, &mo);
+	ret = jfsk_mount_volume(fc, sbi, &mo);
 	if (ret)
 		return ret;
 	sbi->mounted = true;
@@ -230,10 +230,10 @@ static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	strscpy(sbi->name, mo.name, sizeof(sbi->name));
 	strscpy(sbi->uuid, mo.uuid, sizeof(sbi->uuid));
 
-	sb->s_magic = JFS_SUPER_MAGIC;
-	sb->s_op = &jfs_super_ops;
-	sb->s_d_op = &jfs_dentry_operations;
-	sb->s_xattr = JFS_XATTR_HANDLERS(jfs_xattr_handlers);
+	sb->s_magic = JFSK_SUPER_MAGIC;
+	sb->s_op = &jfsk_super_ops;
+	sb->s_d_op = &jfsk_dentry_operations;
+	sb->s_xattr = JFS_XATTR_HANDLERS(jfsk_xattr_handlers);
 	/* the VFS may cache "no security xattrs" per inode: see xattr.c */
 	sb->s_flags |= SB_NOSEC;
 	if (mo.flags & JFS_MOUNT_ACL)
@@ -250,22 +250,22 @@ static int jfs_fill_super(struct super_block *sb, struct fs_context *fc)
 				    (unsigned long)(SZ_128K >> PAGE_SHIFT));
 	sb->s_bdi->io_pages = sb->s_bdi->ra_pages;
 
-	root = jfs_iget(sb, &mo.root);
+	root = jfsk_iget(sb, &mo.root);
 	if (IS_ERR(root))
 		return PTR_ERR(root);
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)
 		return -ENOMEM;
 
-	mutex_lock(&jfs_mounts_lock);
-	list_add_tail(&sbi->node, &jfs_mounts);
-	mutex_unlock(&jfs_mounts_lock);
+	mutex_lock(&jfsk_mounts_lock);
+	list_add_tail(&sbi->node, &jfsk_mounts);
+	mutex_unlock(&jfsk_mounts_lock);
 	return 0;
 }
 
-static int jfs_get_tree(struct fs_context *fc)
+static int jfsk_get_tree(struct fs_context *fc)
 {
-	struct jfs_sb_info *sbi;
+	struct jfsk_sb_info *sbi;
 	int ret;
 
 	if (!fc->source || !*fc->source)
@@ -280,25 +280,25 @@ static int jfs_get_tree(struct fs_context *fc)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&sbi->node);
 	init_waitqueue_head(&sbi->wb_wait);
-	sbi->mount_id = atomic64_inc_return(&jfs_next_mount_id);
+	sbi->mount_id = atomic64_inc_return(&jfsk_next_mount_id);
 	sbi->url = kstrdup(fc->source, GFP_KERNEL);
-	sbi->display = sbi->url ? jfs_redact_url(sbi->url) : NULL;
+	sbi->display = sbi->url ? jfsk_redact_url(sbi->url) : NULL;
 	if (!sbi->url || !sbi->display) {
-		jfs_free_sbi(sbi);
+		jfsk_free_sbi(sbi);
 		return -ENOMEM;
 	}
 	fc->s_fs_info = sbi;
-	ret = get_tree_nodev(fc, jfs_fill_super);
+	ret = get_tree_nodev(fc, jfsk_fill_super);
 	/* On failure sget/kill_sb already freed it, or fc_free will. */
 	return ret;
 }
 
-static void jfs_free_fc(struct fs_context *fc)
+static void jfsk_free_fc(struct fs_context *fc)
 {
-	struct jfs_sb_info *sbi = fc->s_fs_info;
+	struct jfsk_sb_info *sbi = fc->s_fs_info;
 
 	if (sbi)
-		jfs_free_sbi(sbi);
+		jfsk_free_sbi(sbi);
 	kfree(fc->fs_private);
 }
 
@@ -306,11 +306,11 @@ static void jfs_free_fc(struct fs_context *fc)
  * remount: the cache timeouts may change; ro<->rw may not yet, since jfsd
  * opened the volume (and its session) for one mode.
  */
-static int jfs_reconfigure(struct fs_context *fc)
+static int jfsk_reconfigure(struct fs_context *fc)
 {
-	struct jfs_fs_context *ctx = fc->fs_private;
+	struct jfsk_fs_context *ctx = fc->fs_private;
 	struct super_block *sb = fc->root->d_sb;
-	struct jfs_sb_info *sbi = JFS_SB(sb);
+	struct jfsk_sb_info *sbi = JFS_SB(sb);
 
 	if ((fc->sb_flags ^ sb->s_flags) & SB_RDONLY)
 		return invalfc(fc, "cannot switch between ro and rw: umount and mount again");
@@ -321,16 +321,16 @@ static int jfs_reconfigure(struct fs_context *fc)
 	return 0;
 }
 
-static const struct fs_context_operations jfs_context_ops = {
-	.free		= jfs_free_fc,
-	.parse_param	= jfs_parse_param,
-	.get_tree	= jfs_get_tree,
-	.reconfigure	= jfs_reconfigure,
+static const struct fs_context_operations jfsk_context_ops = {
+	.free		= jfsk_free_fc,
+	.parse_param	= jfsk_parse_param,
+	.get_tree	= jfsk_get_tree,
+	.reconfigure	= jfsk_reconfigure,
 };
 
-static int jfs_init_fs_context(struct fs_context *fc)
+static int jfsk_init_fs_context(struct fs_context *fc)
 {
-	struct jfs_fs_context *ctx;
+	struct jfsk_fs_context *ctx;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
@@ -339,56 +339,56 @@ static int jfs_init_fs_context(struct fs_context *fc)
 	ctx->entry_timeout_ms = MSEC_PER_SEC;
 	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE) {
 		/* remount keeps what it does not change */
-		struct jfs_sb_info *sbi = JFS_SB(fc->root->d_sb);
+		struct jfsk_sb_info *sbi = JFS_SB(fc->root->d_sb);
 
 		ctx->attr_timeout_ms = sbi->attr_timeout_ms;
 		ctx->entry_timeout_ms = sbi->entry_timeout_ms;
 	}
 	fc->fs_private = ctx;
-	fc->ops = &jfs_context_ops;
+	fc->ops = &jfsk_context_ops;
 	return 0;
 }
 
-static void jfs_kill_sb(struct super_block *sb)
+static void jfsk_kill_sb(struct super_block *sb)
 {
-	struct jfs_sb_info *sbi = JFS_SB(sb);
+	struct jfsk_sb_info *sbi = JFS_SB(sb);
 
 	if (sbi) {
-		mutex_lock(&jfs_mounts_lock);
+		mutex_lock(&jfsk_mounts_lock);
 		list_del_init(&sbi->node);
-		mutex_unlock(&jfs_mounts_lock);
+		mutex_unlock(&jfsk_mounts_lock);
 	}
 	/* Writes back dirty data first: that still needs jfsd. */
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
 	if (sbi->mounted)
-		jfs_simple_req(sbi, JFS_OP_UMOUNT, 0, NULL, 0, NULL, 0);
-	jfs_free_sbi(sbi);
+		jfsk_simple_req(sbi, JFS_OP_UMOUNT, 0, NULL, 0, NULL, 0);
+	jfsk_free_sbi(sbi);
 }
 
-static struct file_system_type jfs_fs_type = {
+static struct file_system_type jfsk_fs_type = {
 	.owner			= THIS_MODULE,
-	.init_fs_context	= jfs_init_fs_context,
-	.parameters		= jfs_fs_parameters,
-	.kill_sb		= jfs_kill_sb,
+	.init_fs_context	= jfsk_init_fs_context,
+	.parameters		= jfsk_fs_parameters,
+	.kill_sb		= jfsk_kill_sb,
 };
 
-static int __init jfs_init(void)
+static int __init jfsk_init(void)
 {
 	int ret;
 
-	jfs_fs_type.name = fstype;
-	ret = jfs_inode_cache_init();
+	jfsk_fs_type.name = fstype;
+	ret = jfsk_inode_cache_init();
 	if (ret)
 		return ret;
-	ret = jfs_dev_init();
+	ret = jfsk_dev_init();
 	if (ret)
 		goto out_cache;
-	ret = jfs_netlink_init();
+	ret = jfsk_netlink_init();
 	if (ret)
 		goto out_dev;
-	ret = register_filesystem(&jfs_fs_type);
+	ret = register_filesystem(&jfsk_fs_type);
 	if (ret == -EBUSY) {
 		pr_err("file system type \"%s\" is already registered (IBM JFS loaded?): unload it or load this module with fstype=juicefs\n",
 		       fstype);
@@ -399,24 +399,24 @@ static int __init jfs_init(void)
 	return 0;
 
 out_nl:
-	jfs_netlink_exit();
+	jfsk_netlink_exit();
 out_dev:
-	jfs_dev_exit();
+	jfsk_dev_exit();
 out_cache:
-	jfs_inode_cache_exit();
+	jfsk_inode_cache_exit();
 	return ret;
 }
 
-static void __exit jfs_exit(void)
+static void __exit jfsk_exit(void)
 {
-	unregister_filesystem(&jfs_fs_type);
-	jfs_netlink_exit();
-	jfs_dev_exit();
-	jfs_inode_cache_exit();
+	unregister_filesystem(&jfsk_fs_type);
+	jfsk_netlink_exit();
+	jfsk_dev_exit();
+	jfsk_inode_cache_exit();
 }
 
-module_init(jfs_init);
-module_exit(jfs_exit);
+module_init(jfsk_init);
+module_exit(jfsk_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Native kernel client for JuiceFS-format volumes");
 MODULE_ALIAS_FS("jfs");

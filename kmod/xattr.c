@@ -15,7 +15,7 @@
  * S_NOSEC and stops asking on every write.  Another client may set the
  * capability later, and JuiceFS does not move ctime for xattrs, so that
  * answer is trusted like any other attribute: for attr_timeout after jfsd
- * gave it (nosec_stamp), after which jfs_attr_apply() drops S_NOSEC and
+ * gave it (nosec_stamp), after which jfsk_attr_apply() drops S_NOSEC and
  * the next write asks once more.  Our own security.* changes drop it at
  * once.
  */
@@ -25,7 +25,7 @@
 #include <linux/posix_acl_xattr.h>
 #include <linux/capability.h>
 #include <linux/user_namespace.h>
-#include "jfs.h"
+#include "internal.h"
 
 /* xattr_handler.flags: which namespace a handler serves */
 enum { JFS_XATTR_USER, JFS_XATTR_TRUSTED, JFS_XATTR_SECURITY };
@@ -34,41 +34,41 @@ enum { JFS_XATTR_USER, JFS_XATTR_TRUSTED, JFS_XATTR_SECURITY };
  * Whether jfsd said, with attributes that are still trusted, that the
  * inode has no extended attributes (nor ACLs) at all (JFS_ATTR_NOXATTR).
  */
-bool jfs_known_noxattr(struct inode *inode)
+bool jfsk_known_noxattr(struct inode *inode)
 {
-	struct jfs_inode_info *ji = JFS_I(inode);
+	struct jfsk_inode_info *ji = JFS_I(inode);
 
 	return READ_ONCE(ji->noxattr) &&
 	       time_before(jiffies, READ_ONCE(ji->attr_expire));
 }
 
 /* Records that jfsd just told whether a security xattr exists. */
-void jfs_nosec_known(struct inode *inode)
+void jfsk_nosec_known(struct inode *inode)
 {
 	WRITE_ONCE(JFS_I(inode)->nosec_stamp, jiffies);
 }
 
 /* Builds a request: jfs_xattr_in, the name (if any), the value (if any). */
-static struct jfs_req *jfs_xattr_req(struct inode *inode, u16 op,
-				     const char *name, const void *value,
+static struct jfsk_req *jfsk_xattr_req(struct inode *inode, u16 op,
+				       const char *name, const void *value,
 				     u32 size, u32 flags, size_t out_max)
 {
 	size_t namelen = name ? strlen(name) : 0;
 	size_t vlen = value ? size : 0;
 	struct jfs_xattr_in *xi;
-	struct jfs_req *req;
+	struct jfsk_req *req;
 
-	if (!jfs_dev_minor(JFS_PROTO_MINOR_XATTR))
+	if (!jfsk_dev_minor(JFS_PROTO_MINOR_XATTR))
 		return ERR_PTR(-EOPNOTSUPP);	/* an older jfsd */
 	if (namelen > JFS_XATTR_NAME_MAX)
 		return ERR_PTR(-ERANGE);
 	if (vlen > JFS_XATTR_SIZE_MAX)
 		return ERR_PTR(-E2BIG);
-	req = jfs_req_new(JFS_SB(inode->i_sb), op, inode->i_ino,
-			  sizeof(*xi) + namelen + vlen, out_max);
+	req = jfsk_req_new(JFS_SB(inode->i_sb), op, inode->i_ino,
+			   sizeof(*xi) + namelen + vlen, out_max);
 	if (IS_ERR(req))
 		return req;
-	xi = jfs_req_args(req);
+	xi = jfsk_req_args(req);
 	xi->namelen = namelen;
 	xi->size = size;
 	xi->flags = flags;
@@ -84,8 +84,8 @@ static struct jfs_req *jfs_xattr_req(struct inode *inode, u16 op,
  * (at most @max), followed by exactly that many bytes when @room was
  * asked for, which they must fit in.
  */
-static int jfs_xattr_reply(const struct jfs_req *req, size_t room, size_t max,
-			   struct jfs_xattr_out *xo)
+static int jfsk_xattr_reply(const struct jfsk_req *req, size_t room, size_t max,
+			    struct jfs_xattr_out *xo)
 {
 	if (req->out_len < sizeof(*xo))
 		return -EIO;
@@ -97,7 +97,7 @@ static int jfs_xattr_reply(const struct jfs_req *req, size_t room, size_t max,
 	return 0;
 }
 
-static bool jfs_is_acl_name(const char *name, size_t len)
+static bool jfsk_is_acl_name(const char *name, size_t len)
 {
 	return (len == sizeof(XATTR_NAME_POSIX_ACL_ACCESS) - 1 &&
 		!memcmp(name, XATTR_NAME_POSIX_ACL_ACCESS, len)) ||
@@ -109,8 +109,8 @@ static bool jfs_is_acl_name(const char *name, size_t len)
  * Whether @name (@len bytes, no NUL) is a name LISTXATTR may return: the
  * ACL names only on a mount with ACLs.
  */
-static bool jfs_xattr_listable(const char *name, size_t len, bool trusted,
-			       bool acl)
+static bool jfsk_xattr_listable(const char *name, size_t len, bool trusted,
+				bool acl)
 {
 	static const struct {
 		const char *prefix;
@@ -128,15 +128,15 @@ static bool jfs_xattr_listable(const char *name, size_t len, bool trusted,
 			continue;
 		return trusted || !ns[i].privileged;
 	}
-	return acl && jfs_is_acl_name(name, len);
+	return acl && jfsk_is_acl_name(name, len);
 }
 
 /*
  * A LISTXATTR payload: NUL-terminated names of 1..255 bytes, each in a
  * namespace we serve (trusted.* only when asked for).
  */
-static int jfs_check_xattr_list(const char *p, size_t len, bool trusted,
-				bool acl)
+static int jfsk_check_xattr_list(const char *p, size_t len, bool trusted,
+				 bool acl)
 {
 	const char *end;
 	size_t n;
@@ -147,7 +147,7 @@ static int jfs_check_xattr_list(const char *p, size_t len, bool trusted,
 			return -EIO;
 		n = end - p;
 		if (!n || n > JFS_XATTR_NAME_MAX ||
-		    !jfs_xattr_listable(p, n, trusted, acl))
+		    !jfsk_xattr_listable(p, n, trusted, acl))
 			return -EIO;
 		p += n + 1;
 		len -= n + 1;
@@ -156,7 +156,7 @@ static int jfs_check_xattr_list(const char *p, size_t len, bool trusted,
 }
 
 /**
- * jfs_xattr_fetch - GETXATTR of a full name
+ * jfsk_xattr_fetch - GETXATTR of a full name
  * @inode: the inode
  * @name: full name with its prefix
  * @buffer: where the value goes
@@ -164,33 +164,33 @@ static int jfs_check_xattr_list(const char *p, size_t len, bool trusted,
  *
  * Return: the value's length, or -ENODATA, -ERANGE, ...
  */
-ssize_t jfs_xattr_fetch(struct inode *inode, const char *name, void *buffer,
-			size_t size)
+ssize_t jfsk_xattr_fetch(struct inode *inode, const char *name, void *buffer,
+			 size_t size)
 {
 	size_t room = min_t(size_t, size, JFS_XATTR_SIZE_MAX);
 	struct jfs_xattr_out xo;
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	int ret;
 
-	if (jfs_known_noxattr(inode))
+	if (jfsk_known_noxattr(inode))
 		return -ENODATA;
-	req = jfs_xattr_req(inode, JFS_OP_GETXATTR, name, NULL, room, 0,
-			    sizeof(xo) + room);
+	req = jfsk_xattr_req(inode, JFS_OP_GETXATTR, name, NULL, room, 0,
+			     sizeof(xo) + room);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	ret = jfs_req_send(req);
+	ret = jfsk_req_send(req);
 	if (!ret)
-		ret = jfs_xattr_reply(req, room, JFS_XATTR_SIZE_MAX, &xo);
+		ret = jfsk_xattr_reply(req, room, JFS_XATTR_SIZE_MAX, &xo);
 	if (!ret && room)
 		memcpy(buffer, (char *)req->out + sizeof(xo), xo.size);
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	if (ret)
 		return ret;
 	return xo.size;	/* at most JFS_XATTR_SIZE_MAX */
 }
 
 /**
- * jfs_xattr_store - SETXATTR, or REMOVEXATTR when @value is NULL
+ * jfsk_xattr_store - SETXATTR, or REMOVEXATTR when @value is NULL
  * @inode: the inode
  * @name: full name with its prefix
  * @value: the value or NULL
@@ -199,48 +199,48 @@ ssize_t jfs_xattr_fetch(struct inode *inode, const char *name, void *buffer,
  *
  * Return: 0 or a negative errno.
  */
-int jfs_xattr_store(struct inode *inode, const char *name, const void *value,
-		    size_t size, u32 jflags)
+int jfsk_xattr_store(struct inode *inode, const char *name, const void *value,
+		     size_t size, u32 jflags)
 {
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	int ret;
 
 	if (value && size > JFS_XATTR_SIZE_MAX)
 		return -E2BIG;
 	if (value)
-		req = jfs_xattr_req(inode, JFS_OP_SETXATTR, name, value, size,
-				    jflags, 0);
+		req = jfsk_xattr_req(inode, JFS_OP_SETXATTR, name, value, size,
+				     jflags, 0);
 	else
-		req = jfs_xattr_req(inode, JFS_OP_REMOVEXATTR, name, NULL, 0,
-				    0, 0);
+		req = jfsk_xattr_req(inode, JFS_OP_REMOVEXATTR, name, NULL, 0,
+				     0, 0);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	/* an attr reply racing with this one may carry an old hint: drop both */
 	WRITE_ONCE(JFS_I(inode)->noxattr, false);
-	ret = jfs_req_send(req);
-	jfs_req_put(req);
+	ret = jfsk_req_send(req);
+	jfsk_req_put(req);
 	WRITE_ONCE(JFS_I(inode)->noxattr, false);
-	jfs_attr_invalidate(inode);
+	jfsk_attr_invalidate(inode);
 	return ret;
 }
 
-static int jfs_xattr_get(const struct xattr_handler *handler,
-			 struct dentry *dentry, struct inode *inode,
+static int jfsk_xattr_get(const struct xattr_handler *handler,
+			  struct dentry *dentry, struct inode *inode,
 			 const char *name, void *buffer, size_t size)
 {
 	ssize_t ret;
 
-	ret = jfs_xattr_fetch(inode, xattr_full_name(handler, name), buffer,
-			      size);
+	ret = jfsk_xattr_fetch(inode, xattr_full_name(handler, name), buffer,
+			       size);
 	if (handler->flags == JFS_XATTR_SECURITY &&
 	    (ret >= 0 || ret == -ENODATA || ret == -ERANGE))
-		jfs_nosec_known(inode);
+		jfsk_nosec_known(inode);
 	return ret;
 }
 
 /* setxattr, and removexattr (value NULL) */
-static int jfs_xattr_set(const struct xattr_handler *handler,
-			 struct JFS_XATTR_IDMAP_T *idmap,
+static int jfsk_xattr_set(const struct xattr_handler *handler,
+			  struct JFS_XATTR_IDMAP_T *idmap,
 			 struct dentry *dentry, struct inode *inode,
 			 const char *name, const void *value, size_t size,
 			 int flags)
@@ -254,69 +254,69 @@ static int jfs_xattr_set(const struct xattr_handler *handler,
 		jflags |= JFS_XATTR_CREATE;
 	if (flags & XATTR_REPLACE)
 		jflags |= JFS_XATTR_REPLACE;
-	ret = jfs_xattr_store(inode, xattr_full_name(handler, name), value,
-			      size, value ? jflags : 0);
+	ret = jfsk_xattr_store(inode, xattr_full_name(handler, name), value,
+			       size, value ? jflags : 0);
 	/* a new security.capability must be seen by the next write */
 	if (handler->flags == JFS_XATTR_SECURITY)
 		inode->i_flags &= ~S_NOSEC;
 	return ret;
 }
 
-ssize_t jfs_listxattr(struct dentry *dentry, char *list, size_t size)
+ssize_t jfsk_listxattr(struct dentry *dentry, char *list, size_t size)
 {
 	struct inode *inode = d_inode(dentry);
 	size_t room = min_t(size_t, size, JFS_XATTR_LIST_MAX);
 	bool trusted = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	struct jfs_xattr_out xo;
-	struct jfs_req *req;
+	struct jfsk_req *req;
 	int ret;
 
-	if (jfs_known_noxattr(inode))
+	if (jfsk_known_noxattr(inode))
 		return 0;
-	req = jfs_xattr_req(inode, JFS_OP_LISTXATTR, NULL, NULL, room,
-			    trusted ? JFS_LISTXATTR_TRUSTED : 0,
+	req = jfsk_xattr_req(inode, JFS_OP_LISTXATTR, NULL, NULL, room,
+			     trusted ? JFS_LISTXATTR_TRUSTED : 0,
 			    sizeof(xo) + room);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
-	ret = jfs_req_send(req);
+	ret = jfsk_req_send(req);
 	if (!ret)
-		ret = jfs_xattr_reply(req, room, JFS_XATTR_LIST_MAX, &xo);
+		ret = jfsk_xattr_reply(req, room, JFS_XATTR_LIST_MAX, &xo);
 	if (!ret && room)
-		ret = jfs_check_xattr_list((char *)req->out + sizeof(xo),
-					   xo.size, trusted, IS_POSIXACL(inode));
+		ret = jfsk_check_xattr_list((char *)req->out + sizeof(xo),
+					    xo.size, trusted, IS_POSIXACL(inode));
 	if (!ret && room)
 		memcpy(list, (char *)req->out + sizeof(xo), xo.size);
-	jfs_req_put(req);
+	jfsk_req_put(req);
 	if (ret)
 		return ret;	/* not in a ?: with the u32: it would turn unsigned */
 	return xo.size;
 }
 
-static const struct xattr_handler jfs_user_xattr_handler = {
+static const struct xattr_handler jfsk_user_xattr_handler = {
 	.prefix	= XATTR_USER_PREFIX,
 	.flags	= JFS_XATTR_USER,
-	.get	= jfs_xattr_get,
-	.set	= jfs_xattr_set,
+	.get	= jfsk_xattr_get,
+	.set	= jfsk_xattr_set,
 };
 
-static const struct xattr_handler jfs_trusted_xattr_handler = {
+static const struct xattr_handler jfsk_trusted_xattr_handler = {
 	.prefix	= XATTR_TRUSTED_PREFIX,
 	.flags	= JFS_XATTR_TRUSTED,
-	.get	= jfs_xattr_get,
-	.set	= jfs_xattr_set,
+	.get	= jfsk_xattr_get,
+	.set	= jfsk_xattr_set,
 };
 
-static const struct xattr_handler jfs_security_xattr_handler = {
+static const struct xattr_handler jfsk_security_xattr_handler = {
 	.prefix	= XATTR_SECURITY_PREFIX,
 	.flags	= JFS_XATTR_SECURITY,
-	.get	= jfs_xattr_get,
-	.set	= jfs_xattr_set,
+	.get	= jfsk_xattr_get,
+	.set	= jfsk_xattr_set,
 };
 
-const struct xattr_handler * const jfs_xattr_handlers[] = {
-	&jfs_user_xattr_handler,
-	&jfs_trusted_xattr_handler,
-	&jfs_security_xattr_handler,
+const struct xattr_handler * const jfsk_xattr_handlers[] = {
+	&jfsk_user_xattr_handler,
+	&jfsk_trusted_xattr_handler,
+	&jfsk_security_xattr_handler,
 #ifndef JFS_HAVE_GET_INODE_ACL
 	/* 6.1: ACL xattrs go through these to ->get_acl/->set_acl */
 	&posix_acl_access_xattr_handler,
