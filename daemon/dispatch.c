@@ -1,5 +1,5 @@
 /*
- * dispatch.c - worker threads and the opcode table.
+ * dispatch.c - worker threads and the opcode table (names: util/opnames.c).
  *
  * Each worker reads one request, checks what the kernel sent (length,
  * opcode, argument sizes) before any handler runs, calls the handler and
@@ -14,45 +14,45 @@
 
 #include "jfsd.h"
 #include "util/log.h"
+#include "util/opnames.h"
 
 struct op_desc {
 	op_fn fn;
-	const char *name;
 	size_t min_args;	/* fixed argument struct the op starts with */
 	bool mutates;		/* refused on read-only mounts */
 };
 
 static const struct op_desc op_table[JFS_OP_MAX] = {
-	[JFS_OP_STATFS]	    = { op_statfs, "statfs", 0, false },
-	[JFS_OP_LOOKUP]	    = { op_lookup, "lookup", sizeof(struct jfs_name_in), false },
-	[JFS_OP_GETATTR]    = { op_getattr, "getattr", 0, false },
-	[JFS_OP_SETATTR]    = { op_setattr, "setattr", sizeof(struct jfs_setattr_in), true },
-	[JFS_OP_MKNOD]	    = { op_mknod, "mknod", sizeof(struct jfs_create_in), true },
-	[JFS_OP_MKDIR]	    = { op_mknod, "mkdir", sizeof(struct jfs_create_in), true },
-	[JFS_OP_SYMLINK]    = { op_symlink, "symlink", sizeof(struct jfs_symlink_in), true },
-	[JFS_OP_LINK]	    = { op_link, "link", sizeof(struct jfs_link_in), true },
-	[JFS_OP_UNLINK]	    = { op_unlink, "unlink", sizeof(struct jfs_name_in), true },
-	[JFS_OP_RMDIR]	    = { op_rmdir, "rmdir", sizeof(struct jfs_name_in), true },
-	[JFS_OP_RENAME]	    = { op_rename, "rename", sizeof(struct jfs_rename_in), true },
-	[JFS_OP_READLINK]   = { op_readlink, "readlink", 0, false },
-	[JFS_OP_OPEN]	    = { op_open, "open", sizeof(struct jfs_open_in), false },
-	[JFS_OP_RELEASE]    = { op_release, "release", sizeof(struct jfs_fh_in), false },
-	[JFS_OP_OPENDIR]    = { op_open, "opendir", sizeof(struct jfs_open_in), false },
-	[JFS_OP_READDIR]    = { op_readdir, "readdir", sizeof(struct jfs_readdir_in), false },
-	[JFS_OP_RELEASEDIR] = { op_release, "releasedir", sizeof(struct jfs_fh_in), false },
-	[JFS_OP_READ]	    = { op_read, "read", sizeof(struct jfs_io_in), false },
-	[JFS_OP_WRITE]	    = { op_write, "write", sizeof(struct jfs_io_in), true },
-	[JFS_OP_FLUSH]	    = { op_flush, "flush", sizeof(struct jfs_fh_in), false },
-	[JFS_OP_FSYNC]	    = { op_flush, "fsync", sizeof(struct jfs_fh_in), false },
-	[JFS_OP_GETXATTR]   = { op_getxattr, "getxattr", sizeof(struct jfs_xattr_in), false },
-	[JFS_OP_SETXATTR]   = { op_setxattr, "setxattr", sizeof(struct jfs_xattr_in), true },
-	[JFS_OP_LISTXATTR]  = { op_listxattr, "listxattr", sizeof(struct jfs_xattr_in), false },
-	[JFS_OP_REMOVEXATTR] = { op_removexattr, "removexattr", sizeof(struct jfs_xattr_in), true },
-	[JFS_OP_GETLK]	    = { op_getlk, "getlk", sizeof(struct jfs_lock_in), false },
-	[JFS_OP_SETLK]	    = { op_setlk, "setlk", sizeof(struct jfs_lock_in), false },
-	[JFS_OP_FLOCK]	    = { op_flock, "flock", sizeof(struct jfs_lock_in), false },
-	[JFS_OP_FALLOCATE]  = { op_fallocate, "fallocate", sizeof(struct jfs_fallocate_in), true },
-	[JFS_OP_COPY_RANGE] = { op_copy_range, "copy_range", sizeof(struct jfs_copy_in), true },
+	[JFS_OP_STATFS]	    = { op_statfs, 0, false },
+	[JFS_OP_LOOKUP]	    = { op_lookup, sizeof(struct jfs_name_in), false },
+	[JFS_OP_GETATTR]    = { op_getattr, 0, false },
+	[JFS_OP_SETATTR]    = { op_setattr, sizeof(struct jfs_setattr_in), true },
+	[JFS_OP_MKNOD]	    = { op_mknod, sizeof(struct jfs_create_in), true },
+	[JFS_OP_MKDIR]	    = { op_mknod, sizeof(struct jfs_create_in), true },
+	[JFS_OP_SYMLINK]    = { op_symlink, sizeof(struct jfs_symlink_in), true },
+	[JFS_OP_LINK]	    = { op_link, sizeof(struct jfs_link_in), true },
+	[JFS_OP_UNLINK]	    = { op_unlink, sizeof(struct jfs_name_in), true },
+	[JFS_OP_RMDIR]	    = { op_rmdir, sizeof(struct jfs_name_in), true },
+	[JFS_OP_RENAME]	    = { op_rename, sizeof(struct jfs_rename_in), true },
+	[JFS_OP_READLINK]   = { op_readlink, 0, false },
+	[JFS_OP_OPEN]	    = { op_open, sizeof(struct jfs_open_in), false },
+	[JFS_OP_RELEASE]    = { op_release, sizeof(struct jfs_fh_in), false },
+	[JFS_OP_OPENDIR]    = { op_open, sizeof(struct jfs_open_in), false },
+	[JFS_OP_READDIR]    = { op_readdir, sizeof(struct jfs_readdir_in), false },
+	[JFS_OP_RELEASEDIR] = { op_release, sizeof(struct jfs_fh_in), false },
+	[JFS_OP_READ]	    = { op_read, sizeof(struct jfs_io_in), false },
+	[JFS_OP_WRITE]	    = { op_write, sizeof(struct jfs_io_in), true },
+	[JFS_OP_FLUSH]	    = { op_flush, sizeof(struct jfs_fh_in), false },
+	[JFS_OP_FSYNC]	    = { op_flush, sizeof(struct jfs_fh_in), false },
+	[JFS_OP_GETXATTR]   = { op_getxattr, sizeof(struct jfs_xattr_in), false },
+	[JFS_OP_SETXATTR]   = { op_setxattr, sizeof(struct jfs_xattr_in), true },
+	[JFS_OP_LISTXATTR]  = { op_listxattr, sizeof(struct jfs_xattr_in), false },
+	[JFS_OP_REMOVEXATTR] = { op_removexattr, sizeof(struct jfs_xattr_in), true },
+	[JFS_OP_GETLK]	    = { op_getlk, sizeof(struct jfs_lock_in), false },
+	[JFS_OP_SETLK]	    = { op_setlk, sizeof(struct jfs_lock_in), false },
+	[JFS_OP_FLOCK]	    = { op_flock, sizeof(struct jfs_lock_in), false },
+	[JFS_OP_FALLOCATE]  = { op_fallocate, sizeof(struct jfs_fallocate_in), true },
+	[JFS_OP_COPY_RANGE] = { op_copy_range, sizeof(struct jfs_copy_in), true },
 };
 
 /* MOUNT may explain a failure in its payload: the kernel logs the text. */
@@ -151,7 +151,7 @@ int dispatch(struct jfsd *d, const unsigned char *msg, size_t len,
 		ret = od->fn(v, in, args, alen, r);
 	if (ret && ret != -ENOENT && ret != -EEXIST && ret != -ENOTEMPTY &&
 	    ret != -ENODATA)
-		log_debug("%s ino %llu: %s", od->name,
+		log_debug("%s ino %llu: %s", jfs_opname(in->opcode),
 			  (unsigned long long)in->ino, strerror(-ret));
 	vol_put(d, v);
 	return ret;

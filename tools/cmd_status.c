@@ -25,7 +25,7 @@
 
 #include "genl_status.h"
 #include "jfsadm.h"
-#include "opnames.h"
+#include "util/opnames.h"
 #include "volume/setting.h"
 
 static const char usage[] = "jfsadm status [--mounts] [--json] | jfsadm status META-URL";
@@ -90,7 +90,7 @@ static json_object *mount_to_json(const struct genl_mount *mt)
 		const struct genl_op_stat *st = &mt->ops[i];
 		json_object *op = json_object_new_object();
 
-		name = opnames_name(st->code);
+		name = jfs_opname(st->code);
 		if (!name) {
 			snprintf(code, sizeof(code), "op%u", st->code);
 			name = code;
@@ -130,7 +130,7 @@ static void print_mount(const struct genl_mount *mt)
 	for (i = 0; i < mt->nops; i++) {
 		const struct genl_op_stat *st = &mt->ops[i];
 
-		name = opnames_name(st->code);
+		name = jfs_opname(st->code);
 		if (name)
 			printf("  %-12s", name);
 		else

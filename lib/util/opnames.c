@@ -1,12 +1,12 @@
 /*
  * opnames.c - one static table from JFS_OP_* opcode to its lowercase
- * name; adding an opcode to uapi/jfs.h means adding one line here (the
+ * name; adding an opcode to uapi/jfs.h means adding one line here, for jfsd's logs and jfsadm's counters alike (the
  * build fails until the table covers every opcode).
  */
 #include <stddef.h>
 
 #include "uapi/jfs.h"
-#include "opnames.h"
+#include "util/opnames.h"
 
 static const char *const names[JFS_OP_MAX] = {
 	[JFS_OP_MOUNT]		= "mount",
@@ -45,9 +45,9 @@ static const char *const names[JFS_OP_MAX] = {
 
 /* the last opcode has a name, so every opcode before it was thought of */
 _Static_assert(JFS_OP_COPY_RANGE == JFS_OP_MAX - 1,
-	       "a JFS_OP_* opcode was added: name it in tools/opnames.c");
+	       "a JFS_OP_* opcode was added: name it in lib/util/opnames.c");
 
-const char *opnames_name(uint32_t code)
+const char *jfs_opname(uint32_t code)
 {
 	return code < JFS_OP_MAX ? names[code] : NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * opnames.h - the names jfs tools show for the kernel protocol's JFS_OP_*
+ * opnames.h - the names jfsd logs and jfsadm shows for the kernel protocol's JFS_OP_*
  * opcodes (uapi/jfs.h), as in per-op counters.
  */
 #ifndef JFS_OPNAMES_H
@@ -8,6 +8,6 @@
 #include <stdint.h>
 
 /* "lookup", "write" ...; NULL for a code this build does not know. */
-const char *opnames_name(uint32_t code);
+const char *jfs_opname(uint32_t code);
 
 #endif /* JFS_OPNAMES_H */
