@@ -1,5 +1,5 @@
 /*
- * dev.c - the /dev/jfs channel: open, versioned handshake, one request per
+ * chan.c - the /dev/jfs channel: open, versioned handshake, one request per
  * read(), one reply per write().
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
- * jfsd.h - private header of the jfsd daemon files (jfsd.c, dev.c,
- * dispatch.c, ops.c, vol.c).
+ * jfsd.h - private header of the jfsd daemon files (jfsd.c, chan.c,
+ * dispatch.c, ops.c, mount.c).
  *
  * All process state lives in struct jfsd, passed explicitly.  One volume
  * context (struct vol) exists per kernel mount, found by the mount id the
@@ -116,11 +116,11 @@ int dispatch(struct jfsd *d, const unsigned char *msg, size_t len,
 	     struct reply *r);
 void *worker_main(void *arg);
 
-/* dev.c */
+/* chan.c */
 int dev_open(const char *path, struct chan *c);
 void dev_close(struct chan *c);
 
-/* vol.c */
+/* mount.c */
 int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	      struct vol **vp, char *err, size_t errlen);
 void vol_umount(struct jfsd *d, struct vol *v);
@@ -163,7 +163,7 @@ int op_flock(struct vol *, const struct jfs_in_hdr *, const unsigned char *, siz
 int op_fallocate(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_copy_range(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 
-/* ops.c helpers shared with vol.c */
+/* ops.c helpers shared with mount.c */
 void attr_to_wire(uint64_t ino, const struct meta_attr *a, struct jfs_attr *w);
 
 #endif /* JFS_JFSD_H */

@@ -1,5 +1,5 @@
 /*
- * vol.c - one volume context per kernel mount.
+ * mount.c - one volume context per kernel mount.
  *
  * Mounting opens the metadata engine, reads and checks the volume's
  * setting, opens its object store and (read-write) registers a session

@@ -1,5 +1,5 @@
 /*
- * meta_base.c - what every engine does the same way around its own
+ * base.c - what every engine does the same way around its own
  * transactions, as JuiceFS's baseMeta does: the trash (hour dirs under
  * .trash and their expiry), the attribute rules and the batching of
  * directory statistics.
@@ -436,6 +436,245 @@ int meta_rename_check(const struct meta_rename_ends *e)
 	    (e->dino == e->psrc || e->dino == e->spa_parent))
 		return -EINVAL;
 	return 0;
+}
+
+/* doLink's checks of the inode 't' and the new parent 'pa' */
+int meta_link_check(const struct meta_attr *t, const struct meta_attr *pa)
+{
+	if (t->type == META_TYPE_DIR)
+		return -EPERM;
+	if (t->nlink == 0)
+		return -ENOENT;
+	if (meta_is_immutable(t) || meta_is_immutable(pa))
+		return -EPERM;
+	return 0;
+}
+
+/* the entry's type against the call: rmdir a non-dir, unlink a dir */
+int meta_unlink_check(bool dir, uint8_t type)
+{
+	if (dir && type != META_TYPE_DIR)
+		return -ENOTDIR;
+	if (!dir && type == META_TYPE_DIR)
+		return -EPERM;	/* POSIX unlink(2) on a directory, as JuiceFS */
+	return 0;
+}
+
+/*
+ * Whether a deletion of (attr t) goes to the trash hour dir 'trash': not
+ * for chattr +s files, nor for a hard link whose trash name is taken
+ * (JuiceFS then really unlinks that link): 2 asks the engine to look.
+ */
+int meta_trash_choice(uint64_t trash, const struct meta_attr *t)
+{
+	if (!trash || (t->flags & META_FLAG_SKIP_TRASH))
+		return 0;
+	return t->type != META_TYPE_DIR && t->nlink > 1 ? 2 : 1;
+}
+
+static void touch(struct meta_attr *t, const struct timespec *mtime)
+{
+	struct timespec now;
+
+	meta_now(&now);
+	meta_set_mtime(t, mtime ? mtime : &now);
+	meta_set_ctime(t, &now);
+}
+
+/* doTruncate on the attr read: 1 when the length is already right */
+int meta_truncate_attr(struct meta_truncate *a)
+{
+	struct meta_attr *t = &a->attr;
+
+	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
+		return -EPERM;
+	a->old = t->length;
+	if (t->length == a->length)
+		return 1;
+	t->length = a->length;
+	touch(t, NULL);
+	return 0;
+}
+
+/* doFallocate on the attr read: the length grows unless KEEP_SIZE */
+int meta_falloc_attr(struct meta_falloc *a)
+{
+	struct meta_attr *t = &a->attr;
+
+	if (t->type == META_TYPE_FIFO)
+		return -EPIPE;
+	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
+		return -EPERM;
+	if ((t->flags & META_FLAG_APPEND) && (a->mode & ~META_FALLOC_KEEP_SIZE))
+		return -EPERM;
+	a->old = t->length;
+	if (a->off + a->len > t->length && !(a->mode & META_FALLOC_KEEP_SIZE))
+		t->length = a->off + a->len;
+	touch(t, NULL);
+	return 0;
+}
+
+/* doWrite on the attr read: the length covers the slice */
+int meta_write_attr(struct meta_write *a)
+{
+	struct meta_attr *t = &a->attr;
+	uint64_t newlen;
+
+	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
+		return -EPERM;
+	a->old = t->length;
+	newlen = (uint64_t)a->indx * META_CHUNK_SIZE + a->s->pos + a->s->len;
+	if (newlen > t->length)
+		t->length = newlen;
+	touch(t, a->mtime);
+	return 0;
+}
+
+/*
+ * CopyFileRange on both attrs read: *size is what is copied (short at
+ * the source's end); 1 when nothing is (offin past the end).
+ */
+int meta_copy_attr(struct meta_copy *a, const struct meta_attr *src, uint64_t *size)
+{
+	struct meta_attr *t = &a->attr;
+
+	if (src->type != META_TYPE_FILE || t->type != META_TYPE_FILE)
+		return -EINVAL;
+	if (meta_is_immutable(t))
+		return -EPERM;
+	a->copied = 0;
+	a->old = t->length;
+	if (a->offin >= src->length)
+		return 1;
+	*size = a->offin + a->len > src->length ? src->length - a->offin : a->len;
+	if (a->offout + *size > t->length)
+		t->length = a->offout + *size;
+	touch(t, NULL);
+	return 0;
+}
+
+/* mergeAttr's chmod of a file with an access ACL: the rule follows */
+int meta_acl_chmod(const struct meta_acl_io *io, struct meta_attr *t, uint16_t mode)
+{
+	struct acl_rule rule;
+	int ret;
+
+	ret = io->get(io->ctx, t->access_acl, &rule);
+	if (ret)
+		return ret;
+	acl_rule_set_mode(&rule, mode);
+	t->mode = (mode & 07000) | acl_rule_get_mode(&rule);
+	ret = io->insert(io->ctx, &rule, &t->access_acl);
+	acl_rule_free(&rule);
+	return ret;
+}
+
+/* doMknod under a dir with a default ACL: the child inherits it */
+int meta_acl_inherit(const struct meta_acl_io *io, const struct meta_attr *pa,
+		     struct meta_attr *t, uint16_t mode)
+{
+	struct acl_rule def, child;
+	int ret;
+
+	ret = io->get(io->ctx, pa->default_acl, &def);
+	if (ret)
+		return ret;
+	if (t->type == META_TYPE_DIR)
+		t->default_acl = pa->default_acl;
+	if (acl_rule_is_minimal(&def)) {
+		t->mode = mode & (07000 | acl_rule_get_mode(&def));
+	} else {
+		ret = acl_rule_child_access(&def, mode, &child);
+		if (!ret) {
+			ret = io->insert(io->ctx, &child, &t->access_acl);
+			t->mode = (mode & 07000) | acl_rule_get_mode(&child);
+			acl_rule_free(&child);
+		}
+	}
+	acl_rule_free(&def);
+	return ret;
+}
+
+int meta_setattr_apply(const struct meta_acl_io *io, struct meta_setattr *a)
+{
+	struct meta_attr *t = &a->out;
+	struct timespec now;
+	int ret;
+
+	ret = meta_setattr_check(t, a->set);
+	if (ret)
+		return ret;
+	meta_now(&now);
+	if ((a->set & META_SET_MODE) && t->access_acl) {
+		ret = meta_acl_chmod(io, t, a->in->mode & 07777);
+		if (ret)
+			return ret;
+	} else if (a->set & META_SET_MODE) {
+		t->mode = a->in->mode & 07777;
+	}
+	meta_setattr_merge(t, a->set, a->in, &now);
+	return 0;
+}
+
+int meta_get_facl_rule(const struct meta_acl_io *io, struct meta_facl *a)
+{
+	uint32_t id = a->type == ACL_TYPE_ACCESS_J ? a->attr.access_acl : a->attr.default_acl;
+
+	if (!id)
+		return -ENODATA;
+	acl_rule_free(&a->out);
+	return io->get(io->ctx, id, &a->out);
+}
+
+/* doSetFacl: the rule's id goes into the attr; an access rule sets the mode */
+int meta_set_facl_apply(const struct meta_acl_io *io, struct meta_facl *a)
+{
+	struct meta_attr *t = &a->attr;
+	struct acl_rule rule;
+	uint32_t *idp, old_id;
+	struct timespec now;
+	uint16_t old_mode;
+	int ret;
+
+	if (t->flags & META_FLAG_IMMUTABLE)
+		return -EPERM;
+	idp = a->type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
+	old_id = *idp;
+	old_mode = t->mode;
+	ret = meta_facl_prepare(t, a->type, a->in, a->kill_sgid, &rule);
+	if (ret > 0) {
+		ret = io->insert(io->ctx, &rule, idp);
+		if (!ret)
+			meta_facl_stored(t, a->type, &rule);
+		acl_rule_free(&rule);
+	}
+	if (ret)
+		return ret;
+	if (*idp == old_id && t->mode == old_mode)
+		return 0;
+	meta_now(&now);
+	meta_set_ctime(t, &now);
+	return 1;
+}
+
+/*
+ * A rename about to be written: the stats' copies of the moved and
+ * replaced (NULL: none) attrs, then the times both dirs and the moved
+ * inode take; *now is stamped for the engine's further changes.
+ */
+void meta_rename_stamp(struct meta_rename *a, struct meta_attr *spa, struct meta_attr *dpa,
+		       struct meta_attr *sa, const struct meta_attr *da,
+		       struct timespec *now)
+{
+	a->sattr = *sa;
+	if (da)
+		a->dattr = *da;
+	meta_now(now);
+	meta_set_mtime(spa, now);
+	meta_set_ctime(spa, now);
+	meta_set_mtime(dpa, now);
+	meta_set_ctime(dpa, now);
+	meta_set_ctime(sa, now);
 }
 
 static void facl_set_mode(struct meta_attr *t, uint16_t owner, uint16_t group,

@@ -94,7 +94,43 @@ void meta_free_sessions(struct meta_session_info *s, size_t n)
 	free(s);
 }
 
-/* ---- the calls: one per engine op (meta.h documents each) ---------- */
+/* ---- after-work shared by the calls -------------------------------- */
+
+/*
+ * updateParentStat: a file's length changed from 'old' to its attr's; its
+ * parent dir (every parent, weighted by links, if hard-linked) follows.
+ * A failure only skews the stats: `juicefs fsck --sync-dir-stat` repairs.
+ */
+static void parent_stat(struct meta *m, uint64_t ino, const struct meta_attr *a,
+			uint64_t old)
+{
+	int64_t dlen = (int64_t)a->length - (int64_t)old;
+	int64_t dspace = (int64_t)meta_align4k(a->length) - (int64_t)meta_align4k(old);
+	struct meta_parents pa = { .n = 0 };
+	size_t i;
+
+	if (!m->dir_stats || (!dlen && !dspace))
+		return;
+	if (a->parent) {
+		meta_dirstat_add(m, a->parent, dlen, dspace, 0);
+		return;
+	}
+	if (!m->ops->get_parents(m, ino, &pa))
+		for (i = 0; i < pa.n; i++)
+			if (pa.p[i] && pa.k[i] > 0)
+				meta_dirstat_add(m, pa.p[i], dlen * pa.k[i], dspace * pa.k[i], 0);
+	free(pa.p);
+	free(pa.k);
+}
+
+/* a slice record as a chunk may hold it */
+static bool slice_ok(const struct meta_slice *s)
+{
+	return (uint64_t)s->pos + s->len <= META_CHUNK_SIZE &&
+	       (!s->id || (uint64_t)s->off + s->len <= s->size);
+}
+
+/* ---- the calls (meta.h documents each) ------------------------------ */
 
 int meta_get_setting(struct meta *m, char **json)
 {
@@ -128,7 +164,11 @@ int meta_refresh_session(struct meta *m, uint64_t sid, const char *info_json)
 
 int meta_close_session(struct meta *m, uint64_t sid)
 {
-	return m->ops->close_session(m, sid);
+	int ret = m->ops->do_close_session(m, sid);
+
+	if (!ret && sid == m->sid)
+		m->sid = 0;
+	return ret;
 }
 
 int meta_list_sessions(struct meta *m, struct meta_session_info **s, size_t *n)
@@ -144,7 +184,18 @@ int meta_cleanup_stale_sessions(struct meta *m)
 int meta_lookup(struct meta *m, uint64_t parent, const char *name, size_t len,
 		uint64_t *ino, struct meta_attr *attr)
 {
-	return m->ops->lookup(m, parent, name, len, ino, attr);
+	struct meta_lookup a = { .parent = parent, .name = name, .len = len };
+	int ret;
+
+	ret = meta_check_name(name, len);
+	if (!ret)
+		ret = m->ops->do_lookup(m, &a);
+	if (ret)
+		return ret;
+	*ino = a.ino;
+	if (attr)
+		*attr = a.attr;
+	return 0;
 }
 
 int meta_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr)
@@ -155,12 +206,35 @@ int meta_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr)
 int meta_setattr(struct meta *m, uint64_t ino, unsigned int set,
 		 const struct meta_attr *in, struct meta_attr *out)
 {
-	return m->ops->setattr(m, ino, set, in, out);
+	struct meta_setattr a = { .ino = ino, .set = set, .in = in };
+	int ret;
+
+	ret = m->ops->do_setattr(m, &a);
+	if (!ret && out)
+		*out = a.out;
+	return ret;
 }
 
 int meta_truncate(struct meta *m, uint64_t ino, uint64_t length, struct meta_attr *attr)
 {
-	return m->ops->truncate(m, ino, length, attr);
+	struct meta_truncate a = { .ino = ino, .length = length };
+	int ret;
+
+	ret = m->ops->do_truncate(m, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	parent_stat(m, ino, &a.attr, a.old);
+	return 0;
+}
+
+/* mknod and hour dirs: one body, the engine allocating the inode */
+static int mknod(struct meta *m, struct meta_mknod *a)
+{
+	int ret = meta_mknod_check(a);
+
+	return ret ? ret : m->ops->do_mknod(m, a);
 }
 
 int meta_mknod(struct meta *m, uint64_t parent, const char *name, size_t len,
@@ -168,40 +242,173 @@ int meta_mknod(struct meta *m, uint64_t parent, const char *name, size_t len,
 	       uint32_t rdev, const char *target, size_t targetlen, uint64_t *ino,
 	       struct meta_attr *attr)
 {
-	return m->ops->mknod(m, parent, name, len, type, mode, cumask, uid, gid, rdev, target, targetlen, ino, attr);
+	struct meta_mknod a = {
+		.parent = parent, .name = name, .len = len, .type = type,
+		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
+		.target = target, .targetlen = targetlen,
+	};
+	int ret;
+
+	ret = mknod(m, &a);
+	if (ret)
+		return ret;
+	*ino = a.ino;
+	if (attr)
+		*attr = a.attr;
+	meta_dirstat_add(m, parent, 0, 4096, 1);
+	return 0;
+}
+
+int meta_new_trash_dir(struct meta *m, const char *name, uint64_t *ino)
+{
+	struct meta_mknod a = {
+		.parent = META_TRASH_INO, .name = name, .len = name ? strlen(name) : 0,
+		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
+	};
+	int ret;
+
+	ret = mknod(m, &a);
+	if (!ret)
+		*ino = a.ino;
+	return ret;
 }
 
 int meta_link(struct meta *m, uint64_t ino, uint64_t newparent, const char *name,
 	      size_t len, struct meta_attr *attr)
 {
-	return m->ops->link(m, ino, newparent, name, len, attr);
+	struct meta_link a = { .ino = ino, .parent = newparent, .name = name, .len = len };
+	int ret;
+
+	ret = meta_check_name(name, len);
+	if (ret)
+		return ret;
+	if (meta_is_trash(newparent))
+		return -EPERM;
+	ret = m->ops->do_link(m, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	meta_stat_entry(m, newparent, &a.attr, 1);
+	return 0;
+}
+
+static int unlink_entry(struct meta *m, uint64_t parent, const char *name, size_t len,
+			bool dir)
+{
+	struct meta_unlink a = { .parent = parent, .name = name, .len = len, .dir = dir };
+	int ret;
+
+	ret = meta_check_name(name, len);
+	if (!ret)
+		ret = meta_trash_dir(m, parent, &a.trash);
+	if (!ret)
+		ret = m->ops->do_unlink(m, &a);
+	if (ret)
+		return ret;
+	/* the name is gone: a failure to free data leaves it to the delfiles */
+	if (a.free_data)
+		m->ops->free_file_data(m, a.ino, a.length);
+	if (a.removed) {
+		meta_stat_entry(m, parent, &a.attr, -1);
+		if (a.to_trash)
+			meta_stat_entry(m, a.trash, &a.attr, 1);
+	}
+	return 0;
 }
 
 int meta_unlink(struct meta *m, uint64_t parent, const char *name, size_t len)
 {
-	return m->ops->unlink(m, parent, name, len);
+	return unlink_entry(m, parent, name, len, false);
 }
 
 int meta_rmdir(struct meta *m, uint64_t parent, const char *name, size_t len)
 {
-	return m->ops->rmdir(m, parent, name, len);
+	return unlink_entry(m, parent, name, len, true);
 }
 
 int meta_rename(struct meta *m, uint64_t psrc, const char *nsrc, size_t lsrc,
 		uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
 {
-	return m->ops->rename(m, psrc, nsrc, lsrc, pdst, ndst, ldst, flags);
+	struct meta_rename a = {
+		.psrc = psrc, .nsrc = nsrc, .lsrc = lsrc,
+		.pdst = pdst, .ndst = ndst, .ldst = ldst, .flags = flags,
+	};
+	int ret;
+
+	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
+	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
+		return -EINVAL;
+	ret = meta_check_name(nsrc, lsrc);
+	if (!ret)
+		ret = meta_check_name(ndst, ldst);
+	if (ret)
+		return ret;
+	if (meta_is_trash(pdst))
+		return -EPERM;
+	if (!(flags & META_RENAME_EXCHANGE)) {
+		ret = meta_trash_dir(m, pdst, &a.trash);
+		if (ret)
+			return ret;
+	}
+	ret = m->ops->do_rename(m, &a);
+	if (ret)
+		return ret;
+	if (a.free_data)
+		m->ops->free_file_data(m, a.dino, a.dlen);
+	if (a.moved)
+		meta_rename_stats(m, psrc, pdst, flags, a.to_trash ? a.trash : 0,
+				  &a.sattr, a.replaced ? &a.dattr : NULL);
+	return 0;
 }
 
 int meta_readlink(struct meta *m, uint64_t ino, char **target, size_t *len)
 {
-	return m->ops->readlink(m, ino, target, len);
+	struct meta_readlink a = { .ino = ino };
+	int ret;
+
+	ret = m->ops->do_readlink(m, &a);
+	if (ret) {
+		free(a.target);
+		a.target = NULL;
+		a.len = 0;
+	}
+	*target = a.target;
+	*len = a.len;
+	return ret;
 }
 
 int meta_readdir(struct meta *m, uint64_t ino, bool plus, struct meta_dirent **ents,
 		 size_t *n)
 {
-	return m->ops->readdir(m, ino, plus, ents, n);
+	struct meta_readdir a = { .ino = ino, .plus = plus };
+	size_t i, j;
+	int ret;
+
+	ret = m->ops->do_readdir(m, &a);
+	if (ret) {
+		meta_free_dirents(a.ents, a.n);
+		a.ents = NULL;
+		a.n = 0;
+	}
+	/*
+	 * Bytewise order for every engine (SQL may hold a name as TEXT), and
+	 * one entry per name (Redis's HSCAN may return one twice while the
+	 * hash is rehashed).
+	 */
+	if (a.n > 1) {
+		qsort(a.ents, a.n, sizeof(*a.ents), meta_dirent_cmp);
+		for (i = 1, j = 0; i < a.n; i++) {
+			if (!meta_dirent_cmp(&a.ents[j], &a.ents[i]))
+				free(a.ents[i].name);
+			else
+				a.ents[++j] = a.ents[i];
+		}
+		a.n = j + 1;
+	}
+	*ents = a.ents;
+	*n = a.n;
+	return ret;
 }
 
 int meta_release_sustained(struct meta *m, uint64_t ino)
@@ -212,28 +419,89 @@ int meta_release_sustained(struct meta *m, uint64_t ino)
 int meta_getxattr(struct meta *m, uint64_t ino, const char *name, size_t len,
 		  char **value, size_t *vlen)
 {
-	return m->ops->getxattr(m, ino, name, len, value, vlen);
+	struct meta_xattr a = { .ino = ino, .name = name, .len = len };
+	int ret;
+
+	*value = NULL;
+	*vlen = 0;
+	ret = meta_check_xattr_name(name, len);
+	if (ret)
+		return ret;
+	ret = m->ops->do_getxattr(m, &a);
+	if (ret) {
+		free(a.out);
+		return ret;
+	}
+	*value = a.out;
+	*vlen = a.outlen;
+	return 0;
 }
 
 int meta_setxattr(struct meta *m, uint64_t ino, const char *name, size_t len,
 		  const void *value, size_t vlen, unsigned int flags)
 {
-	return m->ops->setxattr(m, ino, name, len, value, vlen, flags);
+	struct meta_xattr a = {
+		.ino = ino, .name = name, .len = len,
+		.value = vlen ? value : "", .vlen = vlen, .flags = flags,
+	};
+	int ret;
+
+	ret = meta_check_xattr_name(name, len);
+	if (ret)
+		return ret;
+	if (vlen > META_XATTR_SIZE_MAX)
+		return -E2BIG;
+	/* as base.go: one flag or none */
+	if (flags != 0 && flags != META_XATTR_CREATE && flags != META_XATTR_REPLACE)
+		return -EINVAL;
+	return m->ops->do_setxattr(m, &a);
 }
 
 int meta_listxattr(struct meta *m, uint64_t ino, char **names, size_t *len)
 {
-	return m->ops->listxattr(m, ino, names, len);
+	struct meta_xattr a = { .ino = ino };
+	int ret;
+
+	ret = m->ops->do_listxattr(m, &a);
+	if (ret) {
+		free(a.out);
+		a.out = NULL;
+		a.outlen = 0;
+	}
+	*names = a.out;
+	*len = a.outlen;
+	return ret;
 }
 
 int meta_removexattr(struct meta *m, uint64_t ino, const char *name, size_t len)
 {
-	return m->ops->removexattr(m, ino, name, len);
+	struct meta_xattr a = { .ino = ino, .name = name, .len = len };
+	int ret;
+
+	ret = meta_check_xattr_name(name, len);
+	return ret ? ret : m->ops->do_removexattr(m, &a);
+}
+
+static bool acl_type_ok(int type)
+{
+	return type == ACL_TYPE_ACCESS_J || type == ACL_TYPE_DEFAULT_J;
 }
 
 int meta_get_facl(struct meta *m, uint64_t ino, int type, struct acl_rule *rule)
 {
-	return m->ops->get_facl(m, ino, type, rule);
+	struct meta_facl a = { .ino = ino, .type = type };
+	int ret;
+
+	acl_rule_init(&a.out);
+	if (!acl_type_ok(type))
+		return -EINVAL;
+	ret = m->ops->do_get_facl(m, &a);
+	if (ret) {
+		acl_rule_free(&a.out);
+		return ret;
+	}
+	*rule = a.out;
+	return 0;
 }
 
 int meta_getlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
@@ -256,25 +524,58 @@ int meta_flock(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type)
 int meta_fallocate(struct meta *m, uint64_t ino, unsigned int mode, uint64_t off,
 		   uint64_t len, struct meta_attr *attr)
 {
-	return m->ops->fallocate(m, ino, mode, off, len, attr);
+	struct meta_falloc a = { .ino = ino, .off = off, .len = len, .mode = mode };
+	int ret;
+
+	if (mode & ~(META_FALLOC_KEEP_SIZE | META_FALLOC_PUNCH_HOLE | META_FALLOC_ZERO_RANGE))
+		return -EOPNOTSUPP;
+	if ((mode & META_FALLOC_PUNCH_HOLE) && !(mode & META_FALLOC_KEEP_SIZE))
+		return -EINVAL;
+	if (!len || off > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return -EINVAL;
+	ret = m->ops->do_fallocate(m, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	parent_stat(m, ino, &a.attr, a.old);
+	return 0;
 }
 
 int meta_copy_range(struct meta *m, uint64_t fin, uint64_t offin, uint64_t fout,
 		    uint64_t offout, uint64_t len, uint64_t *copied,
 		    struct meta_attr *attr)
 {
-	return m->ops->copy_range(m, fin, offin, fout, offout, len, copied, attr);
+	struct meta_copy a = { .fin = fin, .offin = offin, .fout = fout,
+			       .offout = offout, .len = len };
+	int ret;
+
+	*copied = 0;
+	if (offin > UINT64_MAX / 2 || offout > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return -EINVAL;
+	ret = m->ops->do_copy_range(m, &a);
+	if (ret)
+		return ret;
+	*copied = a.copied;
+	if (attr)
+		*attr = a.attr;
+	parent_stat(m, fout, &a.attr, a.old);
+	return 0;
 }
 
 int meta_set_facl(struct meta *m, uint64_t ino, int type, const struct acl_rule *rule,
 		  bool kill_sgid, struct meta_attr *attr)
 {
-	return m->ops->set_facl(m, ino, type, rule, kill_sgid, attr);
-}
+	struct meta_facl a = { .ino = ino, .type = type, .in = rule,
+			       .kill_sgid = kill_sgid };
+	int ret;
 
-int meta_new_trash_dir(struct meta *m, const char *name, uint64_t *ino)
-{
-	return m->ops->new_trash_dir(m, name, ino);
+	if (!acl_type_ok(type))
+		return -EINVAL;
+	ret = m->ops->do_set_facl(m, &a);
+	if (!ret && attr)
+		*attr = a.attr;
+	return ret;
 }
 
 int meta_set_if_small(struct meta *m, const char *key, int64_t value, int64_t diff,
@@ -311,19 +612,45 @@ int meta_new_slice_id(struct meta *m, uint64_t *id)
 int meta_read_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		    struct meta_slice **slices, size_t *n)
 {
-	return m->ops->read_chunk(m, ino, indx, slices, n);
+	struct meta_chunk a = { .ino = ino, .indx = indx };
+	int ret;
+
+	ret = m->ops->do_read_chunk(m, &a);
+	if (ret) {
+		free(a.s);
+		a.s = NULL;
+		a.n = 0;
+	}
+	*slices = a.s;
+	*n = a.n;
+	return ret;
 }
 
 int meta_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
 		     const struct meta_slice *s, const struct timespec *mtime,
 		     struct meta_attr *attr, size_t *nrec)
 {
-	return m->ops->write_slice(m, ino, indx, s, mtime, attr, nrec);
+	struct meta_write a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
+	int ret;
+
+	if (!slice_ok(s))
+		return -EINVAL;
+	ret = m->ops->do_write_slice(m, &a);
+	if (ret)
+		return ret;
+	if (attr)
+		*attr = a.attr;
+	if (nrec)
+		*nrec = a.nrec;
+	parent_stat(m, ino, &a.attr, a.old);
+	return 0;
 }
 
 int meta_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		       const struct meta_slice *old, size_t n, size_t skip,
 		       const struct meta_slice *s)
 {
+	if (skip >= n || !slice_ok(s))
+		return -EINVAL;
 	return m->ops->compact_chunk(m, ino, indx, old, n, skip, s);
 }

@@ -1,5 +1,5 @@
 /*
- * store_file.c - the "file" object store: a local directory, laid out as
+ * file.c - the "file" object store: a local directory, laid out as
  * JuiceFS's own `file` storage does (pkg/object/file.go), so a volume
  * formatted by either client is readable by the other.
  *

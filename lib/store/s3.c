@@ -1,5 +1,5 @@
 /*
- * store_s3.c - the "s3" object store: Amazon S3 and compatible servers
+ * s3.c - the "s3" object store: Amazon S3 and compatible servers
  * (MinIO, Ceph RGW, ...) over libcurl, addressed as JuiceFS spells the
  * bucket (pkg/object/s3.go):
  *

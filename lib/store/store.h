@@ -46,7 +46,7 @@ struct store {
 
 /* The backends, one per store_<name>.c; store_open() picks among them. */
 extern const struct store_ops store_file_ops;
-/* S3 and compatible servers; bucket URL forms and env in store_s3.c */
+/* S3 and compatible servers; bucket URL forms and env in s3.c */
 extern const struct store_ops store_s3_ops;
 
 /* storage: "file" | "s3"; bucket: directory path or URL, as in `setting` */

@@ -54,17 +54,16 @@ static int fake_new_slice_id(struct meta *m, uint64_t *id)
 	return 0;
 }
 
-static int fake_read_chunk(struct meta *m, uint64_t ino, uint32_t indx,
-			   struct meta_slice **slices, size_t *n)
+static int fake_read_chunk(struct meta *m, struct meta_chunk *a)
 {
 	struct fake *f = fake_of(m);
 	size_t i;
 
-	*slices = calloc(f->nrecs + 1, sizeof(**slices));
-	*n = 0;
+	a->s = calloc(f->nrecs + 1, sizeof(*a->s));
+	a->n = 0;
 	for (i = 0; i < f->nrecs; i++)
-		if (f->recs[i].ino == ino && f->recs[i].indx == indx)
-			(*slices)[(*n)++] = f->recs[i].s;
+		if (f->recs[i].ino == a->ino && f->recs[i].indx == a->indx)
+			a->s[a->n++] = f->recs[i].s;
 	return 0;
 }
 
@@ -74,11 +73,15 @@ static void add_rec(struct fake *f, uint64_t ino, uint32_t indx, struct meta_sli
 	f->recs[f->nrecs++] = (struct rec){ ino, indx, s };
 }
 
-static int fake_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
-			    const struct meta_slice *s, const struct timespec *mtime,
-			    struct meta_attr *attr, size_t *nrec)
+static int fake_write_slice(struct meta *m, struct meta_write *a)
 {
 	struct fake *f = fake_of(m);
+	uint64_t ino = a->ino;
+	uint32_t indx = a->indx;
+	const struct meta_slice *s = a->s;
+	const struct timespec *mtime = a->mtime;
+	struct meta_attr *attr = &a->attr;
+	size_t *nrec = &a->nrec;
 	uint64_t end = indx * CHUNK + s->pos + s->len;
 
 	if (f->fail_commit)
@@ -142,8 +145,8 @@ static const struct meta_ops fake_ops = {
 	.scheme = "fake",
 	.getattr = fake_getattr,
 	.new_slice_id = fake_new_slice_id,
-	.read_chunk = fake_read_chunk,
-	.write_slice = fake_write_slice,
+	.do_read_chunk = fake_read_chunk,
+	.do_write_slice = fake_write_slice,
 	.compact_chunk = fake_compact_chunk,
 };
 
@@ -635,7 +638,7 @@ static void test_compaction(void)
 	CHECK_EQ(f->recs[0].s.pos, 0);
 
 	/* by hand: a stale record list is refused and its slice is deleted */
-	CHECK_EQ(fake_read_chunk(&f->base, 1, 0, &recs, &n), 0);
+	CHECK_EQ(meta_read_chunk(&f->base, 1, 0, &recs, &n), 0);
 	before = count_objects(c);
 	CHECK_EQ(chunk_compact(c, 1, 0), 0);
 	CHECK_EQ(count_objects(c), before + 5);	/* 300000 bytes in 64 KiB blocks */

@@ -1,8 +1,10 @@
 /*
- * test_meta_sql.c - the SQLite engine's core (meta_sql.c): URLs, format,
- * the setting, counters and ids, sessions, leader election, dir stats,
- * and two engine instances sharing one database file.  Rows are checked
- * with a separate sqlite3 connection, so the tests pin JuiceFS's layout.
+ * test_meta_sql.c - what only the SQLite engine has: URLs, the format and
+ * JuiceFS's row layout (times in microseconds, tier ids, hex'd rows a real
+ * juicefs mount left), the jfs_delfile log, the ACL rule cache and its
+ * rollback, and SQLite's locking between two instances on one file.  What
+ * every engine does is in the conformance suite, test_meta_engines.c.
+ * Rows are checked with a separate sqlite3 connection.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,14 +18,14 @@
 
 #include <sqlite3.h>
 
-#include "meta/engine.h"
+#include "meta/sql/sql.h"
 #include "check.h"
 #include "sqlraw.h"
 
 static const char *setting_json =
 	"{\"Name\":\"sqlvol\",\"UUID\":\"0f3c4b1e-2a0d-4b7e-9d55-1f2e3d4c5b6a\","
 	"\"Storage\":\"file\",\"Bucket\":\"/tmp/x/\",\"BlockSize\":4096,"
-	"\"Compression\":\"none\",\"TrashDays\":0,\"MetaVersion\":1}";
+	"\"Compression\":\"none\",\"TrashDays\":0,\"MetaVersion\":1,\"EnableACL\":true}";
 
 /* a fresh database file for each test */
 static struct meta *fresh(void)
@@ -44,6 +46,7 @@ static int file_byte(long off)
 	return c;
 }
 
+/* byte @off of the test's database file, or -1 */
 static void open_bad_urls(void)
 {
 	struct meta *m = NULL;
@@ -166,104 +169,6 @@ static void sessions(void)
 	meta_close(m);
 }
 
-static void stale_sessions_cleaned(void)
-{
-	struct meta *m = fresh(), *other = NULL;
-	uint64_t sid = 0, osid = 0;
-	sqlite3 *db;
-
-	REQUIRE(m);
-	REQUIRE(meta_open(url, &other) == 0);
-	REQUIRE(meta_new_session(other, "{}", &osid) == 0);
-	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
-	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-	/* the other client died an hour ago, holding a lock */
-	CHECK(sqlite3_exec(db, "UPDATE jfs_session2 SET expire=1 WHERE sid=1", NULL, NULL,
-			   NULL) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "INSERT INTO jfs_flock (inode, sid, owner, ltype) "
-			   "VALUES (1, 1, 7, 87)", NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
-	REQUIRE(meta_cleanup_stale_sessions(m) == 0);
-	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_session2"), 1);
-	CHECK_EQ(raw_int("SELECT sid FROM jfs_session2"), 2);
-	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_flock"), 0);
-	meta_close(other);
-	meta_close(m);
-}
-
-static void set_if_small_elects_one(void)
-{
-	struct meta *m = fresh(), *other = NULL;
-	int64_t now = (int64_t)time(NULL);
-	bool won = false;
-
-	REQUIRE(m);
-	REQUIRE(meta_open(url, &other) == 0);
-	REQUIRE(meta_set_if_small(m, "lastCleanupTrash", now, 3600, &won) == 0);
-	CHECK(won);
-	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='lastCleanupTrash'"), now);
-	/* within the hour: the other client leaves the job to the winner */
-	REQUIRE(meta_set_if_small(other, "lastCleanupTrash", now + 10, 3600, &won) == 0);
-	CHECK(!won);
-	REQUIRE(meta_set_if_small(other, "lastCleanupTrash", now + 4000, 3600, &won) == 0);
-	CHECK(won);
-	meta_close(other);
-	meta_close(m);
-}
-
-struct alloc_arg {
-	struct meta *m;
-	uint64_t ids[300];
-	int ret;
-};
-
-static void *alloc_many(void *p)
-{
-	struct alloc_arg *a = p;
-	int i;
-
-	for (i = 0; i < 300 && !a->ret; i++)
-		a->ret = meta_new_slice_id(a->m, &a->ids[i]);
-	return NULL;
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* two engines on one file (as two jfsd, or jfsd and juicefs) never share an id */
-static void two_instances_distinct_ids(void)
-{
-	struct meta *m = fresh(), *other = NULL;
-	struct alloc_arg a[4];
-	uint64_t all[1200];
-	pthread_t t[4];
-	int i, dups = 0;
-
-	REQUIRE(m);
-	REQUIRE(meta_open(url, &other) == 0);
-	for (i = 0; i < 4; i++) {
-		memset(&a[i], 0, sizeof(a[i]));
-		a[i].m = i % 2 ? other : m;
-		pthread_create(&t[i], NULL, alloc_many, &a[i]);
-	}
-	for (i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		CHECK_EQ(a[i].ret, 0);
-		memcpy(all + 300 * i, a[i].ids, sizeof(a[i].ids));
-	}
-	qsort(all, 1200, sizeof(all[0]), cmp_u64);
-	for (i = 1; i < 1200; i++)
-		dups += all[i] == all[i - 1];
-	CHECK_EQ(dups, 0);
-	CHECK(all[0] >= 1);
-	meta_close(other);
-	meta_close(m);
-}
-
 static void dir_stats_flushed(void)
 {
 	struct meta *m = fresh();
@@ -280,6 +185,465 @@ static void dir_stats_flushed(void)
 	meta_close(m);
 }
 
+/* a node row as a juicefs mknod would leave it */
+static uint64_t next_ino = 100;
+
+static uint64_t raw_node(uint8_t type, uint16_t mode)
+{
+	uint64_t ino = next_ino++;
+
+	if (raw_exec("INSERT INTO jfs_node (inode, type, flags, mode, uid, gid, atime, mtime, "
+		     "ctime, atimensec, mtimensec, ctimensec, nlink, length, rdev, parent, "
+		     "access_acl_id, default_acl_id) VALUES (%" PRIu64 ", %d, 0, %d, 1000, "
+		     "1000, 1000000, 1000000, 1000000, 0, 0, 0, 1, 0, 0, 1, 0, 0)",
+		     ino, type, mode))
+		return 0;
+	return ino;
+}
+
+/* u::rw- u:1000:r-- g::r-- m::r-- o::--- */
+static void rule_1000(struct acl_rule *r)
+{
+	acl_rule_init(r);
+	r->owner = 6;
+	r->group = 4;
+	r->mask = 4;
+	r->other = 0;
+	r->nusers = 1;
+	r->users = calloc(1, sizeof(*r->users));
+	if (r->users)
+		r->users[0] = (struct acl_entry){ 1000, 4 };
+	else
+		r->nusers = 0;
+}
+
+static const char *raw_acl(long long id)
+{
+	return raw_str("SELECT owner||','||`group`||','||mask||','||other||','||"
+		       "quote(named_users)||','||quote(named_groups)||','||typeof(named_groups) "
+		       "FROM jfs_acl WHERE id=%lld", id);
+}
+
+/* the row's id after a rollback is free again: nothing uncommitted is cached */
+static int insert_then_fail(struct smeta *m, struct sconn *c, void *arg)
+{
+	uint32_t *id = arg;
+	int ret = sq_insert_acl(m, c, &(struct acl_rule){ 7, 7, 7, 7, 0, 0, NULL, NULL }, id);
+
+	return ret ? ret : -ENOSPC;
+}
+
+struct acl_arg {
+	uint64_t ino, parent;
+	uint16_t mode;
+	struct meta_attr t;
+};
+
+/* what setattr's chmod does to a file with an access ACL */
+static int chmod_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct acl_arg *a = arg;
+	int ret = sq_get_node(c, a->ino, &a->t);
+
+	if (!ret)
+		ret = sq_chmod_acl(m, c, &a->t, a->mode);
+	if (!ret)
+		ret = sq_update_node(c, a->ino, &a->t);
+	return ret;
+}
+
+/* what mknod does under a dir with a default ACL */
+static int inherit_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct acl_arg *a = arg;
+	struct meta_attr pa;
+	uint8_t type = a->t.type;
+	int ret = sq_get_node(c, a->parent, &pa);
+
+	memset(&a->t, 0, sizeof(a->t));
+	a->t.type = type;
+	if (!ret)
+		ret = sq_inherit_acl(m, c, &pa, &a->t, a->mode);
+	return ret;
+}
+
+/* JuiceFS's own rows (as a juicefs 1.4 mount wrote them) are found and shared */
+static void acl_juicefs_rows(void)
+{
+	struct meta *m = fresh();
+	struct acl_arg x = { 0 };
+	struct acl_rule got;
+	uint32_t id = 0;
+	uint64_t d, f;
+
+	REQUIRE(m);
+	REQUIRE((d = raw_node(META_TYPE_DIR, 0775)));
+	REQUIRE((f = raw_node(META_TYPE_FILE, 0664)));
+	REQUIRE(raw_exec("INSERT INTO jfs_acl (id, owner, `group`, mask, other, named_users, "
+			 "named_groups) VALUES (1, 6, 4, 6, 4, X'000003E80006', X'000000640004'),"
+			 " (2, 7, 5, 7, 5, X'000003E90007', X''),"
+			 " (3, 6, 5, 6, 4, X'000003E90007', X''),"
+			 " (4, 7, 7, 7, 7, NULL, NULL)") == 0);
+	REQUIRE(raw_exec("UPDATE jfs_node SET default_acl_id=2 WHERE inode=%" PRIu64, d) == 0);
+	REQUIRE(raw_exec("UPDATE jfs_node SET access_acl_id=1 WHERE inode=%" PRIu64, f) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	CHECK(got.owner == 6 && got.group == 4 && got.mask == 6 && got.other == 4);
+	CHECK(got.nusers == 1 && got.users[0].id == 1000 && got.users[0].perm == 6);
+	CHECK(got.ngroups == 1 && got.groups[0].id == 100 && got.groups[0].perm == 4);
+	acl_rule_free(&got);
+
+	/* a file made in d with mode 0664 gets juicefs's rule 3 (as its inode 1027) */
+	x.parent = d;
+	x.mode = 0664;
+	x.t.type = META_TYPE_FILE;
+	REQUIRE(sq_txn((struct smeta *)m, inherit_body, &x) == 0);
+	CHECK_EQ(x.t.access_acl, 3);
+	CHECK_EQ(x.t.default_acl, 0);
+	CHECK_EQ(x.t.mode, 0664);
+	/* a dir keeps the default rule too, and its access rule is 7,5,7,5 = rule 2 */
+	x.mode = 0777;
+	x.t.type = META_TYPE_DIR;
+	REQUIRE(sq_txn((struct smeta *)m, inherit_body, &x) == 0);
+	CHECK_EQ(x.t.default_acl, 2);
+	CHECK_EQ(x.t.access_acl, 2);
+	CHECK_EQ(x.t.mode, 0775);
+	/* umask-free: mode 0600 gives a new rule 6,5,0,0 */
+	x.mode = 0600;
+	x.t.type = META_TYPE_FILE;
+	REQUIRE(sq_txn((struct smeta *)m, inherit_body, &x) == 0);
+	CHECK_EQ(x.t.access_acl, 5);
+	CHECK_EQ(x.t.mode, 0600);
+	CHECK_STR(raw_acl(5), "6,5,0,0,X'000003E90007',X'',blob");
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 5);
+
+	/* a NULL-entries row (another writer's) reads as no entries and is matched */
+	REQUIRE(raw_exec("UPDATE jfs_node SET access_acl_id=4 WHERE inode=%" PRIu64, f) == 0);
+	REQUIRE(meta_get_facl(m, f, ACL_TYPE_ACCESS_J, &got) == 0);
+	CHECK(got.owner == 7 && got.mask == 7 && !got.nusers && !got.ngroups);
+	REQUIRE(sq_txn((struct smeta *)m, insert_then_fail, &id) == -ENOSPC);
+	CHECK_EQ(id, 4);
+	acl_rule_free(&got);
+
+	/* chmod moves the mask: a new row; the old one stays (shared, never changed) */
+	REQUIRE(raw_exec("UPDATE jfs_node SET access_acl_id=1 WHERE inode=%" PRIu64, f) == 0);
+	x.ino = f;
+	x.mode = 0600;
+	REQUIRE(sq_txn((struct smeta *)m, chmod_body, &x) == 0);
+	CHECK_EQ(x.t.mode, 0600);
+	CHECK_EQ(x.t.access_acl, 6);
+	CHECK_STR(raw_acl(6), "6,4,0,0,X'000003E80006',X'000000640004',blob");
+	CHECK_STR(raw_acl(1), "6,4,6,4,X'000003E80006',X'000000640004',blob");
+	CHECK_EQ(raw_int("SELECT access_acl_id*10000+mode FROM jfs_node WHERE inode=%" PRIu64, f),
+		 60000 + 0600);
+	/* chmod back: the first row again */
+	x.mode = 0664;
+	REQUIRE(sq_txn((struct smeta *)m, chmod_body, &x) == 0);
+	CHECK_EQ(x.t.access_acl, 1);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 6);
+
+	/* a rolled-back insert leaves neither a row nor a cached id */
+	REQUIRE(sq_txn((struct smeta *)m, insert_then_fail, &id) == -ENOSPC);
+	CHECK_EQ(id, 4);	/* 7,7,7,7 is rule 4 */
+	REQUIRE(raw_exec("DELETE FROM jfs_acl WHERE id=4") == 0);
+	REQUIRE(sq_txn((struct smeta *)m, insert_then_fail, &id) == -ENOSPC);
+	CHECK_EQ(id, 7);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 5);
+	/* SQLite hands the id out again: had it been cached, 7 would be 7,7,7,7 */
+	REQUIRE(raw_exec("INSERT INTO jfs_acl (owner, `group`, mask, other, named_users, "
+			 "named_groups) VALUES (1, 1, 1, 1, X'', X'')") == 0);
+	CHECK_EQ(raw_int("SELECT max(id) FROM jfs_acl"), 7);
+	REQUIRE(sq_txn((struct smeta *)m, insert_then_fail, &id) == -ENOSPC);
+	CHECK_EQ(id, 8);
+	meta_close(m);
+}
+
+struct facl_worker {
+	struct meta *m;
+	uint64_t ino[10];
+	int ret;
+};
+
+/* three rules, set in turn on the worker's files */
+static void *facl_worker_main(void *p)
+{
+	struct facl_worker *w = p;
+	struct acl_rule r;
+	int i;
+
+	rule_1000(&r);
+	for (i = 0; i < 10 && !w->ret && r.nusers; i++) {
+		r.users[0].perm = (uint16_t)(i % 3);
+		w->ret = meta_set_facl(w->m, w->ino[i], ACL_TYPE_ACCESS_J, &r, false, NULL);
+	}
+	acl_rule_free(&r);
+	return NULL;
+}
+
+/* two clients making the same new rules at once make one row each */
+static void acl_concurrent_dedup(void)
+{
+	struct meta *m = fresh(), *m2 = NULL;
+	struct facl_worker w[4];
+	pthread_t t[4];
+	int i, j;
+
+	REQUIRE(m);
+	REQUIRE(meta_open(url, &m2) == 0);
+	for (i = 0; i < 4; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].m = i % 2 ? m2 : m;
+		for (j = 0; j < 10; j++)
+			REQUIRE((w[i].ino[j] = raw_node(META_TYPE_FILE, 0644)));
+	}
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, facl_worker_main, &w[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ(w[i].ret, 0);
+	}
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_acl"), 3);
+	CHECK_EQ(raw_int("SELECT count(DISTINCT access_acl_id) FROM jfs_node WHERE "
+			 "access_acl_id > 0"), 3);
+	meta_close(m2);
+	meta_close(m);
+}
+
+
+/* ---- JuiceFS's rows, beyond what the conformance suite asks ---- */
+
+static int mkfile(struct meta *m, uint64_t parent, const char *name, uint64_t *ino)
+{
+	return meta_mknod(m, parent, name, strlen(name), META_TYPE_FILE, 0644, 0,
+			     1000, 1000, 0, NULL, 0, ino, NULL);
+}
+
+/* node columns: times in microseconds + the nanoseconds below, no tier, no_xattr */
+static void node_rows(void)
+{
+	struct meta *m = fresh();
+	struct meta_dirent *e = NULL;
+	struct meta_attr a, in;
+	uint64_t f, g, ino;
+	size_t n = 0;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(mkfile(m, 1, "file-0", &g) == 0);
+	CHECK_EQ(raw_int("SELECT access_acl_id + default_acl_id + tier_id FROM jfs_node "
+			 "WHERE inode=%" PRIu64, f), 0);
+	memset(&in, 0, sizeof(in));
+	in.atime = 100;
+	in.atimensec = 1;
+	in.mtime = 200;
+	in.mtimensec = 2002;
+	in.ctime = 300;
+	in.ctimensec = 3000003;
+	REQUIRE(meta_setattr(m, f, META_SET_ATIME | META_SET_MTIME | META_SET_CTIME,
+				&in, &a) == 0);
+	CHECK_EQ(raw_int("SELECT atime FROM jfs_node WHERE inode=%" PRIu64, f), 100000000);
+	CHECK_EQ(raw_int("SELECT atimensec FROM jfs_node WHERE inode=%" PRIu64, f), 1);
+	CHECK_EQ(raw_int("SELECT mtime FROM jfs_node WHERE inode=%" PRIu64, f), 200000002);
+	CHECK_EQ(raw_int("SELECT mtimensec FROM jfs_node WHERE inode=%" PRIu64, f), 2);
+	CHECK_EQ(raw_int("SELECT ctime FROM jfs_node WHERE inode=%" PRIu64, f), 300003000);
+	CHECK_EQ(raw_int("SELECT ctimensec FROM jfs_node WHERE inode=%" PRIu64, f), 3);
+	/* the no_xattr hint: cleared by a row, in lookup, getattr and readdir */
+	REQUIRE(meta_getattr(m, f, &a) == 0);
+	CHECK(a.no_xattr);
+	REQUIRE(raw_exec("INSERT INTO jfs_xattr (inode, name, value) VALUES "
+			 "(%" PRIu64 ", 'user.k', X'01')", f) == 0);
+	REQUIRE(meta_getattr(m, f, &a) == 0);
+	CHECK(!a.no_xattr);
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino, &a) == 0);
+	CHECK(!a.no_xattr);
+	/* readdir is sorted by name bytes; a dangling entry has its type only */
+	REQUIRE(raw_exec("INSERT INTO jfs_edge (parent, name, inode, type) VALUES "
+			 "(1, CAST('zz' AS BLOB), 4242, 1)") == 0);
+	REQUIRE(meta_readdir(m, 1, true, &e, &n) == 0);
+	CHECK_EQ(n, 3);
+	if (n == 3) {
+		CHECK_STR(e[0].name, "f");
+		CHECK(!e[0].attr.no_xattr);
+		CHECK_STR(e[1].name, "file-0");
+		CHECK(e[1].attr.no_xattr);
+		CHECK_STR(e[2].name, "zz");
+		CHECK_EQU(e[2].ino, 4242);
+		CHECK_EQ(e[2].attr.type, META_TYPE_FILE);
+		CHECK_EQ(e[2].attr.nlink, 0);
+		CHECK(!e[2].attr.no_xattr);
+	}
+	meta_free_dirents(e, n);
+	/* the dangling entry is looked up, then just removed */
+	REQUIRE(meta_lookup(m, 1, "zz", 2, &ino, &a) == 0);
+	CHECK_EQU(ino, 4242);
+	CHECK_EQ(a.nlink, 0);
+	REQUIRE(meta_unlink(m, 1, "zz", 2) == 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_edge WHERE parent=1"), 2);
+	CHECK_EQ(raw_int("SELECT value FROM jfs_counter WHERE name='totalInodes'"), 2);
+	CHECK_EQ(meta_unlink(m, 1, "zz", 2), -ENOENT);
+	/* juicefs writes `slices || ?`, which is TEXT: it reads the same */
+	REQUIRE(raw_exec("INSERT INTO jfs_chunk (inode, indx, slices) VALUES (%" PRIu64
+			 ", 0, CAST(X'%s%s' AS TEXT))", g,
+			 "00000000" "0000000000000007" "0000000A" "00000000" "0000000A",
+			 "00000005" "0000000000000008" "0000000A" "00000000" "0000000A") == 0);
+	{
+		struct meta_slice *sl = NULL;
+
+		CHECK_EQ(raw_int("SELECT typeof(slices)='text' FROM jfs_chunk WHERE inode=%"
+				 PRIu64, g), 1);
+		REQUIRE(meta_read_chunk(m, g, 0, &sl, &n) == 0);
+		CHECK_EQ(n, 2);
+		if (n == 2)
+			CHECK(sl[0].id == 7 && sl[0].len == 10 && sl[1].pos == 5);
+		free(sl);
+	}
+	meta_close(m);
+}
+
+/* what jfs_delfile is given before the data is freed, logged by a trigger */
+static void delfile_log(void)
+{
+	struct meta *m = fresh(), *m2 = NULL;
+	long long now = (long long)time(NULL);
+	uint64_t f, d, ino;
+	char name[32];
+	size_t n = 0;
+	int i;
+
+	REQUIRE(m);
+	REQUIRE(raw_exec("CREATE TABLE t_delfile (inode, length, expire);"
+			 "CREATE TRIGGER t_delfile_log AFTER INSERT ON jfs_delfile BEGIN "
+			 "INSERT INTO t_delfile VALUES (new.inode, new.length, new.expire); END;")
+		== 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(raw_exec("UPDATE jfs_node SET length=10000 WHERE inode=%" PRIu64, f) == 0);
+	REQUIRE(meta_mknod(m, 1, "p", 1, META_TYPE_FIFO, 0644, 0, 0, 0, 0, NULL, 0,
+			      &ino, NULL) == 0);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
+	CHECK_EQ(raw_int("SELECT length FROM t_delfile WHERE inode=%" PRIu64, f), 10000);
+	CHECK(raw_int("SELECT expire FROM t_delfile WHERE inode=%" PRIu64, f) >= now - 5);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delfile"), 0);
+	REQUIRE(meta_unlink(m, 1, "p", 1) == 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM t_delfile"), 1);	/* files only */
+	/* a file replaced by a rename */
+	REQUIRE(mkfile(m, 1, "g", &f) == 0);
+	REQUIRE(raw_exec("UPDATE jfs_node SET length=100 WHERE inode=%" PRIu64, f) == 0);
+	REQUIRE(mkfile(m, 1, "h", &ino) == 0);
+	REQUIRE(meta_rename(m, 1, "h", 1, 1, "g", 1, 0) == 0);
+	CHECK_EQ(raw_int("SELECT length FROM t_delfile WHERE inode=%" PRIu64, f), 100);
+	/* two instances renaming onto one name: each replaced file logged once */
+	REQUIRE(meta_open(url, &m2) == 0);
+	REQUIRE(meta_mknod(m, 1, "d", 1, META_TYPE_DIR, 0755, 0, 0, 0, 0, NULL, 0,
+			      &d, NULL) == 0);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "w%d", i);
+		REQUIRE(mkfile(i % 2 ? m2 : m, d, name, &ino) == 0);
+		REQUIRE(meta_rename(i % 2 ? m : m2, d, name, strlen(name), d, "shared", 6,
+				       0) == 0);
+	}
+	CHECK_EQ(raw_int("SELECT count(*) FROM t_delfile"), 2 + 99);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_node"), 2 + 3);
+	meta_close(m2);
+	/* a trashed file is not deleted; its cleanup logs it once */
+	m->trash_days = 1;
+	REQUIRE(meta_init(m, setting_json, true) == 0);
+	REQUIRE(mkfile(m, 1, "t", &f) == 0);
+	REQUIRE(meta_unlink(m, 1, "t", 1) == 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM t_delfile WHERE inode=%" PRIu64, f), 0);
+	REQUIRE(meta_cleanup_trash(m, time(NULL) + 7200, &n) == 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM t_delfile WHERE inode=%" PRIu64, f), 1);
+	meta_close(m);
+}
+
+static uint64_t deleted_id;
+
+static int delete_slice(void *arg, uint64_t id, uint32_t size)
+{
+	deleted_id = size == 10 ? id : 0;
+	return 0;
+}
+
+/* the delfiles cleanup frees data a crashed client left behind */
+static void cleanup_deleted_files(void)
+{
+	struct meta *m = fresh();
+	struct meta_slice s = { .size = 10, .len = 10 };
+	struct meta_attr a;
+	uint64_t f, sid;
+	size_t n = 0;
+
+	REQUIRE(m);
+	m->hooks.delete_slice = delete_slice;
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
+	REQUIRE(meta_write_slice(m, f, 0, &s, NULL, NULL, NULL) == 0);
+	/* as if a client died between its unlink's commit and freeing the data */
+	REQUIRE(raw_exec("DELETE FROM jfs_edge WHERE inode=%" PRIu64 ";"
+			 "DELETE FROM jfs_node WHERE inode=%" PRIu64 ";"
+			 "INSERT INTO jfs_delfile VALUES (%" PRIu64 ", 10, 1000)",
+			 f, f, f) == 0);
+	REQUIRE(meta_cleanup_deleted_files(m, (int64_t)time(NULL), &n) == 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQU(deleted_id, s.id);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_chunk_ref WHERE chunkid=%" PRIu64, s.id), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_chunk WHERE inode=%" PRIu64, f), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_delfile"), 0);
+	/* a sustained row whose inode still has a link: only the row goes */
+	REQUIRE(mkfile(m, 1, "g", &f) == 0);
+	REQUIRE(raw_exec("INSERT INTO jfs_sustained (sid, inode) VALUES (%" PRIu64 ", %"
+			 PRIu64 ")", sid, f) == 0);
+	REQUIRE(meta_release_sustained(m, f) == 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_sustained"), 0);
+	CHECK_EQ(meta_getattr(m, f, &a), 0);
+	meta_close(m);
+}
+
+/* rows as juicefs writes them: ACL rules, xattr ids, signed lock owners */
+static void acl_xattr_lock_rows(void)
+{
+	struct meta *m = fresh();
+	struct acl_rule r;
+	struct meta_attr a;
+	uint64_t f, d, sid;
+
+	REQUIRE(m);
+	REQUIRE(meta_new_session(m, "{}", &sid) == 0);
+	REQUIRE((f = raw_node(META_TYPE_FILE, 0644)));
+	REQUIRE((d = raw_node(META_TYPE_DIR, 0755)));
+	rule_1000(&r);
+	REQUIRE(r.nusers == 1);
+	REQUIRE(meta_set_facl(m, f, ACL_TYPE_ACCESS_J, &r, false, &a) == 0);
+	/* named entries: 6 bytes each {u32 id, u16 perm}, no count; none is X'' */
+	CHECK_STR(raw_acl(1), "6,4,4,0,X'000003E80004',X'',blob");
+	CHECK_EQ(raw_int("SELECT access_acl_id FROM jfs_node WHERE inode=%" PRIu64, f), 1);
+	CHECK_EQ(raw_int("SELECT mode FROM jfs_node WHERE inode=%" PRIu64, f), 0640);
+	CHECK(raw_int("SELECT ctime FROM jfs_node WHERE inode=%" PRIu64, f) >
+	      (long long)time(NULL) * 1000000 - 10000000);
+	r.users[0].perm = 7;
+	r.owner = 7;
+	r.group = 5;
+	r.mask = 7;
+	r.other = ACL_UNSET;
+	REQUIRE(meta_set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
+	CHECK_STR(raw_acl(2), "7,5,7,5,X'000003E80007',X'',blob");
+	CHECK_EQ(raw_int("SELECT default_acl_id FROM jfs_node WHERE inode=%" PRIu64, d), 2);
+	acl_rule_free(&r);
+	/* an overwrite keeps the xattr row; the inode is not checked, as in JuiceFS */
+	REQUIRE(meta_setxattr(m, f, "user.a", 6, "1", 1, 0) == 0);
+	REQUIRE(meta_setxattr(m, f, "user.a", 6, "xyz", 3, 0) == 0);
+	CHECK_EQ(raw_int("SELECT id FROM jfs_xattr WHERE name='user.a'"), 1);
+	CHECK_EQ(meta_setxattr(m, 999999, "user.x", 6, "1", 1, 0), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_xattr WHERE inode=999999"), 1);
+	/* a lock owner is a signed 64-bit number; locking needs the inode */
+	CHECK_EQ(meta_setlk(m, f, 0xFFFFFFFFFFFFFFF0ULL, PLOCK_RD, 100, UINT64_MAX, 1), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock WHERE owner=-16 AND sid=%" PRIu64, sid), 1);
+	CHECK_EQ(meta_setlk(m, 999999, 1, PLOCK_WR, 0, 10, 7), -ENOENT);
+	CHECK_EQ(meta_setlk(m, 999999, 1, PLOCK_UN, 0, 10, 7), 0);
+	CHECK_EQ(meta_flock(m, 999999, 5, PLOCK_WR), -ENOENT);
+	CHECK_EQ(raw_int("SELECT count(*) FROM jfs_plock"), 1);
+	meta_close(m);
+}
+
 int main(void)
 {
 	if (raw_setup())
@@ -290,10 +654,13 @@ int main(void)
 	RUN(attrs_round_trip);
 	RUN(ids_and_counters);
 	RUN(sessions);
-	RUN(stale_sessions_cleaned);
-	RUN(set_if_small_elects_one);
-	RUN(two_instances_distinct_ids);
 	RUN(dir_stats_flushed);
+	RUN(acl_juicefs_rows);
+	RUN(acl_concurrent_dedup);
+	RUN(node_rows);
+	RUN(delfile_log);
+	RUN(cleanup_deleted_files);
+	RUN(acl_xattr_lock_rows);
 	raw_cleanup();
 	return check_done();
 }

@@ -180,8 +180,9 @@ static int zrem_body(struct rmeta *m, struct rconn *rc, void *arg)
  * doDeleteFileData: free the chunks below ceil(length / 64 MiB) of a file
  * already removed from the namespace, then drop its delfiles entry.
  */
-int rm_free_file_data(struct rmeta *m, uint64_t ino, uint64_t length)
+int rm_free_file_data(struct meta *mm, uint64_t ino, uint64_t length)
 {
+	struct rmeta *m = (struct rmeta *)mm;
 	bool nonempty[RM_BATCH];
 	uint64_t nchunks = (length + META_CHUNK_SIZE - 1) / META_CHUNK_SIZE;
 	uint64_t v[2] = { ino, length };
@@ -206,45 +207,25 @@ int rm_free_file_data(struct rmeta *m, uint64_t ino, uint64_t length)
 
 /* ---- operations: fallocate and copy_range (redis.go) -------------------- */
 
-struct falloc_arg {
-	uint64_t ino, off, len;
-	unsigned int mode;
-	uint64_t old;		/* out: the length before */
-	struct meta_attr attr;
-};
-
 /*
  * doFallocate: the length grows unless KEEP_SIZE; punch and zero ranges
  * get zero records (id 0) over what existed before, chunk by chunk.
  */
 static int falloc_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct falloc_arg *a = arg;
+	struct meta_falloc *a = arg;
 	struct meta_attr *t = &a->attr;
 	const uint64_t cs = META_CHUNK_SIZE;
-	uint64_t length, off, size;
-	struct timespec now;
+	uint64_t off, size;
 	int ret;
 
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
 		ret = rm_get_attr(m, rc, a->ino, t);
+	if (!ret)
+		ret = meta_falloc_attr(a);
 	if (ret)
 		return ret;
-	if (t->type == META_TYPE_FIFO)
-		return -EPIPE;
-	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
-		return -EPERM;
-	if ((t->flags & META_FLAG_APPEND) && (a->mode & ~META_FALLOC_KEEP_SIZE))
-		return -EPERM;
-	a->old = t->length;
-	length = t->length;
-	if (a->off + a->len > length && !(a->mode & META_FALLOC_KEEP_SIZE))
-		length = a->off + a->len;
-	meta_now(&now);
-	t->length = length;
-	meta_set_mtime(t, &now);
-	meta_set_ctime(t, &now);
 	rm_tx_multi(rc);
 	rm_q_set_attr(rc, a->ino, t);
 	if ((a->mode & (META_FALLOC_ZERO_RANGE | META_FALLOC_PUNCH_HOLE)) &&
@@ -262,38 +243,23 @@ static int falloc_body(struct rmeta *m, struct rconn *rc, void *arg)
 		}
 	}
 	rm_q_incrby(rc, "usedSpace",
-		 (int64_t)meta_align4k(length) - (int64_t)meta_align4k(a->old));
+		 (int64_t)meta_align4k(t->length) - (int64_t)meta_align4k(a->old));
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_fallocate(struct meta *mm, uint64_t ino, unsigned int mode,
-		 uint64_t off, uint64_t len, struct meta_attr *attr)
+/* the transactions on one inode lock on its attr key */
+static int run_on_ino(struct rmeta *m, uint64_t ino, rm_body body, void *arg)
 {
-	struct falloc_arg a = { .ino = ino, .off = off, .len = len, .mode = mode };
 	char key[RM_ARGLEN];
-	int ret;
 
-	if (mode & ~(META_FALLOC_KEEP_SIZE | META_FALLOC_PUNCH_HOLE | META_FALLOC_ZERO_RANGE))
-		return -EOPNOTSUPP;
-	if ((mode & META_FALLOC_PUNCH_HOLE) && !(mode & META_FALLOC_KEEP_SIZE))
-		return -EINVAL;
-	if (!len || off > UINT64_MAX / 2 || len > UINT64_MAX / 2)
-		return -EINVAL;
 	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	ret = rm_run((struct rmeta *)mm, key, falloc_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	rm_parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
-	return 0;
+	return rm_run(m, key, body, arg);
 }
 
-struct copy_arg {
-	uint64_t fin, offin, fout, offout, len;
-	uint64_t copied, old;
-	struct meta_attr attr;	/* the destination's */
-};
+int rm_fallocate(struct meta *mm, struct meta_falloc *a)
+{
+	return run_on_ino((struct rmeta *)mm, a->ino, falloc_body, a);
+}
 
 static int chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
 		      size_t front, struct meta_slice **s, size_t *n);
@@ -327,13 +293,12 @@ static void q_copy_record(struct rconn *rc, uint64_t ino, uint32_t indx,
  */
 static int copy_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct copy_arg *a = arg;
+	struct meta_copy *a = arg;
 	const uint64_t cs = META_CHUNK_SIZE;
 	struct meta_attr src, *t = &a->attr;
-	uint64_t size, end, i, newlen;
 	struct meta_slice **lists = NULL;
 	size_t *counts = NULL, nchunks;
-	struct timespec now;
+	uint64_t size = 0, end, i;
 	struct cmd c;
 	int ret;
 
@@ -345,24 +310,11 @@ static int copy_body(struct rmeta *m, struct rconn *rc, void *arg)
 		ret = rm_get_attr(m, rc, a->fin, &src);
 	if (!ret)
 		ret = rm_get_attr(m, rc, a->fout, t);
+	if (!ret)
+		ret = meta_copy_attr(a, &src, &size);
 	if (ret)
-		return ret;
-	if (src.type != META_TYPE_FILE || t->type != META_TYPE_FILE)
-		return -EINVAL;
-	if (t->flags & (META_FLAG_IMMUTABLE | META_FLAG_APPEND))
-		return -EPERM;
-	a->copied = 0;
-	a->old = t->length;
-	if (a->offin >= src.length)
-		return 0;
-	size = a->offin + a->len > src.length ? src.length - a->offin : a->len;
+		return ret > 0 ? 0 : ret;
 	end = a->offin + size;
-	newlen = a->offout + size;
-	if (newlen > t->length)
-		t->length = newlen;
-	meta_now(&now);
-	meta_set_mtime(t, &now);
-	meta_set_ctime(t, &now);
 
 	nchunks = end / cs - a->offin / cs + 1;
 	lists = calloc(nchunks, sizeof(*lists));
@@ -442,27 +394,9 @@ out:
 	return ret;
 }
 
-int rm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
-		  uint64_t offout, uint64_t len, uint64_t *copied,
-		  struct meta_attr *attr)
+int rm_copy_range(struct meta *mm, struct meta_copy *a)
 {
-	struct copy_arg a = { .fin = fin, .offin = offin, .fout = fout,
-			      .offout = offout, .len = len };
-	char key[RM_ARGLEN];
-	int ret;
-
-	*copied = 0;
-	if (offin > UINT64_MAX / 2 || offout > UINT64_MAX / 2 || len > UINT64_MAX / 2)
-		return -EINVAL;
-	snprintf(key, sizeof(key), "i%" PRIu64, fout);
-	ret = rm_run((struct rmeta *)mm, key, copy_body, &a);
-	if (ret)
-		return ret;
-	*copied = a.copied;
-	if (attr)
-		*attr = a.attr;
-	rm_parent_stat((struct rmeta *)mm, fout, &a.attr, a.old);
-	return 0;
+	return run_on_ino((struct rmeta *)mm, a->fout, copy_body, a);
 }
 
 /* ---- operations: data -------------------------------------------------- */
@@ -532,74 +466,38 @@ static int chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t 
 	return ret;
 }
 
-struct chunk_arg {
-	uint64_t ino;
-	uint32_t indx;
-	struct meta_slice *s;
-	size_t n;
-};
-
 static int read_chunk_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct chunk_arg *a = arg;
+	struct meta_chunk *a = arg;
 
 	free(a->s);
 	return chunk_list(m, rc, a->ino, a->indx, 0, &a->s, &a->n);
 }
 
-int rm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		  struct meta_slice **slices, size_t *n)
+int rm_read_chunk(struct meta *mm, struct meta_chunk *a)
 {
-	struct chunk_arg a = { .ino = ino, .indx = indx };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, read_chunk_body, &a);
-	if (ret) {
-		free(a.s);
-		a.s = NULL;
-		a.n = 0;
-	}
-	*slices = a.s;
-	*n = a.n;
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, read_chunk_body, a);
 }
-
-struct write_arg {
-	uint64_t ino;
-	uint32_t indx;
-	const struct meta_slice *s;
-	const struct timespec *mtime;
-	uint64_t old;		/* out: the length before */
-	size_t nrec;		/* out: the chunk's records after it */
-	struct meta_attr attr;
-};
 
 /* spec 5.3 doWrite: the slice and the new length in one transaction */
 static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct write_arg *a = arg;
+	struct meta_write *a = arg;
 	struct meta_attr *t = &a->attr;
 	unsigned char buf[24];
 	redisReply *ex = NULL;
-	struct timespec now;
-	uint64_t newlen, old;
 	struct cmd c;
+	uint64_t old;
 	int ret;
 
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
 		ret = rm_get_attr(m, rc, a->ino, t);
+	if (!ret)
+		ret = meta_write_attr(a);
 	if (ret)
 		return ret;
-	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
-		return -EPERM;
-	meta_now(&now);
-	old = a->old = t->length;
-	newlen = (uint64_t)a->indx * META_CHUNK_SIZE + a->s->pos + a->s->len;
-	if (newlen > t->length)
-		t->length = newlen;
-	meta_set_mtime(t, a->mtime ? a->mtime : &now);
-	meta_set_ctime(t, &now);
+	old = a->old;
 
 	meta_slice_encode(a->s, buf);
 	rm_tx_multi(rc);
@@ -620,27 +518,9 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
-		   const struct meta_slice *s, const struct timespec *mtime,
-		   struct meta_attr *attr, size_t *nrec)
+int rm_write_slice(struct meta *mm, struct meta_write *a)
 {
-	struct write_arg a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
-	char key[RM_ARGLEN];
-	int ret;
-
-	if ((uint64_t)s->pos + s->len > META_CHUNK_SIZE ||
-	    (s->id && (uint64_t)s->off + s->len > s->size))
-		return -EINVAL;
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	ret = rm_run((struct rmeta *)mm, key, write_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	if (nrec)
-		*nrec = a.nrec;
-	rm_parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
-	return 0;
+	return run_on_ino((struct rmeta *)mm, a->ino, write_body, a);
 }
 
 struct compact_arg {
@@ -787,9 +667,6 @@ int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
 	size_t i;
 	int ret;
 
-	if (skip >= n || (uint64_t)s->pos + s->len > META_CHUNK_SIZE ||
-	    (s->id && (uint64_t)s->off + s->len > s->size))
-		return -EINVAL;
 	snprintf(key, sizeof(key), "c%" PRIu64 "_%" PRIu32, ino, indx);
 	ret = rm_run(m, key, compact_body, &a);
 	for (i = 0; !ret && i < a.nfreed; i++) {

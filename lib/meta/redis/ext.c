@@ -195,48 +195,28 @@ static int insert_acl(struct rmeta *m, struct rconn *rc, const struct acl_rule *
 	return ret;
 }
 
-/* mergeAttr's chmod of a file with an access ACL: the rule follows */
-int rm_chmod_acl(struct rmeta *m, struct rconn *rc, struct meta_attr *t,
-		 uint16_t mode)
+static int acl_io_get(void *ctx, uint32_t id, struct acl_rule *rule)
 {
-	struct acl_rule rule;
-	int ret;
+	struct rm_acl_ctx *x = ctx;
 
-	ret = get_acl_rule(m, rc, t->access_acl, &rule);
-	if (ret)
-		return ret;
-	acl_rule_set_mode(&rule, mode);
-	t->mode = (mode & 07000) | acl_rule_get_mode(&rule);
-	ret = insert_acl(m, rc, &rule, &t->access_acl);
-	acl_rule_free(&rule);
-	return ret;
+	return get_acl_rule(x->m, x->rc, id, rule);
 }
 
-/* doMknod under a dir with a default ACL: the child inherits it */
-int rm_inherit_acl(struct rmeta *m, struct rconn *rc, const struct meta_attr *pa,
-		   struct meta_attr *t, uint16_t mode)
+static int acl_io_insert(void *ctx, const struct acl_rule *rule, uint32_t *id)
 {
-	struct acl_rule def, child;
-	int ret;
+	struct rm_acl_ctx *x = ctx;
 
-	ret = get_acl_rule(m, rc, pa->default_acl, &def);
-	if (ret)
-		return ret;
-	if (t->type == META_TYPE_DIR)
-		t->default_acl = pa->default_acl;
-	if (acl_rule_is_minimal(&def)) {
-		t->mode = mode & (07000 | acl_rule_get_mode(&def));
-	} else {
-		ret = acl_rule_child_access(&def, mode, &child);
-		if (!ret) {
-			ret = insert_acl(m, rc, &child, &t->access_acl);
-			t->mode = (mode & 07000) | acl_rule_get_mode(&child);
-			acl_rule_free(&child);
-		}
-	}
-	acl_rule_free(&def);
-	return ret;
+	return insert_acl(x->m, x->rc, rule, id);
 }
+
+/* the base.c ACL rules read and store rules through this */
+void rm_acl_io(struct rm_acl_ctx *x, struct rmeta *m, struct rconn *rc)
+{
+	x->m = m;
+	x->rc = rc;
+	x->io = (struct meta_acl_io){ acl_io_get, acl_io_insert, x };
+}
+
 /* ---- operations: locks (redis_lock.go) ---------------------------------- */
 
 /*
@@ -515,103 +495,48 @@ int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
 
 /* ---- operations: POSIX ACLs ------------------------------------------- */
 
-struct facl_arg {
-	uint64_t ino;
-	int type;
-	const struct acl_rule *in;
-	bool kill_sgid;
-	struct acl_rule out;
-	struct meta_attr attr;
-};
-
 static int getfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct facl_arg *a = arg;
-	uint32_t id;
+	struct meta_facl *a = arg;
+	struct rm_acl_ctx x;
 	int ret;
 
+	rm_acl_io(&x, m, rc);
 	ret = rm_get_attr(m, rc, a->ino, &a->attr);
-	if (ret)
-		return ret;
-	id = a->type == ACL_TYPE_ACCESS_J ? a->attr.access_acl : a->attr.default_acl;
-	if (!id)
-		return -ENODATA;
-	acl_rule_free(&a->out);
-	return get_acl_rule(m, rc, id, &a->out);
+	return ret ? ret : meta_get_facl_rule(&x.io, a);
 }
 
-int rm_get_facl(struct meta *mm, uint64_t ino, int type, struct acl_rule *rule)
+int rm_get_facl(struct meta *mm, struct meta_facl *a)
 {
-	struct facl_arg a = { .ino = ino, .type = type };
-	int ret;
-
-	acl_rule_init(&a.out);
-	if (type != ACL_TYPE_ACCESS_J && type != ACL_TYPE_DEFAULT_J)
-		return -EINVAL;
-	ret = rm_run((struct rmeta *)mm, NULL, getfacl_body, &a);
-	if (ret) {
-		acl_rule_free(&a.out);
-		return ret;
-	}
-	*rule = a.out;
-	return 0;
+	return rm_run((struct rmeta *)mm, NULL, getfacl_body, a);
 }
 
-/* doSetFacl: the rule's id goes into the attr; an access rule sets the mode */
+/* doSetFacl (meta_set_facl_apply) on i{ino} */
 static int setfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct facl_arg *a = arg;
-	struct meta_attr *t = &a->attr;
-	struct acl_rule rule;
-	uint32_t *idp, old_id;
-	struct timespec now;
-	uint16_t old_mode;
+	struct meta_facl *a = arg;
+	struct rm_acl_ctx x;
 	int ret;
 
+	rm_acl_io(&x, m, rc);
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
-		ret = rm_get_attr(m, rc, a->ino, t);
-	if (ret)
+		ret = rm_get_attr(m, rc, a->ino, &a->attr);
+	if (!ret)
+		ret = meta_set_facl_apply(&x.io, a);
+	if (ret <= 0)
 		return ret;
-	if (t->flags & META_FLAG_IMMUTABLE)
-		return -EPERM;
-	idp = a->type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
-	old_id = *idp;
-	old_mode = t->mode;
-	ret = meta_facl_prepare(t, a->type, a->in, a->kill_sgid, &rule);
-	if (ret > 0) {
-		ret = insert_acl(m, rc, &rule, idp);
-		if (!ret)
-			meta_facl_stored(t, a->type, &rule);
-		acl_rule_free(&rule);
-	}
-	if (ret)
-		return ret;
-	if (*idp == old_id && t->mode == old_mode)
-		return 0;
-	meta_now(&now);
-	meta_set_ctime(t, &now);
 	rm_tx_multi(rc);
-	rm_q_set_attr(rc, a->ino, t);
+	rm_q_set_attr(rc, a->ino, &a->attr);
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_set_facl(struct meta *mm, uint64_t ino, int type,
-		const struct acl_rule *rule, bool kill_sgid,
-		struct meta_attr *attr)
+int rm_set_facl(struct meta *mm, struct meta_facl *a)
 {
-	struct facl_arg a = { .ino = ino, .type = type, .in = rule,
-			      .kill_sgid = kill_sgid };
 	char key[RM_ARGLEN];
-	int ret;
 
-	if (type != ACL_TYPE_ACCESS_J && type != ACL_TYPE_DEFAULT_J)
-		return -EINVAL;
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	ret = rm_run((struct rmeta *)mm, key, setfacl_body, &a);
-	if (!ret && attr)
-		*attr = a.attr;
-	return ret;
+	snprintf(key, sizeof(key), "i%" PRIu64, a->ino);
+	return rm_run((struct rmeta *)mm, key, setfacl_body, a);
 }
 
 /* ---- operations: xattrs ------------------------------------------------ */
@@ -624,19 +549,8 @@ int rm_set_facl(struct meta *mm, uint64_t ino, int type,
  * goes away with its inode (rm_q_drop_link, rmdir, rename).
  */
 
-struct xattr_arg {
-	uint64_t ino;
-	const char *name;
-	size_t len;
-	const void *value;
-	size_t vlen;
-	unsigned int flags;
-	char *out;		/* getxattr's value, listxattr's names */
-	size_t outlen;
-};
-
 /* "OP x{ino} name" */
-static void xattr_cmd(struct cmd *c, const char *op, const struct xattr_arg *a)
+static void xattr_cmd(struct cmd *c, const char *op, const struct meta_xattr *a)
 {
 	rm_cmd_init(c, op);
 	rm_cmd_fmt(c, "x%" PRIu64, a->ino);
@@ -645,7 +559,7 @@ static void xattr_cmd(struct cmd *c, const char *op, const struct xattr_arg *a)
 
 static int getxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct xattr_arg *a = arg;
+	struct meta_xattr *a = arg;
 	redisReply *r;
 	struct cmd c;
 	int ret;
@@ -671,31 +585,15 @@ static int getxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
-		char **value, size_t *vlen)
+int rm_getxattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = { .ino = ino, .name = name, .len = len };
-	int ret;
-
-	*value = NULL;
-	*vlen = 0;
-	ret = meta_check_xattr_name(name, len);
-	if (ret)
-		return ret;
-	ret = rm_run((struct rmeta *)mm, NULL, getxattr_body, &a);
-	if (ret) {
-		free(a.out);
-		return ret;
-	}
-	*value = a.out;
-	*vlen = a.outlen;
-	return 0;
+	return rm_run((struct rmeta *)mm, NULL, getxattr_body, a);
 }
 
 /* HKEYS x{ino}: the names, each followed by a NUL */
 static int listxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct xattr_arg *a = arg;
+	struct meta_xattr *a = arg;
 	redisReply *r;
 	struct cmd c;
 	size_t i, n = 0;
@@ -733,26 +631,15 @@ static int listxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return 0;
 }
 
-int rm_listxattr(struct meta *mm, uint64_t ino, char **names, size_t *len)
+int rm_listxattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = { .ino = ino };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, listxattr_body, &a);
-	if (ret) {
-		free(a.out);
-		a.out = NULL;
-		a.outlen = 0;
-	}
-	*names = a.out;
-	*len = a.outlen;
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, listxattr_body, a);
 }
 
 /* WATCH x{ino}; HEXISTS for the create/replace flags; MULTI HSET EXEC */
 static int setxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct xattr_arg *a = arg;
+	struct meta_xattr *a = arg;
 	redisReply *r;
 	struct cmd c;
 	int ret;
@@ -782,39 +669,21 @@ static int setxattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
-		const void *value, size_t vlen, unsigned int flags)
+int rm_setxattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = {
-		.ino = ino, .name = name, .len = len,
-		.value = vlen ? value : "", .vlen = vlen, .flags = flags,
-	};
 	char key[RM_ARGLEN];
-	int ret;
 
-	ret = meta_check_xattr_name(name, len);
-	if (ret)
-		return ret;
-	if (vlen > META_XATTR_SIZE_MAX)
-		return -E2BIG;
-	/* as base.go: one flag or none */
-	if (flags != 0 && flags != META_XATTR_CREATE && flags != META_XATTR_REPLACE)
-		return -EINVAL;
-	snprintf(key, sizeof(key), "x%" PRIu64, ino);
-	return rm_run((struct rmeta *)mm, key, setxattr_body, &a);
+	snprintf(key, sizeof(key), "x%" PRIu64, a->ino);
+	return rm_run((struct rmeta *)mm, key, setxattr_body, a);
 }
 
 /* HDEL x{ino} name; nothing deleted is ENODATA (JuiceFS's ENOATTR) */
-int rm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_t len)
+int rm_removexattr(struct meta *mm, struct meta_xattr *x)
 {
-	struct xattr_arg x = { .ino = ino, .name = name, .len = len };
 	struct call_arg a = { .r = NULL };
 	int ret;
 
-	ret = meta_check_xattr_name(name, len);
-	if (ret)
-		return ret;
-	xattr_cmd(&a.c, "HDEL", &x);
+	xattr_cmd(&a.c, "HDEL", x);
 	ret = rm_run((struct rmeta *)mm, NULL, rm_call_body, &a);
 	if (!ret && a.r->type != REDIS_REPLY_INTEGER)
 		ret = rm_bad_reply((struct rmeta *)mm, a.c.argv[1]);

@@ -21,17 +21,9 @@
 
 /* ---- operations: namespace --------------------------------------------- */
 
-struct lookup_arg {
-	uint64_t parent;
-	const char *name;
-	size_t len;
-	uint64_t ino;
-	struct meta_attr attr;
-};
-
 static int lookup_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct lookup_arg *a = arg;
+	struct meta_lookup *a = arg;
 	uint8_t type;
 	int ret;
 
@@ -48,22 +40,9 @@ static int lookup_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
-	      uint64_t *ino, struct meta_attr *attr)
+int rm_lookup(struct meta *mm, struct meta_lookup *a)
 {
-	struct lookup_arg a = { .parent = parent, .name = name, .len = len };
-	int ret;
-
-	ret = meta_check_name(name, len);
-	if (ret)
-		return ret;
-	ret = rm_run((struct rmeta *)mm, NULL, lookup_body, &a);
-	if (!ret) {
-		*ino = a.ino;
-		if (attr)
-			*attr = a.attr;
-	}
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, lookup_body, a);
 }
 
 struct attr_arg {
@@ -89,93 +68,62 @@ int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
 	return ret;
 }
 
-struct setattr_arg {
-	uint64_t ino;
-	unsigned int set;
-	const struct meta_attr *in;
-	struct meta_attr out;
-};
-
 static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct setattr_arg *a = arg;
-	struct meta_attr *t = &a->out;
-	struct timespec now;
+	struct meta_setattr *a = arg;
+	struct rm_acl_ctx x;
 	int ret;
 
+	rm_acl_io(&x, m, rc);
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
-		ret = rm_get_attr(m, rc, a->ino, t);
+		ret = rm_get_attr(m, rc, a->ino, &a->out);
+	if (!ret)
+		ret = meta_setattr_apply(&x.io, a);
 	if (ret)
 		return ret;
-	ret = meta_setattr_check(t, a->set);
-	if (ret)
-		return ret;
-	meta_now(&now);
-	if ((a->set & META_SET_MODE) && t->access_acl) {
-		ret = rm_chmod_acl(m, rc, t, a->in->mode & 07777);
-		if (ret)
-			return ret;
-	} else if (a->set & META_SET_MODE) {
-		t->mode = a->in->mode & 07777;
-	}
-	meta_setattr_merge(t, a->set, a->in, &now);
 	rm_tx_multi(rc);
-	rm_q_set_attr(rc, a->ino, t);
+	rm_q_set_attr(rc, a->ino, &a->out);
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
-	       const struct meta_attr *in, struct meta_attr *out)
+/* the transactions on one inode lock on its attr key */
+static int run_on_ino(struct rmeta *m, uint64_t ino, rm_body body, void *arg)
 {
-	struct setattr_arg a = { .ino = ino, .set = set, .in = in };
 	char key[RM_ARGLEN];
-	int ret;
 
 	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	ret = rm_run((struct rmeta *)mm, key, setattr_body, &a);
-	if (!ret && out)
-		*out = a.out;
-	return ret;
+	return rm_run(m, key, body, arg);
 }
 
-struct truncate_arg {
-	uint64_t ino, length;
-	uint64_t old;		/* out: the length before */
-	struct meta_attr attr;
-};
-
-/*
- * updateParentStat: a file's length changed from 'old' to its attr's; its
- * parent dir (every parent, weighted by links, if hard-linked) follows.
- */
-void rm_parent_stat(struct rmeta *m, uint64_t ino, const struct meta_attr *a,
-		    uint64_t old)
+int rm_setattr(struct meta *mm, struct meta_setattr *a)
 {
-	int64_t dlen = (int64_t)a->length - (int64_t)old;
-	int64_t dspace = (int64_t)meta_align4k(a->length) - (int64_t)meta_align4k(old);
-	struct call_arg pa = { .r = NULL };
+	return run_on_ino((struct rmeta *)mm, a->ino, setattr_body, a);
+}
+
+/* doGetParents: HGETALL p{ino}, parent -> links */
+int rm_get_parents(struct meta *mm, uint64_t ino, struct meta_parents *pa)
+{
+	struct call_arg c = { .r = NULL };
 	size_t i;
 
-	if (!m->base.dir_stats || (!dlen && !dspace))
-		return;
-	if (a->parent) {
-		meta_dirstat_add(&m->base, a->parent, dlen, dspace, 0);
-		return;
+	rm_cmd_init(&c.c, "HGETALL");
+	rm_cmd_fmt(&c.c, "p%" PRIu64, ino);
+	if (rm_run((struct rmeta *)mm, NULL, rm_call_body, &c))
+		return -EIO;
+	pa->n = 0;
+	if (c.r->type == REDIS_REPLY_ARRAY && c.r->elements >= 2) {
+		pa->cap = c.r->elements / 2;
+		pa->p = calloc(pa->cap, sizeof(*pa->p));
+		pa->k = calloc(pa->cap, sizeof(*pa->k));
 	}
-	rm_cmd_init(&pa.c, "HGETALL");
-	rm_cmd_fmt(&pa.c, "p%" PRIu64, ino);
-	if (rm_run(m, NULL, rm_call_body, &pa))
-		return;		/* `juicefs fsck --sync-dir-stat` can repair */
-	for (i = 0; pa.r->type == REDIS_REPLY_ARRAY && i + 1 < pa.r->elements; i += 2) {
-		uint64_t p = strtoull(pa.r->element[i]->str ? pa.r->element[i]->str : "0",
-				      NULL, 10);
-		int64_t k = rm_reply_int(pa.r->element[i + 1]);
-
-		if (p && k > 0)
-			meta_dirstat_add(&m->base, p, dlen * k, dspace * k, 0);
+	for (i = 0; pa->p && pa->k && i + 1 < c.r->elements; i += 2) {
+		pa->p[pa->n] = strtoull(c.r->element[i]->str ? c.r->element[i]->str : "0",
+					NULL, 10);
+		pa->k[pa->n++] = rm_reply_int(c.r->element[i + 1]);
 	}
-	freeReplyObject(pa.r);
+	freeReplyObject(c.r);
+	return 0;
 }
 
 void rm_q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
@@ -195,30 +143,22 @@ void rm_q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
 /* spec 5.4: zero records mask [left, right) so old data never reappears */
 static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct truncate_arg *a = arg;
+	struct meta_truncate *a = arg;
 	struct meta_attr *t = &a->attr;
 	const uint64_t cs = META_CHUNK_SIZE;
 	uint64_t left, right, l, k, old;
-	struct timespec now;
 	int ret;
 
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
 		ret = rm_get_attr(m, rc, a->ino, t);
+	if (!ret)
+		ret = meta_truncate_attr(a);
 	if (ret)
-		return ret;
-	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
-		return -EPERM;
-	a->old = t->length;
-	if (t->length == a->length)
-		return 0;
-	old = t->length;
+		return ret > 0 ? 0 : ret;
+	old = a->old;
 	left = old < a->length ? old : a->length;
 	right = old < a->length ? a->length : old;
-	meta_now(&now);
-	t->length = a->length;
-	meta_set_mtime(t, &now);
-	meta_set_ctime(t, &now);
 
 	rm_tx_multi(rc);
 	rm_q_set_attr(rc, a->ino, t);
@@ -237,21 +177,9 @@ static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
-		struct meta_attr *attr)
+int rm_truncate(struct meta *mm, struct meta_truncate *a)
 {
-	struct truncate_arg a = { .ino = ino, .length = length };
-	char key[RM_ARGLEN];
-	int ret;
-
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	ret = rm_run((struct rmeta *)mm, key, truncate_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	rm_parent_stat((struct rmeta *)mm, ino, &a.attr, a.old);
-	return 0;
+	return run_on_ino((struct rmeta *)mm, a->ino, truncate_body, a);
 }
 
 /* INCR nextTrash: hour dirs take the inodes after the trash's own */
@@ -298,13 +226,17 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return ret;
 	if (meta_is_immutable(&pa))
 		return -EPERM;
-	ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
-	if (ret != -ENOENT)
-		return ret ? ret : -EEXIST;
+	ret = meta_new_entry_check(rm_get_entry(m, rc, a->parent, a->name, a->len,
+						&etype, &eino));
+	if (ret)
+		return ret;
 
 	meta_mknod_mode(a);
 	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
-		ret = rm_inherit_acl(m, rc, &pa, t, a->mode & 07777);
+		struct rm_acl_ctx x;
+
+		rm_acl_io(&x, m, rc);
+		ret = meta_acl_inherit(&x.io, &pa, t, a->mode & 07777);
 		if (ret)
 			return ret;
 	}
@@ -329,62 +261,15 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
-	     uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid,
-	     uint32_t gid, uint32_t rdev, const char *target, size_t targetlen,
-	     uint64_t *ino, struct meta_attr *attr)
+/* the inode is allocated inside the body: Redis ids need no transaction */
+int rm_mknod(struct meta *mm, struct meta_mknod *a)
 {
-	struct meta_mknod a = {
-		.parent = parent, .name = name, .len = len, .type = type,
-		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
-		.target = target, .targetlen = targetlen,
-	};
-	char key[RM_ARGLEN];
-	int ret;
-
-	ret = meta_mknod_check(&a);
-	if (ret)
-		return ret;
-	snprintf(key, sizeof(key), "i%" PRIu64, parent);
-	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
-	if (!ret) {
-		*ino = a.ino;
-		if (attr)
-			*attr = a.attr;
-		meta_dirstat_add(mm, parent, 0, 4096, 1);
-	}
-	return ret;
+	return run_on_ino((struct rmeta *)mm, a->parent, mknod_body, a);
 }
-
-int rm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino)
-{
-	struct meta_mknod a = {
-		.parent = META_TRASH_INO, .name = name, .len = strlen(name),
-		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
-	};
-	char key[RM_ARGLEN];
-	int ret;
-
-	ret = meta_mknod_check(&a);
-	if (ret)
-		return ret;
-	snprintf(key, sizeof(key), "i%" PRIu64, (uint64_t)META_TRASH_INO);
-	ret = rm_run((struct rmeta *)mm, key, mknod_body, &a);
-	if (!ret)
-		*ino = a.ino;
-	return ret;
-}
-
-struct link_arg {
-	uint64_t ino, parent;
-	const char *name;
-	size_t len;
-	struct meta_attr attr;
-};
 
 static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct link_arg *a = arg;
+	struct meta_link *a = arg;
 	struct meta_attr pa, *t = &a->attr;
 	struct timespec now;
 	uint8_t etype;
@@ -403,15 +288,12 @@ static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 		ret = rm_get_attr(m, rc, a->ino, t);
 	if (ret)
 		return ret;
-	if (t->type == META_TYPE_DIR)
-		return -EPERM;
-	if (t->nlink == 0)
-		return -ENOENT;
-	if (meta_is_immutable(t) || meta_is_immutable(&pa))
-		return -EPERM;
-	ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &etype, &eino);
-	if (ret != -ENOENT)
-		return ret ? ret : -EEXIST;
+	ret = meta_link_check(t, &pa);
+	if (!ret)
+		ret = meta_new_entry_check(rm_get_entry(m, rc, a->parent, a->name,
+							a->len, &etype, &eino));
+	if (ret)
+		return ret;
 
 	meta_now(&now);
 	rm_tx_multi(rc);
@@ -430,39 +312,10 @@ static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
-	    const char *name, size_t len, struct meta_attr *attr)
+int rm_link(struct meta *mm, struct meta_link *a)
 {
-	struct link_arg a = { .ino = ino, .parent = newparent, .name = name, .len = len };
-	char key[RM_ARGLEN];
-	int ret;
-
-	ret = meta_check_name(name, len);
-	if (ret)
-		return ret;
-	if (meta_is_trash(newparent))
-		return -EPERM;
-	snprintf(key, sizeof(key), "i%" PRIu64, newparent);
-	ret = rm_run((struct rmeta *)mm, key, link_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	meta_stat_entry(mm, newparent, &a.attr, 1);
-	return 0;
+	return run_on_ino((struct rmeta *)mm, a->parent, link_body, a);
 }
-
-struct unlink_arg {
-	uint64_t parent;
-	const char *name;
-	size_t len;
-	bool dir;		/* rmdir */
-	uint64_t trash;		/* hour dir to move it to, 0: delete */
-	bool free_data;		/* out */
-	uint64_t ino, length;	/* out, when free_data */
-	bool removed;		/* out: an entry with an attr went away */
-	struct meta_attr attr;	/* out: its attr */
-};
 
 /* HEXISTS d{dir} name */
 static int has_entry(struct rmeta *m, struct rconn *rc, uint64_t dir,
@@ -507,36 +360,29 @@ static void q_to_trash(struct rconn *rc, uint64_t trash, uint64_t parent,
 	rm_q_entry(rc, trash, tname, tlen, type, ino);
 }
 
-/*
- * Whether a deletion of (ino, attr t) from 'parent' goes to the trash:
- * not for chattr +s files, nor for a hard link whose trash name is taken
- * (JuiceFS then really unlinks that link).
- */
+/* meta_trash_choice, looking the trash name up when it asks */
 static int use_trash(struct rmeta *m, struct rconn *rc, uint64_t trash,
 		     uint64_t parent, const char *name, size_t len, uint64_t ino,
 		     const struct meta_attr *t, bool *yes)
 {
 	char tname[META_MAX_NAME + 1];
-	size_t tlen;
-	bool taken;
-	int ret;
+	int ret, choice = meta_trash_choice(trash, t);
+	bool taken = false;
 
 	*yes = false;
-	if (!trash || (t->flags & META_FLAG_SKIP_TRASH))
-		return 0;
-	if (t->type != META_TYPE_DIR && t->nlink > 1) {
-		tlen = meta_trash_entry(tname, parent, ino, name, len);
-		ret = has_entry(m, rc, trash, tname, tlen, &taken);
-		if (ret || taken)
+	if (choice == 2) {
+		ret = has_entry(m, rc, trash, tname,
+				meta_trash_entry(tname, parent, ino, name, len), &taken);
+		if (ret)
 			return ret;
 	}
-	*yes = true;
+	*yes = choice && !taken;
 	return 0;
 }
 
 static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct unlink_arg *a = arg;
+	struct meta_unlink *a = arg;
 	struct meta_attr pa, t;
 	struct timespec now;
 	redisReply *r;
@@ -546,18 +392,16 @@ static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 	struct cmd c;
 	int ret;
 
-	a->free_data = false;
+	a->free_data = a->removed = a->to_trash = false;
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
 	if (!ret)
 		ret = rm_get_dir(m, rc, a->parent, &pa);
 	if (!ret)
 		ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &type, &ino);
+	if (!ret)
+		ret = meta_unlink_check(a->dir, type);
 	if (ret)
 		return ret;
-	if (a->dir && type != META_TYPE_DIR)
-		return -ENOTDIR;
-	if (!a->dir && type == META_TYPE_DIR)
-		return -EPERM;	/* POSIX unlink(2) on a directory, as JuiceFS */
 
 	rm_cmd_init(&c, "WATCH");
 	rm_cmd_fmt(&c, "i%" PRIu64, ino);
@@ -628,60 +472,14 @@ static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 		return ret;
 	}
 	a->removed = have_attr;
-	if (!trash)
-		a->trash = 0;
+	a->to_trash = trash;
 	return 0;
 }
 
-static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len,
-		     bool dir)
+int rm_unlink(struct meta *mm, struct meta_unlink *a)
 {
-	struct unlink_arg a = { .parent = parent, .name = name, .len = len, .dir = dir };
-	struct rmeta *m = (struct rmeta *)mm;
-	char key[RM_ARGLEN];
-	int ret;
-
-	ret = meta_check_name(name, len);
-	if (!ret)
-		ret = meta_trash_dir(mm, parent, &a.trash);
-	if (ret)
-		return ret;
-	snprintf(key, sizeof(key), "i%" PRIu64, parent);
-	ret = rm_run(m, key, unlink_body, &a);
-	if (ret)
-		return ret;
-	/* the name is gone: a failure to free data leaves it to delfiles */
-	if (a.free_data)
-		rm_free_file_data(m, a.ino, a.length);
-	if (a.removed) {
-		meta_stat_entry(mm, parent, &a.attr, -1);
-		if (a.trash)
-			meta_stat_entry(mm, a.trash, &a.attr, 1);
-	}
-	return 0;
+	return run_on_ino((struct rmeta *)mm, a->parent, unlink_body, a);
 }
-
-int rm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len)
-{
-	return do_unlink(mm, parent, name, len, false);
-}
-
-int rm_rmdir(struct meta *mm, uint64_t parent, const char *name, size_t len)
-{
-	return do_unlink(mm, parent, name, len, true);
-}
-
-struct rename_arg {
-	uint64_t psrc, pdst;
-	const char *nsrc, *ndst;
-	size_t lsrc, ldst;
-	unsigned int flags;
-	uint64_t trash;		/* hour dir for a replaced entry, 0: delete */
-	bool free_data;		/* out: a replaced file lost its last link */
-	uint64_t dino, dlen;
-	bool moved, replaced;	/* out: what the committed rename did */
-	struct meta_attr sattr, dattr;	/* out: the moved and replaced attrs */
-};
 
 /*
  * Moves the parent reference of 'ino' from 'from' to 'to': a directory
@@ -706,7 +504,7 @@ static void move_parent(struct rconn *rc, struct meta_attr *t, uint8_t type,
 
 static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct rename_arg *a = arg;
+	struct meta_rename *a = arg;
 	bool same = a->psrc == a->pdst;
 	bool exchange = a->flags & META_RENAME_EXCHANGE;
 	struct meta_attr spa, dpa_buf, *dpa, sa, da;
@@ -719,7 +517,7 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	bool trash = false;
 	int ret;
 
-	a->free_data = false;
+	a->free_data = a->to_trash = false;
 	a->moved = a->replaced = false;
 	rm_cmd_init(&c, "WATCH");
 	rm_cmd_fmt(&c, "i%" PRIu64, a->psrc);
@@ -795,16 +593,7 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 		if (ret)
 			return ret;
 	}
-	a->sattr = sa;
-	if (have_da)
-		a->dattr = da;
-
-	meta_now(&now);
-	meta_set_mtime(&spa, &now);
-	meta_set_ctime(&spa, &now);
-	meta_set_mtime(dpa, &now);
-	meta_set_ctime(dpa, &now);
-	meta_set_ctime(&sa, &now);
+	meta_rename_stamp(a, &spa, dpa, &sa, have_da ? &da : NULL, &now);
 
 	rm_tx_multi(rc);
 	if (exchange) {
@@ -858,58 +647,18 @@ static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 	}
 	a->moved = true;
 	a->replaced = have_da;
-	if (!trash)
-		a->trash = 0;
+	a->to_trash = trash;
 	return 0;
 }
 
-int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
-	      uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
+int rm_rename(struct meta *mm, struct meta_rename *a)
 {
-	struct rename_arg a = {
-		.psrc = psrc, .nsrc = nsrc, .lsrc = lsrc,
-		.pdst = pdst, .ndst = ndst, .ldst = ldst, .flags = flags,
-	};
-	struct rmeta *m = (struct rmeta *)mm;
-	char key[RM_ARGLEN];
-	int ret;
-
-	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
-	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
-		return -EINVAL;
-	ret = meta_check_name(nsrc, lsrc);
-	if (!ret)
-		ret = meta_check_name(ndst, ldst);
-	if (ret)
-		return ret;
-	if (meta_is_trash(pdst))
-		return -EPERM;
-	if (!(flags & META_RENAME_EXCHANGE)) {
-		ret = meta_trash_dir(mm, pdst, &a.trash);
-		if (ret)
-			return ret;
-	}
-	snprintf(key, sizeof(key), "i%" PRIu64, psrc);
-	ret = rm_run(m, key, rename_body, &a);
-	if (ret)
-		return ret;
-	if (a.free_data)
-		rm_free_file_data(m, a.dino, a.dlen);
-	if (a.moved)
-		meta_rename_stats(mm, a.psrc, a.pdst, a.flags, a.trash, &a.sattr,
-				  a.replaced ? &a.dattr : NULL);
-	return 0;
+	return run_on_ino((struct rmeta *)mm, a->psrc, rename_body, a);
 }
-
-struct readlink_arg {
-	uint64_t ino;
-	char *target;
-	size_t len;
-};
 
 static int readlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct readlink_arg *a = arg;
+	struct meta_readlink *a = arg;
 	struct meta_attr t;
 	char key[RM_ARGLEN];
 	struct str_arg s = { .out = &a->target, .len = &a->len, .key = key };
@@ -931,28 +680,10 @@ static int readlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return -EIO;
 }
 
-int rm_readlink(struct meta *mm, uint64_t ino, char **target, size_t *len)
+int rm_readlink(struct meta *mm, struct meta_readlink *a)
 {
-	struct readlink_arg a = { .ino = ino };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, readlink_body, &a);
-	if (ret) {
-		free(a.target);
-		a.target = NULL;
-		a.len = 0;
-	}
-	*target = a.target;
-	*len = a.len;
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, readlink_body, a);
 }
-
-struct readdir_arg {
-	uint64_t ino;
-	bool plus;
-	struct meta_dirent *ents;
-	size_t n, cap;
-};
 
 /*
  * EXISTS x{...} of each entry, pipelined: sets the no-xattr hint of those
@@ -1043,12 +774,12 @@ out:
 
 static int readdir_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct readdir_arg *a = arg;
+	struct meta_readdir *a = arg;
 	struct meta_attr t;
 	char cursor[32] = "0";
 	redisReply *r, *kv;
 	struct cmd c;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	meta_free_dirents(a->ents, a->n);
@@ -1110,36 +841,14 @@ static int readdir_body(struct rmeta *m, struct rconn *rc, void *arg)
 			return ret;
 	} while (strcmp(cursor, "0"));
 
-	/* HSCAN may return an entry twice while the hash is rehashed */
-	if (a->n > 1) {
-		qsort(a->ents, a->n, sizeof(*a->ents), meta_dirent_cmp);
-		for (i = 1, j = 0; i < a->n; i++) {
-			if (!meta_dirent_cmp(&a->ents[j], &a->ents[i]))
-				free(a->ents[i].name);
-			else
-				a->ents[++j] = a->ents[i];
-		}
-		a->n = j + 1;
-	}
+	/* the front drops what HSCAN returned twice */
 	for (i = 0; a->plus && !ret && i < a->n; i += RM_BATCH)
 		ret = readdir_attrs(m, rc, a->ents + i,
 				    a->n - i < RM_BATCH ? a->n - i : RM_BATCH);
 	return ret;
 }
 
-int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
-	       struct meta_dirent **ents, size_t *n)
+int rm_readdir(struct meta *mm, struct meta_readdir *a)
 {
-	struct readdir_arg a = { .ino = ino, .plus = plus };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, readdir_body, &a);
-	if (ret) {
-		meta_free_dirents(a.ents, a.n);
-		a.ents = NULL;
-		a.n = 0;
-	}
-	*ents = a.ents;
-	*n = a.n;
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, readdir_body, a);
 }

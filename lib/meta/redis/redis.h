@@ -202,52 +202,39 @@ int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n);
 int rm_cleanup_slices(struct meta *mm, size_t *n);
 
 /* ---- ns.c ---- */
-int rm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
-	      uint64_t *ino, struct meta_attr *attr);
+int rm_lookup(struct meta *mm, struct meta_lookup *a);
 int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr);
-int rm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
-	       const struct meta_attr *in, struct meta_attr *out);
-void rm_parent_stat(struct rmeta *m, uint64_t ino, const struct meta_attr *a,
-		    uint64_t old);
+int rm_setattr(struct meta *mm, struct meta_setattr *a);
+int rm_get_parents(struct meta *mm, uint64_t ino, struct meta_parents *pa);
 void rm_q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
 		     uint64_t indx, uint32_t pos, uint32_t len);
-int rm_truncate(struct meta *mm, uint64_t ino, uint64_t length,
-		struct meta_attr *attr);
-int rm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
-	     uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid,
-	     uint32_t gid, uint32_t rdev, const char *target, size_t targetlen,
-	     uint64_t *ino, struct meta_attr *attr);
-int rm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino);
-int rm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
-	    const char *name, size_t len, struct meta_attr *attr);
-int rm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len);
-int rm_rmdir(struct meta *mm, uint64_t parent, const char *name, size_t len);
-int rm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
-	      uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags);
-int rm_readlink(struct meta *mm, uint64_t ino, char **target, size_t *len);
-int rm_readdir(struct meta *mm, uint64_t ino, bool plus,
-	       struct meta_dirent **ents, size_t *n);
+int rm_truncate(struct meta *mm, struct meta_truncate *a);
+int rm_mknod(struct meta *mm, struct meta_mknod *a);
+int rm_link(struct meta *mm, struct meta_link *a);
+int rm_unlink(struct meta *mm, struct meta_unlink *a);
+int rm_rename(struct meta *mm, struct meta_rename *a);
+int rm_readlink(struct meta *mm, struct meta_readlink *a);
+int rm_readdir(struct meta *mm, struct meta_readdir *a);
 
 /* ---- ext.c ---- */
-int rm_chmod_acl(struct rmeta *m, struct rconn *rc, struct meta_attr *t,
-		 uint16_t mode);
-int rm_inherit_acl(struct rmeta *m, struct rconn *rc, const struct meta_attr *pa,
-		   struct meta_attr *t, uint16_t mode);
+/* the rule reads and writes of base.c's ACL rules, in rc's transaction */
+struct rm_acl_ctx {
+	struct rmeta *m;
+	struct rconn *rc;
+	struct meta_acl_io io;
+};
+void rm_acl_io(struct rm_acl_ctx *x, struct rmeta *m, struct rconn *rc);
 int rm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type);
 int rm_setlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
 	     uint64_t start, uint64_t end, uint32_t pid);
 int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
 	     uint64_t start, uint64_t end, struct plock *out);
-int rm_get_facl(struct meta *mm, uint64_t ino, int type, struct acl_rule *rule);
-int rm_set_facl(struct meta *mm, uint64_t ino, int type,
-		const struct acl_rule *rule, bool kill_sgid,
-		struct meta_attr *attr);
-int rm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
-		char **value, size_t *vlen);
-int rm_listxattr(struct meta *mm, uint64_t ino, char **names, size_t *len);
-int rm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
-		const void *value, size_t vlen, unsigned int flags);
-int rm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_t len);
+int rm_get_facl(struct meta *mm, struct meta_facl *a);
+int rm_set_facl(struct meta *mm, struct meta_facl *a);
+int rm_getxattr(struct meta *mm, struct meta_xattr *a);
+int rm_listxattr(struct meta *mm, struct meta_xattr *a);
+int rm_setxattr(struct meta *mm, struct meta_xattr *a);
+int rm_removexattr(struct meta *mm, struct meta_xattr *a);
 
 /* ---- data.c ---- */
 struct slice_del_arg {
@@ -255,18 +242,12 @@ struct slice_del_arg {
 };
 
 int rm_hdel_ref_body(struct rmeta *m, struct rconn *rc, void *arg);
-int rm_free_file_data(struct rmeta *m, uint64_t ino, uint64_t length);
-int rm_fallocate(struct meta *mm, uint64_t ino, unsigned int mode,
-		 uint64_t off, uint64_t len, struct meta_attr *attr);
-int rm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
-		  uint64_t offout, uint64_t len, uint64_t *copied,
-		  struct meta_attr *attr);
+int rm_free_file_data(struct meta *mm, uint64_t ino, uint64_t length);
+int rm_fallocate(struct meta *mm, struct meta_falloc *a);
+int rm_copy_range(struct meta *mm, struct meta_copy *a);
 int rm_new_slice_id(struct meta *mm, uint64_t *id);
-int rm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		  struct meta_slice **slices, size_t *n);
-int rm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
-		   const struct meta_slice *s, const struct timespec *mtime,
-		   struct meta_attr *attr, size_t *nrec);
+int rm_read_chunk(struct meta *mm, struct meta_chunk *a);
+int rm_write_slice(struct meta *mm, struct meta_write *a);
 int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
 		     const struct meta_slice *old, size_t n, size_t skip,
 		     const struct meta_slice *s);

@@ -280,7 +280,7 @@ static int release_sustained_sid(struct rmeta *m, uint64_t sid, uint64_t ino)
 	snprintf(key, sizeof(key), "i%" PRIu64, ino);
 	ret = rm_run(m, key, sustained_body, &a);
 	if (!ret && a.free_data)
-		ret = rm_free_file_data(m, ino, a.length);
+		ret = rm_free_file_data(&m->base, ino, a.length);
 	return ret;
 }
 
@@ -437,12 +437,7 @@ int rm_close_sid(struct rmeta *m, uint64_t sid)
 
 int rm_close_session(struct meta *mm, uint64_t sid)
 {
-	int ret;
-
-	ret = rm_close_sid((struct rmeta *)mm, sid);
-	if (!ret && sid == mm->sid)
-		mm->sid = 0;
-	return ret;
+	return rm_close_sid((struct rmeta *)mm, sid);
 }
 
 struct list_arg {
@@ -656,7 +651,7 @@ static int sync_dir_stat(struct rmeta *m, uint64_t ino)
 	size_t n = 0, i;
 	int ret;
 
-	ret = meta_redis_ops.readdir(&m->base, ino, true, &e, &n);
+	ret = meta_readdir(&m->base, ino, true, &e, &n);
 	if (ret)
 		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
 	for (i = 0; i < n; i++) {
@@ -774,7 +769,7 @@ int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n)
 		if (e->type != REDIS_REPLY_STRING ||
 		    sscanf(e->str, "%" SCNu64 ":%" SCNu64 "%c", &ino, &len, &tail) != 2)
 			continue;
-		ret = rm_free_file_data(m, ino, len);
+		ret = rm_free_file_data(&m->base, ino, len);
 		if (!ret)
 			(*n)++;
 	}

@@ -7,7 +7,7 @@
  * Each op does what meta_redis.c does for it (same checks, errnos and
  * accounting), written as JuiceFS's sql.go writes it: a chunk row holds
  * the concatenated 24-byte records and grows with `slices || ?` (which
- * SQLite turns into TEXT: always read it with sqlite3_column_blob), and
+ * SQLite turns into TEXT: always read it with sq_col_blob), and
  * every slice has a jfs_chunk_ref row with refs = the records using it.
  */
 #include <errno.h>
@@ -49,7 +49,7 @@ static int load_chunk(struct sconn *c, uint64_t ino, uint32_t indx, size_t front
 		      struct meta_slice **s, size_t *n, bool *corrupt)
 {
 	const unsigned char *p = NULL;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	size_t len = 0, i;
 	int ret;
 
@@ -62,8 +62,8 @@ static int load_chunk(struct sconn *c, uint64_t ino, uint32_t indx, size_t front
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		p = sqlite3_column_blob(st, 0);	/* raw bytes of a TEXT value too */
-		len = p ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+		p = sq_col_blob(st, 0, NULL);	/* raw bytes of a TEXT value too */
+		len = p ? sq_col_bytes(st, 0) : 0;
 	}
 	if (len % 24 && !corrupt)
 		return chunk_bad(ino, indx);
@@ -108,21 +108,20 @@ static int append_zero(struct sconn *c, uint64_t ino, uint64_t indx, uint32_t po
 
 struct parents_arg {
 	uint64_t ino;
-	uint64_t *p;
-	int64_t *k;
-	size_t n, cap;
+	struct meta_parents *pa;
 };
 
 /* doGetParents: a hard-linked file's parents, with its links in each */
 static int parents_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct parents_arg *a = arg;
-	sqlite3_stmt *st;
+	struct parents_arg *g = arg;
+	struct meta_parents *a = g->pa;
+	struct sq_stmt *st;
 	int ret;
 
 	a->n = 0;
 	ret = sq_query(c, &st, "SELECT parent, count(*) FROM jfs_edge WHERE inode=? "
-		       "GROUP BY parent", "i", (int64_t)a->ino);
+		       "GROUP BY parent", "i", (int64_t)g->ino);
 	while (!ret && (ret = sq_row(c, st)) == 1) {
 		if (a->n == a->cap) {
 			size_t cap = a->cap ? 2 * a->cap : 8;
@@ -136,91 +135,41 @@ static int parents_body(struct smeta *m, struct sconn *c, void *arg)
 			a->k = k;
 			a->cap = cap;
 		}
-		a->p[a->n] = (uint64_t)sqlite3_column_int64(st, 0);
-		a->k[a->n++] = sqlite3_column_int64(st, 1);
+		a->p[a->n] = (uint64_t)sq_col_int64(st, 0);
+		a->k[a->n++] = sq_col_int64(st, 1);
 		ret = 0;
 	}
 	return ret;
 }
 
-/*
- * updateParentStat: a file's length changed from 'old' to its attr's; its
- * parent dir (every parent, weighted by links, if hard-linked) follows.
- */
-static void parent_stat(struct smeta *m, uint64_t ino, const struct meta_attr *a,
-			uint64_t old)
+int sqm_get_parents(struct meta *mm, uint64_t ino, struct meta_parents *pa)
 {
-	int64_t dlen = (int64_t)a->length - (int64_t)old;
-	int64_t dspace = space_delta(a->length, old);
-	struct parents_arg pa = { .ino = ino };
-	size_t i;
+	struct parents_arg a = { .ino = ino, .pa = pa };
 
-	if (!m->base.dir_stats || (!dlen && !dspace))
-		return;
-	if (a->parent) {
-		meta_dirstat_add(&m->base, a->parent, dlen, dspace, 0);
-		return;
-	}
-	/* a failure only skews the stats: `juicefs fsck --sync-dir-stat` repairs */
-	if (!sq_read(m, parents_body, &pa))
-		for (i = 0; i < pa.n; i++)
-			if (pa.p[i] && pa.k[i] > 0)
-				meta_dirstat_add(&m->base, pa.p[i], dlen * pa.k[i],
-						 dspace * pa.k[i], 0);
-	free(pa.p);
-	free(pa.k);
+	return sq_read((struct smeta *)mm, parents_body, &a);
 }
 
 /* ---- read and write ---------------------------------------------------- */
 
-struct chunk_arg {
-	uint64_t ino;
-	uint32_t indx;
-	struct meta_slice *s;
-	size_t n;
-};
-
 static int read_chunk_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct chunk_arg *a = arg;
+	struct meta_chunk *a = arg;
 
 	free(a->s);
 	return load_chunk(c, a->ino, a->indx, 0, &a->s, &a->n, NULL);
 }
 
 /* doRead: a missing row is an empty chunk */
-int sqm_read_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		   struct meta_slice **slices, size_t *n)
+int sqm_read_chunk(struct meta *mm, struct meta_chunk *a)
 {
-	struct chunk_arg a = { .ino = ino, .indx = indx };
-	int ret;
-
-	ret = sq_read((struct smeta *)mm, read_chunk_body, &a);
-	if (ret) {
-		free(a.s);
-		a.s = NULL;
-		a.n = 0;
-	}
-	*slices = a.s;
-	*n = a.n;
-	return ret;
+	return sq_read((struct smeta *)mm, read_chunk_body, a);
 }
-
-struct write_arg {
-	uint64_t ino;
-	uint32_t indx;
-	const struct meta_slice *s;
-	const struct timespec *mtime;
-	uint64_t old;		/* out: the length before */
-	size_t nrec;		/* out: the chunk's records after it */
-	struct meta_attr attr;
-};
 
 /* doWrite: the record, its slice's reference and the new length at once */
 /* what sql.go's doWrite reports as numSlices */
 static int count_records(struct sconn *c, uint64_t ino, uint32_t indx, size_t *n)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT length(CAST(slices AS BLOB)) FROM jfs_chunk "
@@ -229,31 +178,22 @@ static int count_records(struct sconn *c, uint64_t ino, uint32_t indx, size_t *n
 		ret = sq_row(c, st);
 	if (ret < 0)
 		return ret;
-	*n = ret ? (size_t)sqlite3_column_int64(st, 0) / 24 : 0;
+	*n = ret ? (size_t)sq_col_int64(st, 0) / 24 : 0;
 	return 0;
 }
 
 static int write_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct write_arg *a = arg;
+	struct meta_write *a = arg;
 	struct meta_attr *t = &a->attr;
 	unsigned char buf[24];
-	struct timespec now;
-	uint64_t newlen;
 	int ret;
 
 	ret = sq_get_node(c, a->ino, t);
+	if (!ret)
+		ret = meta_write_attr(a);
 	if (ret)
 		return ret;
-	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
-		return -EPERM;
-	meta_now(&now);
-	a->old = t->length;
-	newlen = (uint64_t)a->indx * CS + a->s->pos + a->s->len;
-	if (newlen > t->length)
-		t->length = newlen;
-	meta_set_mtime(t, a->mtime ? a->mtime : &now);
-	meta_set_ctime(t, &now);
 
 	meta_slice_encode(a->s, buf);
 	ret = sq_exec(c, "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (?,?,?) "
@@ -273,25 +213,9 @@ static int write_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-int sqm_write_slice(struct meta *mm, uint64_t ino, uint32_t indx,
-		    const struct meta_slice *s, const struct timespec *mtime,
-		    struct meta_attr *attr, size_t *nrec)
+int sqm_write_slice(struct meta *mm, struct meta_write *a)
 {
-	struct write_arg a = { .ino = ino, .indx = indx, .s = s, .mtime = mtime };
-	int ret;
-
-	if ((uint64_t)s->pos + s->len > CS ||
-	    (s->id && (uint64_t)s->off + s->len > s->size))
-		return -EINVAL;
-	ret = sq_txn((struct smeta *)mm, write_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	if (nrec)
-		*nrec = a.nrec;
-	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
-	return 0;
+	return sq_txn((struct smeta *)mm, write_body, a);
 }
 
 /* ---- compaction ---------------------------------------------------------- */
@@ -360,7 +284,7 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 	const unsigned char *p = NULL;
 	unsigned char rec[24], *buf;
 	size_t len = 0, nlen, i;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	bool freed;
 	int ret;
 
@@ -374,8 +298,8 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 	if (ret < 0)
 		return ret;
 	if (ret) {
-		p = sqlite3_column_blob(st, 0);	/* raw bytes of a TEXT value too */
-		len = p ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+		p = sq_col_blob(st, 0, NULL);	/* raw bytes of a TEXT value too */
+		len = p ? sq_col_bytes(st, 0) : 0;
 	}
 	if (len % 24)
 		return chunk_bad(a->ino, a->indx);
@@ -429,9 +353,6 @@ int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
 	size_t i;
 	int ret;
 
-	if (skip >= n || (uint64_t)s->pos + s->len > CS ||
-	    (s->id && (uint64_t)s->off + s->len > s->size))
-		return -EINVAL;
 	ret = sq_txn(m, compact_body, &a);
 	for (i = 0; !ret && i < a.nfreed; i++)
 		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
@@ -441,36 +362,22 @@ int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
 
 /* ---- truncate and fallocate ---------------------------------------------- */
 
-struct truncate_arg {
-	uint64_t ino, length;
-	uint64_t old;		/* out: the length before */
-	struct meta_attr attr;
-};
-
 /* doTruncate: zero records mask [left, right) so old data never reappears */
 static int truncate_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct truncate_arg *a = arg;
+	struct meta_truncate *a = arg;
 	struct meta_attr *t = &a->attr;
 	uint64_t left, right, l;
-	struct timespec now;
 	unsigned char buf[24];
 	int ret;
 
 	ret = sq_get_node(c, a->ino, t);
+	if (!ret)
+		ret = meta_truncate_attr(a);
 	if (ret)
-		return ret;
-	if (t->type != META_TYPE_FILE || meta_is_immutable(t))
-		return -EPERM;
-	a->old = t->length;
-	if (t->length == a->length)
-		return 0;
+		return ret > 0 ? 0 : ret;
 	left = a->old < a->length ? a->old : a->length;
 	right = a->old < a->length ? a->length : a->old;
-	meta_now(&now);
-	t->length = a->length;
-	meta_set_mtime(t, &now);
-	meta_set_ctime(t, &now);
 
 	l = right - left;
 	if (right > (left / CS + 1) * CS)
@@ -492,26 +399,10 @@ static int truncate_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-int sqm_truncate(struct meta *mm, uint64_t ino, uint64_t length, struct meta_attr *attr)
+int sqm_truncate(struct meta *mm, struct meta_truncate *a)
 {
-	struct truncate_arg a = { .ino = ino, .length = length };
-	int ret;
-
-	ret = sq_txn((struct smeta *)mm, truncate_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
-	return 0;
+	return sq_txn((struct smeta *)mm, truncate_body, a);
 }
-
-struct falloc_arg {
-	uint64_t ino, off, len;
-	unsigned int mode;
-	uint64_t old;		/* out: the length before */
-	struct meta_attr attr;
-};
 
 /*
  * doFallocate: the length grows unless KEEP_SIZE; punch and zero ranges
@@ -519,29 +410,16 @@ struct falloc_arg {
  */
 static int falloc_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct falloc_arg *a = arg;
+	struct meta_falloc *a = arg;
 	struct meta_attr *t = &a->attr;
-	uint64_t length, off, size;
-	struct timespec now;
+	uint64_t off, size;
 	int ret;
 
 	ret = sq_get_node(c, a->ino, t);
-	if (ret)
-		return ret;
-	if (t->type == META_TYPE_FIFO)
-		return -EPIPE;
-	if (t->type != META_TYPE_FILE || (t->flags & META_FLAG_IMMUTABLE))
-		return -EPERM;
-	if ((t->flags & META_FLAG_APPEND) && (a->mode & ~META_FALLOC_KEEP_SIZE))
-		return -EPERM;
-	a->old = length = t->length;
-	if (a->off + a->len > length && !(a->mode & META_FALLOC_KEEP_SIZE))
-		length = a->off + a->len;
-	meta_now(&now);
-	t->length = length;
-	meta_set_mtime(t, &now);
-	meta_set_ctime(t, &now);
-	ret = sq_update_node(c, a->ino, t);
+	if (!ret)
+		ret = meta_falloc_attr(a);
+	if (!ret)
+		ret = sq_update_node(c, a->ino, t);
 	if (!ret && (a->mode & (META_FALLOC_ZERO_RANGE | META_FALLOC_PUNCH_HOLE)) &&
 	    a->off < a->old) {
 		off = a->off;
@@ -557,38 +435,16 @@ static int falloc_body(struct smeta *m, struct sconn *c, void *arg)
 		}
 	}
 	if (!ret)
-		ret = incr(c, "usedSpace", space_delta(length, a->old));
+		ret = incr(c, "usedSpace", space_delta(t->length, a->old));
 	return ret;
 }
 
-int sqm_fallocate(struct meta *mm, uint64_t ino, unsigned int mode,
-		  uint64_t off, uint64_t len, struct meta_attr *attr)
+int sqm_fallocate(struct meta *mm, struct meta_falloc *a)
 {
-	struct falloc_arg a = { .ino = ino, .off = off, .len = len, .mode = mode };
-	int ret;
-
-	if (mode & ~(META_FALLOC_KEEP_SIZE | META_FALLOC_PUNCH_HOLE | META_FALLOC_ZERO_RANGE))
-		return -EOPNOTSUPP;
-	if ((mode & META_FALLOC_PUNCH_HOLE) && !(mode & META_FALLOC_KEEP_SIZE))
-		return -EINVAL;
-	if (!len || off > UINT64_MAX / 2 || len > UINT64_MAX / 2)
-		return -EINVAL;
-	ret = sq_txn((struct smeta *)mm, falloc_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	parent_stat((struct smeta *)mm, ino, &a.attr, a.old);
-	return 0;
+	return sq_txn((struct smeta *)mm, falloc_body, a);
 }
 
 /* ---- copy_range ------------------------------------------------------------ */
-
-struct copy_arg {
-	uint64_t fin, offin, fout, offout, len;
-	uint64_t copied, old;
-	struct meta_attr attr;	/* the destination's */
-};
 
 /* CopyFileRange's updateSlices: the record, and one more ref to its slice */
 static int copy_record(struct sconn *c, uint64_t ino, uint32_t indx,
@@ -603,7 +459,7 @@ static int copy_record(struct sconn *c, uint64_t ino, uint32_t indx,
 }
 
 /* the records one visible run [pos, pos + s->len) of the source makes */
-static int copy_seg(struct sconn *c, struct copy_arg *a, uint64_t pos, uint64_t end,
+static int copy_seg(struct sconn *c, struct meta_copy *a, uint64_t pos, uint64_t end,
 		    struct meta_slice s)
 {
 	uint64_t doff, skip;
@@ -645,35 +501,22 @@ static int copy_seg(struct sconn *c, struct copy_arg *a, uint64_t pos, uint64_t 
  */
 static int copy_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct copy_arg *a = arg;
+	struct meta_copy *a = arg;
 	struct meta_attr src, *t = &a->attr;
 	struct meta_slice **lists = NULL;
 	size_t *counts = NULL, nchunks = 0, i, k;
-	uint64_t size, end, newlen;
-	struct timespec now;
+	uint64_t size = 0, end;
 	int ret;
 
 	a->copied = 0;
 	ret = sq_get_node(c, a->fin, &src);
 	if (!ret)
 		ret = sq_get_node(c, a->fout, t);
+	if (!ret)
+		ret = meta_copy_attr(a, &src, &size);
 	if (ret)
-		return ret;
-	if (src.type != META_TYPE_FILE || t->type != META_TYPE_FILE)
-		return -EINVAL;
-	if (meta_is_immutable(t))
-		return -EPERM;
-	a->old = t->length;
-	if (a->offin >= src.length)
-		return 0;
-	size = a->offin + a->len > src.length ? src.length - a->offin : a->len;
+		return ret > 0 ? 0 : ret;
 	end = a->offin + size;
-	newlen = a->offout + size;
-	if (newlen > t->length)
-		t->length = newlen;
-	meta_now(&now);
-	meta_set_mtime(t, &now);
-	meta_set_ctime(t, &now);
 
 	/* the source's records first: fin may be fout */
 	nchunks = end / CS - a->offin / CS + 1;
@@ -717,24 +560,9 @@ out:
 	return ret;
 }
 
-int sqm_copy_range(struct meta *mm, uint64_t fin, uint64_t offin, uint64_t fout,
-		   uint64_t offout, uint64_t len, uint64_t *copied, struct meta_attr *attr)
+int sqm_copy_range(struct meta *mm, struct meta_copy *a)
 {
-	struct copy_arg a = { .fin = fin, .offin = offin, .fout = fout,
-			      .offout = offout, .len = len };
-	int ret;
-
-	*copied = 0;
-	if (offin > UINT64_MAX / 2 || offout > UINT64_MAX / 2 || len > UINT64_MAX / 2)
-		return -EINVAL;
-	ret = sq_txn((struct smeta *)mm, copy_body, &a);
-	if (ret)
-		return ret;
-	*copied = a.copied;
-	if (attr)
-		*attr = a.attr;
-	parent_stat((struct smeta *)mm, fout, &a.attr, a.old);
-	return 0;
+	return sq_txn((struct smeta *)mm, copy_body, a);
 }
 
 /* ---- freeing a file's data --------------------------------------------- */
@@ -748,7 +576,7 @@ struct indexes_arg {
 static int indexes_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct indexes_arg *a = arg;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	a->n = 0;
@@ -764,7 +592,7 @@ static int indexes_body(struct smeta *m, struct sconn *c, void *arg)
 			a->v = v;
 			a->cap = cap;
 		}
-		a->v[a->n++] = (uint32_t)sqlite3_column_int64(st, 0);
+		a->v[a->n++] = (uint32_t)sq_col_int64(st, 0);
 		ret = 0;
 	}
 	return ret;
@@ -850,6 +678,11 @@ int sq_free_file_data(struct smeta *m, uint64_t ino, uint64_t length)
 	if (!ret)
 		ret = sq_txn(m, delfile_body, &ino);
 	return ret;
+}
+
+int sqm_free_file_data(struct meta *mm, uint64_t ino, uint64_t length)
+{
+	return sq_free_file_data((struct smeta *)mm, ino, length);
 }
 
 /* ---- sustained inodes ------------------------------------------------------ */

@@ -71,20 +71,20 @@ static int decode_entries(const unsigned char *p, size_t len, uint32_t *n,
 }
 
 /* the rule in columns col.. (owner, group, mask, other, named_users, named_groups) */
-static int acl_read(sqlite3_stmt *st, int col, uint32_t id, struct acl_rule *r)
+static int acl_read(struct sq_stmt *st, int col, uint32_t id, struct acl_rule *r)
 {
 	int ret;
 
 	acl_rule_init(r);
-	r->owner = (uint16_t)sqlite3_column_int(st, col);
-	r->group = (uint16_t)sqlite3_column_int(st, col + 1);
-	r->mask = (uint16_t)sqlite3_column_int(st, col + 2);
-	r->other = (uint16_t)sqlite3_column_int(st, col + 3);
-	ret = decode_entries(sqlite3_column_blob(st, col + 4),
-			     (size_t)sqlite3_column_bytes(st, col + 4), &r->nusers, &r->users);
+	r->owner = (uint16_t)sq_col_int(st, col);
+	r->group = (uint16_t)sq_col_int(st, col + 1);
+	r->mask = (uint16_t)sq_col_int(st, col + 2);
+	r->other = (uint16_t)sq_col_int(st, col + 3);
+	ret = decode_entries(sq_col_blob(st, col + 4, NULL),
+			     sq_col_bytes(st, col + 4), &r->nusers, &r->users);
 	if (!ret)
-		ret = decode_entries(sqlite3_column_blob(st, col + 5),
-				     (size_t)sqlite3_column_bytes(st, col + 5),
+		ret = decode_entries(sq_col_blob(st, col + 5, NULL),
+				     sq_col_bytes(st, col + 5),
 				     &r->ngroups, &r->groups);
 	if (ret)
 		acl_rule_free(r);
@@ -139,7 +139,7 @@ out:
  */
 int sq_get_acl(struct smeta *m, struct sconn *c, uint32_t id, struct acl_rule *rule)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	pthread_mutex_lock(&m->acl_lock);
@@ -156,7 +156,7 @@ int sq_get_acl(struct smeta *m, struct sconn *c, uint32_t id, struct acl_rule *r
 	if (ret < 0)
 		return ret;
 	ret = acl_read(st, 0, id, rule);
-	sqlite3_reset(st);
+	sq_reset(st);
 	if (!ret) {
 		ret = acl_cache_put(m, id, rule);
 		if (ret)
@@ -178,7 +178,7 @@ int sq_insert_acl(struct smeta *m, struct sconn *c, const struct acl_rule *rule,
 {
 	size_t ulen = (size_t)rule->nusers * 6, glen = (size_t)rule->ngroups * 6;
 	unsigned char *buf;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int64_t rowid;
 	int ret;
 
@@ -197,8 +197,8 @@ int sq_insert_acl(struct smeta *m, struct sconn *c, const struct acl_rule *rule,
 	if (!ret)
 		ret = sq_row(c, st);
 	if (ret > 0) {
-		rowid = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		rowid = sq_col_int64(st, 0);
+		sq_reset(st);
 		ret = rowid > 0 && rowid <= UINT32_MAX ? 0 :
 		      sq_bad_value("jfs_acl", (uint64_t)rowid, "id out of range");
 		if (!ret)
@@ -214,53 +214,49 @@ int sq_insert_acl(struct smeta *m, struct sconn *c, const struct acl_rule *rule,
 	free(buf);
 	if (ret)
 		return ret;
-	rowid = sqlite3_last_insert_rowid(c->db);
+	rowid = sq_last_id(c);
 	if (rowid <= 0 || rowid > UINT32_MAX)
 		return sq_bad_value("jfs_acl", (uint64_t)rowid, "id out of range");
 	*id = (uint32_t)rowid;
 	return 0;
 }
 
-/* mergeAttr's chmod of a file with an access ACL: the rule follows */
-int sq_chmod_acl(struct smeta *m, struct sconn *c, struct meta_attr *t, uint16_t mode)
+static int acl_io_get(void *ctx, uint32_t id, struct acl_rule *rule)
 {
-	struct acl_rule rule;
-	int ret;
+	struct sq_acl_ctx *x = ctx;
 
-	ret = sq_get_acl(m, c, t->access_acl, &rule);
-	if (ret)
-		return ret;
-	acl_rule_set_mode(&rule, mode);
-	t->mode = (mode & 07000) | acl_rule_get_mode(&rule);
-	ret = sq_insert_acl(m, c, &rule, &t->access_acl);
-	acl_rule_free(&rule);
-	return ret;
+	return sq_get_acl(x->m, x->c, id, rule);
 }
 
-/* doMknod under a dir with a default ACL: the child inherits it */
+static int acl_io_insert(void *ctx, const struct acl_rule *rule, uint32_t *id)
+{
+	struct sq_acl_ctx *x = ctx;
+
+	return sq_insert_acl(x->m, x->c, rule, id);
+}
+
+void sq_acl_io(struct sq_acl_ctx *x, struct smeta *m, struct sconn *c)
+{
+	x->m = m;
+	x->c = c;
+	x->io = (struct meta_acl_io){ acl_io_get, acl_io_insert, x };
+}
+
+int sq_chmod_acl(struct smeta *m, struct sconn *c, struct meta_attr *t, uint16_t mode)
+{
+	struct sq_acl_ctx x;
+
+	sq_acl_io(&x, m, c);
+	return meta_acl_chmod(&x.io, t, mode);
+}
+
 int sq_inherit_acl(struct smeta *m, struct sconn *c, const struct meta_attr *pa,
 		   struct meta_attr *t, uint16_t mode)
 {
-	struct acl_rule def, child;
-	int ret;
+	struct sq_acl_ctx x;
 
-	ret = sq_get_acl(m, c, pa->default_acl, &def);
-	if (ret)
-		return ret;
-	if (t->type == META_TYPE_DIR)
-		t->default_acl = pa->default_acl;
-	if (acl_rule_is_minimal(&def)) {
-		t->mode = mode & (07000 | acl_rule_get_mode(&def));
-	} else {
-		ret = acl_rule_child_access(&def, mode, &child);
-		if (!ret) {
-			ret = sq_insert_acl(m, c, &child, &t->access_acl);
-			t->mode = (mode & 07000) | acl_rule_get_mode(&child);
-			acl_rule_free(&child);
-		}
-	}
-	acl_rule_free(&def);
-	return ret;
+	sq_acl_io(&x, m, c);
+	return meta_acl_inherit(&x.io, pa, t, mode);
 }
 
 void sq_acl_cache_free(struct smeta *m)
@@ -276,96 +272,39 @@ void sq_acl_cache_free(struct smeta *m)
 
 /* ---- operations: POSIX ACLs ------------------------------------------- */
 
-struct facl_arg {
-	uint64_t ino;
-	int type;
-	const struct acl_rule *in;
-	bool kill_sgid;
-	struct acl_rule out;
-	struct meta_attr attr;
-};
-
 static int getfacl_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct facl_arg *a = arg;
-	uint32_t id;
+	struct meta_facl *a = arg;
+	struct sq_acl_ctx x;
 	int ret;
 
+	sq_acl_io(&x, m, c);
 	ret = sq_get_node(c, a->ino, &a->attr);
-	if (ret)
-		return ret;
-	id = a->type == ACL_TYPE_ACCESS_J ? a->attr.access_acl : a->attr.default_acl;
-	if (!id)
-		return -ENODATA;
-	acl_rule_free(&a->out);
-	return sq_get_acl(m, c, id, &a->out);
+	return ret ? ret : meta_get_facl_rule(&x.io, a);
 }
 
-int sqm_get_facl(struct meta *mm, uint64_t ino, int type, struct acl_rule *rule)
+int sqm_get_facl(struct meta *mm, struct meta_facl *a)
 {
-	struct facl_arg a = { .ino = ino, .type = type };
-	int ret;
-
-	acl_rule_init(&a.out);
-	if (type != ACL_TYPE_ACCESS_J && type != ACL_TYPE_DEFAULT_J)
-		return -EINVAL;
-	ret = sq_read((struct smeta *)mm, getfacl_body, &a);
-	if (ret) {
-		acl_rule_free(&a.out);
-		return ret;
-	}
-	*rule = a.out;
-	return 0;
+	return sq_read((struct smeta *)mm, getfacl_body, a);
 }
 
-/* doSetFacl: the rule's id goes into the node; an access rule sets the mode */
+/* doSetFacl (meta_set_facl_apply) on the node */
 static int setfacl_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct facl_arg *a = arg;
-	struct meta_attr *t = &a->attr;
-	struct acl_rule rule;
-	uint32_t *idp, old_id;
-	struct timespec now;
-	uint16_t old_mode;
+	struct meta_facl *a = arg;
+	struct sq_acl_ctx x;
 	int ret;
 
-	ret = sq_get_node(c, a->ino, t);
-	if (ret)
-		return ret;
-	if (t->flags & META_FLAG_IMMUTABLE)
-		return -EPERM;
-	idp = a->type == ACL_TYPE_ACCESS_J ? &t->access_acl : &t->default_acl;
-	old_id = *idp;
-	old_mode = t->mode;
-	ret = meta_facl_prepare(t, a->type, a->in, a->kill_sgid, &rule);
-	if (ret > 0) {
-		ret = sq_insert_acl(m, c, &rule, idp);
-		if (!ret)
-			meta_facl_stored(t, a->type, &rule);
-		acl_rule_free(&rule);
-	}
-	if (ret)
-		return ret;
-	if (*idp == old_id && t->mode == old_mode)
-		return 0;
-	meta_now(&now);
-	meta_set_ctime(t, &now);
-	return sq_update_node(c, a->ino, t);
+	sq_acl_io(&x, m, c);
+	ret = sq_get_node(c, a->ino, &a->attr);
+	if (!ret)
+		ret = meta_set_facl_apply(&x.io, a);
+	return ret <= 0 ? ret : sq_update_node(c, a->ino, &a->attr);
 }
 
-int sqm_set_facl(struct meta *mm, uint64_t ino, int type, const struct acl_rule *rule,
-		 bool kill_sgid, struct meta_attr *attr)
+int sqm_set_facl(struct meta *mm, struct meta_facl *a)
 {
-	struct facl_arg a = { .ino = ino, .type = type, .in = rule,
-			      .kill_sgid = kill_sgid };
-	int ret;
-
-	if (type != ACL_TYPE_ACCESS_J && type != ACL_TYPE_DEFAULT_J)
-		return -EINVAL;
-	ret = sq_txn((struct smeta *)mm, setfacl_body, &a);
-	if (!ret && attr)
-		*attr = a.attr;
-	return ret;
+	return sq_txn((struct smeta *)mm, setfacl_body, a);
 }
 
 /* ---- operations: xattrs ------------------------------------------------ */
@@ -376,21 +315,10 @@ int sqm_set_facl(struct meta *mm, uint64_t ino, int type, const struct acl_rule 
  * namespace ops delete them).
  */
 
-struct xattr_arg {
-	uint64_t ino;
-	const char *name;
-	size_t len;
-	const void *value;
-	size_t vlen;
-	unsigned int flags;
-	char *out;		/* getxattr's value, listxattr's names */
-	size_t outlen;
-};
-
 static int getxattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct xattr_arg *a = arg;
-	sqlite3_stmt *st;
+	struct meta_xattr *a = arg;
+	struct sq_stmt *st;
 	size_t n;
 	int ret;
 
@@ -404,47 +332,31 @@ static int getxattr_body(struct smeta *m, struct sconn *c, void *arg)
 		return -ENODATA;
 	if (ret < 0)
 		return ret;
-	n = (size_t)sqlite3_column_bytes(st, 0);
+	n = sq_col_bytes(st, 0);
 	a->out = malloc(n + 1);
 	if (!a->out) {
-		sqlite3_reset(st);
+		sq_reset(st);
 		return -ENOMEM;
 	}
 	if (n)
-		memcpy(a->out, sqlite3_column_blob(st, 0), n);
+		memcpy(a->out, sq_col_blob(st, 0, NULL), n);
 	a->out[n] = '\0';
 	a->outlen = n;
-	sqlite3_reset(st);
+	sq_reset(st);
 	return 0;
 }
 
-int sqm_getxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
-		 char **value, size_t *vlen)
+int sqm_getxattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = { .ino = ino, .name = name, .len = len };
-	int ret;
-
-	*value = NULL;
-	*vlen = 0;
-	ret = meta_check_xattr_name(name, len);
-	if (ret)
-		return ret;
-	ret = sq_read((struct smeta *)mm, getxattr_body, &a);
-	if (ret) {
-		free(a.out);
-		return ret;
-	}
-	*value = a.out;
-	*vlen = a.outlen;
-	return 0;
+	return sq_read((struct smeta *)mm, getxattr_body, a);
 }
 
 /* the names, each followed by a NUL */
 static int listxattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct xattr_arg *a = arg;
+	struct meta_xattr *a = arg;
 	size_t cap = 0;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	free(a->out);
@@ -453,7 +365,7 @@ static int listxattr_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = sq_query(c, &st, "SELECT name FROM jfs_xattr WHERE inode=?", "i",
 		       (int64_t)a->ino);
 	while (!ret && (ret = sq_row(c, st)) > 0) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		size_t n = sq_col_bytes(st, 0);
 
 		ret = 0;
 		if (a->outlen + n + 1 > cap) {
@@ -468,36 +380,25 @@ static int listxattr_body(struct smeta *m, struct sconn *c, void *arg)
 			cap = ncap;
 		}
 		if (n)
-			memcpy(a->out + a->outlen, sqlite3_column_blob(st, 0), n);
+			memcpy(a->out + a->outlen, sq_col_blob(st, 0, NULL), n);
 		a->outlen += n;
 		a->out[a->outlen++] = '\0';
 	}
 	if (ret < 0)
-		sqlite3_reset(st);
+		sq_reset(st);
 	return ret < 0 ? ret : 0;
 }
 
-int sqm_listxattr(struct meta *mm, uint64_t ino, char **names, size_t *len)
+int sqm_listxattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = { .ino = ino };
-	int ret;
-
-	ret = sq_read((struct smeta *)mm, listxattr_body, &a);
-	if (ret) {
-		free(a.out);
-		a.out = NULL;
-		a.outlen = 0;
-	}
-	*names = a.out;
-	*len = a.outlen;
-	return ret;
+	return sq_read((struct smeta *)mm, listxattr_body, a);
 }
 
 /* doSetXattr: the flags decide on the row's presence; an equal value stays */
 static int setxattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct xattr_arg *a = arg;
-	sqlite3_stmt *st;
+	struct meta_xattr *a = arg;
+	struct sq_stmt *st;
 	bool same;
 	int ret;
 
@@ -513,9 +414,9 @@ static int setxattr_body(struct smeta *m, struct sconn *c, void *arg)
 		return sq_exec(c, "INSERT INTO jfs_xattr (inode, name, value) VALUES (?,?,?)",
 			       "itb", (int64_t)a->ino, a->name, a->len, a->value, a->vlen);
 	}
-	same = (size_t)sqlite3_column_bytes(st, 0) == a->vlen &&
-	       (!a->vlen || !memcmp(sqlite3_column_blob(st, 0), a->value, a->vlen));
-	sqlite3_reset(st);
+	same = sq_col_bytes(st, 0) == a->vlen &&
+	       (!a->vlen || !memcmp(sq_col_blob(st, 0, NULL), a->value, a->vlen));
+	sq_reset(st);
 	if (a->flags & META_XATTR_CREATE)
 		return -EEXIST;
 	if (same && !(a->flags & META_XATTR_REPLACE))
@@ -524,30 +425,15 @@ static int setxattr_body(struct smeta *m, struct sconn *c, void *arg)
 		       a->value, a->vlen, (int64_t)a->ino, a->name, a->len);
 }
 
-int sqm_setxattr(struct meta *mm, uint64_t ino, const char *name, size_t len,
-		 const void *value, size_t vlen, unsigned int flags)
+int sqm_setxattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = {
-		.ino = ino, .name = name, .len = len,
-		.value = vlen ? value : "", .vlen = vlen, .flags = flags,
-	};
-	int ret;
-
-	ret = meta_check_xattr_name(name, len);
-	if (ret)
-		return ret;
-	if (vlen > META_XATTR_SIZE_MAX)
-		return -E2BIG;
-	/* as base.go: one flag or none */
-	if (flags != 0 && flags != META_XATTR_CREATE && flags != META_XATTR_REPLACE)
-		return -EINVAL;
-	return sq_txn((struct smeta *)mm, setxattr_body, &a);
+	return sq_txn((struct smeta *)mm, setxattr_body, a);
 }
 
 /* nothing deleted is ENODATA (JuiceFS's ENOATTR) */
 static int removexattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct xattr_arg *a = arg;
+	struct meta_xattr *a = arg;
 	int ret;
 
 	ret = sq_exec(c, "DELETE FROM jfs_xattr WHERE inode=? AND name=?", "it",
@@ -557,15 +443,9 @@ static int removexattr_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-int sqm_removexattr(struct meta *mm, uint64_t ino, const char *name, size_t len)
+int sqm_removexattr(struct meta *mm, struct meta_xattr *a)
 {
-	struct xattr_arg a = { .ino = ino, .name = name, .len = len };
-	int ret;
-
-	ret = meta_check_xattr_name(name, len);
-	if (ret)
-		return ret;
-	return sq_txn((struct smeta *)mm, removexattr_body, &a);
+	return sq_txn((struct smeta *)mm, removexattr_body, a);
 }
 
 /* ---- operations: locks (sql_lock.go) ----------------------------------- */
@@ -590,23 +470,23 @@ struct lock_arg {
 	struct plock found;	/* getlk: the conflicting lock */
 };
 
-static bool lock_is_mine(struct smeta *m, sqlite3_stmt *st, const struct lock_arg *a)
+static bool lock_is_mine(struct smeta *m, struct sq_stmt *st, const struct lock_arg *a)
 {
-	return (uint64_t)sqlite3_column_int64(st, 0) == m->base.sid &&
-	       (uint64_t)sqlite3_column_int64(st, 1) == a->owner;
+	return (uint64_t)sq_col_int64(st, 0) == m->base.sid &&
+	       (uint64_t)sq_col_int64(st, 1) == a->owner;
 }
 
 /* as sql_lock.go, locking needs the inode (its row lock, in other databases) */
 static int lock_node_exists(struct sconn *c, uint64_t ino)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT 1 FROM jfs_node WHERE inode=?", "i", (int64_t)ino);
 	if (!ret)
 		ret = sq_row(c, st);
 	if (ret > 0)
-		sqlite3_reset(st);
+		sq_reset(st);
 	return ret < 0 ? ret : ret ? 0 : -ENOENT;
 }
 
@@ -614,7 +494,7 @@ static int flock_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct lock_arg *a = arg;
 	int64_t want = a->type == PLOCK_WR ? SQ_FLOCK_WR : SQ_FLOCK_RD, mine = 0;
-	sqlite3_stmt *st = NULL;
+	struct sq_stmt *st = NULL;
 	bool had = false;
 	int ret;
 
@@ -626,7 +506,7 @@ static int flock_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_query(c, &st, "SELECT sid, owner, ltype FROM jfs_flock WHERE inode=?",
 			       "i", (int64_t)a->ino);
 	while (!ret && (ret = sq_row(c, st)) > 0) {
-		int64_t lt = sqlite3_column_int64(st, 2);
+		int64_t lt = sq_col_int64(st, 2);
 
 		ret = 0;
 		if (lock_is_mine(m, st, a)) {
@@ -637,7 +517,7 @@ static int flock_body(struct smeta *m, struct sconn *c, void *arg)
 	}
 	if (ret) {
 		if (ret == SQ_LOCK_HELD)
-			sqlite3_reset(st);
+			sq_reset(st);
 		return ret;
 	}
 	if (had && mine == want)
@@ -668,7 +548,7 @@ int sqm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type)
 static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
 		       struct plock_list *own, bool *had, bool *hit)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	memset(own, 0, sizeof(*own));
@@ -679,8 +559,8 @@ static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
 		const struct plock *p;
 		struct plock_list l;
 
-		ret = plock_load(sqlite3_column_blob(st, 2),
-				 (size_t)sqlite3_column_bytes(st, 2), &l);
+		ret = plock_load(sq_col_blob(st, 2, NULL),
+				 sq_col_bytes(st, 2), &l);
 		if (ret) {
 			ret = ret == -EIO ? sq_bad_value("jfs_plock", a->ino, "bad records") : ret;
 			break;
@@ -701,7 +581,7 @@ static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
 		plock_list_free(&l);
 	}
 	if (ret)
-		sqlite3_reset(st);
+		sq_reset(st);
 	if (ret < 0)
 		plock_list_free(own);
 	return ret < 0 ? ret : 0;

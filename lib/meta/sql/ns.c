@@ -46,7 +46,7 @@ static int get_dir(struct sconn *c, uint64_t ino, struct meta_attr *a)
 /* any jfs_xattr row of 'ino' */
 static int has_xattr(struct sconn *c, uint64_t ino, bool *yes)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT 1 FROM jfs_xattr WHERE inode=? LIMIT 1", "i",
@@ -79,7 +79,7 @@ static int get_attr_hint(struct sconn *c, uint64_t ino, struct meta_attr *a)
 /* -ENOTEMPTY when 'dir' has any entry */
 static int check_empty(struct sconn *c, uint64_t dir)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT 1 FROM jfs_edge WHERE parent=? LIMIT 1", "i",
@@ -196,48 +196,31 @@ static int to_trash(struct sconn *c, uint64_t trash, uint64_t parent,
 	return sq_insert_edge(c, trash, tname, tlen, type, ino);
 }
 
-/*
- * Whether a deletion of (ino, attr t) from 'parent' goes to the trash:
- * not for chattr +s files, nor for a hard link whose trash name is taken
- * (JuiceFS then really unlinks that link).
- */
+/* meta_trash_choice, looking the trash name up when it asks */
 static int use_trash(struct sconn *c, uint64_t trash, uint64_t parent,
 		     const char *name, size_t len, uint64_t ino,
 		     const struct meta_attr *t, bool *yes)
 {
+	int choice = meta_trash_choice(trash, t), ret = -ENOENT;
 	char tname[META_MAX_NAME + 1];
 	uint64_t eino;
 	uint8_t etype;
-	size_t tlen;
-	int ret;
 
 	*yes = false;
-	if (!trash || (t->flags & META_FLAG_SKIP_TRASH))
-		return 0;
-	if (t->type != META_TYPE_DIR && t->nlink > 1) {
-		tlen = meta_trash_entry(tname, parent, ino, name, len);
-		ret = sq_get_edge(c, trash, tname, tlen, &etype, &eino);
-		if (ret != -ENOENT)
-			return ret;	/* taken (0), or an error */
-	}
-	*yes = true;
+	if (choice == 2)
+		ret = sq_get_edge(c, trash, tname, meta_trash_entry(tname, parent, ino, name, len),
+				  &etype, &eino);
+	if (ret != -ENOENT)
+		return ret;	/* taken (0), or an error */
+	*yes = choice != 0;
 	return 0;
 }
 
-/* dir-stat delta of one entry of type/length 'a' arriving (+1) or leaving (-1) */
 /* ---- lookup, getattr, setattr ----------------------------------------- */
-
-struct lookup_arg {
-	uint64_t parent;
-	const char *name;
-	size_t len;
-	uint64_t ino;
-	struct meta_attr attr;
-};
 
 static int lookup_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct lookup_arg *a = arg;
+	struct meta_lookup *a = arg;
 	uint8_t type;
 	int ret;
 
@@ -254,22 +237,9 @@ static int lookup_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-int sqm_lookup(struct meta *mm, uint64_t parent, const char *name, size_t len,
-	       uint64_t *ino, struct meta_attr *attr)
+int sqm_lookup(struct meta *mm, struct meta_lookup *a)
 {
-	struct lookup_arg a = { .parent = parent, .name = name, .len = len };
-	int ret;
-
-	ret = meta_check_name(name, len);
-	if (ret)
-		return ret;
-	ret = sq_read((struct smeta *)mm, lookup_body, &a);
-	if (!ret) {
-		*ino = a.ino;
-		if (attr)
-			*attr = a.attr;
-	}
-	return ret;
+	return sq_read((struct smeta *)mm, lookup_body, a);
 }
 
 struct attr_arg {
@@ -295,48 +265,22 @@ int sqm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
 	return ret;
 }
 
-struct setattr_arg {
-	uint64_t ino;
-	unsigned int set;
-	const struct meta_attr *in;
-	struct meta_attr out;
-};
-
 static int setattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct setattr_arg *a = arg;
-	struct meta_attr *t = &a->out;
-	struct timespec now;
+	struct meta_setattr *a = arg;
+	struct sq_acl_ctx x;
 	int ret;
 
-	ret = sq_get_node(c, a->ino, t);
-	if (ret)
-		return ret;
-	ret = meta_setattr_check(t, a->set);
-	if (ret)
-		return ret;
-	meta_now(&now);
-	if ((a->set & META_SET_MODE) && t->access_acl) {
-		ret = sq_chmod_acl(m, c, t, a->in->mode & 07777);
-		if (ret)
-			return ret;
-	} else if (a->set & META_SET_MODE) {
-		t->mode = a->in->mode & 07777;
-	}
-	meta_setattr_merge(t, a->set, a->in, &now);
-	return sq_update_node(c, a->ino, t);
+	sq_acl_io(&x, m, c);
+	ret = sq_get_node(c, a->ino, &a->out);
+	if (!ret)
+		ret = meta_setattr_apply(&x.io, a);
+	return ret ? ret : sq_update_node(c, a->ino, &a->out);
 }
 
-int sqm_setattr(struct meta *mm, uint64_t ino, unsigned int set,
-		const struct meta_attr *in, struct meta_attr *out)
+int sqm_setattr(struct meta *mm, struct meta_setattr *a)
 {
-	struct setattr_arg a = { .ino = ino, .set = set, .in = in };
-	int ret;
-
-	ret = sq_txn((struct smeta *)mm, setattr_body, &a);
-	if (!ret && out)
-		*out = a.out;
-	return ret;
+	return sq_txn((struct smeta *)mm, setattr_body, a);
 }
 
 /* ---- mknod, hour dirs, link ------------------------------------------- */
@@ -355,9 +299,9 @@ static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
 		return ret;
 	if (meta_is_immutable(&pa))
 		return -EPERM;
-	ret = sq_get_edge(c, a->parent, a->name, a->len, &etype, &eino);
-	if (ret != -ENOENT)
-		return ret ? ret : -EEXIST;
+	ret = meta_new_entry_check(sq_get_edge(c, a->parent, a->name, a->len, &etype, &eino));
+	if (ret)
+		return ret;
 
 	meta_mknod_mode(a);
 	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
@@ -385,62 +329,19 @@ static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-int sqm_mknod(struct meta *mm, uint64_t parent, const char *name, size_t len,
-	      uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid, uint32_t gid,
-	      uint32_t rdev, const char *target, size_t targetlen,
-	      uint64_t *ino, struct meta_attr *attr)
+/* ids are allocated before the transaction (sql.h), once for all its runs */
+int sqm_mknod(struct meta *mm, struct meta_mknod *a)
 {
-	struct meta_mknod a = {
-		.parent = parent, .name = name, .len = len, .type = type,
-		.mode = mode, .cumask = cumask, .uid = uid, .gid = gid, .rdev = rdev,
-		.target = target, .targetlen = targetlen,
-	};
 	struct smeta *m = (struct smeta *)mm;
 	int ret;
 
-	ret = meta_mknod_check(&a);
-	if (!ret)
-		ret = sq_next_ino(m, &a.ino);
-	if (!ret)
-		ret = sq_txn(m, mknod_body, &a);
-	if (ret)
-		return ret;
-	*ino = a.ino;
-	if (attr)
-		*attr = a.attr;
-	meta_dirstat_add(mm, parent, 0, 4096, 1);
-	return 0;
+	ret = a->trash_hour ? sq_next_trash_ino(m, &a->ino) : sq_next_ino(m, &a->ino);
+	return ret ? ret : sq_txn(m, mknod_body, a);
 }
-
-int sqm_new_trash_dir(struct meta *mm, const char *name, uint64_t *ino)
-{
-	struct meta_mknod a = {
-		.parent = META_TRASH_INO, .name = name, .len = name ? strlen(name) : 0,
-		.type = META_TYPE_DIR, .mode = 0555, .trash_hour = true,
-	};
-	struct smeta *m = (struct smeta *)mm;
-	int ret;
-
-	ret = meta_mknod_check(&a);
-	if (!ret)
-		ret = sq_next_trash_ino(m, &a.ino);
-	if (!ret)
-		ret = sq_txn(m, mknod_body, &a);
-	if (!ret)
-		*ino = a.ino;
-	return ret;
-}
-
-struct link_arg {
-	uint64_t ino, parent;
-	const char *name;
-	size_t len;
-	struct meta_attr attr;
-};
 
 static int link_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct link_arg *a = arg;
+	struct meta_link *a = arg;
 	struct meta_attr pa, *t = &a->attr;
 	struct timespec now;
 	uint8_t etype;
@@ -450,17 +351,13 @@ static int link_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = get_dir(c, a->parent, &pa);
 	if (!ret)
 		ret = sq_get_node(c, a->ino, t);
+	if (!ret)
+		ret = meta_link_check(t, &pa);
+	if (!ret)
+		ret = meta_new_entry_check(sq_get_edge(c, a->parent, a->name, a->len,
+						       &etype, &eino));
 	if (ret)
 		return ret;
-	if (t->type == META_TYPE_DIR)
-		return -EPERM;
-	if (t->nlink == 0)
-		return -ENOENT;
-	if (meta_is_immutable(t) || meta_is_immutable(&pa))
-		return -EPERM;
-	ret = sq_get_edge(c, a->parent, a->name, a->len, &etype, &eino);
-	if (ret != -ENOENT)
-		return ret ? ret : -EEXIST;
 
 	meta_now(&now);
 	/* several parents: they are the edges naming it (doLink) */
@@ -477,44 +374,16 @@ static int link_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-int sqm_link(struct meta *mm, uint64_t ino, uint64_t newparent,
-	     const char *name, size_t len, struct meta_attr *attr)
+int sqm_link(struct meta *mm, struct meta_link *a)
 {
-	struct link_arg a = { .ino = ino, .parent = newparent, .name = name, .len = len };
-	int ret;
-
-	ret = meta_check_name(name, len);
-	if (ret)
-		return ret;
-	if (meta_is_trash(newparent))
-		return -EPERM;
-	ret = sq_txn((struct smeta *)mm, link_body, &a);
-	if (ret)
-		return ret;
-	if (attr)
-		*attr = a.attr;
-	meta_stat_entry(mm, newparent, &a.attr, 1);
-	return 0;
+	return sq_txn((struct smeta *)mm, link_body, a);
 }
 
 /* ---- unlink, rmdir ------------------------------------------------------ */
 
-struct unlink_arg {
-	uint64_t parent;
-	const char *name;
-	size_t len;
-	bool dir;		/* rmdir */
-	uint64_t trash;		/* hour dir to move it to, 0: delete */
-	bool to_trash;		/* out: it went there */
-	bool free_data;		/* out */
-	uint64_t ino, length;	/* out, when free_data */
-	bool removed;		/* out: an entry with an attr went away */
-	struct meta_attr attr;	/* out: its attr */
-};
-
 static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct unlink_arg *a = arg;
+	struct meta_unlink *a = arg;
 	struct meta_attr pa, t;
 	struct timespec now;
 	bool have_attr, trash = false;
@@ -526,12 +395,10 @@ static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = get_dir(c, a->parent, &pa);
 	if (!ret)
 		ret = sq_get_edge(c, a->parent, a->name, a->len, &type, &ino);
+	if (!ret)
+		ret = meta_unlink_check(a->dir, type);
 	if (ret)
 		return ret;
-	if (a->dir && type != META_TYPE_DIR)
-		return -ENOTDIR;
-	if (!a->dir && type == META_TYPE_DIR)
-		return -EPERM;	/* POSIX unlink(2) on a directory, as JuiceFS */
 	if (a->dir) {
 		ret = check_empty(c, ino);
 		if (ret)
@@ -589,55 +456,12 @@ static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
 	return 0;
 }
 
-static int do_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len,
-		     bool dir)
+int sqm_unlink(struct meta *mm, struct meta_unlink *a)
 {
-	struct unlink_arg a = { .parent = parent, .name = name, .len = len, .dir = dir };
-	struct smeta *m = (struct smeta *)mm;
-	int ret;
-
-	ret = meta_check_name(name, len);
-	if (!ret)
-		ret = meta_trash_dir(mm, parent, &a.trash);
-	if (!ret)
-		ret = sq_txn(m, unlink_body, &a);
-	if (ret)
-		return ret;
-	/* the name is gone: a failure to free data leaves it to jfs_delfile */
-	if (a.free_data)
-		sq_free_file_data(m, a.ino, a.length);
-	if (a.removed) {
-		meta_stat_entry(mm, parent, &a.attr, -1);
-		if (a.to_trash)
-			meta_stat_entry(mm, a.trash, &a.attr, 1);
-	}
-	return 0;
-}
-
-int sqm_unlink(struct meta *mm, uint64_t parent, const char *name, size_t len)
-{
-	return do_unlink(mm, parent, name, len, false);
-}
-
-int sqm_rmdir(struct meta *mm, uint64_t parent, const char *name, size_t len)
-{
-	return do_unlink(mm, parent, name, len, true);
+	return sq_txn((struct smeta *)mm, unlink_body, a);
 }
 
 /* ---- rename ------------------------------------------------------------- */
-
-struct rename_arg {
-	uint64_t psrc, pdst;
-	const char *nsrc, *ndst;
-	size_t lsrc, ldst;
-	unsigned int flags;
-	uint64_t trash;		/* hour dir for a replaced entry, 0: delete */
-	bool to_trash;		/* out: the replaced entry went there */
-	bool free_data;		/* out: a replaced file lost its last link */
-	uint64_t dino, dlen;
-	bool moved, replaced;	/* out: what the committed rename did */
-	struct meta_attr sattr, dattr;	/* out: the moved and replaced attrs */
-};
 
 /*
  * Moves the parent reference of an entry from dir 'fa' to dir 'ta': a
@@ -658,7 +482,7 @@ static void move_parent(struct meta_attr *t, uint8_t type, uint64_t to,
 }
 
 /* the replaced entry (dtype, dino, da) at the destination goes away */
-static int replace_dst(struct smeta *m, struct sconn *c, struct rename_arg *a,
+static int replace_dst(struct smeta *m, struct sconn *c, struct meta_rename *a,
 		       uint8_t dtype, uint64_t dino, bool have_da, struct meta_attr *da,
 		       struct meta_attr *dpa, const struct timespec *now)
 {
@@ -696,7 +520,7 @@ static int replace_dst(struct smeta *m, struct sconn *c, struct rename_arg *a,
 
 static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct rename_arg *a = arg;
+	struct meta_rename *a = arg;
 	bool same = a->psrc == a->pdst;
 	bool exchange = a->flags & META_RENAME_EXCHANGE;
 	struct meta_attr spa, dpa_buf, *dpa, sa, da;
@@ -758,16 +582,7 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 		if (ret)
 			return ret;
 	}
-	a->sattr = sa;
-	if (have_da)
-		a->dattr = da;
-
-	meta_now(&now);
-	meta_set_mtime(&spa, &now);
-	meta_set_ctime(&spa, &now);
-	meta_set_mtime(dpa, &now);
-	meta_set_ctime(dpa, &now);
-	meta_set_ctime(&sa, &now);
+	meta_rename_stamp(a, &spa, dpa, &sa, have_da ? &da : NULL, &now);
 
 	if (exchange) {
 		ret = set_edge(c, a->psrc, a->nsrc, a->lsrc, dtype, dino);
@@ -809,55 +624,18 @@ static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 	return 0;
 }
 
-int sqm_rename(struct meta *mm, uint64_t psrc, const char *nsrc, size_t lsrc,
-	       uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags)
+int sqm_rename(struct meta *mm, struct meta_rename *a)
 {
-	struct rename_arg a = {
-		.psrc = psrc, .nsrc = nsrc, .lsrc = lsrc,
-		.pdst = pdst, .ndst = ndst, .ldst = ldst, .flags = flags,
-	};
-	struct smeta *m = (struct smeta *)mm;
-	int ret;
-
-	if (flags & ~(META_RENAME_NOREPLACE | META_RENAME_EXCHANGE) ||
-	    flags == (META_RENAME_NOREPLACE | META_RENAME_EXCHANGE))
-		return -EINVAL;
-	ret = meta_check_name(nsrc, lsrc);
-	if (!ret)
-		ret = meta_check_name(ndst, ldst);
-	if (ret)
-		return ret;
-	if (meta_is_trash(pdst))
-		return -EPERM;
-	if (!(flags & META_RENAME_EXCHANGE)) {
-		ret = meta_trash_dir(mm, pdst, &a.trash);
-		if (ret)
-			return ret;
-	}
-	ret = sq_txn(m, rename_body, &a);
-	if (ret)
-		return ret;
-	if (a.free_data)
-		sq_free_file_data(m, a.dino, a.dlen);
-	if (a.moved)
-		meta_rename_stats(mm, a.psrc, a.pdst, a.flags, a.to_trash ? a.trash : 0,
-				  &a.sattr, a.replaced ? &a.dattr : NULL);
-	return 0;
+	return sq_txn((struct smeta *)mm, rename_body, a);
 }
 
 /* ---- readlink, readdir ------------------------------------------------- */
 
-struct readlink_arg {
-	uint64_t ino;
-	char *target;
-	size_t len;
-};
-
 static int readlink_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct readlink_arg *a = arg;
+	struct meta_readlink *a = arg;
 	struct meta_attr t;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	const void *p;
 	int ret;
 
@@ -871,8 +649,7 @@ static int readlink_body(struct smeta *m, struct sconn *c, void *arg)
 	if (ret < 0)
 		return ret;
 	if (ret == 1) {
-		p = sqlite3_column_blob(st, 0);
-		a->len = (size_t)sqlite3_column_bytes(st, 0);
+		p = sq_col_blob(st, 0, &a->len);
 		a->target = malloc(a->len + 1);
 		if (!a->target)
 			return -ENOMEM;
@@ -889,37 +666,18 @@ static int readlink_body(struct smeta *m, struct sconn *c, void *arg)
 	return sq_bad_value("jfs_symlink", a->ino, "symlink has no target row");
 }
 
-int sqm_readlink(struct meta *mm, uint64_t ino, char **target, size_t *len)
+int sqm_readlink(struct meta *mm, struct meta_readlink *a)
 {
-	struct readlink_arg a = { .ino = ino };
-	int ret;
-
-	ret = sq_read((struct smeta *)mm, readlink_body, &a);
-	if (ret) {
-		free(a.target);
-		a.target = NULL;
-		a.len = 0;
-	}
-	*target = a.target;
-	*len = a.len;
-	return ret;
+	return sq_read((struct smeta *)mm, readlink_body, a);
 }
 
-struct readdir_arg {
-	uint64_t ino;
-	bool plus;
-	struct meta_dirent *ents;
-	size_t n, cap;
-};
-
-/* the Redis engine's order: bytes, then the shorter name first */
 /* one listed row: name, inode, type, then (plus) has-node, has-xattr, node */
-static int readdir_row(struct readdir_arg *a, sqlite3_stmt *st)
+static int readdir_row(struct meta_readdir *a, struct sq_stmt *st)
 {
-	const void *name = sqlite3_column_blob(st, 0);
-	size_t len = (size_t)sqlite3_column_bytes(st, 0);
-	uint64_t ino = (uint64_t)sqlite3_column_int64(st, 1);
-	int type = sqlite3_column_int(st, 2);
+	size_t len;
+	const void *name = sq_col_blob(st, 0, &len);
+	uint64_t ino = (uint64_t)sq_col_int64(st, 1);
+	int type = sq_col_int(st, 2);
 	struct meta_dirent *e;
 
 	if (len == 0)
@@ -948,9 +706,9 @@ static int readdir_row(struct readdir_arg *a, sqlite3_stmt *st)
 	a->n++;
 	if (!a->plus)
 		return 0;
-	if (sqlite3_column_int(st, 3)) {
+	if (sq_col_int(st, 3)) {
 		sq_node_read(st, 5, &e->attr);
-		e->attr.no_xattr = !sqlite3_column_int(st, 4) && e->attr.nlink;
+		e->attr.no_xattr = !sq_col_int(st, 4) && e->attr.nlink;
 	} else {
 		e->attr.type = e->type;		/* dangling entry: type only */
 	}
@@ -959,9 +717,9 @@ static int readdir_row(struct readdir_arg *a, sqlite3_stmt *st)
 
 static int readdir_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct readdir_arg *a = arg;
+	struct meta_readdir *a = arg;
 	struct meta_attr t;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	meta_free_dirents(a->ents, a->n);
@@ -981,27 +739,11 @@ static int readdir_body(struct smeta *m, struct sconn *c, void *arg)
 			       "ORDER BY name", "i", (int64_t)a->ino);
 	while (!ret && (ret = sq_row(c, st)) == 1)
 		ret = readdir_row(a, st);
-	if (ret)
-		return ret;
-	/* ORDER BY already sorts BLOBs so; a name stored as TEXT would not be */
-	if (a->n > 1)
-		qsort(a->ents, a->n, sizeof(*a->ents), meta_dirent_cmp);
-	return 0;
+	/* the front sorts: ORDER BY does not sort a name stored as TEXT bytewise */
+	return ret;
 }
 
-int sqm_readdir(struct meta *mm, uint64_t ino, bool plus,
-		struct meta_dirent **ents, size_t *n)
+int sqm_readdir(struct meta *mm, struct meta_readdir *a)
 {
-	struct readdir_arg a = { .ino = ino, .plus = plus };
-	int ret;
-
-	ret = sq_read((struct smeta *)mm, readdir_body, &a);
-	if (ret) {
-		meta_free_dirents(a.ents, a.n);
-		a.ents = NULL;
-		a.n = 0;
-	}
-	*ents = a.ents;
-	*n = a.n;
-	return ret;
+	return sq_read((struct smeta *)mm, readdir_body, a);
 }

@@ -1,27 +1,42 @@
 /*
- * meta_sql.h - the internals shared by the files of the SQLite metadata
- * engine (meta_sql*.c).  The engine keeps a volume in JuiceFS's own SQL
- * table layout (pkg/meta/sql.go: jfs_node, jfs_edge, jfs_chunk, ...), so
- * the real `juicefs` opens the same database file and the other way round.
+ * sql.h - the internals shared by the files of the SQL metadata engine
+ * (lib/meta/sql/).  The engine keeps a volume in JuiceFS's own SQL table
+ * layout (pkg/meta/sql.go: jfs_node, jfs_edge, jfs_chunk, ...), so the
+ * real `juicefs` opens the same database and the other way round.  Like
+ * JuiceFS's, it is one engine for every SQL database; what differs
+ * between them is a driver behind a small seam (driver.h).
  *
  * Files:
- *   meta_sql.c       connections, transactions, schema, row codecs, ids,
- *                    setting/init/statfs, sessions, background upkeep
- *   meta_sql_ns.c    the namespace: lookup ... readdir, trash hour dirs
- *   meta_sql_data.c  chunks and slices: read/write, compaction, truncate,
- *                    fallocate, copy_range, freeing a file's data,
- *                    sustained inodes
- *   meta_sql_ext.c   xattrs, ACL rules, flock/plock locks
+ *   volume.c    the engine's core: the connection pool, transactions and
+ *               their retries, the statement cache and the sq_query /
+ *               sq_exec / sq_row wrappers of the driver, row codecs, ids,
+ *               setting/init/statfs, sessions, background upkeep, open /
+ *               close and the ops table (meta_sqlite_ops)
+ *   ns.c        the namespace: lookup ... readdir, trash hour dirs
+ *   data.c      chunks and slices: read/write, compaction, truncate,
+ *               fallocate, copy_range, freeing a file's data,
+ *               sustained inodes
+ *   ext.c       xattrs, ACL rules, flock/plock locks
+ *   driver.h    the seam: struct sq_driver, what a database supplies
+ *               (connections, statements, columns, transactions, error
+ *               classes, the dialect and the schema)
+ *   sqlite.c    the SQLite driver: the only file that calls libsqlite3,
+ *               and the SQLite schema (juicefs 1.4.2's DDL)
+ * The engine files call only this header's sq_* functions and never a
+ * database library; their SQL is SQLite's dialect, which a driver for
+ * another database rewrites (driver.h lists the constructs used).
  *
- * Transactions.  A body runs inside BEGIN IMMEDIATE ... COMMIT on one
- * pooled connection: SQLite then holds the database's write lock for the
- * body, so a body reads, checks and writes with no conflict to retry
- * (JuiceFS's SQL engine gets the same from its row locks).  Another
- * process (a second jfsd, a juicefs client) holding the lock makes BEGIN
- * wait up to the busy timeout; SQLITE_BUSY after that, or a locked
- * database mid-body, is -EAGAIN from the helpers and the whole body is
- * run again, like a Redis WATCH conflict.  So bodies must be re-runnable:
- * anything they compute goes to their arg afresh each time.
+ * Transactions.  A writing body runs between the driver's begin(write)
+ * and commit on one pooled connection; SQLite's begin(write) is BEGIN
+ * IMMEDIATE, which holds the database's write lock for the body, so a
+ * body reads, checks and writes with no conflict to retry (JuiceFS's SQL
+ * engine gets the same from its row locks).  Another process (a second
+ * jfsd, a juicefs client) holding the lock makes BEGIN wait up to the
+ * busy timeout; still busy after that, or a conflict mid-body (a locked
+ * database; a server's serialization failure or deadlock), is -EAGAIN
+ * from the driver and the whole body is run again, like a Redis WATCH
+ * conflict.  So bodies must be re-runnable: anything they compute goes
+ * to their arg afresh each time.
  *
  * Never start a second transaction (or anything that allocates ids) from
  * inside a body: the pool would hand out another connection, which would
@@ -38,13 +53,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
+#include "driver.h"
 #include "util/acl.h"
 #include "meta/engine.h"
 #include "util/plock.h"
 
-#define SQ_BUSY_TIMEOUT_MS	5000	/* JuiceFS's sqlite3 default (_busy_timeout) */
 #define SQ_TXN_RETRIES		50
 #define SQ_INODE_BATCH		1024	/* as JuiceFS (inodeBatch) */
 #define SQ_SLICE_BATCH		4096	/* sliceIdBatch */
@@ -52,10 +65,11 @@
 #define SQ_STMT_CACHE		128	/* prepared statements per connection */
 
 struct sconn {
-	sqlite3 *db;
+	const struct sq_driver *drv;
+	struct sq_db *db;		/* the driver's connection */
 	struct {
 		const char *sql;	/* the literal it was prepared from */
-		sqlite3_stmt *st;
+		struct sq_stmt *st;
 	} stmts[SQ_STMT_CACHE];
 	struct sconn *next;		/* in the pool */
 };
@@ -67,8 +81,9 @@ struct sq_acl {
 
 struct smeta {
 	struct meta base;
-	char *path;			/* the database file */
-	bool create;			/* init: the file may be made */
+	const struct sq_driver *drv;
+	char *path;			/* the driver's target: SQLite's database file */
+	bool create;			/* init: the database (file) may be made */
 
 	pthread_mutex_t pool_lock;	/* guards pool */
 	struct sconn *pool;
@@ -77,7 +92,7 @@ struct smeta {
 	uint64_t ino_next, ino_max;
 	uint64_t slice_next, slice_max;
 
-	/* ACL rules by id (meta_sql_ext.c): rules never change once made */
+	/* ACL rules by id (ext.c): rules never change once made */
 	pthread_mutex_t acl_lock;
 	struct sq_acl *acls;
 	size_t nacls, capacls;
@@ -85,11 +100,11 @@ struct smeta {
 
 typedef int (*sq_body)(struct smeta *m, struct sconn *c, void *arg);
 
-/* ---- meta_sql.c: transactions and statements ---------------------------- */
+/* ---- volume.c: transactions and statements (the driver's wrappers) ---- */
 
-/* A writing transaction (BEGIN IMMEDIATE), re-run while it is busy. */
+/* A writing transaction (begin(write): BEGIN IMMEDIATE), re-run while busy. */
 int sq_txn(struct smeta *m, sq_body body, void *arg);
-/* A read-only snapshot (BEGIN DEFERRED); the body must not write. */
+/* A read-only snapshot (begin(read): BEGIN DEFERRED); the body must not write. */
 int sq_read(struct smeta *m, sq_body body, void *arg);
 
 /*
@@ -97,24 +112,81 @@ int sq_read(struct smeta *m, sq_body body, void *arg);
  * address) and binds a statement.  'types' has one letter per parameter:
  *   'i' int64_t (pass uint64_t/uint32_t values cast to int64_t)
  *   'b' blob: const void *, size_t        't' text: const char *, size_t
- * The statement stays owned by the connection; step it with sq_row.
+ * The statement stays owned by the connection; step it with sq_row, read
+ * its row with sq_col_*, and sq_reset it when done with a row early.
  * sq_exec runs one to completion (INSERT/UPDATE/DELETE).
- * Errors: -EAGAIN when the database is busy or locked (the transaction is
- * re-run), -ENOSPC when full, -EEXIST on a UNIQUE/PRIMARY KEY clash,
- * -EIO otherwise; jfs_errmsg() names the database and SQLite's message.
+ * Errors (the driver's classes, driver.h): -EAGAIN when the database is
+ * busy or locked (the transaction is re-run), -ENOSPC when full, -EEXIST
+ * on a UNIQUE/PRIMARY KEY clash, -EIO otherwise; jfs_errmsg() names the
+ * database and the driver's message.
  */
-int sq_query(struct sconn *c, sqlite3_stmt **st, const char *sql, const char *types, ...);
+int sq_query(struct sconn *c, struct sq_stmt **st, const char *sql, const char *types, ...);
 int sq_exec(struct sconn *c, const char *sql, const char *types, ...);
+/* binds parameter i (from 1) of a statement sq_query left unbound */
+int sq_bind_int64(struct sq_stmt *st, int i, int64_t v);
+/* the number of parameters the statement has */
+int sq_nparams(struct sq_stmt *st);
 /* 1: a row is ready, 0: done, < 0: an error as above */
-int sq_row(struct sconn *c, sqlite3_stmt *st);
+int sq_row(struct sconn *c, struct sq_stmt *st);
 /* rows the last sq_exec changed */
 int sq_changes(struct sconn *c);
-/* maps a SQLite result code to the errno above and sets the error record */
-int sq_error(struct sconn *c, int rc, const char *what);
+/* the id the last INSERT gave an AUTOINCREMENT key */
+int64_t sq_last_id(struct sconn *c);
 /* a value in the database is not what JuiceFS writes: -EIO, logged */
 int sq_bad_value(const char *table, uint64_t key, const char *why);
 
-/* ---- meta_sql.c: rows ------------------------------------------------------ */
+/*
+ * The current row's columns, from 0 (driver.h: valid until the next step
+ * or reset; NULL reads as 0 or a NULL pointer, and so may an empty blob).
+ * sq_col_int is the low 32 bits (as SQLite's column_int gives them).
+ */
+static inline int64_t sq_col_int64(struct sq_stmt *st, int col)
+{
+	return st->drv->col_int64(st, col);
+}
+
+static inline int sq_col_int(struct sq_stmt *st, int col)
+{
+	return (int)st->drv->col_int64(st, col);
+}
+
+/* the bytes of a BLOB (or TEXT) column; *len its length, when asked */
+static inline const void *sq_col_blob(struct sq_stmt *st, int col, size_t *len)
+{
+	return st->drv->col_blob(st, col, len);
+}
+
+/* the length of a BLOB (or TEXT) column */
+static inline size_t sq_col_bytes(struct sq_stmt *st, int col)
+{
+	size_t len = 0;
+
+	st->drv->col_blob(st, col, &len);
+	return len;
+}
+
+static inline const char *sq_col_text(struct sq_stmt *st, int col, size_t *len)
+{
+	return st->drv->col_text(st, col, len);
+}
+
+static inline bool sq_col_null(struct sq_stmt *st, int col)
+{
+	return st->drv->col_null(st, col);
+}
+
+static inline int sq_col_count(struct sq_stmt *st)
+{
+	return st->drv->ncols(st);
+}
+
+/* done with the statement's rows (they are gone: read them before) */
+static inline void sq_reset(struct sq_stmt *st)
+{
+	st->drv->reset(st, false);
+}
+
+/* ---- volume.c: rows ------------------------------------------------------ */
 
 /*
  * jfs_node columns in this order; sq_node_read decodes them from the
@@ -126,7 +198,7 @@ int sq_bad_value(const char *table, uint64_t key, const char *why);
 	"atimensec,mtimensec,ctimensec,nlink,length,rdev,parent," \
 	"access_acl_id,default_acl_id,tier_id"
 #define SQ_NODE_NCOLS 19
-void sq_node_read(sqlite3_stmt *st, int col, struct meta_attr *a);
+void sq_node_read(struct sq_stmt *st, int col, struct meta_attr *a);
 int sq_get_node(struct sconn *c, uint64_t ino, struct meta_attr *a);	/* -ENOENT */
 int sq_insert_node(struct sconn *c, uint64_t ino, const struct meta_attr *a);
 int sq_update_node(struct sconn *c, uint64_t ino, const struct meta_attr *a);
@@ -146,14 +218,14 @@ int sq_incr_counter(struct sconn *c, const char *name, int64_t delta, int64_t *v
 /* jfs_delfile: a file whose data is to be freed (by us, or a later cleanup) */
 int sq_add_delfile(struct sconn *c, uint64_t ino, uint64_t length);
 
-/* ---- meta_sql.c: ids (call outside any transaction) ---------------------- */
+/* ---- volume.c: ids (call outside any transaction) ------------------------ */
 
 int sq_next_ino(struct smeta *m, uint64_t *ino);
 int sq_next_trash_ino(struct smeta *m, uint64_t *ino);
 int sq_next_slice(struct smeta *m, uint64_t *id);
 
 /*
- * Slice references (jfs_chunk_ref; meta_sql.c).  sq_unref_slice drops one
+ * Slice references (jfs_chunk_ref; volume.c).  sq_unref_slice drops one
  * reference inside a transaction; *freed when none is left, and then,
  * after the commit, sq_delete_slice deletes its objects (hooks) and its
  * row (*gone, when asked).  A slice whose objects could not go keeps its
@@ -162,7 +234,7 @@ int sq_next_slice(struct smeta *m, uint64_t *id);
 int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed);
 int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone);
 
-/* ---- meta_sql_data.c ----------------------------------------------------- */
+/* ---- data.c ----------------------------------------------------- */
 
 /*
  * Frees the data of a file whose last link and last opener went away
@@ -173,7 +245,7 @@ int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone);
  */
 int sq_free_file_data(struct smeta *m, uint64_t ino, uint64_t length);
 
-/* ---- meta_sql_ext.c ------------------------------------------------------ */
+/* ---- ext.c ------------------------------------------------------ */
 
 /* rule @id (non-zero), from the cache or jfs_acl; the caller frees it */
 int sq_get_acl(struct smeta *m, struct sconn *c, uint32_t id, struct acl_rule *rule);
@@ -183,64 +255,55 @@ int sq_insert_acl(struct smeta *m, struct sconn *c, const struct acl_rule *rule,
 /* doMknod under a dir with a default ACL: the child inherits it */
 int sq_inherit_acl(struct smeta *m, struct sconn *c, const struct meta_attr *pa,
 		   struct meta_attr *t, uint16_t mode);
+/* the rule reads and writes of base.c's ACL rules, in c's transaction */
+struct sq_acl_ctx {
+	struct smeta *m;
+	struct sconn *c;
+	struct meta_acl_io io;
+};
+void sq_acl_io(struct sq_acl_ctx *x, struct smeta *m, struct sconn *c);
 /* mergeAttr's chmod of a file with an access ACL: the rule follows */
 int sq_chmod_acl(struct smeta *m, struct sconn *c, struct meta_attr *t, uint16_t mode);
 void sq_acl_cache_free(struct smeta *m);
 
 /*
  * ---- the engine's operations, by file (meta_ops semantics, meta.h) ----
- * The ops table is in meta_sql.c; each op follows what meta_redis.c does
+ * The ops table is in volume.c; each op follows what the Redis engine does
  * for the same op, with the SQL rows in place of the Redis keys.
  */
 /* meta_sql_ns.c */
-int sqm_lookup(struct meta *m, uint64_t parent, const char *name, size_t len,
-	       uint64_t *ino, struct meta_attr *attr);
+int sqm_lookup(struct meta *m, struct meta_lookup *a);
 int sqm_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr);
-int sqm_setattr(struct meta *m, uint64_t ino, unsigned int set,
-		const struct meta_attr *in, struct meta_attr *out);
-int sqm_mknod(struct meta *m, uint64_t parent, const char *name, size_t len,
-	      uint8_t type, uint16_t mode, uint16_t cumask, uint32_t uid, uint32_t gid,
-	      uint32_t rdev, const char *target, size_t targetlen,
-	      uint64_t *ino, struct meta_attr *attr);
-int sqm_new_trash_dir(struct meta *m, const char *name, uint64_t *ino);
-int sqm_link(struct meta *m, uint64_t ino, uint64_t newparent,
-	     const char *name, size_t len, struct meta_attr *attr);
-int sqm_unlink(struct meta *m, uint64_t parent, const char *name, size_t len);
-int sqm_rmdir(struct meta *m, uint64_t parent, const char *name, size_t len);
-int sqm_rename(struct meta *m, uint64_t psrc, const char *nsrc, size_t lsrc,
-	       uint64_t pdst, const char *ndst, size_t ldst, unsigned int flags);
-int sqm_readlink(struct meta *m, uint64_t ino, char **target, size_t *len);
-int sqm_readdir(struct meta *m, uint64_t ino, bool plus,
-		struct meta_dirent **ents, size_t *n);
+int sqm_setattr(struct meta *m, struct meta_setattr *a);
+int sqm_mknod(struct meta *m, struct meta_mknod *a);
+int sqm_link(struct meta *m, struct meta_link *a);
+int sqm_unlink(struct meta *m, struct meta_unlink *a);
+int sqm_rename(struct meta *m, struct meta_rename *a);
+int sqm_readlink(struct meta *m, struct meta_readlink *a);
+int sqm_readdir(struct meta *m, struct meta_readdir *a);
 
-/* meta_sql_data.c */
-int sqm_truncate(struct meta *m, uint64_t ino, uint64_t length, struct meta_attr *attr);
-int sqm_fallocate(struct meta *m, uint64_t ino, unsigned int mode,
-		  uint64_t off, uint64_t len, struct meta_attr *attr);
-int sqm_copy_range(struct meta *m, uint64_t fin, uint64_t offin, uint64_t fout,
-		   uint64_t offout, uint64_t len, uint64_t *copied, struct meta_attr *attr);
-int sqm_read_chunk(struct meta *m, uint64_t ino, uint32_t indx,
-		   struct meta_slice **slices, size_t *n);
-int sqm_write_slice(struct meta *m, uint64_t ino, uint32_t indx,
-		    const struct meta_slice *s, const struct timespec *mtime,
-		    struct meta_attr *attr, size_t *nrec);
+/* data.c */
+int sqm_get_parents(struct meta *m, uint64_t ino, struct meta_parents *pa);
+int sqm_truncate(struct meta *m, struct meta_truncate *a);
+int sqm_fallocate(struct meta *m, struct meta_falloc *a);
+int sqm_copy_range(struct meta *m, struct meta_copy *a);
+int sqm_read_chunk(struct meta *m, struct meta_chunk *a);
+int sqm_write_slice(struct meta *m, struct meta_write *a);
 int sqm_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		      const struct meta_slice *old, size_t n, size_t skip,
 		      const struct meta_slice *s);
+int sqm_free_file_data(struct meta *m, uint64_t ino, uint64_t length);
 int sqm_release_sustained(struct meta *m, uint64_t ino);
 /* the sustained inode's data, for close_session: sid's row goes too */
 int sq_release_sustained_sid(struct smeta *m, uint64_t sid, uint64_t ino);
 
-/* meta_sql_ext.c */
-int sqm_getxattr(struct meta *m, uint64_t ino, const char *name, size_t len,
-		 char **value, size_t *vlen);
-int sqm_setxattr(struct meta *m, uint64_t ino, const char *name, size_t len,
-		 const void *value, size_t vlen, unsigned int flags);
-int sqm_listxattr(struct meta *m, uint64_t ino, char **names, size_t *len);
-int sqm_removexattr(struct meta *m, uint64_t ino, const char *name, size_t len);
-int sqm_get_facl(struct meta *m, uint64_t ino, int type, struct acl_rule *rule);
-int sqm_set_facl(struct meta *m, uint64_t ino, int type, const struct acl_rule *rule,
-		 bool kill_sgid, struct meta_attr *attr);
+/* ext.c */
+int sqm_getxattr(struct meta *m, struct meta_xattr *a);
+int sqm_setxattr(struct meta *m, struct meta_xattr *a);
+int sqm_listxattr(struct meta *m, struct meta_xattr *a);
+int sqm_removexattr(struct meta *m, struct meta_xattr *a);
+int sqm_get_facl(struct meta *m, struct meta_facl *a);
+int sqm_set_facl(struct meta *m, struct meta_facl *a);
 int sqm_getlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
 	      uint64_t start, uint64_t end, struct plock *out);
 int sqm_setlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,

@@ -1,15 +1,16 @@
 /*
- * meta_sql.c - the SQLite metadata engine: connections, transactions,
- * the schema, row codecs, ids, and the volume-wide operations (setting,
- * sessions, statfs, background upkeep).  The namespace, data and
- * xattr/ACL/lock operations are in meta_sql_ns.c, meta_sql_data.c and
- * meta_sql_ext.c; meta_sql.h says how the files share the work.
+ * volume.c - the SQL metadata engine's core: the connection pool,
+ * transactions, the statement cache and the wrappers of the driver
+ * (sq_query, sq_exec, sq_row, ...), row codecs, ids, and the volume-wide
+ * operations (setting, sessions, statfs, background upkeep).  The
+ * namespace, data and xattr/ACL/lock operations are in ns.c, data.c and
+ * ext.c; sql.h says how the files share the work, driver.h what a
+ * database's driver supplies (sqlite.c: SQLite's).
  *
  * The layout is JuiceFS's SQL one (pkg/meta/sql.go) as `juicefs format
  * sqlite3://...` creates it, so either client opens the other's file.
- * The database runs in WAL mode with a busy timeout, so several jfsd
- * processes (and juicefs clients) on one host can share it: readers never
- * wait, writers queue on SQLite's write lock.
+ * Nothing here calls a database library: the driver connects, prepares,
+ * steps, classifies errors and holds the schema's DDL.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,13 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "sql.h"
-#include "util/url.h"
 
 /* ---- types --------------------------------------------------------- */
 
@@ -33,79 +30,6 @@ extern const struct meta_ops meta_sqlite_ops;
 
 /* per-thread seed of the busy backoff */
 static __thread unsigned int sq_seed;
-
-/*
- * The tables as juicefs 1.4.2 creates them in SQLite (xorm's DDL, as
- * `sqlite3 FILE .schema` shows them), so a file we format is the file
- * juicefs would have made.
- */
-static const char *const sq_schema[] = {
-	"CREATE TABLE IF NOT EXISTS `jfs_setting` (`name` TEXT PRIMARY KEY NOT NULL, "
-	"`value` TEXT NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_counter` (`name` TEXT PRIMARY KEY NOT NULL, "
-	"`value` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_edge` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`parent` INTEGER NOT NULL, `name` BLOB NOT NULL, `inode` INTEGER NOT NULL, "
-	"`type` INTEGER NOT NULL)",
-	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_edge_edge` ON `jfs_edge` (`parent`,`name`)",
-	"CREATE INDEX IF NOT EXISTS `IDX_jfs_edge_inode` ON `jfs_edge` (`inode`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_node` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`type` INTEGER NOT NULL, `flags` INTEGER NOT NULL, `mode` INTEGER NOT NULL, "
-	"`uid` INTEGER NOT NULL, `gid` INTEGER NOT NULL, `atime` INTEGER NOT NULL, "
-	"`mtime` INTEGER NOT NULL, `ctime` INTEGER NOT NULL, "
-	"`atimensec` INTEGER DEFAULT 0 NOT NULL, `mtimensec` INTEGER DEFAULT 0 NOT NULL, "
-	"`ctimensec` INTEGER DEFAULT 0 NOT NULL, `nlink` INTEGER NOT NULL, "
-	"`length` INTEGER NOT NULL, `rdev` INTEGER NULL, `parent` INTEGER NULL, "
-	"`access_acl_id` INTEGER NULL, `default_acl_id` INTEGER NULL, "
-	"`tier_id` INTEGER NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_symlink` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`target` BLOB NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_xattr` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`inode` INTEGER NOT NULL, `name` TEXT NOT NULL, `value` BLOB NOT NULL)",
-	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_xattr_name` ON `jfs_xattr` (`inode`,`name`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_chunk` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`inode` INTEGER NOT NULL, `indx` INTEGER NOT NULL, `slices` BLOB NOT NULL)",
-	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_chunk_chunk` ON `jfs_chunk` (`inode`,`indx`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_chunk_ref` (`chunkid` INTEGER PRIMARY KEY NOT NULL, "
-	"`size` INTEGER NOT NULL, `refs` INTEGER NOT NULL)",
-	"CREATE INDEX IF NOT EXISTS `IDX_jfs_chunk_ref_refs` ON `jfs_chunk_ref` (`refs`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_delslices` (`chunkid` INTEGER PRIMARY KEY NOT NULL, "
-	"`deleted` INTEGER NOT NULL, `slices` BLOB NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_session2` (`sid` INTEGER PRIMARY KEY NOT NULL, "
-	"`expire` INTEGER NOT NULL, `info` BLOB NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_sustained` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`sid` INTEGER NOT NULL, `inode` INTEGER NOT NULL)",
-	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_sustained_sustained` ON `jfs_sustained` (`sid`,`inode`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_delfile` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`length` INTEGER NOT NULL, `expire` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_flock` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`inode` INTEGER NOT NULL, `sid` INTEGER NOT NULL, `owner` INTEGER NOT NULL, "
-	"`ltype` INTEGER NOT NULL)",
-	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_flock_flock` ON `jfs_flock` (`inode`,`sid`,`owner`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_plock` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`inode` INTEGER NOT NULL, `sid` INTEGER NOT NULL, `owner` INTEGER NOT NULL, "
-	"`records` BLOB NOT NULL)",
-	"CREATE UNIQUE INDEX IF NOT EXISTS `UQE_jfs_plock_plock` ON `jfs_plock` (`inode`,`sid`,`owner`)",
-	"CREATE TABLE IF NOT EXISTS `jfs_dir_quota` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`max_space` INTEGER NOT NULL, `max_inodes` INTEGER NOT NULL, "
-	"`used_space` INTEGER NOT NULL, `used_inodes` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_user_group_quota` (`qtype` INTEGER NOT NULL, "
-	"`qkey` INTEGER NOT NULL, `max_space` INTEGER NOT NULL, "
-	"`max_inodes` INTEGER NOT NULL, `used_space` INTEGER NOT NULL, "
-	"`used_inodes` INTEGER NOT NULL, PRIMARY KEY ( `qtype`,`qkey` ))",
-	"CREATE TABLE IF NOT EXISTS `jfs_dir_stats` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`data_length` INTEGER NOT NULL, `used_space` INTEGER NOT NULL, "
-	"`used_inodes` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_detached_node` (`inode` INTEGER PRIMARY KEY NOT NULL, "
-	"`added` INTEGER NOT NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_acl` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`owner` INTEGER NULL, `group` INTEGER NULL, `mask` INTEGER NULL, "
-	"`other` INTEGER NULL, `named_users` BLOB NULL, `named_groups` BLOB NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_delegation_token` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`token` BLOB NULL)",
-	"CREATE TABLE IF NOT EXISTS `jfs_change_log` (`id` INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
-	"`entry` TEXT NOT NULL)",
-};
 
 /* counters a new volume starts with (sql.go Init) */
 static const struct {
@@ -122,34 +46,7 @@ static const struct {
 
 /* ---- helpers: errors ------------------------------------------------- */
 
-int sq_error(struct sconn *c, int rc, const char *what)
-{
-	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
-	const char *file = c && c->db ? sqlite3_db_filename(c->db, "main") : NULL;
-
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		jfs_seterr("meta", "sqlite3 %s: database busy (%s)", file ? file : "?", what);
-		return -EAGAIN;
-	case SQLITE_FULL:
-		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
-		return -ENOSPC;
-	case SQLITE_CONSTRAINT:
-		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
-		return -EEXIST;
-	case SQLITE_NOMEM:
-		jfs_seterr("meta", "out of memory");
-		return -ENOMEM;
-	case SQLITE_READONLY:
-		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
-		return -EROFS;
-	default:
-		jfs_seterr("meta", "sqlite3 %s: %s: %s", file ? file : "?", what, msg);
-		return -EIO;
-	}
-}
-
+/* the driver classifies its own errors (driver.h); this is the engine's */
 int sq_bad_value(const char *table, uint64_t key, const char *why)
 {
 	jfs_seterr("meta", "sqlite3: %s row %" PRIu64 ": %s", table, key, why);
@@ -163,44 +60,25 @@ static void conn_free(struct sconn *c)
 	int i;
 
 	for (i = 0; i < SQ_STMT_CACHE; i++)
-		sqlite3_finalize(c->stmts[i].st);
-	sqlite3_close_v2(c->db);
+		if (c->stmts[i].st)
+			c->drv->finalize(c->stmts[i].st);
+	if (c->db)
+		c->drv->close(c->db);
 	free(c);
-}
-
-static int conn_exec(struct sconn *c, const char *sql)
-{
-	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-
-	return rc == SQLITE_OK ? 0 : sq_error(c, rc, sql);
 }
 
 static int conn_open(struct smeta *m, bool create, struct sconn **cp)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	struct sconn *c;
-	int rc, ret;
+	int ret;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	rc = sqlite3_open_v2(m->path, &c->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		jfs_seterr("meta", "sqlite3 %s: cannot open: %s", m->path,
-				c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-		conn_free(c);
-		return rc == SQLITE_CANTOPEN ? -ENOENT : -EIO;
-	}
-	sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(c->db, 0);
-	/* WAL: readers do not block the writer nor it them (persists in the file) */
-	ret = conn_exec(c, "PRAGMA journal_mode=WAL");
-	if (ret == -EAGAIN)	/* another process is switching it right now */
-		ret = 0;
+	c->drv = m->drv;
+	ret = c->drv->open(m->path, create, &c->db);
 	if (ret) {
-		conn_free(c);
+		free(c);
 		return ret;
 	}
 	*cp = c;
@@ -222,11 +100,7 @@ static int conn_get(struct smeta *m, struct sconn **cp)
 /* leaves no statement of the connection half-stepped for its next user */
 static void conn_put(struct smeta *m, struct sconn *c)
 {
-	sqlite3_stmt *st = NULL;
-
-	while ((st = sqlite3_next_stmt(c->db, st)))
-		if (sqlite3_stmt_busy(st))
-			sqlite3_reset(st);
+	c->drv->idle(c->db);
 	pthread_mutex_lock(&m->pool_lock);
 	c->next = m->pool;
 	m->pool = c;
@@ -235,7 +109,7 @@ static void conn_put(struct smeta *m, struct sconn *c)
 
 /* ---- helpers: statements --------------------------------------------- */
 
-static sqlite3_stmt **stmt_slot(struct sconn *c, const char *sql)
+static struct sq_stmt **stmt_slot(struct sconn *c, const char *sql)
 {
 	size_t h = ((uintptr_t)sql >> 3) % SQ_STMT_CACHE, i;
 
@@ -250,59 +124,75 @@ static sqlite3_stmt **stmt_slot(struct sconn *c, const char *sql)
 	return NULL;	/* full: the statement is prepared for this use only */
 }
 
-static int bindv(struct sconn *c, sqlite3_stmt *st, const char *types, va_list ap)
+static int bindv(struct sconn *c, struct sq_stmt *st, const char *types, va_list ap)
 {
+	const struct sq_driver *d = c->drv;
 	const void *p;
 	size_t len;
-	int i, rc = SQLITE_OK;
+	int i, ret = 0;
 
-	for (i = 0; types[i] && rc == SQLITE_OK; i++) {
+	for (i = 0; types[i] && !ret; i++) {
 		switch (types[i]) {
 		case 'i':
-			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			ret = d->bind_int64(st, i + 1, va_arg(ap, int64_t));
 			break;
 		case 'b':
 			p = va_arg(ap, const void *);
 			len = va_arg(ap, size_t);
-			/* an empty blob is a value, not NULL (NOT NULL columns) */
-			rc = sqlite3_bind_blob64(st, i + 1, p ? p : "", len, SQLITE_TRANSIENT);
+			ret = d->bind_blob(st, i + 1, p, len);
 			break;
 		case 't':
 			p = va_arg(ap, const char *);
 			len = va_arg(ap, size_t);
-			rc = sqlite3_bind_text64(st, i + 1, p ? p : "", len, SQLITE_TRANSIENT,
-						 SQLITE_UTF8);
+			ret = d->bind_text(st, i + 1, p, len);
 			break;
 		default:
-			jfs_seterr("meta", "sqlite3: bad parameter type '%c'", types[i]);
+			jfs_seterr("meta", "%s: bad parameter type '%c'", d->name, types[i]);
 			return -EINVAL;
 		}
 	}
-	return rc == SQLITE_OK ? 0 : sq_error(c, rc, "bind");
+	return ret;
 }
 
-static int vquery(struct sconn *c, sqlite3_stmt **stp, const char *sql,
+/* the driver's statement for the literal sql: cached, or prepared now */
+static int prepare(struct sconn *c, const char *sql, struct sq_stmt **stp)
+{
+	char *text = NULL;
+	int ret;
+
+	if (c->drv->rewrite) {
+		text = c->drv->rewrite(sql);
+		if (!text) {
+			jfs_seterr("meta", "out of memory");
+			return -ENOMEM;
+		}
+	}
+	ret = c->drv->prepare(c->db, text ? text : sql, stp);
+	free(text);
+	return ret;
+}
+
+static int vquery(struct sconn *c, struct sq_stmt **stp, const char *sql,
 		  const char *types, va_list ap)
 {
-	sqlite3_stmt **slot = stmt_slot(c, sql), *st;
-	int rc;
+	struct sq_stmt **slot = stmt_slot(c, sql), *st;
+	int ret;
 
 	st = slot ? *slot : NULL;
 	if (!st) {
-		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-		if (rc != SQLITE_OK)
-			return sq_error(c, rc, sql);
+		ret = prepare(c, sql, &st);
+		if (ret)
+			return ret;
 		if (slot)
 			*slot = st;
 	} else {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		c->drv->reset(st, true);
 	}
 	*stp = st;
 	return bindv(c, st, types, ap);
 }
 
-int sq_query(struct sconn *c, sqlite3_stmt **st, const char *sql, const char *types, ...)
+int sq_query(struct sconn *c, struct sq_stmt **st, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	int ret;
@@ -313,20 +203,24 @@ int sq_query(struct sconn *c, sqlite3_stmt **st, const char *sql, const char *ty
 	return ret;
 }
 
-int sq_row(struct sconn *c, sqlite3_stmt *st)
+int sq_bind_int64(struct sq_stmt *st, int i, int64_t v)
 {
-	int rc = sqlite3_step(st);
+	return st->drv->bind_int64(st, i, v);
+}
 
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return sq_error(c, rc, sqlite3_sql(st));
+int sq_nparams(struct sq_stmt *st)
+{
+	return st->drv->nparams(st);
+}
+
+int sq_row(struct sconn *c, struct sq_stmt *st)
+{
+	return c->drv->step(st);
 }
 
 int sq_exec(struct sconn *c, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st = NULL;
 	va_list ap;
 	int ret;
 
@@ -337,13 +231,19 @@ int sq_exec(struct sconn *c, const char *sql, const char *types, ...)
 		ret = sq_row(c, st);
 	if (ret > 0)
 		ret = 0;	/* a statement that returns rows: the first is enough */
-	sqlite3_reset(st);
+	if (st)
+		c->drv->reset(st, false);
 	return ret;
 }
 
 int sq_changes(struct sconn *c)
 {
-	return sqlite3_changes(c->db);
+	return (int)c->drv->changes(c->db);
+}
+
+int64_t sq_last_id(struct sconn *c)
+{
+	return c->drv->last_id(c->db);
 }
 
 /* ---- helpers: transactions ------------------------------------------- */
@@ -355,7 +255,7 @@ static void backoff(int tries)
 	usleep((useconds_t)(rand_r(&sq_seed) % (tries * tries + 1)) * 1000 + 1000);
 }
 
-static int run(struct smeta *m, const char *begin, sq_body body, void *arg)
+static int run(struct smeta *m, bool write, sq_body body, void *arg)
 {
 	struct sconn *c;
 	int ret, tries = 0;
@@ -364,19 +264,19 @@ static int run(struct smeta *m, const char *begin, sq_body body, void *arg)
 	if (ret)
 		return ret;
 	for (;;) {
-		ret = conn_exec(c, begin);
+		ret = c->drv->begin(c->db, write);
 		if (!ret) {
 			ret = body(m, c, arg);
 			if (!ret)
-				ret = conn_exec(c, "COMMIT");
+				ret = c->drv->commit(c->db);
 			if (ret)
-				sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+				c->drv->rollback(c->db);
 		}
 		if (ret != -EAGAIN)
 			break;
 		if (++tries >= SQ_TXN_RETRIES) {
-			jfs_seterr("meta", "sqlite3 %s: database stayed busy through %d tries",
-					m->path, tries);
+			jfs_seterr("meta", "%s %s: database stayed busy through %d tries",
+					m->drv->name, m->path, tries);
 			ret = -EIO;
 			break;
 		}
@@ -388,12 +288,12 @@ static int run(struct smeta *m, const char *begin, sq_body body, void *arg)
 
 int sq_txn(struct smeta *m, sq_body body, void *arg)
 {
-	return run(m, "BEGIN IMMEDIATE", body, arg);
+	return run(m, true, body, arg);
 }
 
 int sq_read(struct smeta *m, sq_body body, void *arg)
 {
-	return run(m, "BEGIN", body, arg);
+	return run(m, false, body, arg);
 }
 
 /* ---- rows -------------------------------------------------------------- */
@@ -414,32 +314,32 @@ static int64_t time_us(int64_t sec, uint32_t nsec)
 	return sec * 1000000 + nsec / 1000;
 }
 
-void sq_node_read(sqlite3_stmt *st, int col, struct meta_attr *a)
+void sq_node_read(struct sq_stmt *st, int col, struct meta_attr *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->type = (uint8_t)sqlite3_column_int(st, col + 1);
-	a->flags = (uint8_t)sqlite3_column_int(st, col + 2);
-	a->mode = (uint16_t)(sqlite3_column_int(st, col + 3) & 07777);
-	a->uid = (uint32_t)sqlite3_column_int64(st, col + 4);
-	a->gid = (uint32_t)sqlite3_column_int64(st, col + 5);
-	time_decode(sqlite3_column_int64(st, col + 6), sqlite3_column_int64(st, col + 9),
+	a->type = (uint8_t)sq_col_int(st, col + 1);
+	a->flags = (uint8_t)sq_col_int(st, col + 2);
+	a->mode = (uint16_t)(sq_col_int(st, col + 3) & 07777);
+	a->uid = (uint32_t)sq_col_int64(st, col + 4);
+	a->gid = (uint32_t)sq_col_int64(st, col + 5);
+	time_decode(sq_col_int64(st, col + 6), sq_col_int64(st, col + 9),
 		    &a->atime, &a->atimensec);
-	time_decode(sqlite3_column_int64(st, col + 7), sqlite3_column_int64(st, col + 10),
+	time_decode(sq_col_int64(st, col + 7), sq_col_int64(st, col + 10),
 		    &a->mtime, &a->mtimensec);
-	time_decode(sqlite3_column_int64(st, col + 8), sqlite3_column_int64(st, col + 11),
+	time_decode(sq_col_int64(st, col + 8), sq_col_int64(st, col + 11),
 		    &a->ctime, &a->ctimensec);
-	a->nlink = (uint32_t)sqlite3_column_int64(st, col + 12);
-	a->length = (uint64_t)sqlite3_column_int64(st, col + 13);
-	a->rdev = (uint32_t)sqlite3_column_int64(st, col + 14);
-	a->parent = (uint64_t)sqlite3_column_int64(st, col + 15);
-	a->access_acl = (uint32_t)sqlite3_column_int64(st, col + 16);
-	a->default_acl = (uint32_t)sqlite3_column_int64(st, col + 17);
-	a->tier = (uint8_t)sqlite3_column_int(st, col + 18);
+	a->nlink = (uint32_t)sq_col_int64(st, col + 12);
+	a->length = (uint64_t)sq_col_int64(st, col + 13);
+	a->rdev = (uint32_t)sq_col_int64(st, col + 14);
+	a->parent = (uint64_t)sq_col_int64(st, col + 15);
+	a->access_acl = (uint32_t)sq_col_int64(st, col + 16);
+	a->default_acl = (uint32_t)sq_col_int64(st, col + 17);
+	a->tier = (uint8_t)sq_col_int(st, col + 18);
 }
 
 int sq_get_node(struct sconn *c, uint64_t ino, struct meta_attr *a)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT " SQ_NODE_COLS " FROM jfs_node WHERE inode=?",
@@ -492,7 +392,7 @@ int sq_delete_node(struct sconn *c, uint64_t ino)
 int sq_get_edge(struct sconn *c, uint64_t parent, const char *name, size_t len,
 		uint8_t *type, uint64_t *ino)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT inode, type FROM jfs_edge WHERE parent=? AND name=?",
@@ -503,8 +403,8 @@ int sq_get_edge(struct sconn *c, uint64_t parent, const char *name, size_t len,
 		return ret;
 	if (ret == 0)
 		return -ENOENT;
-	*ino = (uint64_t)sqlite3_column_int64(st, 0);
-	*type = (uint8_t)sqlite3_column_int(st, 1);
+	*ino = (uint64_t)sq_col_int64(st, 0);
+	*type = (uint8_t)sq_col_int(st, 1);
 	if (!*ino || *type < META_TYPE_FILE || *type > META_TYPE_SOCKET)
 		return sq_bad_value("jfs_edge", parent, "bad inode or type");
 	return 0;
@@ -525,7 +425,7 @@ int sq_delete_edge(struct sconn *c, uint64_t parent, const char *name, size_t le
 
 int sq_get_counter(struct sconn *c, const char *name, int64_t *val)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT value FROM jfs_counter WHERE name=?", "t",
@@ -534,7 +434,7 @@ int sq_get_counter(struct sconn *c, const char *name, int64_t *val)
 		ret = sq_row(c, st);
 	if (ret < 0)
 		return ret;
-	*val = ret ? sqlite3_column_int64(st, 0) : 0;
+	*val = ret ? sq_col_int64(st, 0) : 0;
 	return 0;
 }
 
@@ -642,14 +542,13 @@ struct str_arg {
 static int setting_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct str_arg *a = arg;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	free(a->s);
 	a->s = NULL;
 	ret = sq_query(c, &st, "SELECT value FROM jfs_setting WHERE name='format'", "");
-	if (ret == -EIO && !sqlite3_table_column_metadata(c->db, NULL, "jfs_setting",
-							  NULL, NULL, NULL, NULL, NULL, NULL))
+	if (ret == -EIO && c->drv->has_table(c->db, "jfs_setting"))
 		return -EIO;
 	if (ret == -EIO)
 		return -ENOENT;		/* no such table: a database, not a volume */
@@ -659,7 +558,7 @@ static int setting_body(struct smeta *m, struct sconn *c, void *arg)
 		return ret;
 	if (ret == 0)
 		return -ENOENT;
-	a->s = strdup((const char *)sqlite3_column_text(st, 0));
+	a->s = strdup(sq_col_text(st, 0, NULL));
 	return a->s ? 0 : -ENOMEM;
 }
 
@@ -670,13 +569,14 @@ static int sqm_get_setting(struct meta *mm, char **json)
 	int ret;
 
 	*json = NULL;
-	if (!m->create && access(m->path, F_OK)) {
-		jfs_seterr("meta", "sqlite3 %s: no such database file", m->path);
-		return -ENOENT;
+	if (!m->create) {
+		ret = m->drv->probe(m->path);
+		if (ret)
+			return ret;
 	}
 	ret = sq_read(m, setting_body, &a);
 	if (ret == -ENOENT)
-		jfs_seterr("meta", "sqlite3 %s: no volume formatted there", m->path);
+		jfs_seterr("meta", "%s %s: no volume formatted there", m->drv->name, m->path);
 	if (ret)
 		free(a.s);
 	else
@@ -697,8 +597,9 @@ static int init_body(struct smeta *m, struct sconn *c, void *arg)
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < sizeof(sq_schema) / sizeof(sq_schema[0]) && !ret; i++)
-		ret = conn_exec(c, sq_schema[i]);
+	/* the driver's DDL: the tables as juicefs makes them in that database */
+	for (i = 0; i < c->drv->nschema && !ret; i++)
+		ret = c->drv->exec(c->db, c->drv->schema[i]);
 	if (!ret)
 		ret = sq_exec(c, "REPLACE INTO jfs_setting (name, value) VALUES ('format', ?)",
 			      "t", a->json, strlen(a->json));
@@ -758,7 +659,7 @@ static int sqm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inod
 static int quotas_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	uint64_t *n = arg;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	ret = sq_query(c, &st, "SELECT count(*) FROM jfs_dir_quota", "");
@@ -766,7 +667,7 @@ static int quotas_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_row(c, st);
 	if (ret < 0)
 		return ret;
-	*n = ret ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	*n = ret ? (uint64_t)sq_col_int64(st, 0) : 0;
 	return 0;
 }
 
@@ -841,16 +742,16 @@ struct ids_arg {
 static int ids_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct ids_arg *a = arg;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	a->n = 0;
 	ret = sq_query(c, &st, a->sql, "");
 	/* p1 and p2 fill what parameters the query has */
-	if (!ret && sqlite3_bind_parameter_count(st) >= 1)
-		ret = sqlite3_bind_int64(st, 1, a->p1) ? sq_error(c, SQLITE_ERROR, "bind") : 0;
-	if (!ret && sqlite3_bind_parameter_count(st) >= 2)
-		ret = sqlite3_bind_int64(st, 2, a->p2) ? sq_error(c, SQLITE_ERROR, "bind") : 0;
+	if (!ret && sq_nparams(st) >= 1)
+		ret = sq_bind_int64(st, 1, a->p1);
+	if (!ret && sq_nparams(st) >= 2)
+		ret = sq_bind_int64(st, 2, a->p2);
 	while (!ret && (ret = sq_row(c, st)) == 1) {
 		if (a->n == a->cap) {
 			size_t cap = a->cap ? 2 * a->cap : 16;
@@ -864,9 +765,9 @@ static int ids_body(struct smeta *m, struct sconn *c, void *arg)
 			a->v2 = v2;
 			a->cap = cap;
 		}
-		a->v[a->n] = (uint64_t)sqlite3_column_int64(st, 0);
-		a->v2[a->n++] = sqlite3_column_count(st) > 1 ?
-				(uint64_t)sqlite3_column_int64(st, 1) : 0;
+		a->v[a->n] = (uint64_t)sq_col_int64(st, 0);
+		a->v2[a->n++] = sq_col_count(st) > 1 ?
+				(uint64_t)sq_col_int64(st, 1) : 0;
 		ret = 0;
 	}
 	return ret;
@@ -917,12 +818,7 @@ static int close_session(struct smeta *m, uint64_t sid)
 
 static int sqm_close_session(struct meta *mm, uint64_t sid)
 {
-	int ret;
-
-	ret = close_session((struct smeta *)mm, sid);
-	if (!ret && sid == mm->sid)
-		mm->sid = 0;
-	return ret;
+	return close_session((struct smeta *)mm, sid);
 }
 
 struct list_arg {
@@ -934,7 +830,7 @@ static int list_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct list_arg *a = arg;
 	struct ids_arg ia = { .sql = "SELECT inode FROM jfs_sustained WHERE sid=?" };
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	size_t cap = 0;
 	int ret;
 
@@ -944,7 +840,8 @@ static int list_body(struct smeta *m, struct sconn *c, void *arg)
 	ret = sq_query(c, &st, "SELECT sid, expire, info FROM jfs_session2 ORDER BY sid", "");
 	while (!ret && (ret = sq_row(c, st)) == 1) {
 		struct meta_session_info *s;
-		const void *info = sqlite3_column_blob(st, 2);
+		size_t infolen;
+		const void *info = sq_col_blob(st, 2, &infolen);
 
 		if (a->n == cap) {
 			struct meta_session_info *v;
@@ -957,10 +854,10 @@ static int list_body(struct smeta *m, struct sconn *c, void *arg)
 		}
 		s = &a->s[a->n++];
 		memset(s, 0, sizeof(*s));
-		s->sid = (uint64_t)sqlite3_column_int64(st, 0);
-		s->expire = sqlite3_column_int64(st, 1);
+		s->sid = (uint64_t)sq_col_int64(st, 0);
+		s->expire = sq_col_int64(st, 1);
 		if (info) {
-			s->info = strndup(info, (size_t)sqlite3_column_bytes(st, 2));
+			s->info = strndup(info, infolen);
 			if (!s->info)
 				return -ENOMEM;
 		}
@@ -1107,7 +1004,7 @@ static int sync_dir_stat(struct smeta *m, uint64_t ino)
 	size_t n = 0, i;
 	int ret;
 
-	ret = sqm_readdir(&m->base, ino, true, &e, &n);
+	ret = meta_readdir(&m->base, ino, true, &e, &n);
 	if (ret)
 		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
 	for (i = 0; i < n; i++) {
@@ -1175,7 +1072,7 @@ static int delayed_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct delayed_arg *a = arg;
 	const unsigned char *p;
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	size_t len, i, k;
 	int ret;
 
@@ -1187,8 +1084,7 @@ static int delayed_body(struct smeta *m, struct sconn *c, void *arg)
 	if (ret <= 0)
 		return ret;	/* gone meanwhile */
 	ret = 0;	/* sq_row's 1: the row is there */
-	len = (size_t)sqlite3_column_bytes(st, 0);
-	p = sqlite3_column_blob(st, 0);
+	p = sq_col_blob(st, 0, &len);
 	if (len % 12)
 		return sq_bad_value("jfs_delslices", a->id, "not (id, size) records");
 	free(a->sid);
@@ -1274,7 +1170,7 @@ static int sqm_cleanup_slices(struct meta *mm, size_t *n)
 
 int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed)
 {
-	sqlite3_stmt *st;
+	struct sq_stmt *st;
 	int ret;
 
 	*freed = false;
@@ -1289,7 +1185,7 @@ int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed)
 	if (ret < 0)
 		return ret;
 	/* no row: nothing references it (JuiceFS then deletes it too) */
-	*freed = ret == 0 || sqlite3_column_int64(st, 0) <= 0;
+	*freed = ret == 0 || sq_col_int64(st, 0) <= 0;
 	return 0;
 }
 
@@ -1343,58 +1239,16 @@ static void sq_free(struct smeta *m)
 	free(m);
 }
 
-static int url_fail(const char *url, const char *why)
-{
-	jfs_seterr("meta", "invalid sqlite3 url '%s': %s", url, why);
-	return -EINVAL;
-}
-
-/*
- * sqlite3:///abs/path.db or sqlite3://rel/path.db (relative to the cwd,
- * as juicefs takes it); a query (JuiceFS's driver options such as
- * ?_busy_timeout=..) is accepted and left to our own defaults.
- */
-static int parse_url(struct smeta *m, const char *url)
-{
-	const char *p = url + strlen("sqlite3://"), *q;
-	char *path;
-
-	if (strncmp(url, "sqlite3://", strlen("sqlite3://")))
-		return url_fail(url, "not a sqlite3:// url");
-	q = strchr(p, '?');
-	if (!q)
-		q = p + strlen(p);
-	if (q == p)
-		return url_fail(url, "no database file");
-	path = strndup(p, (size_t)(q - p));
-	if (!path)
-		return -ENOMEM;
-	/* %XX escapes, as in any URL path */
-	{
-		char *d = curl_easy_unescape(NULL, path, 0, NULL);
-
-		free(path);
-		if (!d)
-			return -ENOMEM;
-		m->path = strdup(d);
-		curl_free(d);
-	}
-	if (!m->path)
-		return -ENOMEM;
-	if (m->path[strlen(m->path) - 1] == '/')
-		return url_fail(url, "the path names a directory");
-	return 0;
-}
-
 static void sqm_close(struct meta *mm)
 {
 	sq_free((struct smeta *)mm);
 }
 
-static int sqm_open(const char *url, struct meta **mp)
+/* a volume on the database drv serves; ops is drv's table (its url scheme) */
+static int sq_open(const struct sq_driver *drv, const struct meta_ops *ops,
+		   const char *url, struct meta **mp)
 {
 	struct smeta *m;
-	struct stat stb;
 	int ret;
 
 	*mp = NULL;
@@ -1403,24 +1257,29 @@ static int sqm_open(const char *url, struct meta **mp)
 		jfs_seterr("meta", "out of memory");
 		return -ENOMEM;
 	}
-	m->base.ops = &meta_sqlite_ops;
+	m->base.ops = ops;
+	m->drv = drv;
 	pthread_mutex_init(&m->pool_lock, NULL);
 	pthread_mutex_init(&m->id_lock, NULL);
 	pthread_mutex_init(&m->acl_lock, NULL);
-	ret = parse_url(m, url);
+	ret = drv->parse_url(url, &m->path);
 	if (ret) {
 		if (ret == -ENOMEM)
 			jfs_seterr("meta", "out of memory");
 		sq_free(m);
 		return ret;
 	}
-	if (!stat(m->path, &stb) && !S_ISREG(stb.st_mode)) {
-		jfs_seterr("meta", "sqlite3 %s: not a regular file", m->path);
-		sq_free(m);
-		return -EINVAL;
-	}
 	*mp = &m->base;
 	return 0;
+}
+
+/*
+ * sqlite3://: the SQLite driver.  Another database is its driver and an
+ * ops table like this one with its scheme and an open passing both.
+ */
+static int sqm_open(const char *url, struct meta **mp)
+{
+	return sq_open(&sq_sqlite_driver, &meta_sqlite_ops, url, mp);
 }
 
 const struct meta_ops meta_sqlite_ops = {
@@ -1433,37 +1292,37 @@ const struct meta_ops meta_sqlite_ops = {
 	.count_dir_quotas = sqm_count_dir_quotas,
 	.new_session = sqm_new_session,
 	.refresh_session = sqm_refresh_session,
-	.close_session = sqm_close_session,
+	.do_close_session = sqm_close_session,
 	.list_sessions = sqm_list_sessions,
 	.cleanup_stale_sessions = sqm_cleanup_stale_sessions,
-	.lookup = sqm_lookup,
+	.do_lookup = sqm_lookup,
 	.getattr = sqm_getattr,
-	.setattr = sqm_setattr,
-	.truncate = sqm_truncate,
-	.mknod = sqm_mknod,
-	.link = sqm_link,
-	.unlink = sqm_unlink,
-	.rmdir = sqm_rmdir,
-	.rename = sqm_rename,
-	.readlink = sqm_readlink,
-	.readdir = sqm_readdir,
+	.do_setattr = sqm_setattr,
+	.do_truncate = sqm_truncate,
+	.do_mknod = sqm_mknod,
+	.do_link = sqm_link,
+	.do_unlink = sqm_unlink,
+	.do_rename = sqm_rename,
+	.do_readlink = sqm_readlink,
+	.do_readdir = sqm_readdir,
 	.release_sustained = sqm_release_sustained,
-	.getxattr = sqm_getxattr,
-	.setxattr = sqm_setxattr,
-	.listxattr = sqm_listxattr,
-	.removexattr = sqm_removexattr,
-	.get_facl = sqm_get_facl,
-	.set_facl = sqm_set_facl,
+	.do_getxattr = sqm_getxattr,
+	.do_setxattr = sqm_setxattr,
+	.do_listxattr = sqm_listxattr,
+	.do_removexattr = sqm_removexattr,
+	.do_get_facl = sqm_get_facl,
+	.do_set_facl = sqm_set_facl,
 	.getlk = sqm_getlk,
 	.setlk = sqm_setlk,
 	.flock = sqm_flock,
-	.fallocate = sqm_fallocate,
-	.copy_range = sqm_copy_range,
+	.do_fallocate = sqm_fallocate,
+	.do_copy_range = sqm_copy_range,
 	.new_slice_id = sqm_new_slice_id,
-	.read_chunk = sqm_read_chunk,
-	.write_slice = sqm_write_slice,
+	.do_read_chunk = sqm_read_chunk,
+	.do_write_slice = sqm_write_slice,
 	.compact_chunk = sqm_compact_chunk,
-	.new_trash_dir = sqm_new_trash_dir,
+	.free_file_data = sqm_free_file_data,
+	.get_parents = sqm_get_parents,
 	.set_if_small = sqm_set_if_small,
 	.update_dir_stats = sqm_update_dir_stats,
 	.cleanup_deleted_files = sqm_cleanup_deleted_files,
