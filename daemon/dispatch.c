@@ -99,9 +99,9 @@ static int do_mount(struct jfsd *d, const struct jfs_in_hdr *in,
 	attr_to_wire(META_ROOT_INO, &root, &mo->root);
 	mo->sid = v->meta->sid;
 	mo->block_size = v->chunk.block_size;
-	mo->flags = v->setting.enable_acl ? JFS_MOUNT_ACL : 0;
-	snprintf(mo->name, sizeof(mo->name), "%s", v->setting.name);
-	snprintf(mo->uuid, sizeof(mo->uuid), "%s", v->setting.uuid);
+	mo->flags = v->setting->enable_acl ? JFS_MOUNT_ACL : 0;
+	snprintf(mo->name, sizeof(mo->name), "%s", v->setting->name);
+	snprintf(mo->uuid, sizeof(mo->uuid), "%s", v->setting->uuid);
 	r->len = sizeof(*mo);
 	vol_put(d, v);
 	return 0;

@@ -18,8 +18,7 @@
 #include "uapi/jfs.h"
 #include "data/chunk.h"
 #include "meta/meta.h"
-#include "volume/setting.h"
-#include "store/store.h"
+#include "volume/volume.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,10 +55,9 @@ struct vol {
 	bool dying;			/* unmounted; freed at refs == 0 */
 	bool rdonly;
 	bool quota_warned;	/* a dir quota appeared while read-write */
-	char *url;
-	struct setting setting;
-	struct meta *meta;
-	struct store *store;
+	struct volume *volume;		/* engine, setting, store */
+	struct meta *meta;		/* = volume->meta */
+	const struct setting *setting;	/* = &volume->setting */
 	struct chunk_ctx chunk;
 	bool chunk_started;
 	struct cache *cache;		/* NULL: --cache-size 0 */

@@ -1,22 +1,21 @@
 /*
  * mount.c - one volume context per kernel mount.
  *
- * Mounting opens the metadata engine, reads and checks the volume's
- * setting, opens its object store and (read-write) registers a session
- * that a heartbeat thread keeps alive, exactly as a `juicefs mount`
- * does, so JuiceFS clients see us as one of theirs.  Handles and the
- * per-inode open counts (which decide whether an unlinked file is kept
- * as "sustained") live here too.
+ * Mounting opens the volume (volume_open: engine, setting, object store),
+ * starts its data path and, read-write, registers a session that a
+ * heartbeat thread keeps alive and runs the shared clean-ups from
+ * (volume_heartbeat, volume_run_jobs), exactly as a `juicefs mount`
+ * does, so JuiceFS clients see us as one of theirs.  What is jfsd's
+ * alone lives here: the refusal of quota'd volumes, the block cache,
+ * handles and the per-inode open counts (which decide whether an
+ * unlinked file is kept as "sustained").
  */
 #include <errno.h>
-#include <limits.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <json-c/json.h>
 
 #include "data/cache.h"
 #include "jfsd.h"
@@ -50,96 +49,36 @@ static int vol_delete_slice(void *arg, uint64_t id, uint32_t size)
 	return ret;
 }
 
-/* SessionInfo JSON as JuiceFS stores it in `sessionInfos`. */
-static char *session_info(void)
-{
-	char host[256] = "", stamp[64];
-	struct json_object *o;
-	struct timespec ts;
-	struct tm tm;
-	char *s;
-
-	gethostname(host, sizeof(host) - 1);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	o = json_object_new_object();
-	json_object_object_add(o, "Version",
-			       json_object_new_string(SETTING_CLIENT_VERSION "+jfs"));
-	json_object_object_add(o, "HostName", json_object_new_string(host));
-	json_object_object_add(o, "MountPoint", json_object_new_string(""));
-	json_object_object_add(o, "MountTime", json_object_new_string(stamp));
-	json_object_object_add(o, "ProcessID", json_object_new_int(getpid()));
-	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	return s;
-}
-
 static void heartbeat(struct vol *v)
 {
-	char *info = session_info();
 	uint64_t n;
-	int ret;
 
-	ret = meta_refresh_session(v->meta, v->meta->sid, info);
-	free(info);
-	if (ret)
+	if (volume_heartbeat(v->volume))
 		log_warn("volume '%s': session heartbeat failed: %s",
-			 v->setting.name, jfs_errmsg());
-	else
-		meta_cleanup_stale_sessions(v->meta);
+			 v->setting->name, jfs_errmsg());
 	/* a quota set by a JuiceFS client after this read-write mount */
 	if (!v->rdonly && !v->quota_warned &&
 	    !meta_count_dir_quotas(v->meta, &n) && n) {
 		log_warn("volume '%s': a directory quota was set, which jfsd does not "
-			 "maintain; remount read-only", v->setting.name);
+			 "maintain; remount read-only", v->setting->name);
 		v->quota_warned = true;
 	}
 }
 
-/*
- * JuiceFS's periodic jobs, run by one client at a time (setIfSmall on a
- * shared timestamp): expired trash hour dirs, delfiles entries that a
- * crashed client left behind (older than an hour), and slices whose
- * objects a failed delete left behind.
- */
+/* JuiceFS's periodic clean-ups, whichever this mount wins the turn of. */
 static void background_jobs(struct vol *v)
 {
-	struct meta *m = v->meta;
-	int64_t now = time(NULL), diff = v->bg_secs * 9 / 10;
-	size_t n;
-	bool won;
+	struct volume_job jobs[VOLUME_NJOBS];
+	int i;
 
-	if (m->trash_days > 0 &&
-	    !meta_set_if_small(m, "lastCleanupTrash", now, diff, &won) && won) {
-		if (meta_cleanup_trash(m, now - ((int64_t)24 * m->trash_days + 2) * 3600, &n))
-			log_warn("volume '%s': trash cleanup: %s", v->setting.name,
-				 jfs_errmsg());
-		else if (n)
-			log_info("volume '%s': trash cleanup deleted %zu entries",
-				 v->setting.name, n);
-		/* slices a JuiceFS compaction kept for the trash's lifetime */
-		if (meta_cleanup_delayed_slices(m, now - (int64_t)m->trash_days * 86400, &n))
-			log_warn("volume '%s': delayed-slice cleanup: %s",
-				 v->setting.name, jfs_errmsg());
-		else if (n)
-			log_info("volume '%s': freed %zu delayed slices", v->setting.name, n);
-	}
-	if (!meta_set_if_small(m, "lastCleanupFiles", now, diff, &won) && won) {
-		if (meta_cleanup_deleted_files(m, now - 3600, &n))
-			log_warn("volume '%s': deleted-file cleanup: %s",
-				 v->setting.name, jfs_errmsg());
-		else if (n)
-			log_info("volume '%s': freed the data of %zu deleted files",
-				 v->setting.name, n);
-	}
-	if (!meta_set_if_small(m, "nextCleanupSlices", now, diff, &won) && won) {
-		if (meta_cleanup_slices(m, &n))
-			log_warn("volume '%s': slice cleanup: %s", v->setting.name,
-				 jfs_errmsg());
-		else if (n)
-			log_info("volume '%s': deleted %zu unreferenced slices",
-				 v->setting.name, n);
+	volume_run_jobs(v->volume, time(NULL), v->bg_secs, jobs);
+	for (i = 0; i < VOLUME_NJOBS; i++) {
+		if (jobs[i].err)
+			log_warn("volume '%s': %s: %s", v->setting->name, jobs[i].what,
+				 jobs[i].msg);
+		else if (jobs[i].ran && jobs[i].n)
+			log_info("volume '%s': %s: %zu %s", v->setting->name, jobs[i].what,
+				 jobs[i].n, jobs[i].unit);
 	}
 }
 
@@ -161,7 +100,7 @@ static void *heartbeat_main(void *arg)
 		tick++;
 		if (meta_dirstat_flush(v->meta))
 			log_warn("volume '%s': dir stats not written yet: %s",
-				 v->setting.name, jfs_errmsg());
+				 v->setting->name, jfs_errmsg());
 		if (tick % 12 == 0)
 			heartbeat(v);
 		if (v->bg_secs && tick % v->bg_secs == 0)
@@ -186,18 +125,13 @@ static void vol_free(struct vol *v)
 	if (v->chunk_started)
 		chunk_stop(&v->chunk);
 	cache_close(v->cache);
-	if (v->meta)
-		meta_close(v->meta);
-	if (v->store)
-		store_close(v->store);
-	setting_release(&v->setting);
+	volume_close(v->volume);
 	for (i = 0; i < v->nhandles; i++) {
 		if (v->handles[i])
 			handle_free(v->handles[i]);
 	}
 	free(v->handles);
 	free(v->opens);
-	free(v->url);
 	pthread_mutex_destroy(&v->lock);
 	pthread_mutex_destroy(&v->hb_lock);
 	pthread_cond_destroy(&v->hb_cond);
@@ -225,58 +159,30 @@ static int check_dir_quotas(struct vol *v, char *err, size_t errlen)
 		return 0;
 	snprintf(err, errlen, "volume '%s' has %" PRIu64 " directory quota(s) (juicefs quota), "
 		 "which jfsd does not maintain yet; mount it read-only",
-		 v->setting.name, n);
+		 v->setting->name, n);
 	return -EOPNOTSUPP;
 }
 
-/* Reads the setting, checks we can serve it, opens the object store. */
-static int vol_open_volume(struct vol *v, char *err, size_t errlen)
+/* The volume, refused as every client refuses it; then what jfsd adds. */
+static int vol_open_volume(struct vol *v, const char *url, char *err, size_t errlen)
 {
-	char *json = NULL;
 	int ret;
 
-	ret = meta_get_setting(v->meta, &json);
-	if (ret == -ENOENT) {
-		snprintf(err, errlen, "database is not formatted: run 'jfsadm format' first");
-		return -ENOENT;
+	ret = volume_open(url, VOLUME_STORE | (v->rdonly ? VOLUME_RDONLY : 0), &v->volume);
+	if (!ret) {
+		v->meta = v->volume->meta;
+		v->setting = &v->volume->setting;
+		v->meta->hooks.arg = v;
+		v->meta->hooks.is_open = vol_is_open;
+		v->meta->hooks.delete_slice = vol_delete_slice;
+		ret = check_dir_quotas(v, err, errlen);
+		if (ret)
+			return ret;
+		ret = volume_chunk_layout(v->volume, &v->chunk);
 	}
-	if (ret) {
-		snprintf(err, errlen, "cannot read volume setting: %s", jfs_errmsg());
-		return ret;
-	}
-	ret = setting_parse(&v->setting, json);
-	free(json);
-	if (!ret)
-		ret = setting_check(&v->setting, v->rdonly);
-	if (!ret)
-		ret = setting_unseal(&v->setting);
-	if (ret) {
-		snprintf(err, errlen, "volume setting: %s", jfs_errmsg());
-		return ret;
-	}
-	ret = check_dir_quotas(v, err, errlen);
 	if (ret)
-		return ret;
-	ret = store_open(v->setting.storage, v->setting.bucket,
-			 v->setting.access_key, v->setting.secret_key, &v->store);
-	if (ret) {
-		snprintf(err, errlen, "object store: %s", jfs_errmsg());
-		return ret;
-	}
-	/* what the volume asks every writer to keep up to date */
-	v->meta->trash_days = v->setting.trash_days > INT_MAX ? INT_MAX :
-			      (int)v->setting.trash_days;
-	v->meta->dir_stats = v->setting.dir_stats && !v->rdonly;
-	v->chunk.meta = v->meta;
-	v->chunk.store = v->store;
-	snprintf(v->chunk.prefix, sizeof(v->chunk.prefix), "%s/", v->setting.name);
-	v->chunk.block_size = (uint32_t)v->setting.block_size * 1024;
-	v->chunk.hash_prefix = v->setting.hash_prefix;
-	if (compress_kind(v->setting.compression, &v->chunk.comp)) {
-		snprintf(err, errlen, "unknown compression '%s'", v->setting.compression);
-		return -EOPNOTSUPP;
-	}
-	return 0;
+		snprintf(err, errlen, "%s", jfs_errmsg());
+	return ret;
 }
 
 /* The local block cache and the upload/prefetch threads of one mount. */
@@ -287,11 +193,11 @@ static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err
 	int ret;
 
 	if (conf->cache_size && conf->cache_dir) {
-		snprintf(root, sizeof(root), "%s/%s", conf->cache_dir, v->setting.uuid);
+		snprintf(root, sizeof(root), "%s/%s", conf->cache_dir, v->setting->uuid);
 		ret = cache_open(root, conf->cache_size, &v->cache);
 		/* a mount without its cache is slower, not broken */
 		if (ret)
-			log_warn("volume '%s': no block cache in %s: %s", v->setting.name,
+			log_warn("volume '%s': no block cache in %s: %s", v->setting->name,
 				 root, strerror(-ret));
 	}
 	ret = chunk_start(&v->chunk, v->cache, conf->max_uploads, conf->prefetch);
@@ -305,21 +211,16 @@ static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err
 
 static int vol_start_session(struct vol *v, char *err, size_t errlen)
 {
-	char *info = session_info();
-	uint64_t sid;
 	int ret;
 
-	ret = meta_new_session(v->meta, info, &sid);
-	free(info);
+	ret = volume_new_session(v->volume);
 	if (ret) {
 		snprintf(err, errlen, "cannot register session: %s", jfs_errmsg());
 		return ret;
 	}
-	v->meta->sid = sid;
 	ret = pthread_create(&v->heartbeat, NULL, heartbeat_main, v);
 	if (ret) {
-		meta_close_session(v->meta, sid);
-		v->meta->sid = 0;
+		volume_close_session(v->volume);
 		snprintf(err, errlen, "cannot start heartbeat: %s", strerror(ret));
 		return -ret;
 	}
@@ -340,24 +241,14 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	v->mount_id = mount_id;
 	v->rdonly = rdonly;
 	v->refs = 1;
-	v->url = strdup(url);
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->hb_lock, NULL);
 	pthread_cond_init(&v->hb_cond, NULL);
-	setting_init(&v->setting);
 	if (url_redact(url, shown, sizeof(shown)))
 		snprintf(shown, sizeof(shown), "(invalid url)");
 
-	ret = meta_open(url, &v->meta);
-	if (ret) {
-		snprintf(err, errlen, "%s", jfs_errmsg());
-		goto fail;
-	}
-	v->meta->hooks.arg = v;
-	v->meta->hooks.is_open = vol_is_open;
-	v->meta->hooks.delete_slice = vol_delete_slice;
 	v->bg_secs = d->conf.bg_secs;
-	ret = vol_open_volume(v, err, errlen);
+	ret = vol_open_volume(v, url, err, errlen);
 	if (!ret)
 		ret = vol_start_data(v, &d->conf, err, errlen);
 	if (!ret && !rdonly)
@@ -371,7 +262,7 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	v->refs++;		/* the list's reference */
 	pthread_mutex_unlock(&d->vols_lock);
 	log_info("mounted volume '%s' from %s (mount %llu, session %llu%s)",
-		 v->setting.name, shown, (unsigned long long)mount_id,
+		 v->setting->name, shown, (unsigned long long)mount_id,
 		 (unsigned long long)v->meta->sid, rdonly ? ", read-only" : "");
 	*vp = v;
 	return 0;
@@ -408,6 +299,8 @@ void vol_put(struct jfsd *d, struct vol *v)
 
 static void vol_stop(struct vol *v)
 {
+	uint64_t sid;
+
 	if (v->hb_running) {
 		pthread_mutex_lock(&v->hb_lock);
 		v->hb_stop = true;
@@ -418,12 +311,11 @@ static void vol_stop(struct vol *v)
 	}
 	if (meta_dirstat_flush(v->meta))
 		log_warn("volume '%s': dir stats lost at unmount: %s; 'juicefs fsck "
-			 "--sync-dir-stat' repairs them", v->setting.name, jfs_errmsg());
-	if (v->meta->sid && meta_close_session(v->meta, v->meta->sid))
+			 "--sync-dir-stat' repairs them", v->setting->name, jfs_errmsg());
+	sid = v->meta->sid;
+	if (volume_close_session(v->volume))
 		log_warn("volume '%s': closing session %llu failed: %s",
-			 v->setting.name, (unsigned long long)v->meta->sid,
-			 jfs_errmsg());
-	v->meta->sid = 0;
+			 v->setting->name, (unsigned long long)sid, jfs_errmsg());
 }
 
 /* Unlinks the volume, ends its session; the caller's reference goes too. */
@@ -442,7 +334,7 @@ void vol_umount(struct jfsd *d, struct vol *v)
 	v->dying = true;
 	pthread_mutex_unlock(&d->vols_lock);
 	vol_stop(v);
-	log_info("unmounted volume '%s' (mount %llu)", v->setting.name,
+	log_info("unmounted volume '%s' (mount %llu)", v->setting->name,
 		 (unsigned long long)v->mount_id);
 	if (listed)
 		vol_put(d, v);

@@ -132,14 +132,14 @@ int op_statfs(struct vol *v, const struct jfs_in_hdr *in,
 	 * 1 PiB doubled until used is under 80 %; 10 Mi free inodes doubled
 	 * until used is under 80 % of all.
 	 */
-	total = v->setting.capacity;
+	total = v->setting->capacity;
 	if (total && total < used)
 		total = used;
 	if (!total)
 		for (total = 1ULL << 50; total * 8 < used * 10; total *= 2)
 			;
-	if (v->setting.inodes)
-		iavail = v->setting.inodes > iused ? v->setting.inodes - iused : 0;
+	if (v->setting->inodes)
+		iavail = v->setting->inodes > iused ? v->setting->inodes - iused : 0;
 	else
 		for (iavail = 10 << 20; iused * 10 > (iused + iavail) * 8;
 		     iavail *= 2)
@@ -697,7 +697,7 @@ static int getfacl(struct vol *v, uint64_t ino, int type, uint32_t room,
 	size_t len;
 	int ret;
 
-	if (!v->setting.enable_acl)
+	if (!v->setting->enable_acl)
 		return -EOPNOTSUPP;
 	if (meta_is_trash(ino))
 		return -ENODATA;
@@ -719,7 +719,7 @@ static int setfacl(struct vol *v, uint64_t ino, int type, const void *value,
 	struct acl_rule rule;
 	int ret;
 
-	if (!v->setting.enable_acl)
+	if (!v->setting->enable_acl)
 		return -EOPNOTSUPP;
 	if (meta_is_trash(ino))
 		return -EPERM;
@@ -868,7 +868,7 @@ int op_listxattr(struct vol *v, const struct jfs_in_hdr *in,
 			return ret;
 	}
 	acl_from = len;		/* names from here on are ACLs we add */
-	if (v->setting.enable_acl && !meta_is_trash(in->ino)) {
+	if (v->setting->enable_acl && !meta_is_trash(in->ino)) {
 		ret = add_acl_names(v, in->ino, &names, &len);
 		if (ret) {
 			free(names);

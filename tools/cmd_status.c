@@ -26,14 +26,14 @@
 #include "genl_status.h"
 #include "jfsadm.h"
 #include "util/opnames.h"
-#include "volume/setting.h"
+#include "volume/volume.h"
 
 static const char usage[] = "jfsadm status [--mounts] [--json] | jfsadm status META-URL";
 
 struct status_ctx {
 	struct meta *m;
 	const char *shown;	/* the META-URL, password hidden */
-	struct setting s;
+	struct setting *s;
 };
 
 struct section {
@@ -180,7 +180,7 @@ static int build_setting(struct status_ctx *c, json_object **out)
 {
 	char *json = NULL;
 
-	if (setting_remove_secrets(&c->s) || setting_to_json(&c->s, &json))
+	if (setting_remove_secrets(c->s) || setting_to_json(c->s, &json))
 		return jfsadm_error("%s", jfs_errmsg());
 	*out = json_tokener_parse(json);
 	free(json);
@@ -236,16 +236,16 @@ static int build_statistic(struct status_ctx *c, json_object **out)
 	ret = meta_statfs(c->m, &used, &iused);
 	if (ret)
 		return jfsadm_error("cannot read the usage of '%s': %s", c->shown, jfs_errmsg());
-	if (c->s.capacity) {
-		total = c->s.capacity > used ? c->s.capacity : used;
+	if (c->s->capacity) {
+		total = c->s->capacity > used ? c->s->capacity : used;
 	} else {
 		/* unlimited: 1 PiB, doubled while more than 80% is used */
 		total = 1ULL << 50;
 		while (total * 8 < used * 10)
 			total *= 2;
 	}
-	if (c->s.inodes) {
-		iavail = c->s.inodes > iused ? c->s.inodes - iused : 0;
+	if (c->s->inodes) {
+		iavail = c->s->inodes > iused ? c->s->inodes - iused : 0;
 	} else {
 		iavail = 10 << 20;
 		while (iused * 10 > (iused + iavail) * 8)
@@ -279,7 +279,7 @@ static int build_mounts(struct status_ctx *c, json_object **out)
 	}
 	*out = json_object_new_array();
 	for (i = 0; i < ms.n; i++)
-		if (c->s.uuid && !strcmp(ms.v[i].uuid, c->s.uuid))
+		if (c->s->uuid && !strcmp(ms.v[i].uuid, c->s->uuid))
 			json_object_array_add(*out, mount_to_json(&ms.v[i]));
 	genl_mounts_release(&ms);
 	return JFSADM_OK;
@@ -295,23 +295,9 @@ static const struct section sections[] = {
 static int status(struct status_ctx *c)
 {
 	json_object *top = json_object_new_object(), *v;
-	char *json = NULL;
 	size_t i;
 	int ret;
 
-	ret = meta_get_setting(c->m, &json);
-	if (ret == -ENOENT) {
-		ret = jfsadm_error("'%s' is not formatted", c->shown);
-		goto out;
-	}
-	if (ret) {
-		ret = jfsadm_error("cannot read the setting of '%s': %s", c->shown, jfs_errmsg());
-		goto out;
-	}
-	if (setting_parse(&c->s, json)) {
-		ret = jfsadm_error("'%s' holds a bad setting: %s", c->shown, jfs_errmsg());
-		goto out;
-	}
 	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		v = NULL;
 		ret = sections[i].build(c, &v);
@@ -325,9 +311,7 @@ static int status(struct status_ctx *c)
 						     JSON_C_TO_STRING_NOSLASHESCAPE));
 	ret = JFSADM_OK;
 out:
-	free(json);
 	json_object_put(top);
-	setting_release(&c->s);
 	return ret;
 }
 
@@ -341,7 +325,7 @@ int cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	bool json = false, mounts = false;
-	char shown[1024];
+	struct volume *v;
 	int opt, ret;
 
 	optind = 1;
@@ -368,11 +352,14 @@ int cmd_status(int argc, char **argv)
 	if (mounts)
 		return jfsadm_usage_error(usage, "--mounts takes no META-URL");
 	/* a volume's status is always JSON: --json is accepted and changes nothing */
-	ret = jfsadm_open_meta(argv[optind], &c.m, shown, sizeof(shown));
+	/* whatever the setting, status shows it: VOLUME_ANY */
+	ret = jfsadm_open_volume(argv[optind], VOLUME_RDONLY | VOLUME_ANY, &v);
 	if (ret)
 		return ret;
-	c.shown = shown;
+	c.m = v->meta;
+	c.s = &v->setting;
+	c.shown = v->shown;
 	ret = status(&c);
-	meta_close(c.m);
+	volume_close(v);
 	return ret;
 }

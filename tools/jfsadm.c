@@ -81,20 +81,31 @@ int jfsadm_bad_option(const char *usage, int c, char **argv)
 	return jfsadm_usage_error(usage, "unknown option '%s'", arg);
 }
 
-int jfsadm_open_meta(const char *url, struct meta **m, char *shown, size_t shownlen)
+int jfsadm_check_url(const char *url, char *shown, size_t shownlen)
 {
-	int ret;
-
 	if (url_redact(url, shown, shownlen))
 		snprintf(shown, shownlen, "(too long)");
 	if (url_meta_validate(url)) {
 		jfsadm_error("%s", jfs_errmsg());
 		return JFSADM_USAGE;
 	}
-	ret = meta_open(url, m);
+	return JFSADM_OK;
+}
+
+int jfsadm_open_volume(const char *url, unsigned int flags, struct volume **v)
+{
+	char shown[1024];
+	int ret;
+
+	ret = jfsadm_check_url(url, shown, sizeof(shown));
 	if (ret)
+		return ret;
+	ret = volume_open(url, flags, v);
+	if (ret && !strcmp(jfs_errlayer(), "meta"))
 		return jfsadm_error("cannot open META-URL '%s': %s", shown,
 				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+	if (ret)
+		return jfsadm_error("%s", jfs_errmsg());
 	return JFSADM_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "meta/meta.h"
+#include "volume/volume.h"
 
 /* exit codes */
 #define JFSADM_OK	0
@@ -34,11 +35,16 @@ int jfsadm_usage_error(const char *usage, const char *fmt, ...)
 int jfsadm_bad_option(const char *usage, int c, char **argv);
 
 /*
- * Checks the META-URL's syntax (JFSADM_USAGE on error) and opens its
- * engine (JFSADM_FAIL on error); *shown is the URL with the password
- * hidden, for messages.
+ * Checks the META-URL's syntax: JFSADM_USAGE (one line printed) if it is
+ * wrong; *shown is the URL with the password hidden, for messages.
  */
-int jfsadm_open_meta(const char *url, struct meta **m, char *shown, size_t shownlen);
+int jfsadm_check_url(const char *url, char *shown, size_t shownlen);
+
+/*
+ * The same check, then volume_open(url, flags): JFSADM_USAGE for a bad
+ * URL, JFSADM_FAIL (one line printed) when the engine or volume fails.
+ */
+int jfsadm_open_volume(const char *url, unsigned int flags, struct volume **v);
 
 /* Parses a size such as "4096" (in units of 2^unit_shift bytes), "512K", "4M", "2G", "1T". */
 int jfsadm_parse_size(const char *s, unsigned int unit_shift, uint64_t *bytes);

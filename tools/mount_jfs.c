@@ -36,10 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "meta/meta.h"
-#include "volume/setting.h"
 #include "uapi/jfs.h"
 #include "util/url.h"
+#include "volume/volume.h"
 
 /* ---- types ---------------------------------------------------------- */
 
@@ -218,47 +217,24 @@ static bool is_conn_error(int err)
 /* Step 4: the volume exists and this client may mount it so. */
 static int check_volume(struct mnt_req *r)
 {
-	struct setting s = { 0 };
-	struct meta *m = NULL;
-	char *json = NULL;
+	struct volume *v;
 	int ret;
 
-	ret = meta_open(r->url, &m);
-	if (ret == -EINVAL)
-		return fail(r, EX_USAGE, "%s", jfs_errmsg());
+	ret = volume_open(r->url, r->flags & MS_RDONLY ? VOLUME_RDONLY : 0, &v);
 	if (ret == -ENOMEM)
 		return fail(r, EX_SYSERR, "out of memory");
-	if (ret)
+	if (ret == -EINVAL && !strcmp(jfs_errlayer(), "meta"))
+		return fail(r, EX_USAGE, "%s", jfs_errmsg());
+	if (ret && !strcmp(jfs_errlayer(), "meta"))
 		return fail(r, EX_FAIL, "cannot reach metadata engine %s: %s", r->shown,
 			    is_conn_error(ret) || !*jfs_errmsg() ? strerror(-ret) :
 			    jfs_errmsg());
-	ret = meta_get_setting(m, &json);
-	if (ret == -ENOENT) {
-		ret = fail(r, EX_FAIL, "%s is not formatted: run 'jfsadm format'", r->shown);
-		goto out;
-	}
-	if (ret) {
-		ret = fail(r, EX_FAIL, "cannot read the setting of %s: %s", r->shown,
-			   *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
-		goto out;
-	}
-	if (setting_parse(&s, json)) {
-		ret = fail(r, EX_FAIL, "%s holds a bad setting: %s", r->shown,
-			   jfs_errmsg());
-		goto out;
-	}
-	if (setting_check(&s, r->flags & MS_RDONLY)) {
-		ret = fail(r, EX_FAIL, "%s", jfs_errmsg());
-		goto out;
-	}
-	verbose(r, "volume '%s' (uuid %s) at %s", s.name ? s.name : "",
-		s.uuid ? s.uuid : "", r->shown);
-	ret = EX_OK;
-out:
-	setting_release(&s);
-	free(json);
-	meta_close(m);
-	return ret;
+	if (ret)
+		return fail(r, EX_FAIL, "%s", jfs_errmsg());
+	verbose(r, "volume '%s' (uuid %s) at %s", v->setting.name ? v->setting.name : "",
+		v->setting.uuid ? v->setting.uuid : "", r->shown);
+	volume_close(v);
+	return EX_OK;
 }
 
 /* Step 5: mount(2), with its errno said in words. */

@@ -2,6 +2,7 @@
  * err.c - the per-thread error record of err.h.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "util/err.h"
 
@@ -28,10 +29,12 @@ void jfs_clearerr(void)
 
 void jfs_vseterr(const char *layer, const char *fmt, va_list ap)
 {
-	char *p;
+	char msg[sizeof(rec.msg)], *p;
 
+	/* through a copy: a caller may wrap the last message, jfs_errmsg() */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	memcpy(rec.msg, msg, sizeof(msg));
 	rec.layer = layer;
-	vsnprintf(rec.msg, sizeof(rec.msg), fmt, ap);
 	for (p = rec.msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';

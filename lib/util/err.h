@@ -20,7 +20,10 @@ const char *jfs_errmsg(void);
 const char *jfs_errlayer(void);
 void jfs_clearerr(void);
 
-/* Sets the record; newlines become spaces (it may cross the wire). */
+/*
+ * Sets the record; newlines become spaces (it may cross the wire).  The
+ * arguments may include jfs_errmsg() itself, to wrap the last failure.
+ */
 void jfs_seterr(const char *layer, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void jfs_vseterr(const char *layer, const char *fmt, va_list ap);

@@ -1,0 +1,146 @@
+/*
+ * volume.h - a volume as a whole: its metadata engine, its setting and its
+ * object store, and the operations on it that jfsd and jfsadm share.
+ *
+ * "Open the engine, read the setting, refuse if unformatted, parse, check"
+ * is volume_open(); creating or updating a volume is volume_format(); the
+ * session a read-write client keeps and JuiceFS's periodic clean-ups are
+ * volume_new_session(), volume_heartbeat() and volume_run_jobs().  jfsd's
+ * mounts, mount.jfs's pre-flight check and every jfsadm command call these
+ * and nothing below them; the next admin commands (dump, load, fsck, gc)
+ * are the next files here.
+ *
+ * Every function returns 0 or a negative errno and, on failure, leaves one
+ * error record (util/err.h) whose message names the volume by its
+ * password-hidden URL.  Its layer says where it failed: "meta" when the
+ * engine could not be opened or reached (the URL's fault or the server's),
+ * "volume" for everything after that.
+ */
+#ifndef JFS_VOLUME_H
+#define JFS_VOLUME_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/chunk.h"
+#include "meta/meta.h"
+#include "store/store.h"
+#include "volume/setting.h"
+
+/* volume_open() flags */
+#define VOLUME_RDONLY	0x1	/* a read-only client: no dir stats, fewer refusals */
+#define VOLUME_STORE	0x2	/* unseal the secrets and open the object store */
+#define VOLUME_ANY	0x4	/* take any setting, even one this client cannot serve */
+
+struct volume {
+	struct meta *meta;
+	struct setting setting;
+	struct store *store;		/* VOLUME_STORE only, else NULL */
+	unsigned int flags;
+	char shown[512];		/* the META-URL with its password hidden */
+};
+
+/*
+ * Opens the engine at url and the volume in it.  Unless VOLUME_ANY, refuses
+ * one this client cannot serve (setting_check).  Sets what the volume asks
+ * of every writer on the engine (trash days, dir stats).  -ENOENT: the
+ * database holds no volume ("not formatted").
+ */
+int volume_open(const char *url, unsigned int flags, struct volume **vp);
+void volume_close(struct volume *v);
+
+/* The data layout of the volume's blocks, for chunk_start(): prefix, sizes, compression. */
+int volume_chunk_layout(const struct volume *v, struct chunk_ctx *c);
+
+/* JuiceFS's rule for volume names: 3-63 of a-z, 0-9, '-', not starting or ending with '-'. */
+bool volume_name_valid(const char *name);
+
+/* volume_format_args.given bits: what the caller set */
+enum {
+	VOLUME_FMT_STORAGE = 1 << 0,
+	VOLUME_FMT_BUCKET = 1 << 1,
+	VOLUME_FMT_BLOCK_SIZE = 1 << 2,
+	VOLUME_FMT_COMPRESS = 1 << 3,
+	VOLUME_FMT_HASH_PREFIX = 1 << 4,
+	VOLUME_FMT_TRASH_DAYS = 1 << 5,
+	VOLUME_FMT_CAPACITY = 1 << 6,
+	VOLUME_FMT_INODES = 1 << 7,
+	VOLUME_FMT_ACCESS_KEY = 1 << 8,
+	VOLUME_FMT_SECRET_KEY = 1 << 9,
+	VOLUME_FMT_ENABLE_ACL = 1 << 10,
+};
+
+/*
+ * What `juicefs format` takes.  A new volume gets every field as given
+ * here (the caller fills in the defaults); an existing one changes only
+ * the fields in `given`, and its immutable ones (block size, compression,
+ * hash prefix) only with force.
+ */
+struct volume_format_args {
+	const char *name;
+	unsigned int given;
+	const char *storage;		/* "file", "s3", "minio" */
+	const char *bucket;		/* a file store's directory may be relative */
+	uint64_t block_size;		/* bytes; rounded to a power of 2 in 64 KiB..16 MiB */
+	const char *compress;		/* "none", "lz4", "zstd" */
+	bool hash_prefix;
+	uint64_t trash_days, capacity, inodes;	/* capacity in bytes; 0: no limit */
+	const char *access_key, *secret_key;
+	bool enable_acl;		/* on for good: ACLs cannot be turned off */
+	bool force;
+};
+
+struct volume_formatted {
+	bool created;			/* a new volume, not an update */
+	char name[64], uuid[40], storage[32];
+	char bucket[PATH_MAX];
+	char warning[256];		/* "" or what went wrong without failing */
+};
+
+/*
+ * Creates the volume at url (setting, root inode, the bucket's
+ * juicefs_uuid object) or updates the one there, as `juicefs format`
+ * does.  Every check and every object store step runs before the
+ * metadata is written, and the one object a new volume puts is removed
+ * again if that write fails: on failure nothing changed.
+ */
+int volume_format(const char *url, const struct volume_format_args *a,
+		  struct volume_formatted *out);
+
+/* Registers this client's session (v->meta->sid), as `juicefs mount` does. */
+int volume_new_session(struct volume *v);
+/* Keeps the session alive and removes other clients' stale ones (every 12 s in jfsd). */
+int volume_heartbeat(struct volume *v);
+/* Ends the session: its sustained inodes and locks go too. */
+int volume_close_session(struct volume *v);
+
+/* JuiceFS's periodic clean-ups, in the order volume_run_jobs() runs them */
+enum {
+	VOLUME_JOB_TRASH,		/* expired trash hour dirs */
+	VOLUME_JOB_DELAYED_SLICES,	/* slices a compaction kept for the trash's lifetime */
+	VOLUME_JOB_DELETED_FILES,	/* delfiles entries a crashed client left (> 1 h old) */
+	VOLUME_JOB_SLICES,		/* slices whose objects a failed delete left */
+	VOLUME_NJOBS
+};
+
+struct volume_job {
+	const char *what;		/* "trash cleanup", ... */
+	const char *unit;		/* what n counts: "expired trash entries", ... */
+	bool ran;			/* this client won the job's turn */
+	int err;			/* 0 or -errno */
+	char msg[256];			/* the error record when err */
+	size_t n;
+};
+
+/*
+ * Runs the jobs whose turn this client wins: each is taken by one client
+ * of the volume at a time, at most once a period (setIfSmall on a shared
+ * timestamp, as JuiceFS's clients do).  Every job runs even if one before
+ * it failed; jobs[] says what each did.  Returns the first failure.
+ */
+int volume_run_jobs(struct volume *v, int64_t now, int64_t period,
+		    struct volume_job jobs[VOLUME_NJOBS]);
+
+#endif /* JFS_VOLUME_H */
