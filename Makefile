@@ -55,7 +55,7 @@ dkms-src:
 	install -m 0644 kmod/Kbuild kmod/*.c kmod/*.h $(DKMS_SRC)/kmod/
 	rm -f $(DKMS_SRC)/kmod/compat_gen.h $(DKMS_SRC)/kmod/*.mod.c
 	install -m 0755 kmod/compat-probe.sh $(DKMS_SRC)/kmod/
-	install -m 0644 uapi/jfs.h $(DKMS_SRC)/uapi/
+	install -m 0644 uapi/jfs.h uapi/jfs_ops.h $(DKMS_SRC)/uapi/
 
 # Registers the source with DKMS, which then rebuilds it for new kernels.
 dkms-install: dkms-src

@@ -1,5 +1,6 @@
 /*
- * dispatch.c - worker threads and the opcode table (names: util/opnames.c).
+ * dispatch.c - worker threads and the opcode table (the wire facts of each
+ * op, and its name, come from uapi/jfs_ops.h).
  *
  * Each worker reads one request, checks what the kernel sent (length,
  * opcode, argument sizes) before any handler runs, calls the handler and
@@ -16,43 +17,49 @@
 #include "util/log.h"
 #include "util/opnames.h"
 
-struct op_desc {
-	op_fn fn;
+/* what the wire says of each op (uapi/jfs_ops.h): its fixed args, whether it writes */
+static const struct {
 	size_t min_args;	/* fixed argument struct the op starts with */
 	bool mutates;		/* refused on read-only mounts */
+} op_wire[JFS_OP_MAX] = {
+#define JFS_OP(NAME, name, args, mutates_) \
+	[JFS_OP_##NAME] = { .min_args = (args), .mutates = (mutates_) },
+#include "uapi/jfs_ops.h"
+#undef JFS_OP
 };
 
-static const struct op_desc op_table[JFS_OP_MAX] = {
-	[JFS_OP_STATFS]	    = { op_statfs, 0, false },
-	[JFS_OP_LOOKUP]	    = { op_lookup, sizeof(struct jfs_name_in), false },
-	[JFS_OP_GETATTR]    = { op_getattr, 0, false },
-	[JFS_OP_SETATTR]    = { op_setattr, sizeof(struct jfs_setattr_in), true },
-	[JFS_OP_MKNOD]	    = { op_mknod, sizeof(struct jfs_create_in), true },
-	[JFS_OP_MKDIR]	    = { op_mknod, sizeof(struct jfs_create_in), true },
-	[JFS_OP_SYMLINK]    = { op_symlink, sizeof(struct jfs_symlink_in), true },
-	[JFS_OP_LINK]	    = { op_link, sizeof(struct jfs_link_in), true },
-	[JFS_OP_UNLINK]	    = { op_unlink, sizeof(struct jfs_name_in), true },
-	[JFS_OP_RMDIR]	    = { op_rmdir, sizeof(struct jfs_name_in), true },
-	[JFS_OP_RENAME]	    = { op_rename, sizeof(struct jfs_rename_in), true },
-	[JFS_OP_READLINK]   = { op_readlink, 0, false },
-	[JFS_OP_OPEN]	    = { op_open, sizeof(struct jfs_open_in), false },
-	[JFS_OP_RELEASE]    = { op_release, sizeof(struct jfs_fh_in), false },
-	[JFS_OP_OPENDIR]    = { op_open, sizeof(struct jfs_open_in), false },
-	[JFS_OP_READDIR]    = { op_readdir, sizeof(struct jfs_readdir_in), false },
-	[JFS_OP_RELEASEDIR] = { op_release, sizeof(struct jfs_fh_in), false },
-	[JFS_OP_READ]	    = { op_read, sizeof(struct jfs_io_in), false },
-	[JFS_OP_WRITE]	    = { op_write, sizeof(struct jfs_io_in), true },
-	[JFS_OP_FLUSH]	    = { op_flush, sizeof(struct jfs_fh_in), false },
-	[JFS_OP_FSYNC]	    = { op_flush, sizeof(struct jfs_fh_in), false },
-	[JFS_OP_GETXATTR]   = { op_getxattr, sizeof(struct jfs_xattr_in), false },
-	[JFS_OP_SETXATTR]   = { op_setxattr, sizeof(struct jfs_xattr_in), true },
-	[JFS_OP_LISTXATTR]  = { op_listxattr, sizeof(struct jfs_xattr_in), false },
-	[JFS_OP_REMOVEXATTR] = { op_removexattr, sizeof(struct jfs_xattr_in), true },
-	[JFS_OP_GETLK]	    = { op_getlk, sizeof(struct jfs_lock_in), false },
-	[JFS_OP_SETLK]	    = { op_setlk, sizeof(struct jfs_lock_in), false },
-	[JFS_OP_FLOCK]	    = { op_flock, sizeof(struct jfs_lock_in), false },
-	[JFS_OP_FALLOCATE]  = { op_fallocate, sizeof(struct jfs_fallocate_in), true },
-	[JFS_OP_COPY_RANGE] = { op_copy_range, sizeof(struct jfs_copy_in), true },
+/* the handler of each op but MOUNT and UMOUNT, which make and end a volume */
+static const op_fn op_handler[JFS_OP_MAX] = {
+	[JFS_OP_STATFS]	= op_statfs,
+	[JFS_OP_LOOKUP]	= op_lookup,
+	[JFS_OP_GETATTR] = op_getattr,
+	[JFS_OP_SETATTR] = op_setattr,
+	[JFS_OP_MKNOD]	= op_mknod,
+	[JFS_OP_MKDIR]	= op_mknod,
+	[JFS_OP_SYMLINK] = op_symlink,
+	[JFS_OP_LINK]	= op_link,
+	[JFS_OP_UNLINK]	= op_unlink,
+	[JFS_OP_RMDIR]	= op_rmdir,
+	[JFS_OP_RENAME]	= op_rename,
+	[JFS_OP_READLINK] = op_readlink,
+	[JFS_OP_OPEN]	= op_open,
+	[JFS_OP_RELEASE] = op_release,
+	[JFS_OP_OPENDIR] = op_open,
+	[JFS_OP_READDIR] = op_readdir,
+	[JFS_OP_RELEASEDIR] = op_release,
+	[JFS_OP_READ]	= op_read,
+	[JFS_OP_WRITE]	= op_write,
+	[JFS_OP_FLUSH]	= op_flush,
+	[JFS_OP_FSYNC]	= op_flush,
+	[JFS_OP_GETXATTR] = op_getxattr,
+	[JFS_OP_SETXATTR] = op_setxattr,
+	[JFS_OP_LISTXATTR] = op_listxattr,
+	[JFS_OP_REMOVEXATTR] = op_removexattr,
+	[JFS_OP_GETLK]	= op_getlk,
+	[JFS_OP_SETLK]	= op_setlk,
+	[JFS_OP_FLOCK]	= op_flock,
+	[JFS_OP_FALLOCATE] = op_fallocate,
+	[JFS_OP_COPY_RANGE] = op_copy_range,
 };
 
 /* MOUNT may explain a failure in its payload: the kernel logs the text. */
@@ -128,7 +135,7 @@ int dispatch(struct jfsd *d, const unsigned char *msg, size_t len,
 	const struct jfs_in_hdr *in = (const void *)msg;
 	const unsigned char *args = msg + sizeof(*in);
 	size_t alen = len - sizeof(*in);
-	const struct op_desc *od;
+	op_fn fn;
 	struct vol *v;
 	int ret;
 
@@ -137,18 +144,18 @@ int dispatch(struct jfsd *d, const unsigned char *msg, size_t len,
 		return do_mount(d, in, args, alen, r);
 	if (in->opcode == JFS_OP_UMOUNT)
 		return do_umount(d, in);
-	od = in->opcode < JFS_OP_MAX ? &op_table[in->opcode] : NULL;
-	if (!od || !od->fn)
+	fn = in->opcode < JFS_OP_MAX ? op_handler[in->opcode] : NULL;
+	if (!fn)
 		return -ENOSYS;
-	if (alen < od->min_args)
+	if (alen < op_wire[in->opcode].min_args)
 		return -EINVAL;
 	v = vol_get(d, in->mount_id);
 	if (!v)
 		return -ENOTCONN;	/* jfsd restarted under this mount */
-	if (od->mutates && v->rdonly)
+	if (op_wire[in->opcode].mutates && v->rdonly)
 		ret = -EROFS;
 	else
-		ret = od->fn(v, in, args, alen, r);
+		ret = fn(v, in, args, alen, r);
 	if (ret && ret != -ENOENT && ret != -EEXIST && ret != -ENOTEMPTY &&
 	    ret != -ENODATA)
 		log_debug("%s ino %llu: %s", jfs_opname(in->opcode),

@@ -14,7 +14,7 @@ PUBLIC=(
 	data/chunk.h data/cache.h data/compress.h
 	volume/volume.h volume/setting.h
 	util/err.h util/opnames.h util/url.h util/log.h util/pool.h util/acl.h util/plock.h
-	uapi/jfs.h
+	uapi/jfs.h uapi/jfs_ops.h
 )
 dirs=("$@")
 ((${#dirs[@]})) || dirs=("$top/daemon" "$top/tools")

@@ -18,4 +18,4 @@ fi
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $(ls kmod/*.c kmod/*.h | grep -v "\.mod\.c$") "$@"
 # uapi headers cannot use BIT(): it is not part of the uapi
 "$cache/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
-	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,BIT_MACRO -f uapi/jfs.h
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,BIT_MACRO -f uapi/jfs.h uapi/jfs_ops.h

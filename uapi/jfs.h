@@ -52,42 +52,12 @@ struct jfs_handshake {
 #define JFS_IOC_MAGIC		0xb7
 #define JFS_IOC_HANDSHAKE	_IOWR(JFS_IOC_MAGIC, 1, struct jfs_handshake)
 
+/* The opcodes: uapi/jfs_ops.h lists them, with what the wire says of each. */
 enum {
-	JFS_OP_MOUNT = 1,
-	JFS_OP_UMOUNT,
-	JFS_OP_STATFS,
-	JFS_OP_LOOKUP,
-	JFS_OP_GETATTR,
-	JFS_OP_SETATTR,
-	JFS_OP_MKNOD,		/* regular files (create), fifos, devices, sockets */
-	JFS_OP_MKDIR,
-	JFS_OP_SYMLINK,
-	JFS_OP_LINK,
-	JFS_OP_UNLINK,
-	JFS_OP_RMDIR,
-	JFS_OP_RENAME,
-	JFS_OP_READLINK,
-	JFS_OP_OPEN,
-	JFS_OP_RELEASE,
-	JFS_OP_OPENDIR,
-	JFS_OP_READDIR,
-	JFS_OP_RELEASEDIR,
-	JFS_OP_READ,
-	JFS_OP_WRITE,
-	JFS_OP_FLUSH,
-	JFS_OP_FSYNC,
-	/* protocol 1.1 (JFS_PROTO_MINOR_XATTR) */
-	JFS_OP_GETXATTR,
-	JFS_OP_SETXATTR,
-	JFS_OP_LISTXATTR,
-	JFS_OP_REMOVEXATTR,
-	/* protocol 1.2 (JFS_PROTO_MINOR_LOCK) */
-	JFS_OP_GETLK,
-	JFS_OP_SETLK,
-	JFS_OP_FLOCK,
-	/* protocol 1.3 (JFS_PROTO_MINOR_FALLOC) */
-	JFS_OP_FALLOCATE,
-	JFS_OP_COPY_RANGE,
+	JFS_OP_NONE,		/* 0 is never an opcode */
+#define JFS_OP(NAME, name, args, mutates)	JFS_OP_##NAME,
+#include "jfs_ops.h"
+#undef JFS_OP
 	JFS_OP_MAX
 };
 
