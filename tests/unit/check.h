@@ -70,8 +70,9 @@ static void check_fail(const char *file, int line, const char *fmt, ...)
 			   _a ? _a : "(null)", _b ? _b : "(null)"); \
 } while (0)
 
-#define RUN(fn) do { \
-	check_name = #fn; \
+/* runs fn as the test called name (a string that outlives the run) */
+#define RUN_AS(name, fn) do { \
+	check_name = (name); \
 	check_failed = 0; \
 	fn(); \
 	if (check_failed) \
@@ -82,6 +83,8 @@ static void check_fail(const char *file, int line, const char *fmt, ...)
 	} \
 	fflush(stdout); \
 } while (0)
+
+#define RUN(fn) RUN_AS(#fn, fn)
 
 __attribute__((unused))
 static int check_done(void)

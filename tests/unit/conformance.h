@@ -5,8 +5,9 @@
  * on each engine in turn ("PASS <engine>: <case>").  Where a case looks at
  * what the engine stored, it asks the engine's hooks below, each of which
  * reads (or, for the few *_put / set_* ones, writes) the raw storage the
- * way `juicefs` or redis-cli / the sqlite3 shell would.  Include after
- * check.h.
+ * way `juicefs` or redis-cli / the sqlite3 shell would.  The shortened
+ * ops and the recording hooks below serve the per-engine suites
+ * (test_meta_redis.c, test_meta_sql.c) too.  Include after check.h.
  */
 #ifndef JFS_TEST_CONFORMANCE_H
 #define JFS_TEST_CONFORMANCE_H
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,6 +41,7 @@ struct engine {
 	void (*teardown)(void);
 	/* a new empty volume formatted with the suite's setting (and .trash) */
 	struct meta *(*fresh)(bool trash);
+	struct meta *(*blank)(void);	/* an empty store, not formatted */
 	const char *(*url)(void);	/* the current volume, for a second client */
 
 	/* counters: usedSpace, totalInodes, nextTrash */
@@ -65,10 +68,12 @@ struct engine {
 	/* a slice's reference record: n refs (0: pending for gc), or REFS_* */
 	bool (*refs_are)(uint64_t id, uint32_t size, int n);
 	int (*ref_put)(uint64_t id, uint32_t size, int n);
-	/* delayed slices: how many entries; the first's time and value */
-	long long (*delslices)(int64_t *when, unsigned char *v, size_t *vlen);
+	/* delayed slices: how many entries; the oldest's new slice id, time, value */
+	long long (*delslices)(uint64_t *id, int64_t *when, unsigned char *v, size_t *vlen);
 	int (*delslice_put)(uint64_t id, int64_t when, const unsigned char *v, size_t len);
 	long long (*delfiles)(void);
+	/* a client died between its unlink's commit and freeing the data */
+	int (*crash_unlink)(uint64_t parent, const char *name, uint64_t ino, uint64_t length);
 
 	long long (*xattrs)(uint64_t ino);
 	bool (*xattr_is)(uint64_t ino, const char *name, const void *v, size_t len);
@@ -76,6 +81,7 @@ struct engine {
 
 	/* sustained inodes of a session (ino 0: all of them) */
 	long long (*sustained)(uint64_t sid, uint64_t ino);
+	int (*sustained_put)(uint64_t sid, uint64_t ino);
 	long long (*session_expire)(uint64_t sid);		/* NONE: no session */
 	int (*set_session_expire)(uint64_t sid, long long t);
 	const char *(*session_info)(uint64_t sid);		/* static, or NULL */
@@ -87,9 +93,16 @@ struct engine {
 	long long (*dir_stat)(uint64_t ino, int which);		/* NONE: no stats */
 	int (*dir_quota_put)(uint64_t ino);
 	long long (*acl_rules)(void);				/* rules stored */
+	/*
+	 * Two clients adding one new rule at once store it once.  sql.go gets
+	 * that from its transaction; redis.go's insertACL leaves the race (a
+	 * TODO there), and so does this Redis engine: a rule may get two ids.
+	 */
+	bool acl_dedup_races;
 };
 
-static const struct engine *E;	/* the engine the cases run on */
+/* the engine the cases run on (unused by the per-engine suites) */
+__attribute__((unused)) static const struct engine *E;
 
 /* ---- hooks that record what the engine asks ---- */
 
@@ -136,23 +149,55 @@ static bool rec_has(uint64_t id, uint32_t size)
 	return false;
 }
 
-/* the engine's fresh volume with the recording hooks */
+/* an engine on url, the volume not formatted; NULL if it cannot open */
 __attribute__((unused))
-static struct meta *fresh_vol(bool trash)
+static struct meta *opened(const char *url)
 {
-	struct meta *m = E->fresh(trash);
+	struct meta *m = NULL;
 
+	if (meta_open(url, &m)) {
+		printf("  open %s: %s\n", url, jfs_errmsg());
+		return NULL;
+	}
+	return m;
+}
+
+/* ... and formatted with 'setting' (and .trash if asked) */
+__attribute__((unused))
+static struct meta *volume(const char *url, const char *setting, bool trash)
+{
+	struct meta *m = opened(url);
+
+	if (m && meta_init(m, setting, trash)) {
+		printf("  init: %s\n", jfs_errmsg());
+		meta_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* a clean record, and m (if any) reporting to it; returns m */
+__attribute__((unused))
+static struct meta *rec_hooks(struct meta *m)
+{
 	pthread_mutex_lock(&rec.lock);
 	rec.open_ino = 0;
 	rec.fail = 0;
 	rec.n = 0;
 	pthread_mutex_unlock(&rec.lock);
-	if (!m)
-		return NULL;
-	m->hooks.arg = &rec;
-	m->hooks.is_open = rec_is_open;
-	m->hooks.delete_slice = rec_delete;
+	if (m) {
+		m->hooks.arg = &rec;
+		m->hooks.is_open = rec_is_open;
+		m->hooks.delete_slice = rec_delete;
+	}
 	return m;
+}
+
+/* the engine's fresh volume with the recording hooks */
+__attribute__((unused))
+static struct meta *fresh_vol(bool trash)
+{
+	return rec_hooks(E->fresh(trash));
 }
 
 __attribute__((unused))
@@ -299,23 +344,44 @@ static void trash_hour_name(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d-%H", &tm);
 }
 
+/* u::rw- u:1000:r-- g::r-- m::r-- o::--- */
+__attribute__((unused))
+static void rule_1000(struct acl_rule *r)
+{
+	acl_rule_init(r);
+	r->owner = 6;
+	r->group = 4;
+	r->mask = 4;
+	r->other = 0;
+	r->nusers = 1;
+	r->users = calloc(1, sizeof(*r->users));
+	if (r->users)
+		r->users[0] = (struct acl_entry){ 1000, 4 };
+	else
+		r->nusers = 0;
+}
+
+/* a default rule: u::rwx u:1000:rwx g::r-x m::rwx, o:: left to the mode */
+__attribute__((unused))
+static void rule_1000_dir(struct acl_rule *r)
+{
+	rule_1000(r);
+	if (r->nusers)
+		r->users[0].perm = 7;
+	r->owner = 7;
+	r->group = 5;
+	r->mask = 7;
+	r->other = ACL_UNSET;
+}
+
 /* ---- running a case on an engine ---- */
 
-static char conf_name[128];
+__attribute__((unused)) static char conf_name[128];
 
 #define RUN_ON(eng, fn) do { \
 	E = (eng); \
 	snprintf(conf_name, sizeof(conf_name), "%s: %s", E->name, #fn); \
-	check_name = conf_name; \
-	check_failed = 0; \
-	fn(); \
-	if (check_failed) \
-		check_nfail++; \
-	else { \
-		printf("PASS %s\n", check_name); \
-		check_npass++; \
-	} \
-	fflush(stdout); \
+	RUN_AS(conf_name, fn); \
 } while (0)
 
 #endif /* JFS_TEST_CONFORMANCE_H */

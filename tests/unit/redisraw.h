@@ -1,14 +1,16 @@
 /*
  * redisraw.h - what the Redis engine suites share: a real redis-server
- * started on a free loopback port in a temp dir (killed at the end), and
- * a separate hiredis connection to check keys byte for byte, so the tests
- * pin JuiceFS's format, not just round trips.  Include after check.h.
+ * started on a free loopback port in a temp dir (killed at the end), an
+ * emptied database per test (FLUSHALL), and a separate hiredis
+ * connection to check keys byte for byte, so the tests pin JuiceFS's
+ * format, not just round trips.  Include after check.h.
  */
 #ifndef JFS_TEST_REDISRAW_H
 #define JFS_TEST_REDISRAW_H
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +98,17 @@ RD_UNUSED static void stop_redis(void)
 	}
 }
 
+/* the server for a suite; 0, or -1 with a FAIL line */
+RD_UNUSED static int redis_setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (!start_redis())
+		return 0;
+	printf("FAIL start_redis: cannot start redis-server on 127.0.0.1:%d\n", redis_port);
+	stop_redis();
+	return -1;
+}
+
 /* a raw command; the caller frees the reply */
 RD_UNUSED static redisReply *raw(const char *fmt, ...)
 {
@@ -146,6 +159,13 @@ RD_UNUSED static bool rd_is(const redisReply *r, const void *want, size_t len)
 {
 	return r && r->type == REDIS_REPLY_STRING && (size_t)r->len == len &&
 	       !memcmp(r->str, want, len);
+}
+
+/* the server emptied for a new volume; its url */
+RD_UNUSED static const char *rd_flush(void)
+{
+	freeReplyObject(raw("FLUSHALL"));
+	return redis_url;
 }
 
 #endif /* JFS_TEST_REDISRAW_H */

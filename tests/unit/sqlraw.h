@@ -1,6 +1,6 @@
 /*
  * sqlraw.h - what the SQLite engine suites share: a scratch dir with a
- * fresh volume file per test, and plain queries on that file (a second
+ * new volume file per test, and plain queries on that file (a second
  * connection, as `juicefs` or the sqlite3 shell would open it) to check
  * what the engine stored.  Include after check.h.
  */
@@ -47,19 +47,12 @@ RAW_UNUSED static void raw_cleanup(void)
 		printf("  could not remove %s\n", tmpdir);
 }
 
-/* a new volume file formatted with 'setting' (and .trash if asked) */
-RAW_UNUSED static struct meta *raw_volume(const char *setting, bool trash)
+/* a new path for the next volume (no file yet); its url */
+RAW_UNUSED static const char *raw_next(void)
 {
-	struct meta *m = NULL;
-
 	snprintf(path, sizeof(path), "%s/v%d.db", tmpdir, ++nvol);
 	snprintf(url, sizeof(url), "sqlite3://%s", path);
-	if (meta_open(url, &m) || meta_init(m, setting, trash)) {
-		printf("  open/init: %s\n", jfs_errmsg());
-		meta_close(m);
-		return NULL;
-	}
-	return m;
+	return url;
 }
 
 /*

@@ -26,19 +26,34 @@ static const char *setting_json =
 	"\"Storage\":\"file\",\"Bucket\":\"/tmp/x/\",\"BlockSize\":4096,"
 	"\"Compression\":\"none\",\"TrashDays\":0,\"MetaVersion\":1,\"EnableACL\":true}";
 
+/* an engine's hooks are the functions of its prefix: rd_fresh, sq_fresh, ... */
+#define ENGINE_HOOKS(p) \
+	.fresh = p##_fresh, .blank = p##_blank, .url = p##_url, \
+	.counter = p##_counter, .set_counter = p##_set_counter, \
+	.entries = p##_entries, .entry_is = p##_entry_is, .entry_rename = p##_entry_rename, \
+	.node_exists = p##_node_exists, .node_is = p##_node_is, .set_flags = p##_set_flags, \
+	.symlink_is = p##_symlink_is, .links_in = p##_links_in, .links_total = p##_links_total, \
+	.chunk_raw = p##_chunk_raw, .chunk_corrupt = p##_chunk_corrupt, .chunks_of = p##_chunks_of, \
+	.refs_are = p##_refs_are, .ref_put = p##_ref_put, \
+	.delslices = p##_delslices, .delslice_put = p##_delslice_put, \
+	.delfiles = p##_delfiles, .crash_unlink = p##_crash_unlink, \
+	.xattrs = p##_xattrs, .xattr_is = p##_xattr_is, .xattr_put = p##_xattr_put, \
+	.sustained = p##_sustained, .sustained_put = p##_sustained_put, \
+	.session_expire = p##_session_expire, .set_session_expire = p##_set_session_expire, \
+	.session_info = p##_session_info, \
+	.flock_of = p##_flock_of, .flock_put = p##_flock_put, .plock_is = p##_plock_is, \
+	.dir_stat = p##_dir_stat, .dir_quota_put = p##_dir_quota_put, .acl_rules = p##_acl_rules
+
 /* ======== Redis: keys as JuiceFS's redis.go keeps them ======== */
 
 static struct meta *rd_fresh(bool trash)
 {
-	struct meta *m = NULL;
+	return volume(rd_flush(), setting_json, trash);
+}
 
-	freeReplyObject(raw("FLUSHALL"));
-	if (meta_open(redis_url, &m) || meta_init(m, setting_json, trash)) {
-		printf("  open/init: %s\n", jfs_errmsg());
-		meta_close(m);
-		return NULL;
-	}
-	return m;
+static struct meta *rd_blank(void)
+{
+	return opened(rd_flush());
 }
 
 static const char *rd_url(void)
@@ -213,13 +228,16 @@ static int rd_ref_put(uint64_t id, uint32_t size, int n)
 	return 0;
 }
 
-static long long rd_delslices(int64_t *when, unsigned char *v, size_t *vlen)
+/* fields "{new slice id}_{unix time}" */
+static long long rd_delslices(uint64_t *id, int64_t *when, unsigned char *v, size_t *vlen)
 {
 	redisReply *r = raw("HGETALL delSlices");
 	long long n = -1;
 
 	if (r && r->type == REDIS_REPLY_ARRAY) {
 		n = (long long)r->elements / 2;
+		if (n && id)
+			*id = strtoull(r->element[0]->str, NULL, 10);
 		if (n && when) {
 			const char *us = strchr(r->element[0]->str, '_');
 
@@ -243,6 +261,15 @@ static int rd_delslice_put(uint64_t id, int64_t when, const unsigned char *v, si
 static long long rd_delfiles(void)
 {
 	return rd_int("ZCARD delfiles");
+}
+
+/* the node and entry gone, the file's delfiles member "ino:length" left */
+static int rd_crash_unlink(uint64_t parent, const char *name, uint64_t ino, uint64_t length)
+{
+	freeReplyObject(raw("DEL i%" PRIu64, ino));
+	freeReplyObject(raw("HDEL d%" PRIu64 " %s", parent, name));
+	freeReplyObject(raw("ZADD delfiles 1000 %" PRIu64 ":%" PRIu64, ino, length));
+	return 0;
 }
 
 static long long rd_xattrs(uint64_t ino)
@@ -270,6 +297,12 @@ static long long rd_sustained(uint64_t sid, uint64_t ino)
 	if (!ino)
 		return rd_int("SCARD session%" PRIu64, sid);
 	return rd_int("SISMEMBER session%" PRIu64 " %" PRIu64, sid, ino);
+}
+
+static int rd_sustained_put(uint64_t sid, uint64_t ino)
+{
+	freeReplyObject(raw("SADD session%" PRIu64 " %" PRIu64, sid, ino));
+	return 0;
 }
 
 static long long rd_session_expire(uint64_t sid)
@@ -347,34 +380,21 @@ static long long rd_acl_rules(void)
 	return rd_int("HLEN acl");
 }
 
-static int rd_setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	if (start_redis()) {
-		printf("FAIL start_redis: cannot start redis-server on 127.0.0.1:%d\n",
-		       redis_port);
-		stop_redis();
-		return -1;
-	}
-	return 0;
-}
-
 static const struct engine redis_engine = {
-	"redis", rd_setup, stop_redis, rd_fresh, rd_url,
-	rd_counter, rd_set_counter, rd_entries, rd_entry_is, rd_entry_rename, rd_node_exists, rd_node_is,
-	rd_set_flags, rd_symlink_is, rd_links_in, rd_links_total,
-	rd_chunk_raw, rd_chunk_corrupt, rd_chunks_of, rd_refs_are, rd_ref_put,
-	rd_delslices, rd_delslice_put, rd_delfiles,
-	rd_xattrs, rd_xattr_is, rd_xattr_put,
-	rd_sustained, rd_session_expire, rd_set_session_expire, rd_session_info,
-	rd_flock_of, rd_flock_put, rd_plock_is, rd_dir_stat, rd_dir_quota_put, rd_acl_rules,
+	.name = "redis", .setup = redis_setup, .teardown = stop_redis,
+	ENGINE_HOOKS(rd),
 };
 
 /* ======== SQLite: rows as JuiceFS's sql.go keeps them ======== */
 
 static struct meta *sq_fresh(bool trash)
 {
-	return raw_volume(setting_json, trash);
+	return volume(raw_next(), setting_json, trash);
+}
+
+static struct meta *sq_blank(void)
+{
+	return opened(raw_next());
 }
 
 static const char *sq_url(void)
@@ -512,10 +532,12 @@ static int sq_ref_put(uint64_t id, uint32_t size, int n)
 			", %" PRIu32 ", %d)", id, size, n);
 }
 
-static long long sq_delslices(int64_t *when, unsigned char *v, size_t *vlen)
+static long long sq_delslices(uint64_t *id, int64_t *when, unsigned char *v, size_t *vlen)
 {
 	long long n = raw_int("SELECT count(*) FROM jfs_delslices");
 
+	if (n > 0 && id)
+		*id = (uint64_t)raw_int("SELECT chunkid FROM jfs_delslices ORDER BY deleted LIMIT 1");
 	if (n > 0 && when)
 		*when = raw_int("SELECT deleted FROM jfs_delslices ORDER BY deleted LIMIT 1");
 	if (n > 0 && v && vlen) {
@@ -546,6 +568,14 @@ static int sq_delslice_put(uint64_t id, int64_t when, const unsigned char *v, si
 static long long sq_delfiles(void)
 {
 	return raw_int("SELECT count(*) FROM jfs_delfile");
+}
+
+static int sq_crash_unlink(uint64_t parent, const char *name, uint64_t ino, uint64_t length)
+{
+	return raw_exec("DELETE FROM jfs_edge WHERE parent=%" PRIu64 " AND name=CAST('%s' AS BLOB);"
+			"DELETE FROM jfs_node WHERE inode=%" PRIu64 ";"
+			"INSERT INTO jfs_delfile VALUES (%" PRIu64 ", %" PRIu64 ", 1000)",
+			parent, name, ino, ino, length);
 }
 
 static long long sq_xattrs(uint64_t ino)
@@ -595,6 +625,12 @@ static long long sq_sustained(uint64_t sid, uint64_t ino)
 		return raw_int("SELECT count(*) FROM jfs_sustained WHERE sid=%" PRIu64, sid);
 	return raw_int("SELECT count(*) FROM jfs_sustained WHERE sid=%" PRIu64
 		       " AND inode=%" PRIu64, sid, ino);
+}
+
+static int sq_sustained_put(uint64_t sid, uint64_t ino)
+{
+	return raw_exec("INSERT INTO jfs_sustained (sid, inode) VALUES (%" PRIu64 ", %" PRIu64 ")",
+			sid, ino);
 }
 
 static long long sq_session_expire(uint64_t sid)
@@ -675,23 +711,55 @@ static long long sq_acl_rules(void)
 	return raw_int("SELECT count(*) FROM jfs_acl");
 }
 
-static int sq_setup(void)
-{
-	return raw_setup();
-}
-
 static const struct engine sqlite_engine = {
-	"sqlite", sq_setup, raw_cleanup, sq_fresh, sq_url,
-	sq_counter, sq_set_counter, sq_entries, sq_entry_is, sq_entry_rename, sq_node_exists, sq_node_is,
-	sq_set_flags, sq_symlink_is, sq_links_in, sq_links_total,
-	sq_chunk_raw, sq_chunk_corrupt, sq_chunks_of, sq_refs_are, sq_ref_put,
-	sq_delslices, sq_delslice_put, sq_delfiles,
-	sq_xattrs, sq_xattr_is, sq_xattr_put,
-	sq_sustained, sq_session_expire, sq_set_session_expire, sq_session_info,
-	sq_flock_of, sq_flock_put, sq_plock_is, sq_dir_stat, sq_dir_quota_put, sq_acl_rules,
+	.name = "sqlite", .setup = raw_setup, .teardown = raw_cleanup,
+	ENGINE_HOOKS(sq),
+	.acl_dedup_races = true,
 };
 
 /* ======== the cases ======== */
+
+/* ---- the volume ---- */
+
+static void init_and_setting(void)
+{
+	struct meta *m = E->blank();
+	struct meta_attr root, a;
+	char *json = NULL;
+
+	REQUIRE(m);
+	CHECK_EQ(meta_get_setting(m, &json), -ENOENT);
+	CHECK(json == NULL);
+	REQUIRE(meta_init(m, setting_json, false) == 0);
+	REQUIRE(meta_get_setting(m, &json) == 0);
+	CHECK_STR(json, setting_json);
+	free(json);
+	REQUIRE(meta_getattr(m, 1, &root) == 0);
+	CHECK_EQ(root.type, META_TYPE_DIR);
+	CHECK_EQ(root.mode, 0777);
+	CHECK_EQ(root.nlink, 2);
+	CHECK_EQU(root.length, 4096);
+	CHECK_EQU(root.parent, 1);
+	CHECK(root.mtime > 1700000000);
+	CHECK(E->node_is(1, &root));
+	CHECK(!E->node_exists(META_TRASH_INO));
+
+	/* again: the setting changes, the root stays, the trash appears */
+	sleep(1);	/* a root written anew would show */
+	CHECK_EQ(meta_init(m, "{\"Name\": \"other\"}", true), 0);
+	CHECK(E->node_is(1, &root));
+	REQUIRE(meta_get_setting(m, &json) == 0);
+	CHECK_STR(json, "{\"Name\": \"other\"}");
+	free(json);
+	REQUIRE(meta_getattr(m, META_TRASH_INO, &a) == 0);
+	CHECK_EQ(a.type, META_TYPE_DIR);
+	CHECK_EQ(a.mode, 0555);
+	CHECK_EQ(a.nlink, 2);
+	CHECK_EQU(a.parent, 1);
+	CHECK(E->node_is(META_TRASH_INO, &a));
+	CHECK_EQ(E->entries(1), 0);	/* .trash has no entry: ops.c shows it */
+	meta_close(m);
+}
 
 /* ---- namespace ---- */
 
@@ -731,6 +799,10 @@ static void mknod_every_type(void)
 	CHECK_EQ(a.mode, 02755);
 	CHECK(E->node_is(d, &a));
 	CHECK(E->entry_is(1, "dir", 3, d, META_TYPE_DIR));
+	/* its zero stats, as doMknod writes them even with dir stats off */
+	CHECK_EQ(E->dir_stat(d, DS_INODES), 0);
+	CHECK_EQ(E->dir_stat(d, DS_SPACE), 0);
+	CHECK_EQ(E->dir_stat(d, DS_LENGTH), 0);
 	REQUIRE(meta_getattr(m, 1, &a) == 0);
 	CHECK_EQ(a.nlink, 3);
 
@@ -979,7 +1051,7 @@ static void rmdir_cases(void)
 {
 	struct meta *m = fresh();
 	struct meta_attr a;
-	uint64_t d, e, f;
+	uint64_t d, e, f, nq = 9;
 
 	REQUIRE(m);
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
@@ -993,6 +1065,7 @@ static void rmdir_cases(void)
 	REQUIRE(meta_getattr(m, d, &a) == 0);
 	CHECK_EQ(a.nlink, 3);
 	REQUIRE(setx(m, e, "user.x", "\1", 1, 0) == 0);
+	REQUIRE(E->dir_quota_put(e) == 0);
 	REQUIRE(rmdir_(m, d, "e") == 0);
 	REQUIRE(meta_getattr(m, d, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
@@ -1000,6 +1073,8 @@ static void rmdir_cases(void)
 	CHECK(!E->node_exists(e));
 	CHECK_EQ(E->xattrs(e), 0);
 	CHECK_EQ(E->dir_stat(e, DS_INODES), NONE);
+	CHECK_EQ(meta_count_dir_quotas(m, &nq), 0);
+	CHECK_EQU(nq, 0);		/* its quota went with it */
 	REQUIRE(rmdir_(m, 1, "d") == 0);
 	REQUIRE(meta_getattr(m, 1, &a) == 0);
 	CHECK_EQ(a.nlink, 2);
@@ -1233,6 +1308,8 @@ static void readdir_plus(void)
 	REQUIRE(meta_readdir(m, d, true, &e, &n) == 0);
 	CHECK_EQ(n, 1501);
 	for (i = 0; i < n; i++) {
+		if (e[i].type == META_TYPE_DIR)
+			CHECK(e[i].attr.type == META_TYPE_DIR && e[i].attr.nlink == 2);
 		if (e[i].type != META_TYPE_FILE)
 			continue;
 		if (e[i].attr.type != META_TYPE_FILE || e[i].attr.mode != 0644 ||
@@ -1449,9 +1526,17 @@ static void sustained_inode(void)
 	/* again, or an inode that is gone: nothing left to do */
 	CHECK_EQ(meta_release_sustained(m, f), 0);
 
-	/* closing the session releases what it still holds */
+	/* a sustained record whose inode still has a link: only the record goes */
 	REQUIRE(mkfile(m, 1, "g", &g) == 0);
 	REQUIRE(write_(m, g, 0, 0, 10, &id, &a) == 0);
+	REQUIRE(E->sustained_put(sid, g) == 0);
+	REQUIRE(meta_release_sustained(m, g) == 0);
+	CHECK_EQ(E->sustained(sid, 0), 0);
+	CHECK_EQ(meta_getattr(m, g, &a), 0);
+	CHECK(E->refs_are(id, 10, 1));
+	CHECK_EQ(rec.n, 1);
+
+	/* closing the session releases what it still holds */
 	rec.open_ino = g;
 	REQUIRE(unlink_(m, 1, "g") == 0);
 	rec.open_ino = 0;
@@ -1534,13 +1619,25 @@ static void sessions(void)
 	REQUIRE(meta_new_session(m, NULL, &sid2) == 0);
 	CHECK_EQU(sid2, 3);
 	m->sid = sid;
+	/* a close takes the session's own locks, not another's on the file */
+	REQUIRE(mkfile(m, 1, "g", &f) == 0);
+	REQUIRE(meta_setlk(m, f, 2, PLOCK_RD, 0, 9, 1) == 0);
+	REQUIRE(E->flock_put(f, sid, 1, 'W') == 0);
+	REQUIRE(E->flock_put(f, sid2, 0xAA, 'R') == 0);
 	REQUIRE(meta_close_session(m, sid) == 0);
 	CHECK_EQU(m->sid, 0);
 	CHECK(E->session_info(sid) == NULL);
 	CHECK_EQ(E->session_expire(sid), NONE);
+	CHECK_EQ(E->flock_of(f, sid, 1), 0);
+	CHECK(E->plock_is(f, sid, 2, NULL, 0));
+	CHECK_EQ(E->flock_of(f, sid2, 0xAA), 'R');
 	REQUIRE(meta_list_sessions(m, &s, &n) == 0);
 	CHECK_EQ(n, 1);
 	meta_free_sessions(s, n);
+	/* a session cleaned up (as stale, say) comes back on its next heartbeat */
+	REQUIRE(meta_refresh_session(m, sid, "{\"Version\":\"3\"}") == 0);
+	CHECK(E->session_expire(sid) > now);
+	CHECK_STR(E->session_info(sid), "{\"Version\":\"3\"}");
 	meta_close(m);
 }
 
@@ -1872,7 +1969,7 @@ static void compact_chunk_swaps(void)
 	CHECK(rec_has(id1, 5000) && rec_has(id2, 2000));
 	CHECK(E->refs_are(id1, 5000, REFS_NONE));
 	CHECK(E->refs_are(id2, 2000, REFS_NONE));
-	CHECK_EQ(E->delslices(NULL, NULL, NULL), 0);
+	CHECK_EQ(E->delslices(NULL, NULL, NULL, NULL), 0);
 	REQUIRE(meta_getattr(m, f, &a) == 0);
 	CHECK_EQU(a.length, 6100);
 
@@ -1981,7 +2078,7 @@ static void compact_chunk_trash(void)
 	struct meta *m = fresh_trash();
 	struct meta_slice *old = NULL, s = { 0 };
 	struct meta_attr a;
-	uint64_t f, id1, id2, id3;
+	uint64_t f, id1, id2, id3, dsid = 0;
 	unsigned char want[24], v[256];
 	size_t nold = 0, n = 0, vlen = 0;
 	int64_t when = 0;
@@ -2006,7 +2103,8 @@ static void compact_chunk_trash(void)
 	CHECK_EQ(rec.n, 0);
 	CHECK(E->refs_are(id1, 5000, 1));
 	CHECK(E->refs_are(id2, 4096, 1));
-	CHECK_EQ(E->delslices(&when, v, &vlen), 1);
+	CHECK_EQ(E->delslices(&dsid, &when, v, &vlen), 1);
+	CHECK_EQU(dsid, id3);		/* keyed by the slice that replaced them */
 	CHECK(llabs(when - (long long)time(NULL)) < 60);
 	/* the value: (id, size) big-endian, the zero record left out */
 	for (k = 0; k < 8; k++) {
@@ -2025,7 +2123,7 @@ static void compact_chunk_trash(void)
 	CHECK(rec_has(id1, 5000) && rec_has(id2, 4096));
 	CHECK(E->refs_are(id1, 5000, REFS_NONE));
 	CHECK(E->refs_are(id2, 4096, REFS_NONE));
-	CHECK_EQ(E->delslices(NULL, NULL, NULL), 0);
+	CHECK_EQ(E->delslices(NULL, NULL, NULL, NULL), 0);
 	CHECK(E->refs_are(id3, 8192, 1));
 	free(old);
 	meta_close(m);
@@ -2035,7 +2133,9 @@ static void compact_chunk_trash(void)
 static void delayed_slices_released(void)
 {
 	struct meta *m = fresh_trash();
+	int64_t young = (int64_t)time(NULL), when = 0;
 	unsigned char v[24];
+	uint64_t id = 0;
 	size_t n = 9;
 	int i;
 
@@ -2048,12 +2148,14 @@ static void delayed_slices_released(void)
 	v[23] = 100;
 	REQUIRE(E->delslice_put(10, 1000, v, sizeof(v)) == 0);
 	REQUIRE(E->ref_put(8, 100, 2) == 0);
-	REQUIRE(E->delslice_put(11, (int64_t)time(NULL), v, sizeof(v)) == 0);
+	REQUIRE(E->delslice_put(11, young, v, sizeof(v)) == 0);
 	CHECK_EQ(meta_cleanup_delayed_slices(m, time(NULL) - 86400, &n), 0);
 	CHECK_EQ(n, 1);
 	CHECK(rec_has(7, 4096));
 	CHECK(!rec_has(8, 100));
-	CHECK_EQ(E->delslices(NULL, NULL, NULL), 1);	/* the young one stays */
+	CHECK_EQ(E->delslices(&id, &when, NULL, NULL), 1);	/* the young one stays */
+	CHECK_EQU(id, 11);
+	CHECK_EQ(when, young);
 	CHECK(E->refs_are(8, 100, REFS_1_KEPT));
 	CHECK(E->refs_are(7, 4096, REFS_NONE));
 	for (i = 0; i < 2; i++)	/* idempotent */
@@ -2378,6 +2480,39 @@ static void cleanup_slices_retries(void)
 	meta_close(m);
 }
 
+/* the delfiles job frees the data a crashed client left behind */
+static void cleanup_deleted_files(void)
+{
+	struct meta *m = fresh();
+	struct meta_attr a;
+	uint64_t f, g, id, id2;
+	size_t n = 9;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	REQUIRE(write_(m, f, 0, 0, 10, &id, &a) == 0);
+	REQUIRE(write_(m, f, 1, 0, 20, &id2, &a) == 0);
+	REQUIRE(mkfile(m, 1, "g", &g) == 0);
+	REQUIRE(E->crash_unlink(1, "f", f, a.length) == 0);
+	CHECK_EQ(E->delfiles(), 1);
+	/* entries younger than the cut are left for their client */
+	CHECK_EQ(meta_cleanup_deleted_files(m, 1000, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(E->delfiles(), 1);
+	CHECK_EQ(meta_cleanup_deleted_files(m, (int64_t)time(NULL), &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(rec.n, 2);
+	CHECK(rec_has(id, 10) && rec_has(id2, 20));
+	CHECK(E->refs_are(id, 10, REFS_NONE));
+	CHECK(E->refs_are(id2, 20, REFS_NONE));
+	CHECK_EQ(E->chunks_of(f), 0);
+	CHECK_EQ(E->delfiles(), 0);
+	CHECK_EQ(meta_getattr(m, g, &a), 0);
+	CHECK_EQ(meta_cleanup_deleted_files(m, (int64_t)time(NULL), &n), 0);
+	CHECK_EQ(n, 0);
+	meta_close(m);
+}
+
 /* what the mount gate asks: how many dirs JuiceFS put a quota on */
 static void dir_quotas_counted(void)
 {
@@ -2466,6 +2601,34 @@ static void dir_stats_kept(void)
 	REQUIRE(meta_dirstat_flush(m) == 0);
 	CHECK_EQ(E->dir_stat(d1, DS_SPACE), NONE);
 	CHECK_EQ(E->dir_stat(1, DS_INODES), 1);
+	meta_close(m);
+}
+
+/* what a flush hands the engine: deltas, and a recount where none are kept */
+static void dir_stats_update(void)
+{
+	struct meta *m = fresh();
+	struct meta_dirstat ds = { .ino = 1, .length = 10, .space = 4096, .inodes = 1 };
+	uint64_t d;
+
+	REQUIRE(m);
+	/* the root has no stats yet: it is recounted (empty), not incremented */
+	CHECK_EQ(E->dir_stat(1, DS_INODES), NONE);
+	REQUIRE(meta_update_dir_stats(m, &ds, 1) == 0);
+	CHECK_EQ(E->dir_stat(1, DS_INODES), 0);
+	CHECK_EQ(E->dir_stat(1, DS_LENGTH), 0);
+	REQUIRE(meta_update_dir_stats(m, &ds, 1) == 0);
+	CHECK_EQ(E->dir_stat(1, DS_INODES), 1);
+	CHECK_EQ(E->dir_stat(1, DS_LENGTH), 10);
+	CHECK_EQ(E->dir_stat(1, DS_SPACE), 4096);
+	/* a dir made with its stats takes the delta at once */
+	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
+	ds.ino = d;
+	ds.length = -5;
+	REQUIRE(meta_update_dir_stats(m, &ds, 1) == 0);
+	CHECK_EQ(E->dir_stat(d, DS_INODES), 1);
+	CHECK_EQ(E->dir_stat(d, DS_LENGTH), -5);
+	CHECK_EQ(E->dir_stat(d, DS_SPACE), 4096);
 	meta_close(m);
 }
 
@@ -2696,22 +2859,6 @@ static void xattr_deleted_with_inode(void)
 
 /* ---- ACLs (JuiceFS 1.2) ---- */
 
-/* u::rw- u:1000:r-- g::r-- m::r-- o::--- */
-static void rule_1000(struct acl_rule *r)
-{
-	acl_rule_init(r);
-	r->owner = 6;
-	r->group = 4;
-	r->mask = 4;
-	r->other = 0;
-	r->nusers = 1;
-	r->users = calloc(1, sizeof(*r->users));
-	if (r->users)
-		r->users[0] = (struct acl_entry){ 1000, 4 };
-	else
-		r->nusers = 0;
-}
-
 static void acl_rules(void)
 {
 	struct acl_rule r, got;
@@ -2788,11 +2935,8 @@ static void acl_rules(void)
 
 	/* a default rule leaves the mode, and is its own rule */
 	REQUIRE(mkdir_(m, 1, "d", &d) == 0);
-	r.users[0].perm = 7;
-	r.owner = 7;
-	r.group = 5;
-	r.mask = 7;
-	r.other = ACL_UNSET;
+	acl_rule_free(&r);
+	rule_1000_dir(&r);
 	REQUIRE(meta_set_facl(m, d, ACL_TYPE_DEFAULT_J, &r, false, &a) == 0);
 	CHECK_EQ(a.default_acl, 3);
 	CHECK_EQ(a.access_acl, 0);
@@ -2861,6 +3005,82 @@ static void acl_inherit_and_chmod(void)
 	acl_rule_free(&got);
 	CHECK(E->node_is(c, &a));
 	acl_rule_free(&r);
+	meta_close(m);
+}
+
+struct facl_worker {
+	struct meta *m;
+	uint64_t ino[10];
+	int ret;
+};
+
+/* three rules, set in turn on the worker's files */
+static void *facl_worker_main(void *p)
+{
+	struct facl_worker *w = p;
+	struct acl_rule r;
+	int i;
+
+	rule_1000(&r);
+	for (i = 0; i < 10 && !w->ret && r.nusers; i++) {
+		r.users[0].perm = (uint16_t)(i % 3);
+		w->ret = meta_set_facl(w->m, w->ino[i], ACL_TYPE_ACCESS_J, &r, false, NULL);
+	}
+	acl_rule_free(&r);
+	return NULL;
+}
+
+/* two clients making the same new rules at once */
+static void acl_concurrent_dedup(void)
+{
+	struct meta *m = fresh(), *m2 = NULL;
+	struct facl_worker w[4];
+	struct acl_rule r, got;
+	struct meta_attr a;
+	uint32_t ids[40] = { 0 };
+	pthread_t t[4];
+	char name[16];
+	int i, j, k, nids = 0;
+
+	REQUIRE(m);
+	REQUIRE(meta_open(E->url(), &m2) == 0);
+	for (i = 0; i < 4; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].m = i % 2 ? m2 : m;
+		for (j = 0; j < 10; j++) {
+			snprintf(name, sizeof(name), "f%d-%d", i, j);
+			REQUIRE(mkfile(m, 1, name, &w[i].ino[j]) == 0);
+		}
+	}
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, facl_worker_main, &w[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ(w[i].ret, 0);
+	}
+	/* every file has the rule it was given, read back by either client */
+	rule_1000(&r);
+	REQUIRE(r.nusers == 1);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 10; j++) {
+			r.users[0].perm = (uint16_t)(j % 3);
+			REQUIRE(meta_get_facl(i % 2 ? m : m2, w[i].ino[j], ACL_TYPE_ACCESS_J,
+					      &got) == 0);
+			CHECK(acl_rule_equal(&got, &r));
+			acl_rule_free(&got);
+			REQUIRE(meta_getattr(m, w[i].ino[j], &a) == 0);
+			for (k = 0; k < nids && ids[k] != a.access_acl; k++)
+				;
+			if (k == nids && nids < 40)
+				ids[nids++] = a.access_acl;
+		}
+	acl_rule_free(&r);
+	/* one id a rule, where the engine settles the race */
+	CHECK(E->acl_rules() >= 3);
+	CHECK_EQ(nids, E->acl_rules());
+	if (E->acl_dedup_races)
+		CHECK_EQ(E->acl_rules(), 3);
+	meta_close(m2);
 	meta_close(m);
 }
 
@@ -2998,6 +3218,7 @@ static void locks_across_sessions(void)
 	CHECK(E->plock_is(f, s1, 0xabc, NULL, 0));
 	CHECK_EQ(E->flock_of(f, s1, 9), 0);
 	CHECK(E->plock_is(f, s2, 0xabc, b, plock_rec(b, 1, 7, 0, 50)));
+	CHECK_EQ(meta_setlk(m2, f, 1, PLOCK_WR, 100, 200, 7), 0);	/* its range is free */
 	CHECK_EQ(meta_flock(m2, f, 6, PLOCK_WR), -EAGAIN);	/* the other client's R */
 	meta_close(m2);
 	meta_close(m);
@@ -3012,6 +3233,7 @@ static void run_all(const struct engine *e)
 		check_nfail++;
 		return;
 	}
+	RUN_ON(e, init_and_setting);
 	RUN_ON(e, mknod_every_type);
 	RUN_ON(e, mknod_errors);
 	RUN_ON(e, lookup_getattr_setattr);
@@ -3043,8 +3265,10 @@ static void run_all(const struct engine *e)
 	RUN_ON(e, copy_range_clones);
 	RUN_ON(e, unlink_frees_slices);
 	RUN_ON(e, cleanup_slices_retries);
+	RUN_ON(e, cleanup_deleted_files);
 	RUN_ON(e, dir_quotas_counted);
 	RUN_ON(e, dir_stats_kept);
+	RUN_ON(e, dir_stats_update);
 	RUN_ON(e, xattr_layout);
 	RUN_ON(e, xattr_flags);
 	RUN_ON(e, xattr_names_and_sizes);
@@ -3052,6 +3276,7 @@ static void run_all(const struct engine *e)
 	RUN_ON(e, xattr_deleted_with_inode);
 	RUN_ON(e, acl_rules);
 	RUN_ON(e, acl_inherit_and_chmod);
+	RUN_ON(e, acl_concurrent_dedup);
 	RUN_ON(e, plock_records);
 	RUN_ON(e, locks_across_sessions);
 	e->teardown();
