@@ -13,7 +13,14 @@
  *
  * Attribute rules.  What a mknod, setattr, rename or setfacl does to the
  * attrs it read is the same for every engine; the engines call these
- * between their reads and their writes.
+ * between their reads and their writes.  For mknod, link, unlink, rename
+ * and copy_range the whole of that is here (meta_*_txn): the reads go
+ * through the engine's struct meta_ns_io, inside its transaction, and the
+ * engine's callback writes what was decided.
+ *
+ * Slices.  A slice whose last reference a transaction dropped loses its
+ * objects (hooks.delete_slice) and then its reference record, after the
+ * commit (meta_free_slice).
  *
  * Dir stats.  JuiceFS clients add their deltas to the dir-stat hashes
  * once a second, not in the namespace transaction; a dir without stats is
@@ -472,6 +479,289 @@ int meta_trash_choice(uint64_t trash, const struct meta_attr *t)
 	return t->type != META_TYPE_DIR && t->nlink > 1 ? 2 : 1;
 }
 
+/* ---- the transactions' logic (meta_*_txn) ---------------------------- */
+
+/* meta_trash_choice, looking the trash name up when it asks */
+static int trash_decide(const struct meta_ns_io *io, uint64_t trash, uint64_t parent,
+			const char *name, size_t len, uint64_t ino,
+			const struct meta_attr *t, bool *yes)
+{
+	char tname[META_MAX_NAME + 1];
+	int ret, choice = meta_trash_choice(trash, t);
+	bool taken = false;
+
+	*yes = false;
+	if (choice == 2) {
+		ret = io->has_entry(io->ctx, trash, tname,
+				    meta_trash_entry(tname, parent, ino, name, len), &taken);
+		if (ret)
+			return ret;
+	}
+	*yes = choice && !taken;
+	return 0;
+}
+
+/* a dir's entries changed: its mtime and ctime */
+static void stamp_dir(struct meta_attr *d, const struct timespec *now)
+{
+	meta_set_mtime(d, now);
+	meta_set_ctime(d, now);
+}
+
+/* a new name in a dir read with get_dir: -EEXIST when taken */
+static int new_entry(const struct meta_ns_io *io, uint64_t parent, const char *name,
+		     size_t len)
+{
+	uint8_t type;
+	uint64_t ino;
+
+	return meta_new_entry_check(io->get_entry(io->ctx, parent, name, len, &type, &ino));
+}
+
+static int mknod_read(const struct meta_ns_io *io, const struct meta_acl_io *acl,
+		      struct meta_mknod *a)
+{
+	struct timespec now;
+	int ret;
+
+	ret = io->get_dir(io->ctx, a->parent, &a->pa);
+	if (!ret && meta_is_immutable(&a->pa))
+		ret = -EPERM;
+	if (!ret)
+		ret = new_entry(io, a->parent, a->name, a->len);
+	if (ret)
+		return ret;
+	meta_mknod_mode(a);
+	if (a->pa.default_acl && a->type != META_TYPE_SYMLINK) {
+		ret = meta_acl_inherit(acl, &a->pa, &a->attr, a->mode & 07777);
+		if (ret)
+			return ret;
+	}
+	meta_now(&now);
+	meta_mknod_attr(a, &a->pa, &now);
+	return 0;
+}
+
+int meta_mknod_txn(const struct meta_ns_io *io, const struct meta_acl_io *acl,
+		   struct meta_mknod *a, int (*write)(void *ctx, struct meta_mknod *a),
+		   void *ctx)
+{
+	int ret = mknod_read(io, acl, a);
+
+	return ret ? ret : write(ctx, a);
+}
+
+static int link_read(const struct meta_ns_io *io, struct meta_link *a)
+{
+	struct timespec now;
+	int ret;
+
+	ret = io->get_dir(io->ctx, a->parent, &a->pa);
+	if (!ret)
+		ret = io->get_attr(io->ctx, a->ino, &a->attr);
+	if (!ret)
+		ret = meta_link_check(&a->attr, &a->pa);
+	if (!ret)
+		ret = new_entry(io, a->parent, a->name, a->len);
+	if (ret)
+		return ret;
+	meta_now(&now);
+	/* several parents: the engine keeps them apart from the attr (doLink) */
+	a->prev_parent = a->attr.parent;
+	a->attr.parent = 0;
+	a->attr.nlink++;
+	meta_set_ctime(&a->attr, &now);
+	stamp_dir(&a->pa, &now);
+	return 0;
+}
+
+int meta_link_txn(const struct meta_ns_io *io, struct meta_link *a,
+		  int (*write)(void *ctx, struct meta_link *a), void *ctx)
+{
+	int ret = link_read(io, a);
+
+	return ret ? ret : write(ctx, a);
+}
+
+static int unlink_read(const struct meta_ns_io *io, struct meta_unlink *a)
+{
+	int ret;
+
+	a->free_data = a->removed = a->to_trash = false;
+	ret = io->get_dir(io->ctx, a->parent, &a->pa);
+	if (!ret)
+		ret = io->get_entry(io->ctx, a->parent, a->name, a->len, &a->type, &a->ino);
+	if (!ret)
+		ret = meta_unlink_check(a->dir, a->type);
+	if (!ret && a->dir)
+		ret = io->dir_empty(io->ctx, a->ino);
+	if (ret)
+		return ret;
+	memset(&a->attr, 0, sizeof(a->attr));
+	ret = io->get_attr(io->ctx, a->ino, &a->attr);
+	if (ret && ret != -ENOENT)
+		return ret;
+	a->removed = !ret;	/* else a dangling entry: just removed */
+	a->length = a->attr.length;
+	if (meta_is_immutable(&a->pa) || (a->removed && meta_is_immutable(&a->attr)))
+		return -EPERM;
+	if (a->removed) {
+		ret = trash_decide(io, a->trash, a->parent, a->name, a->len, a->ino,
+				   &a->attr, &a->to_trash);
+		if (ret)
+			return ret;
+	}
+	meta_now(&a->now);
+	stamp_dir(&a->pa, &a->now);
+	if (a->dir && a->pa.nlink > 2)
+		a->pa.nlink--;
+	return 0;
+}
+
+/* 1: nothing to do */
+static int rename_read(const struct meta_ns_io *io, struct meta_rename *a)
+{
+	bool same = a->psrc == a->pdst, exchange = a->flags & META_RENAME_EXCHANGE;
+	int ret;
+
+	a->free_data = a->to_trash = a->moved = false;
+	a->have_d = a->replaced = false;
+	a->dtype = 0;
+	a->dino = a->dlen = 0;
+	a->dpa = same ? &a->spa : &a->dpa_buf;
+	ret = io->get_dir(io->ctx, a->psrc, &a->spa);
+	if (!ret && !same)
+		ret = io->get_dir(io->ctx, a->pdst, a->dpa);
+	if (!ret)
+		ret = io->get_entry(io->ctx, a->psrc, a->nsrc, a->lsrc, &a->stype, &a->sino);
+	if (ret)
+		return ret;
+	if (same && a->lsrc == a->ldst && !memcmp(a->nsrc, a->ndst, a->lsrc))
+		return 1;
+	ret = io->get_entry(io->ctx, a->pdst, a->ndst, a->ldst, &a->dtype, &a->dino);
+	if (ret && ret != -ENOENT)
+		return ret;
+	a->have_d = !ret;
+	ret = meta_rename_check(&(struct meta_rename_ends){
+		.flags = a->flags, .psrc = a->psrc, .pdst = a->pdst,
+		.spa_parent = a->spa.parent, .dpa_parent = a->dpa->parent,
+		.stype = a->stype, .dtype = a->dtype, .sino = a->sino, .dino = a->dino,
+		.have_dst = a->have_d });
+	if (!ret)
+		ret = io->get_attr(io->ctx, a->sino, &a->sattr);
+	if (ret)
+		return ret;
+	memset(&a->dattr, 0, sizeof(a->dattr));
+	if (a->have_d) {
+		ret = io->get_attr(io->ctx, a->dino, &a->dattr);
+		if (ret && ret != -ENOENT)
+			return ret;
+		a->replaced = !ret;
+		ret = 0;
+		if (a->dtype == META_TYPE_DIR && !exchange)
+			ret = io->dir_empty(io->ctx, a->dino);
+		if (ret)
+			return ret;
+	}
+	if (meta_is_immutable(&a->spa) || meta_is_immutable(a->dpa) ||
+	    meta_is_immutable(&a->sattr) || (a->replaced && meta_is_immutable(&a->dattr)))
+		return -EPERM;
+	if (a->replaced && !exchange) {
+		ret = trash_decide(io, a->trash, a->pdst, a->ndst, a->ldst, a->dino,
+				   &a->dattr, &a->to_trash);
+		if (ret)
+			return ret;
+	}
+	/* a replaced dir's ".." no longer links the destination */
+	if (a->have_d && !exchange && a->dtype == META_TYPE_DIR)
+		a->dpa->nlink--;
+	meta_now(&a->now);
+	stamp_dir(&a->spa, &a->now);
+	stamp_dir(a->dpa, &a->now);
+	meta_set_ctime(&a->sattr, &a->now);
+	a->dlen = a->dattr.length;
+	a->moved = true;
+	return 0;
+}
+
+int meta_unlink_txn(const struct meta_ns_io *io, struct meta_unlink *a,
+		    int (*write)(void *ctx, struct meta_unlink *a), void *ctx)
+{
+	int ret = unlink_read(io, a);
+
+	return ret ? ret : write(ctx, a);
+}
+
+int meta_rename_txn(const struct meta_ns_io *io, struct meta_rename *a,
+		    int (*write)(void *ctx, struct meta_rename *a), void *ctx)
+{
+	int ret = rename_read(io, a);
+
+	if (ret)
+		return ret > 0 ? 0 : ret;
+	return write(ctx, a);
+}
+
+bool meta_move_parent(struct meta_attr *t, uint8_t type, uint64_t to,
+		      struct meta_attr *fa, struct meta_attr *ta)
+{
+	if (type == META_TYPE_DIR) {
+		t->parent = to;
+		fa->nlink--;
+		ta->nlink++;
+		return false;
+	}
+	if (!t->parent)
+		return true;
+	t->parent = to;
+	return false;
+}
+
+void meta_plock_scan(struct meta_lock *a, struct plock_list *l, bool mine,
+		     struct plock_list *own, bool *hit)
+{
+	const struct plock *p;
+
+	if (mine) {
+		plock_list_free(own);
+		*own = *l;
+		return;
+	}
+	if (a->type != PLOCK_UN && !*hit) {
+		p = plock_conflict(l, a->type, a->start, a->end);
+		if (p) {
+			a->found = *p;
+			*hit = true;
+		}
+	}
+	plock_list_free(l);
+}
+
+int meta_setlk_apply(const struct meta_lock *a, bool hit, struct plock_list *own,
+		     unsigned char **buf, size_t *len)
+{
+	struct plock nl = { a->type, a->pid, a->start, a->end };
+	int ret;
+
+	if (hit)
+		return META_LOCK_HELD;
+	if (a->type == PLOCK_UN && !own->n)
+		return 1;	/* nothing of ours to unlock */
+	ret = plock_update(own, nl);
+	if (!ret && own->n)
+		ret = plock_dump(own, buf, len);
+	return ret;
+}
+
+int meta_lookup_attr(struct meta_lookup *a, uint8_t type, int ret)
+{
+	if (ret != -ENOENT)
+		return ret;
+	memset(&a->attr, 0, sizeof(a->attr));
+	a->attr.type = type;
+	return 0;
+}
+
 static void touch(struct meta_attr *t, const struct timespec *mtime)
 {
 	struct timespec now;
@@ -551,6 +841,141 @@ int meta_copy_attr(struct meta_copy *a, const struct meta_attr *src, uint64_t *s
 		t->length = a->offout + *size;
 	touch(t, NULL);
 	return 0;
+}
+
+struct copy_recs {
+	struct meta_copy_rec *v;
+	size_t n, cap;
+};
+
+static int copy_add(struct copy_recs *r, uint32_t indx, const struct meta_slice *s)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct meta_copy_rec *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = (struct meta_copy_rec){ indx, *s };
+	return 0;
+}
+
+/* the records one visible run [pos, pos + s.len) of the source makes */
+static int copy_seg(const struct meta_copy *a, uint64_t pos, uint64_t end,
+		    struct meta_slice s, struct copy_recs *r)
+{
+	const uint64_t cs = META_CHUNK_SIZE;
+	uint64_t doff, skip;
+	uint32_t indx, dpos;
+	struct meta_slice rest;
+	int ret;
+
+	if (pos >= end || pos + s.len <= a->offin)
+		return 0;
+	if (pos < a->offin) {
+		s.off += (uint32_t)(a->offin - pos);
+		s.len -= (uint32_t)(a->offin - pos);
+		pos = a->offin;
+	}
+	if (pos + s.len > end)
+		s.len -= (uint32_t)(pos + s.len - end);
+	doff = pos - a->offin + a->offout;
+	indx = (uint32_t)(doff / cs);
+	dpos = (uint32_t)(doff % cs);
+	s.pos = dpos;
+	if (dpos + s.len <= cs)
+		return copy_add(r, indx, &s);
+	/* it lands across a chunk boundary: one record on each side */
+	skip = cs - dpos;
+	rest = s;
+	s.len = (uint32_t)skip;
+	ret = copy_add(r, indx, &s);
+	rest.pos = 0;
+	rest.off += (uint32_t)skip;
+	rest.len -= (uint32_t)skip;
+	return ret ? ret : copy_add(r, indx + 1, &rest);
+}
+
+/* the records of meta_copy_txn, into *recs (malloc'd) */
+static int copy_plan(const struct meta_ns_io *io, const struct meta_copy *a, uint64_t size,
+		     struct meta_copy_rec **recs, size_t *nrec)
+{
+	const uint64_t cs = META_CHUNK_SIZE;
+	uint64_t end = a->offin + size;
+	size_t nchunks = end / cs - a->offin / cs + 1, i, k;
+	struct copy_recs r = { NULL, 0, 0 };
+	struct meta_slice **lists;
+	size_t *counts;
+	int ret = 0;
+
+	*recs = NULL;
+	*nrec = 0;
+	lists = calloc(nchunks, sizeof(*lists));
+	counts = calloc(nchunks, sizeof(*counts));
+	if (!lists || !counts)
+		ret = -ENOMEM;
+	for (i = 0; i < nchunks && !ret; i++)
+		ret = io->load_chunk(io->ctx, a->fin, (uint32_t)(a->offin / cs + i), 1,
+				     &lists[i], &counts[i]);
+	for (i = 0; i < nchunks && !ret; i++) {
+		uint64_t coff = (a->offin / cs + i) * cs;
+		struct meta_segs segs = { 0 };
+
+		lists[i][0] = (struct meta_slice){ .len = (uint32_t)cs };	/* holes */
+		ret = meta_overlay(lists[i], counts[i], &segs);
+		for (k = 0; !ret && k < segs.n; k++) {
+			struct meta_slice s = {
+				.id = segs.v[k].id, .size = segs.v[k].size,
+				.off = segs.v[k].off,
+				.len = segs.v[k].end - segs.v[k].start,
+			};
+
+			ret = copy_seg(a, coff + segs.v[k].start, end, s, &r);
+		}
+		free(segs.v);
+	}
+	for (i = 0; lists && i < nchunks; i++)
+		free(lists[i]);
+	free(lists);
+	free(counts);
+	if (ret) {
+		free(r.v);
+		return ret;
+	}
+	*recs = r.v;
+	*nrec = r.n;
+	return 0;
+}
+
+int meta_copy_txn(const struct meta_ns_io *io, struct meta_copy *a,
+		  int (*write)(void *ctx, struct meta_copy *a, const struct meta_copy_rec *r,
+			       size_t n),
+		  void *ctx)
+{
+	struct meta_copy_rec *r = NULL;
+	struct meta_attr src;
+	uint64_t size = 0;
+	size_t n = 0;
+	int ret;
+
+	a->copied = 0;
+	ret = io->get_attr(io->ctx, a->fin, &src);
+	if (!ret)
+		ret = io->get_attr(io->ctx, a->fout, &a->attr);
+	if (!ret)
+		ret = meta_copy_attr(a, &src, &size);
+	if (ret)
+		return ret > 0 ? 0 : ret;	/* 1: nothing to copy */
+	ret = copy_plan(io, a, size, &r, &n);
+	if (!ret)
+		ret = write(ctx, a, r, n);
+	free(r);
+	if (!ret)
+		a->copied = size;
+	return ret;
 }
 
 /* mergeAttr's chmod of a file with an access ACL: the rule follows */
@@ -657,26 +1082,6 @@ int meta_set_facl_apply(const struct meta_acl_io *io, struct meta_facl *a)
 	return 1;
 }
 
-/*
- * A rename about to be written: the stats' copies of the moved and
- * replaced (NULL: none) attrs, then the times both dirs and the moved
- * inode take; *now is stamped for the engine's further changes.
- */
-void meta_rename_stamp(struct meta_rename *a, struct meta_attr *spa, struct meta_attr *dpa,
-		       struct meta_attr *sa, const struct meta_attr *da,
-		       struct timespec *now)
-{
-	a->sattr = *sa;
-	if (da)
-		a->dattr = *da;
-	meta_now(now);
-	meta_set_mtime(spa, now);
-	meta_set_ctime(spa, now);
-	meta_set_mtime(dpa, now);
-	meta_set_ctime(dpa, now);
-	meta_set_ctime(sa, now);
-}
-
 static void facl_set_mode(struct meta_attr *t, uint16_t owner, uint16_t group,
 			  uint16_t other)
 {
@@ -728,6 +1133,45 @@ int meta_dirent_cmp(const void *x, const void *y)
 	int c = memcmp(a->name, b->name, n);
 
 	return c ? c : (int)a->namelen - (int)b->namelen;
+}
+
+/* ---- slices ---------------------------------------------------------- */
+
+int meta_free_slice(struct meta *m, uint64_t id, uint32_t size, bool *gone)
+{
+	const struct meta_hooks *h = &m->hooks;
+
+	if (gone)
+		*gone = false;
+	if (!h->delete_slice)
+		return 0;	/* the reference stays for `juicefs gc` */
+	if (h->delete_slice(h->arg, id, size))
+		return 0;	/* the objects stay: so does the reference, for later */
+	if (gone)
+		*gone = true;
+	return m->ops->delete_slice_ref(m, id, size);
+}
+
+int meta_free_slices(struct meta *m, const struct meta_slice_ref *v, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = meta_free_slice(m, v[i].id, v[i].size, NULL);
+	return ret;
+}
+
+int meta_delete_chunk(struct meta *m, uint64_t ino, uint32_t indx)
+{
+	struct meta_delchunk a = { .ino = ino, .indx = indx };
+	int ret;
+
+	ret = m->ops->do_delete_chunk(m, &a);
+	if (!ret)
+		ret = meta_free_slices(m, a.freed, a.nfreed);
+	free(a.freed);
+	return ret;
 }
 
 /* ---- lifetime ------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "meta/engine.h"
 
@@ -154,17 +155,53 @@ int meta_count_dir_quotas(struct meta *m, uint64_t *n)
 
 int meta_new_session(struct meta *m, const char *info_json, uint64_t *sid)
 {
-	return m->ops->new_session(m, info_json, sid);
+	struct meta_session a = { .info = info_json, .create = true };
+	int ret;
+
+	ret = m->ops->do_session(m, &a);
+	if (!ret) {
+		*sid = a.sid;
+		m->sid = a.sid;
+	}
+	return ret;
 }
 
 int meta_refresh_session(struct meta *m, uint64_t sid, const char *info_json)
 {
-	return m->ops->refresh_session(m, sid, info_json);
+	struct meta_session a = { .sid = sid, .info = info_json };
+
+	return m->ops->do_session(m, &a);
+}
+
+/* doDeleteSustainedInode, then the data of an inode that went with it */
+static int release_sustained(struct meta *m, uint64_t sid, uint64_t ino)
+{
+	struct meta_sustained a = { .sid = sid, .ino = ino };
+	int ret;
+
+	ret = m->ops->do_release_sustained(m, &a);
+	if (!ret && a.free_data)
+		ret = m->ops->free_file_data(m, ino, a.length);
+	return ret;
+}
+
+/* what a clean unmount or a stale session's cleanup does for one session */
+static int close_session(struct meta *m, uint64_t sid)
+{
+	struct meta_ids a = { .v = NULL };
+	size_t i;
+	int ret;
+
+	ret = m->ops->list_sustained(m, sid, &a);
+	for (i = 0; !ret && i < a.n; i++)
+		ret = release_sustained(m, sid, a.v[i]);
+	free(a.v);
+	return ret ? ret : m->ops->do_close_session(m, sid);
 }
 
 int meta_close_session(struct meta *m, uint64_t sid)
 {
-	int ret = m->ops->do_close_session(m, sid);
+	int ret = close_session(m, sid);
 
 	if (!ret && sid == m->sid)
 		m->sid = 0;
@@ -173,12 +210,35 @@ int meta_close_session(struct meta *m, uint64_t sid)
 
 int meta_list_sessions(struct meta *m, struct meta_session_info **s, size_t *n)
 {
-	return m->ops->list_sessions(m, s, n);
+	struct meta_sessions a = { NULL, 0 };
+	int ret;
+
+	ret = m->ops->do_list_sessions(m, &a);
+	if (ret) {
+		meta_free_sessions(a.s, a.n);
+		a.s = NULL;
+		a.n = 0;
+	}
+	*s = a.s;
+	*n = a.n;
+	return ret;
 }
 
 int meta_cleanup_stale_sessions(struct meta *m)
 {
-	return m->ops->cleanup_stale_sessions(m);
+	struct meta_ids a = { .v = NULL };
+	size_t i;
+	int ret;
+
+	ret = m->ops->stale_sessions(m, (int64_t)time(NULL), &a);
+	for (i = 0; !ret && i < a.n; i++) {
+		/* our own late heartbeat is not a dead client: refresh fixes it */
+		if (a.v[i] == m->sid)
+			continue;
+		ret = close_session(m, a.v[i]);
+	}
+	free(a.v);
+	return ret;
 }
 
 int meta_lookup(struct meta *m, uint64_t parent, const char *name, size_t len,
@@ -200,7 +260,13 @@ int meta_lookup(struct meta *m, uint64_t parent, const char *name, size_t len,
 
 int meta_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr)
 {
-	return m->ops->getattr(m, ino, attr);
+	struct meta_getattr a = { .ino = ino };
+	int ret;
+
+	ret = m->ops->do_getattr(m, &a);
+	if (!ret)
+		*attr = a.attr;
+	return ret;
 }
 
 int meta_setattr(struct meta *m, uint64_t ino, unsigned int set,
@@ -413,7 +479,7 @@ int meta_readdir(struct meta *m, uint64_t ino, bool plus, struct meta_dirent **e
 
 int meta_release_sustained(struct meta *m, uint64_t ino)
 {
-	return m->ops->release_sustained(m, ino);
+	return release_sustained(m, m->sid, ino);
 }
 
 int meta_getxattr(struct meta *m, uint64_t ino, const char *name, size_t len,
@@ -504,21 +570,48 @@ int meta_get_facl(struct meta *m, uint64_t ino, int type, struct acl_rule *rule)
 	return 0;
 }
 
+/* a conflict is -EAGAIN: the kernel retries, nothing here waits */
+static int lock_ret(int ret)
+{
+	return ret == META_LOCK_HELD ? -EAGAIN : ret;
+}
+
 int meta_getlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
 	       uint64_t start, uint64_t end, struct plock *out)
 {
-	return m->ops->getlk(m, ino, owner, type, start, end, out);
+	struct meta_lock a = { .ino = ino, .owner = owner, .type = type,
+			       .start = start, .end = end };
+	int ret;
+
+	if (type > PLOCK_UN || start > end)
+		return -EINVAL;
+	*out = (struct plock){ .type = PLOCK_UN };
+	if (type == PLOCK_UN)
+		return 0;
+	ret = lock_ret(m->ops->do_getlk(m, &a));
+	if (!ret)
+		*out = a.found;
+	return ret;
 }
 
 int meta_setlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
 	       uint64_t start, uint64_t end, uint32_t pid)
 {
-	return m->ops->setlk(m, ino, owner, type, start, end, pid);
+	struct meta_lock a = { .ino = ino, .owner = owner, .type = type, .pid = pid,
+			       .start = start, .end = end };
+
+	if (type > PLOCK_UN || start > end)
+		return -EINVAL;
+	return lock_ret(m->ops->do_setlk(m, &a));
 }
 
 int meta_flock(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type)
 {
-	return m->ops->flock(m, ino, owner, type);
+	struct meta_lock a = { .ino = ino, .owner = owner, .type = type };
+
+	if (type > PLOCK_UN)
+		return -EINVAL;
+	return lock_ret(m->ops->do_flock(m, &a));
 }
 
 int meta_fallocate(struct meta *m, uint64_t ino, unsigned int mode, uint64_t off,
@@ -581,12 +674,51 @@ int meta_set_facl(struct meta *m, uint64_t ino, int type, const struct acl_rule 
 int meta_set_if_small(struct meta *m, const char *key, int64_t value, int64_t diff,
 		      bool *won)
 {
-	return m->ops->set_if_small(m, key, value, diff, won);
+	struct meta_small a = { .key = key, .value = value, .diff = diff };
+	int ret;
+
+	ret = m->ops->do_set_if_small(m, &a);
+	*won = !ret && a.won;
+	return ret;
+}
+
+/* calcDirStat: a dir without stats is recounted from its entries */
+static int sync_dir_stat(struct meta *m, uint64_t ino)
+{
+	struct meta_dirstat st = { .ino = ino };
+	struct meta_dirent *e = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	ret = meta_readdir(m, ino, true, &e, &n);
+	if (ret)
+		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
+	for (i = 0; i < n; i++) {
+		uint64_t len = e[i].attr.type == META_TYPE_FILE ? e[i].attr.length : 0;
+
+		st.inodes++;
+		st.length += (int64_t)len;
+		st.space += (int64_t)meta_align4k(len);
+	}
+	meta_free_dirents(e, n);
+	return m->ops->sync_dir_stat(m, &st);
 }
 
 int meta_update_dir_stats(struct meta *m, const struct meta_dirstat *d, size_t n)
 {
-	return m->ops->update_dir_stats(m, d, n);
+	struct meta_dirstat_update a = { .d = d, .n = n };
+	size_t i;
+	int ret;
+
+	a.missing = calloc(n, sizeof(*a.missing));
+	if (!a.missing)
+		return -ENOMEM;
+	ret = m->ops->do_update_dir_stats(m, &a);
+	for (i = 0; !ret && i < n; i++)
+		if (a.missing[i])
+			ret = sync_dir_stat(m, d[i].ino);
+	free(a.missing);
+	return ret;
 }
 
 int meta_cleanup_deleted_files(struct meta *m, int64_t before, size_t *n)
@@ -650,7 +782,15 @@ int meta_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		       const struct meta_slice *old, size_t n, size_t skip,
 		       const struct meta_slice *s)
 {
+	struct meta_compact a = { .ino = ino, .indx = indx, .old = old, .n = n,
+				  .skip = skip, .s = s };
+	int ret;
+
 	if (skip >= n || !slice_ok(s))
 		return -EINVAL;
-	return m->ops->compact_chunk(m, ino, indx, old, n, skip, s);
+	ret = m->ops->do_compact_chunk(m, &a);
+	if (!ret)
+		ret = meta_free_slices(m, a.freed, a.nfreed);
+	free(a.freed);
+	return ret;
 }

@@ -103,11 +103,11 @@ static int fake_write_slice(struct meta *m, struct meta_write *a)
 	return 0;
 }
 
-static int fake_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr)
+static int fake_getattr(struct meta *m, struct meta_getattr *a)
 {
-	memset(attr, 0, sizeof(*attr));
-	attr->type = META_TYPE_FILE;
-	attr->length = fake_of(m)->length;
+	memset(&a->attr, 0, sizeof(a->attr));
+	a->attr.type = META_TYPE_FILE;
+	a->attr.length = fake_of(m)->length;
 	return 0;
 }
 
@@ -141,13 +141,18 @@ static int fake_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 	return 0;
 }
 
+static int fake_do_compact_chunk(struct meta *m, struct meta_compact *a)
+{
+	return fake_compact_chunk(m, a->ino, a->indx, a->old, a->n, a->skip, a->s);
+}
+
 static const struct meta_ops fake_ops = {
 	.scheme = "fake",
-	.getattr = fake_getattr,
+	.do_getattr = fake_getattr,
 	.new_slice_id = fake_new_slice_id,
 	.do_read_chunk = fake_read_chunk,
 	.do_write_slice = fake_write_slice,
-	.compact_chunk = fake_compact_chunk,
+	.do_compact_chunk = fake_do_compact_chunk,
 };
 
 /* Forgets the records; slice ids keep growing, as engines never reuse them. */

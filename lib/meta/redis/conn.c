@@ -256,6 +256,19 @@ int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
 	return 0;
 }
 
+/* Runs a command that reads a string (GET, HGET): -ENOENT when there is none. */
+int rm_call_string(struct rmeta *m, struct rconn *rc, struct cmd *c, redisReply **rp)
+{
+	int ret = rm_call(m, rc, c, rp);
+
+	if (!ret && (*rp)->type != REDIS_REPLY_STRING) {
+		freeReplyObject(*rp);
+		*rp = NULL;
+		ret = -ENOENT;
+	}
+	return ret;
+}
+
 /* Runs a command whose reply is not needed. */
 int rm_do(struct rmeta *m, struct rconn *rc, struct cmd *c)
 {
@@ -422,6 +435,15 @@ int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 	return ret;
 }
 
+/* the transactions on one inode lock on its attr key */
+int rm_run_on_ino(struct rmeta *m, uint64_t ino, rm_body body, void *arg)
+{
+	char key[RM_ARGLEN];
+
+	snprintf(key, sizeof(key), "i%" PRIu64, ino);
+	return rm_run(m, key, body, arg);
+}
+
 /* ---- helpers: values --------------------------------------------------- */
 
 static void entry_encode(unsigned char buf[9], uint8_t type, uint64_t ino)
@@ -468,13 +490,9 @@ int rm_get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
 
 	rm_cmd_init(&c, "GET");
 	rm_cmd_fmt(&c, "i%" PRIu64, ino);
-	ret = rm_call(m, rc, &c, &r);
+	ret = rm_call_string(m, rc, &c, &r);
 	if (ret)
 		return ret;
-	if (r->type != REDIS_REPLY_STRING) {
-		freeReplyObject(r);
-		return -ENOENT;
-	}
 	ret = meta_attr_decode((unsigned char *)r->str, r->len, a);
 	if (ret)
 		ret = rm_bad_value(m, c.argv[1], r->len);
@@ -555,22 +573,28 @@ int rm_get_dir(struct rmeta *m, struct rconn *rc, uint64_t ino,
 	return ret;
 }
 
-/* WATCH a hash and read one field of it, for a check-then-MULTI */
+/* WATCH the key c reads (its first argument), then run c: a check-then-MULTI's read */
+int rm_watch_call(struct rmeta *m, struct rconn *rc, struct cmd *c, redisReply **r)
+{
+	struct cmd w;
+	int ret;
+
+	rm_cmd_init(&w, "WATCH");
+	rm_cmd_bin(&w, c->argv[1], c->len[1]);
+	ret = rm_watch(m, rc, &w);
+	return ret ? ret : rm_call(m, rc, c, r);
+}
+
+/* WATCH a hash and read one field of it */
 int rm_watch_hget(struct rmeta *m, struct rconn *rc, const char *key,
 		  const char *field, redisReply **r)
 {
 	struct cmd c;
-	int ret;
 
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_str(&c, key);
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
 	rm_cmd_init(&c, "HGET");
 	rm_cmd_str(&c, key);
 	rm_cmd_str(&c, field);
-	return rm_call(m, rc, &c, r);
+	return rm_watch_call(m, rc, &c, r);
 }
 
 int rm_watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
@@ -592,6 +616,94 @@ int rm_call_body(struct rmeta *m, struct rconn *rc, void *arg)
 	freeReplyObject(a->r);
 	a->r = NULL;
 	return rm_call(m, rc, &a->c, &a->r);
+}
+
+/* ---- helpers: base.c's reads (struct meta_ns_io, ctx: an rm_tx) ------- */
+
+/* WATCH i{ino} d{ino}, then the dir's attr */
+static int tx_get_dir(void *ctx, uint64_t ino, struct meta_attr *a)
+{
+	struct rm_tx *x = ctx;
+	int ret;
+
+	ret = rm_watch_keys(x->m, x->rc, "i%" PRIu64, ino, "d%" PRIu64, ino);
+	return ret ? ret : rm_get_dir(x->m, x->rc, ino, a);
+}
+
+static int tx_get_attr(void *ctx, uint64_t ino, struct meta_attr *a)
+{
+	struct rm_tx *x = ctx;
+	int ret;
+
+	ret = rm_watch_keys(x->m, x->rc, "i%" PRIu64, ino, NULL, 0);
+	return ret ? ret : rm_get_attr(x->m, x->rc, ino, a);
+}
+
+/* the dir was watched by tx_get_dir */
+static int tx_get_entry(void *ctx, uint64_t parent, const char *name, size_t len,
+			uint8_t *type, uint64_t *ino)
+{
+	struct rm_tx *x = ctx;
+
+	return rm_get_entry(x->m, x->rc, parent, name, len, type, ino);
+}
+
+/* HEXISTS d{dir} name */
+static int tx_has_entry(void *ctx, uint64_t dir, const char *name, size_t len,
+			bool *yes)
+{
+	struct rm_tx *x = ctx;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	rm_cmd_init(&c, "HEXISTS");
+	rm_cmd_fmt(&c, "d%" PRIu64, dir);
+	rm_cmd_bin(&c, name, len);
+	ret = rm_call(x->m, x->rc, &c, &r);
+	if (ret)
+		return ret;
+	*yes = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* WATCH d{ino}; HLEN d{ino} */
+static int tx_dir_empty(void *ctx, uint64_t ino)
+{
+	struct rm_tx *x = ctx;
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	ret = rm_watch_keys(x->m, x->rc, "d%" PRIu64, ino, NULL, 0);
+	if (ret)
+		return ret;
+	rm_cmd_init(&c, "HLEN");
+	rm_cmd_fmt(&c, "d%" PRIu64, ino);
+	ret = rm_call(x->m, x->rc, &c, &r);
+	if (ret)
+		return ret;
+	ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? -ENOTEMPTY : 0;
+	freeReplyObject(r);
+	return ret;
+}
+
+static int tx_load_chunk(void *ctx, uint64_t ino, uint32_t indx, size_t front,
+			 struct meta_slice **s, size_t *n)
+{
+	struct rm_tx *x = ctx;
+
+	return rm_chunk_list(x->m, x->rc, ino, indx, front, s, n);
+}
+
+void rm_tx_io(struct rm_tx *x, struct rmeta *m, struct rconn *rc)
+{
+	x->m = m;
+	x->rc = rc;
+	x->acl = (struct meta_acl_io){ rm_acl_get, rm_acl_insert, x };
+	x->ns = (struct meta_ns_io){ tx_get_dir, tx_get_attr, tx_get_entry, tx_has_entry,
+				     tx_dir_empty, tx_load_chunk, x };
 }
 
 /* ---- helpers: queued writes ------------------------------------------ */
@@ -1018,13 +1130,14 @@ const struct meta_ops meta_redis_ops = {
 	.init = rm_init,
 	.statfs = rm_statfs,
 	.count_dir_quotas = rm_count_dir_quotas,
-	.new_session = rm_new_session,
-	.refresh_session = rm_refresh_session,
+	.do_session = rm_session,
+	.list_sustained = rm_list_sustained,
+	.do_release_sustained = rm_release_sustained,
 	.do_close_session = rm_close_session,
-	.list_sessions = rm_list_sessions,
-	.cleanup_stale_sessions = rm_cleanup_stale_sessions,
+	.do_list_sessions = rm_list_sessions,
+	.stale_sessions = rm_stale_sessions,
 	.do_lookup = rm_lookup,
-	.getattr = rm_getattr,
+	.do_getattr = rm_getattr,
 	.do_setattr = rm_setattr,
 	.do_truncate = rm_truncate,
 	.do_mknod = rm_mknod,
@@ -1033,27 +1146,29 @@ const struct meta_ops meta_redis_ops = {
 	.do_rename = rm_rename,
 	.do_readlink = rm_readlink,
 	.do_readdir = rm_readdir,
-	.release_sustained = rm_release_sustained,
+	.free_file_data = rm_free_file_data,
+	.get_parents = rm_get_parents,
 	.do_getxattr = rm_getxattr,
 	.do_setxattr = rm_setxattr,
 	.do_listxattr = rm_listxattr,
 	.do_removexattr = rm_removexattr,
 	.do_get_facl = rm_get_facl,
-	.getlk = rm_getlk,
+	.do_set_facl = rm_set_facl,
+	.do_getlk = rm_getlk,
+	.do_setlk = rm_setlk,
+	.do_flock = rm_flock,
 	.do_fallocate = rm_fallocate,
 	.do_copy_range = rm_copy_range,
-	.setlk = rm_setlk,
-	.flock = rm_flock,
-	.do_set_facl = rm_set_facl,
-	.new_slice_id = rm_new_slice_id,
-	.do_read_chunk = rm_read_chunk,
-	.do_write_slice = rm_write_slice,
-	.compact_chunk = rm_compact_chunk,
-	.free_file_data = rm_free_file_data,
-	.get_parents = rm_get_parents,
-	.set_if_small = rm_set_if_small,
-	.update_dir_stats = rm_update_dir_stats,
+	.do_set_if_small = rm_set_if_small,
+	.do_update_dir_stats = rm_update_dir_stats,
+	.sync_dir_stat = rm_sync_dir_stat,
 	.cleanup_deleted_files = rm_cleanup_deleted_files,
 	.cleanup_delayed_slices = rm_cleanup_delayed_slices,
 	.cleanup_slices = rm_cleanup_slices,
+	.new_slice_id = rm_new_slice_id,
+	.do_read_chunk = rm_read_chunk,
+	.do_write_slice = rm_write_slice,
+	.do_compact_chunk = rm_compact_chunk,
+	.do_delete_chunk = rm_delete_chunk,
+	.delete_slice_ref = rm_delete_slice_ref,
 };

@@ -21,18 +21,25 @@
 
 /* ---- helpers: freeing data ------------------------------------------- */
 
-struct delchunk_arg {
-	uint64_t ino;
-	uint32_t indx;
-	struct freed_slice *freed;	/* out: refcount went below zero */
-	size_t nfreed;
-};
+/* WATCH c{ino}_{indx}, then LRANGE it from 0 to 'stop' (-1: the end) as c */
+static int watch_chunk(struct rmeta *m, struct rconn *rc, struct cmd *c, uint64_t ino,
+		       uint32_t indx, long long stop, redisReply **r)
+{
+	rm_cmd_init(c, "LRANGE");
+	rm_cmd_fmt(c, "c%" PRIu64 "_%" PRIu32, ino, indx);
+	rm_cmd_str(c, "0");
+	rm_cmd_fmt(c, "%lld", stop);
+	return rm_watch_call(m, rc, c, r);
+}
 
-/* spec 5.6 deleteChunk: DEL the list and drop one reference per record */
+/*
+ * spec 5.6 deleteChunk: DEL the list and drop one reference per record;
+ * a->freed: the slices whose count went below zero.
+ */
 static int delchunk_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct delchunk_arg *a = arg;
-	struct freed_slice *cand = NULL;
+	struct meta_delchunk *a = arg;
+	struct meta_slice_ref *cand = NULL;
 	redisReply *r = NULL, *ex = NULL;
 	struct meta_slice s;
 	struct cmd c;
@@ -42,16 +49,7 @@ static int delchunk_body(struct rmeta *m, struct rconn *rc, void *arg)
 	free(a->freed);
 	a->freed = NULL;
 	a->nfreed = 0;
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
-	c.argv[0] = "LRANGE";
-	c.len[0] = 6;
-	rm_cmd_str(&c, "0");
-	rm_cmd_str(&c, "-1");
-	ret = rm_call(m, rc, &c, &r);
+	ret = watch_chunk(m, rc, &c, a->ino, a->indx, -1, &r);
 	if (ret)
 		return ret;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
@@ -99,38 +97,37 @@ out:
 	return ret;
 }
 
-int rm_hdel_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
+static int hdel_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct slice_del_arg *a = arg;
+	const struct meta_slice_ref *a = arg;
 	struct cmd c;
 
 	rm_cmd_init(&c, "HDEL");
 	rm_cmd_str(&c, "sliceRef");
-	rm_cmd_fmt(&c, "k%" PRIu64 "_%" PRIu32, a->s.id, a->s.size);
+	rm_cmd_fmt(&c, "k%" PRIu64 "_%" PRIu32, a->id, a->size);
 	return rm_do(m, rc, &c);
 }
 
-static int delete_chunk(struct rmeta *m, uint64_t ino, uint32_t indx)
+int rm_delete_slice_ref(struct meta *mm, uint64_t id, uint32_t size)
 {
-	struct delchunk_arg a = { .ino = ino, .indx = indx };
-	struct slice_del_arg d;
+	struct meta_slice_ref a = { id, size };
+
+	return rm_run((struct rmeta *)mm, NULL, hdel_ref_body, &a);
+}
+
+/* the transactions on a chunk lock on its list's key */
+static int run_on_chunk(struct rmeta *m, uint64_t ino, uint32_t indx, rm_body body,
+			void *arg)
+{
 	char key[RM_ARGLEN];
-	size_t i;
-	int ret;
 
 	snprintf(key, sizeof(key), "c%" PRIu64 "_%" PRIu32, ino, indx);
-	ret = rm_run(m, key, delchunk_body, &a);
-	for (i = 0; !ret && i < a.nfreed; i++) {
-		/* without a deleter the negative ref is left for `juicefs gc` */
-		if (!m->base.hooks.delete_slice ||
-		    m->base.hooks.delete_slice(m->base.hooks.arg, a.freed[i].id,
-					       a.freed[i].size))
-			continue;
-		d.s = a.freed[i];
-		ret = rm_run(m, NULL, rm_hdel_ref_body, &d);
-	}
-	free(a.freed);
-	return ret;
+	return rm_run(m, key, body, arg);
+}
+
+int rm_delete_chunk(struct meta *mm, struct meta_delchunk *a)
+{
+	return run_on_chunk((struct rmeta *)mm, a->ino, a->indx, delchunk_body, a);
 }
 
 struct llen_arg {
@@ -198,7 +195,7 @@ int rm_free_file_data(struct meta *mm, uint64_t ino, uint64_t length)
 		ret = rm_run(m, NULL, llen_body, &la);
 		for (i = 0; !ret && i < la.count; i++)
 			if (nonempty[i])
-				ret = delete_chunk(m, ino, la.first + i);
+				ret = meta_delete_chunk(mm, ino, la.first + i);
 	}
 	if (ret)	/* delfiles keeps the entry for a later cleanup */
 		return ret;
@@ -247,22 +244,10 @@ static int falloc_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-/* the transactions on one inode lock on its attr key */
-static int run_on_ino(struct rmeta *m, uint64_t ino, rm_body body, void *arg)
-{
-	char key[RM_ARGLEN];
-
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	return rm_run(m, key, body, arg);
-}
-
 int rm_fallocate(struct meta *mm, struct meta_falloc *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->ino, falloc_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->ino, falloc_body, a);
 }
-
-static int chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
-		      size_t front, struct meta_slice **s, size_t *n);
 
 /* RPUSH c{fout}_{indx} a record, and one more reference to its slice */
 static void q_copy_record(struct rconn *rc, uint64_t ino, uint32_t indx,
@@ -286,117 +271,38 @@ static void q_copy_record(struct rconn *rc, uint64_t ino, uint32_t indx,
 }
 
 /*
- * CopyFileRange: the destination gets records pointing at the source's
- * slices (a hole copies as a zero record), and each referenced slice one
- * more sliceRef, so neither file's deletion frees the other's blocks.
+ * CopyFileRange's writes (meta_copy_txn): the destination gets records
+ * pointing at the source's slices, and each referenced slice one more
+ * sliceRef, so neither file's deletion frees the other's blocks.
  * Nothing is read or written in the object store.
  */
+static int copy_writes(void *ctx, struct meta_copy *a, const struct meta_copy_rec *r,
+		       size_t n)
+{
+	struct rm_tx *x = ctx;
+	struct rconn *rc = x->rc;
+	size_t i;
+
+	rm_tx_multi(rc);
+	for (i = 0; i < n; i++)
+		q_copy_record(rc, a->fout, r[i].indx, &r[i].s);
+	rm_q_set_attr(rc, a->fout, &a->attr);
+	rm_q_incrby(rc, "usedSpace",
+		    (int64_t)meta_align4k(a->attr.length) - (int64_t)meta_align4k(a->old));
+	return rm_tx_exec(x->m, rc, NULL);
+}
+
 static int copy_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct meta_copy *a = arg;
-	const uint64_t cs = META_CHUNK_SIZE;
-	struct meta_attr src, *t = &a->attr;
-	struct meta_slice **lists = NULL;
-	size_t *counts = NULL, nchunks;
-	uint64_t size = 0, end, i;
-	struct cmd c;
-	int ret;
+	struct rm_tx x;
 
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "i%" PRIu64, a->fin);
-	rm_cmd_fmt(&c, "i%" PRIu64, a->fout);
-	ret = rm_watch(m, rc, &c);
-	if (!ret)
-		ret = rm_get_attr(m, rc, a->fin, &src);
-	if (!ret)
-		ret = rm_get_attr(m, rc, a->fout, t);
-	if (!ret)
-		ret = meta_copy_attr(a, &src, &size);
-	if (ret)
-		return ret > 0 ? 0 : ret;
-	end = a->offin + size;
-
-	nchunks = end / cs - a->offin / cs + 1;
-	lists = calloc(nchunks, sizeof(*lists));
-	counts = calloc(nchunks, sizeof(*counts));
-	if (!lists || !counts) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nchunks && !ret; i++)
-		ret = chunk_list(m, rc, a->fin, (uint32_t)(a->offin / cs + i), 1,
-				 &lists[i], &counts[i]);
-	if (ret)
-		goto out;
-	rm_tx_multi(rc);
-	for (i = 0; i < nchunks && !ret; i++) {
-		uint64_t coff = (a->offin / cs + i) * cs;
-		struct meta_segs segs;
-		size_t k;
-
-		lists[i][0] = (struct meta_slice){ .len = (uint32_t)cs };	/* holes */
-		ret = meta_overlay(lists[i], counts[i], &segs);
-		for (k = 0; !ret && k < segs.n; k++) {
-			struct meta_slice s = {
-				.id = segs.v[k].id, .size = segs.v[k].size,
-				.off = segs.v[k].off,
-				.len = segs.v[k].end - segs.v[k].start,
-			};
-			uint64_t pos = coff + segs.v[k].start, doff, skip;
-			uint32_t indx, dpos;
-
-			if (pos >= end || pos + s.len <= a->offin)
-				continue;
-			if (pos < a->offin) {
-				s.off += (uint32_t)(a->offin - pos);
-				s.len -= (uint32_t)(a->offin - pos);
-				pos = a->offin;
-			}
-			if (pos + s.len > end)
-				s.len -= (uint32_t)(pos + s.len - end);
-			doff = pos - a->offin + a->offout;
-			indx = (uint32_t)(doff / cs);
-			dpos = (uint32_t)(doff % cs);
-			s.pos = dpos;
-			if (dpos + s.len > cs) {
-				struct meta_slice rest = s;
-
-				skip = cs - dpos;
-				s.len = (uint32_t)skip;
-				q_copy_record(rc, a->fout, indx, &s);
-				rest.pos = 0;
-				rest.off += (uint32_t)skip;
-				rest.len -= (uint32_t)skip;
-				q_copy_record(rc, a->fout, indx + 1, &rest);
-			} else {
-				q_copy_record(rc, a->fout, indx, &s);
-			}
-		}
-		free(segs.v);
-	}
-	rm_q_set_attr(rc, a->fout, t);
-	rm_q_incrby(rc, "usedSpace", (int64_t)meta_align4k(t->length) - (int64_t)meta_align4k(a->old));
-	if (ret) {
-		/* the queued commands must not run: drop the connection's state */
-		rc->queued = 0;
-		redisFree(rc->c);
-		rc->c = NULL;
-		goto out;
-	}
-	ret = rm_tx_exec(m, rc, NULL);
-	if (!ret)
-		a->copied = size;
-out:
-	for (i = 0; lists && i < nchunks; i++)
-		free(lists[i]);
-	free(lists);
-	free(counts);
-	return ret;
+	rm_tx_io(&x, m, rc);
+	return meta_copy_txn(&x.ns, arg, copy_writes, &x);
 }
 
 int rm_copy_range(struct meta *mm, struct meta_copy *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->fout, copy_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->fout, copy_body, a);
 }
 
 /* ---- operations: data -------------------------------------------------- */
@@ -429,8 +335,8 @@ int rm_new_slice_id(struct meta *mm, uint64_t *id)
  * the caller's own records); a record that is not 24 bytes makes the
  * whole chunk corrupt, as in JuiceFS.
  */
-static int chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
-		      size_t front, struct meta_slice **s, size_t *n)
+int rm_chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
+		  size_t front, struct meta_slice **s, size_t *n)
 {
 	redisReply *r;
 	struct cmd c;
@@ -471,7 +377,7 @@ static int read_chunk_body(struct rmeta *m, struct rconn *rc, void *arg)
 	struct meta_chunk *a = arg;
 
 	free(a->s);
-	return chunk_list(m, rc, a->ino, a->indx, 0, &a->s, &a->n);
+	return rm_chunk_list(m, rc, a->ino, a->indx, 0, &a->s, &a->n);
 }
 
 int rm_read_chunk(struct meta *mm, struct meta_chunk *a)
@@ -520,21 +426,11 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 
 int rm_write_slice(struct meta *mm, struct meta_write *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->ino, write_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->ino, write_body, a);
 }
 
-struct compact_arg {
-	uint64_t ino;
-	uint32_t indx;
-	const struct meta_slice *old;
-	size_t n, skip;			/* old[0..skip) stay in front of s */
-	const struct meta_slice *s;
-	struct freed_slice *freed;	/* out: refcount went below zero */
-	size_t nfreed;
-};
-
 /* true if the n replies are exactly the records a->old */
-static bool same_records(const struct compact_arg *a, const redisReply *r)
+static bool same_records(const struct meta_compact *a, const redisReply *r)
 {
 	unsigned char buf[24];
 	size_t i;
@@ -550,7 +446,7 @@ static bool same_records(const struct compact_arg *a, const redisReply *r)
 }
 
 /* the old slices as JuiceFS's delSlices value: 12-byte (id, size) records */
-static void q_delayed(struct rconn *rc, const struct compact_arg *a, unsigned char *buf)
+static void q_delayed(struct rconn *rc, const struct meta_compact *a, unsigned char *buf)
 {
 	unsigned char *p = buf;
 	struct cmd c;
@@ -577,7 +473,7 @@ static void q_delayed(struct rconn *rc, const struct compact_arg *a, unsigned ch
 /* redis.go compactChunk's transaction: swap the first n records for one */
 static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct compact_arg *a = arg;
+	struct meta_compact *a = arg;
 	bool trash = m->base.trash_days > 0;
 	redisReply *r, *ex = NULL;
 	unsigned char rec[24], *del = NULL;
@@ -588,16 +484,7 @@ static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 	free(a->freed);
 	a->freed = NULL;
 	a->nfreed = 0;
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->indx);
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
-	c.argv[0] = "LRANGE";
-	c.len[0] = 6;
-	rm_cmd_str(&c, "0");
-	rm_cmd_fmt(&c, "%zu", a->n - 1);
-	ret = rm_call(m, rc, &c, &r);
+	ret = watch_chunk(m, rc, &c, a->ino, a->indx, (long long)a->n - 1, &r);
 	if (ret)
 		return ret;
 	if (!same_records(a, r)) {
@@ -655,28 +542,7 @@ static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		     const struct meta_slice *old, size_t n, size_t skip,
-		     const struct meta_slice *s)
+int rm_compact_chunk(struct meta *mm, struct meta_compact *a)
 {
-	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n,
-				 .skip = skip, .s = s };
-	struct rmeta *m = (struct rmeta *)mm;
-	struct slice_del_arg d;
-	char key[RM_ARGLEN];
-	size_t i;
-	int ret;
-
-	snprintf(key, sizeof(key), "c%" PRIu64 "_%" PRIu32, ino, indx);
-	ret = rm_run(m, key, compact_body, &a);
-	for (i = 0; !ret && i < a.nfreed; i++) {
-		/* without a deleter the negative ref is left for `juicefs gc` */
-		if (!mm->hooks.delete_slice ||
-		    mm->hooks.delete_slice(mm->hooks.arg, a.freed[i].id, a.freed[i].size))
-			continue;
-		d.s = a.freed[i];
-		ret = rm_run(m, NULL, rm_hdel_ref_body, &d);
-	}
-	free(a.freed);
-	return ret;
+	return run_on_chunk((struct rmeta *)mm, a->ino, a->indx, compact_body, a);
 }

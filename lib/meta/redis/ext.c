@@ -66,10 +66,12 @@ out:
 	return ret;
 }
 
-/* getACL: rule @id (non-zero) from the cache or HGET acl id */
-static int get_acl_rule(struct rmeta *m, struct rconn *rc, uint32_t id,
-			struct acl_rule *rule)
+/* getACL, base.c's acl.get (ctx: an rm_tx): rule @id (non-zero) from the cache or HGET acl id */
+int rm_acl_get(void *ctx, uint32_t id, struct acl_rule *rule)
 {
+	struct rm_tx *x = ctx;
+	struct rmeta *m = x->m;
+	struct rconn *rc = x->rc;
 	const struct rm_acl *a;
 	redisReply *r;
 	struct cmd c;
@@ -146,11 +148,13 @@ static int acl_load_all(struct rmeta *m, struct rconn *rc)
  * insertACL: the id of @rule, shared with an identical rule if one is
  * known, else a new one (INCR aclMaxId, HSETNX acl), as redis.go does.
  * Empty rules have id 0.  Runs outside MULTI: a retried transaction finds
- * the rule in the cache.
+ * the rule in the cache.  base.c's acl.insert (ctx: an rm_tx).
  */
-static int insert_acl(struct rmeta *m, struct rconn *rc, const struct acl_rule *rule,
-		      uint32_t *id)
+int rm_acl_insert(void *ctx, const struct acl_rule *rule, uint32_t *id)
 {
+	struct rm_tx *x = ctx;
+	struct rmeta *m = x->m;
+	struct rconn *rc = x->rc;
 	unsigned char *buf;
 	redisReply *r;
 	struct cmd c;
@@ -195,51 +199,26 @@ static int insert_acl(struct rmeta *m, struct rconn *rc, const struct acl_rule *
 	return ret;
 }
 
-static int acl_io_get(void *ctx, uint32_t id, struct acl_rule *rule)
-{
-	struct rm_acl_ctx *x = ctx;
-
-	return get_acl_rule(x->m, x->rc, id, rule);
-}
-
-static int acl_io_insert(void *ctx, const struct acl_rule *rule, uint32_t *id)
-{
-	struct rm_acl_ctx *x = ctx;
-
-	return insert_acl(x->m, x->rc, rule, id);
-}
-
-/* the base.c ACL rules read and store rules through this */
-void rm_acl_io(struct rm_acl_ctx *x, struct rmeta *m, struct rconn *rc)
-{
-	x->m = m;
-	x->rc = rc;
-	x->io = (struct meta_acl_io){ acl_io_get, acl_io_insert, x };
-}
-
 /* ---- operations: locks (redis_lock.go) ---------------------------------- */
 
 /*
  * lockf{ino} (flock) and lockp{ino} (POSIX) hold one field per owner,
  * "{sid}_{owner:%016X}"; locked{sid} lists the keys a session has fields
  * in, so stale-session cleanup finds them (rm_unlock_body).  Nothing here
- * waits: a conflict is -EAGAIN and the kernel retries.
+ * waits: a conflict is META_LOCK_HELD, which the front answers -EAGAIN.
  */
-/* a body's "another owner holds it": -EAGAIN would mean "retry the txn" */
-#define RM_LOCK_HELD	(-EDEADLK)
-
+/* the lock and its hash key and field */
 struct lock_arg {
-	uint64_t ino, owner;
-	uint32_t type, pid;
-	uint64_t start, end;
+	struct meta_lock *l;
 	char key[32], field[48];
-	struct plock found;	/* getlk: the conflicting lock */
 };
 
-static void lock_arg_keys(struct rmeta *m, struct lock_arg *a, const char *kind)
+static void lock_arg_init(struct rmeta *m, struct lock_arg *a, struct meta_lock *l,
+			  const char *kind)
 {
-	snprintf(a->key, sizeof(a->key), "%s%" PRIu64, kind, a->ino);
-	plock_owner_key(a->field, sizeof(a->field), m->base.sid, a->owner);
+	a->l = l;
+	snprintf(a->key, sizeof(a->key), "%s%" PRIu64, kind, l->ino);
+	plock_owner_key(a->field, sizeof(a->field), m->base.sid, l->owner);
 }
 
 /* Whether @field is the only one of this session among @r's fields. */
@@ -271,20 +250,36 @@ static void q_locked(struct rmeta *m, struct rconn *rc, const char *op, const ch
 	rm_tx_add(rc, &c);
 }
 
+/*
+ * Queues our field of the lock key (HGETALL r): set to val (len bytes),
+ * or dropped when val is NULL, with locked{sid} following.
+ */
+static void q_lock_field(struct rmeta *m, struct rconn *rc, const struct lock_arg *a,
+			 const redisReply *r, const void *val, size_t len)
+{
+	struct cmd c;
+
+	rm_cmd_init(&c, val ? "HSET" : "HDEL");
+	rm_cmd_str(&c, a->key);
+	rm_cmd_str(&c, a->field);
+	if (val)
+		rm_cmd_bin(&c, val, len);
+	rm_tx_add(rc, &c);
+	if (val)
+		q_locked(m, rc, "SADD", a->key);
+	else if (last_of_session(m, r, a->field, true))
+		q_locked(m, rc, "SREM", a->key);
+}
+
 static int hgetall_watched(struct rmeta *m, struct rconn *rc, const char *key,
 			   redisReply **r)
 {
 	struct cmd c;
 	int ret;
 
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_str(&c, key);
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
 	rm_cmd_init(&c, "HGETALL");
 	rm_cmd_str(&c, key);
-	ret = rm_call(m, rc, &c, r);
+	ret = rm_watch_call(m, rc, &c, r);
 	if (!ret && (*r)->type != REDIS_REPLY_ARRAY) {
 		freeReplyObject(*r);
 		*r = NULL;
@@ -297,133 +292,81 @@ static int flock_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct lock_arg *a = arg;
 	redisReply *r;
-	struct cmd c;
 	size_t i;
 	int ret;
 
 	ret = hgetall_watched(m, rc, a->key, &r);
 	if (ret)
 		return ret;
-	for (i = 0; a->type != PLOCK_UN && i + 1 < r->elements; i += 2) {
+	for (i = 0; a->l->type != PLOCK_UN && i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
 
 		if (k->len == strlen(a->field) && !memcmp(k->str, a->field, k->len))
 			continue;
-		if (a->type == PLOCK_WR || (v->len == 1 && v->str[0] == 'W')) {
+		if (a->l->type == PLOCK_WR || (v->len == 1 && v->str[0] == 'W')) {
 			freeReplyObject(r);
-			return RM_LOCK_HELD;
+			return META_LOCK_HELD;
 		}
 	}
 	rm_tx_multi(rc);
-	if (a->type == PLOCK_UN) {
-		rm_cmd_init(&c, "HDEL");
-		rm_cmd_str(&c, a->key);
-		rm_cmd_str(&c, a->field);
-		rm_tx_add(rc, &c);
-		if (last_of_session(m, r, a->field, true))
-			q_locked(m, rc, "SREM", a->key);
-	} else {
-		rm_cmd_init(&c, "HSET");
-		rm_cmd_str(&c, a->key);
-		rm_cmd_str(&c, a->field);
-		rm_cmd_str(&c, a->type == PLOCK_WR ? "W" : "R");
-		rm_tx_add(rc, &c);
-		q_locked(m, rc, "SADD", a->key);
-	}
+	q_lock_field(m, rc, a, r, a->l->type == PLOCK_UN ? NULL :
+		     a->l->type == PLOCK_WR ? "W" : "R", 1);
 	freeReplyObject(r);
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type)
+int rm_flock(struct meta *mm, struct meta_lock *l)
 {
 	struct rmeta *m = (struct rmeta *)mm;
-	struct lock_arg a = { .ino = ino, .owner = owner, .type = type };
-	int ret;
+	struct lock_arg a;
 
-	if (type > PLOCK_UN)
-		return -EINVAL;
-	lock_arg_keys(m, &a, "lockf");
-	ret = rm_run(m, a.key, flock_body, &a);
-	return ret == RM_LOCK_HELD ? -EAGAIN : ret;
+	lock_arg_init(m, &a, l, "lockf");
+	return rm_run(m, a.key, flock_body, &a);
 }
 
-/* the other owners' lists, and ours (in @own) */
-static int load_plocks(struct rmeta *m, const redisReply *r, const char *field,
-		       struct plock_list *own, const struct plock **hit, struct lock_arg *a,
-		       const char *key)
+/* the HGETALL r of a lock key: meta_plock_scan of each field's list */
+static int load_plocks(struct rmeta *m, const redisReply *r, struct lock_arg *a,
+		       struct plock_list *own, bool *hit)
 {
 	size_t i;
-	int ret = 0;
 
 	memset(own, 0, sizeof(*own));
-	*hit = NULL;
-	for (i = 0; i + 1 < r->elements && !ret; i += 2) {
+	*hit = false;
+	for (i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
 		struct plock_list l;
-		const struct plock *p;
 
 		if (plock_load((const unsigned char *)v->str, v->len, &l))
-			return rm_bad_value(m, key, v->len);
-		if (k->len == strlen(field) && !memcmp(k->str, field, k->len)) {
-			plock_list_free(own);
-			*own = l;
-			continue;
-		}
-		if (a->type != PLOCK_UN && !*hit) {
-			p = plock_conflict(&l, a->type, a->start, a->end);
-			if (p) {
-				a->found = *p;
-				*hit = &a->found;
-			}
-		}
-		plock_list_free(&l);
+			return rm_bad_value(m, a->key, v->len);
+		meta_plock_scan(a->l, &l, k->len == strlen(a->field) &&
+				!memcmp(k->str, a->field, k->len), own, hit);
 	}
-	return ret;
+	return 0;
 }
 
 static int setlk_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct lock_arg *a = arg;
-	struct plock nl = { a->type, a->pid, a->start, a->end };
-	const struct plock *hit;
 	struct plock_list own;
-	unsigned char *buf;
+	unsigned char *buf = NULL;
 	redisReply *r;
-	struct cmd c;
-	size_t len;
+	size_t len = 0;
+	bool hit;
 	int ret;
 
 	ret = hgetall_watched(m, rc, a->key, &r);
 	if (ret)
 		return ret;
-	ret = load_plocks(m, r, a->field, &own, &hit, a, a->key);
-	if (!ret && hit)
-		ret = RM_LOCK_HELD;
-	if (!ret && a->type == PLOCK_UN && !own.n)
-		goto out;	/* nothing of ours to unlock */
+	ret = load_plocks(m, r, a, &own, &hit);
 	if (!ret)
-		ret = plock_update(&own, nl);
-	if (!ret && own.n)
-		ret = plock_dump(&own, &buf, &len);
-	if (ret)
+		ret = meta_setlk_apply(a->l, hit, &own, &buf, &len);
+	if (ret) {
+		ret = ret > 0 ? 0 : ret;
 		goto out;
-	rm_tx_multi(rc);
-	if (!own.n) {
-		rm_cmd_init(&c, "HDEL");
-		rm_cmd_str(&c, a->key);
-		rm_cmd_str(&c, a->field);
-		rm_tx_add(rc, &c);
-		if (last_of_session(m, r, a->field, true))
-			q_locked(m, rc, "SREM", a->key);
-	} else {
-		rm_cmd_init(&c, "HSET");
-		rm_cmd_str(&c, a->key);
-		rm_cmd_str(&c, a->field);
-		rm_cmd_bin(&c, buf, len);
-		rm_tx_add(rc, &c);
-		free(buf);
-		q_locked(m, rc, "SADD", a->key);
 	}
+	rm_tx_multi(rc);
+	q_lock_field(m, rc, a, r, own.n ? buf : NULL, len);
+	free(buf);
 	ret = rm_tx_exec(m, rc, NULL);
 out:
 	plock_list_free(&own);
@@ -431,28 +374,22 @@ out:
 	return ret;
 }
 
-int rm_setlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
-	     uint64_t start, uint64_t end, uint32_t pid)
+int rm_setlk(struct meta *mm, struct meta_lock *l)
 {
 	struct rmeta *m = (struct rmeta *)mm;
-	struct lock_arg a = { .ino = ino, .owner = owner, .type = type, .pid = pid,
-			      .start = start, .end = end };
-	int ret;
+	struct lock_arg a;
 
-	if (type > PLOCK_UN || start > end)
-		return -EINVAL;
-	lock_arg_keys(m, &a, "lockp");
-	ret = rm_run(m, a.key, setlk_body, &a);
-	return ret == RM_LOCK_HELD ? -EAGAIN : ret;
+	lock_arg_init(m, &a, l, "lockp");
+	return rm_run(m, a.key, setlk_body, &a);
 }
 
 static int getlk_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct lock_arg *a = arg;
-	const struct plock *hit;
 	struct plock_list own;
 	redisReply *r;
 	struct cmd c;
+	bool hit;
 	int ret;
 
 	rm_cmd_init(&c, "HGETALL");
@@ -463,34 +400,23 @@ static int getlk_body(struct rmeta *m, struct rconn *rc, void *arg)
 	if (r->type != REDIS_REPLY_ARRAY)
 		ret = rm_bad_reply(m, a->key);
 	else
-		ret = load_plocks(m, r, a->field, &own, &hit, a, a->key);
+		ret = load_plocks(m, r, a, &own, &hit);
 	if (!ret) {
 		plock_list_free(&own);
 		if (!hit)
-			a->found = (struct plock){ .type = PLOCK_UN };
+			a->l->found = (struct plock){ .type = PLOCK_UN };
 	}
 	freeReplyObject(r);
 	return ret;
 }
 
-int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
-	     uint64_t start, uint64_t end, struct plock *out)
+int rm_getlk(struct meta *mm, struct meta_lock *l)
 {
 	struct rmeta *m = (struct rmeta *)mm;
-	struct lock_arg a = { .ino = ino, .owner = owner, .type = type,
-			      .start = start, .end = end };
-	int ret;
+	struct lock_arg a;
 
-	if (type > PLOCK_UN || start > end)
-		return -EINVAL;
-	*out = (struct plock){ .type = PLOCK_UN };
-	if (type == PLOCK_UN)
-		return 0;
-	lock_arg_keys(m, &a, "lockp");
-	ret = rm_run(m, NULL, getlk_body, &a);
-	if (!ret)
-		*out = a.found;
-	return ret;
+	lock_arg_init(m, &a, l, "lockp");
+	return rm_run(m, NULL, getlk_body, &a);
 }
 
 /* ---- operations: POSIX ACLs ------------------------------------------- */
@@ -498,12 +424,12 @@ int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
 static int getfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct meta_facl *a = arg;
-	struct rm_acl_ctx x;
+	struct rm_tx x;
 	int ret;
 
-	rm_acl_io(&x, m, rc);
+	rm_tx_io(&x, m, rc);
 	ret = rm_get_attr(m, rc, a->ino, &a->attr);
-	return ret ? ret : meta_get_facl_rule(&x.io, a);
+	return ret ? ret : meta_get_facl_rule(&x.acl, a);
 }
 
 int rm_get_facl(struct meta *mm, struct meta_facl *a)
@@ -515,15 +441,15 @@ int rm_get_facl(struct meta *mm, struct meta_facl *a)
 static int setfacl_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct meta_facl *a = arg;
-	struct rm_acl_ctx x;
+	struct rm_tx x;
 	int ret;
 
-	rm_acl_io(&x, m, rc);
+	rm_tx_io(&x, m, rc);
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
 		ret = rm_get_attr(m, rc, a->ino, &a->attr);
 	if (!ret)
-		ret = meta_set_facl_apply(&x.io, a);
+		ret = meta_set_facl_apply(&x.acl, a);
 	if (ret <= 0)
 		return ret;
 	rm_tx_multi(rc);

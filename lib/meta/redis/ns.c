@@ -1,6 +1,8 @@
 /*
  * redis/ns.c - the Redis engine: the namespace: lookup, getattr, setattr, truncate, mknod, link,
- * unlink, rmdir, rename, readlink, readdir, trash hour dirs.
+ * unlink, rmdir, rename, readlink, readdir, trash hour dirs.  What mknod,
+ * link, unlink and rename read and decide is base.c's (meta_*_txn, through
+ * conn.c's watched reads); the bodies here queue their writes.
  * The engine's design is in redis.h.
  */
 #include <errno.h>
@@ -28,16 +30,8 @@ static int lookup_body(struct rmeta *m, struct rconn *rc, void *arg)
 	int ret;
 
 	ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &type, &a->ino);
-	if (ret)
-		return ret;
-	ret = rm_get_attr_hint(m, rc, a->ino, &a->attr);
-	if (ret == -ENOENT) {
-		/* as JuiceFS: a dangling entry stays visible so it can be removed */
-		memset(&a->attr, 0, sizeof(a->attr));
-		a->attr.type = type;
-		ret = 0;
-	}
-	return ret;
+	return ret ? ret : meta_lookup_attr(a, type, rm_get_attr_hint(m, rc, a->ino,
+									 &a->attr));
 }
 
 int rm_lookup(struct meta *mm, struct meta_lookup *a)
@@ -45,41 +39,30 @@ int rm_lookup(struct meta *mm, struct meta_lookup *a)
 	return rm_run((struct rmeta *)mm, NULL, lookup_body, a);
 }
 
-struct attr_arg {
-	uint64_t ino;
-	struct meta_attr attr;
-};
-
 static int getattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct attr_arg *a = arg;
+	struct meta_getattr *a = arg;
 
 	return rm_get_attr_hint(m, rc, a->ino, &a->attr);
 }
 
-int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
+int rm_getattr(struct meta *mm, struct meta_getattr *a)
 {
-	struct attr_arg a = { .ino = ino };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, getattr_body, &a);
-	if (!ret)
-		*attr = a.attr;
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, getattr_body, a);
 }
 
 static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	struct meta_setattr *a = arg;
-	struct rm_acl_ctx x;
+	struct rm_tx x;
 	int ret;
 
-	rm_acl_io(&x, m, rc);
+	rm_tx_io(&x, m, rc);
 	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->ino, NULL, 0);
 	if (!ret)
 		ret = rm_get_attr(m, rc, a->ino, &a->out);
 	if (!ret)
-		ret = meta_setattr_apply(&x.io, a);
+		ret = meta_setattr_apply(&x.acl, a);
 	if (ret)
 		return ret;
 	rm_tx_multi(rc);
@@ -87,18 +70,9 @@ static int setattr_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-/* the transactions on one inode lock on its attr key */
-static int run_on_ino(struct rmeta *m, uint64_t ino, rm_body body, void *arg)
-{
-	char key[RM_ARGLEN];
-
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	return rm_run(m, key, body, arg);
-}
-
 int rm_setattr(struct meta *mm, struct meta_setattr *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->ino, setattr_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->ino, setattr_body, a);
 }
 
 /* doGetParents: HGETALL p{ino}, parent -> links */
@@ -179,7 +153,7 @@ static int truncate_body(struct rmeta *m, struct rconn *rc, void *arg)
 
 int rm_truncate(struct meta *mm, struct meta_truncate *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->ino, truncate_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->ino, truncate_body, a);
 }
 
 /* INCR nextTrash: hour dirs take the inodes after the trash's own */
@@ -203,50 +177,17 @@ static int alloc_trash_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
 	return ret;
 }
 
-static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
+/* doMknod's writes, on what meta_mknod_txn made */
+static int mknod_writes(void *ctx, struct meta_mknod *a)
 {
-	struct meta_mknod *a = arg;
-	struct meta_attr pa, *t = &a->attr;
-	struct timespec now;
-	uint8_t etype;
-	uint64_t eino;
+	struct rm_tx *x = ctx;
+	struct rconn *rc = x->rc;
 	struct cmd c;
-	int ret;
-
-	if (!a->ino) {
-		ret = a->trash_hour ? alloc_trash_ino(m, rc, &a->ino) :
-			rm_alloc_ino(m, rc, &a->ino);
-		if (ret)
-			return ret;
-	}
-	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
-	if (!ret)
-		ret = rm_get_dir(m, rc, a->parent, &pa);
-	if (ret)
-		return ret;
-	if (meta_is_immutable(&pa))
-		return -EPERM;
-	ret = meta_new_entry_check(rm_get_entry(m, rc, a->parent, a->name, a->len,
-						&etype, &eino));
-	if (ret)
-		return ret;
-
-	meta_mknod_mode(a);
-	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
-		struct rm_acl_ctx x;
-
-		rm_acl_io(&x, m, rc);
-		ret = meta_acl_inherit(&x.io, &pa, t, a->mode & 07777);
-		if (ret)
-			return ret;
-	}
-	meta_now(&now);
-	meta_mknod_attr(a, &pa, &now);
 
 	rm_tx_multi(rc);
-	rm_q_set_attr(rc, a->ino, t);
+	rm_q_set_attr(rc, a->ino, &a->attr);
 	if (!a->trash_hour)	/* JuiceFS leaves .trash's own attr alone */
-		rm_q_set_attr(rc, a->parent, &pa);
+		rm_q_set_attr(rc, a->parent, &a->pa);
 	if (a->type == META_TYPE_SYMLINK) {
 		rm_cmd_init(&c, "SET");
 		rm_cmd_fmt(&c, "s%" PRIu64, a->ino);
@@ -256,84 +197,57 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 	rm_q_entry(rc, a->parent, a->name, a->len, a->type, a->ino);
 	if (a->type == META_TYPE_DIR)
 		rm_q_zero_dir_stats(rc, a->ino);
-	rm_q_incrby(rc, "usedSpace", (int64_t)meta_align4k(t->length));
+	rm_q_incrby(rc, "usedSpace", (int64_t)meta_align4k(a->attr.length));
 	rm_q_incrby(rc, "totalInodes", 1);
-	return rm_tx_exec(m, rc, NULL);
+	return rm_tx_exec(x->m, rc, NULL);
 }
 
 /* the inode is allocated inside the body: Redis ids need no transaction */
+static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct meta_mknod *a = arg;
+	struct rm_tx x;
+	int ret = 0;
+
+	if (!a->ino)
+		ret = a->trash_hour ? alloc_trash_ino(m, rc, &a->ino) :
+			rm_alloc_ino(m, rc, &a->ino);
+	rm_tx_io(&x, m, rc);
+	return ret ? ret : meta_mknod_txn(&x.ns, &x.acl, a, mknod_writes, &x);
+}
+
 int rm_mknod(struct meta *mm, struct meta_mknod *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->parent, mknod_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->parent, mknod_body, a);
+}
+
+/* doLink's writes: the first extra link moves the parents to p{ino} (spec 2.2) */
+static int link_writes(void *ctx, struct meta_link *a)
+{
+	struct rm_tx *x = ctx;
+	struct rconn *rc = x->rc;
+
+	rm_tx_multi(rc);
+	if (a->prev_parent > 0)
+		rm_q_hincrby_parent(rc, a->ino, a->prev_parent, 1);
+	rm_q_hincrby_parent(rc, a->ino, a->parent, 1);
+	rm_q_entry(rc, a->parent, a->name, a->len, a->attr.type, a->ino);
+	rm_q_set_attr(rc, a->parent, &a->pa);
+	rm_q_set_attr(rc, a->ino, &a->attr);
+	return rm_tx_exec(x->m, rc, NULL);
 }
 
 static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct meta_link *a = arg;
-	struct meta_attr pa, *t = &a->attr;
-	struct timespec now;
-	uint8_t etype;
-	uint64_t eino;
-	struct cmd c;
-	int ret;
+	struct rm_tx x;
 
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "i%" PRIu64, a->parent);
-	rm_cmd_fmt(&c, "d%" PRIu64, a->parent);
-	rm_cmd_fmt(&c, "i%" PRIu64, a->ino);
-	ret = rm_watch(m, rc, &c);
-	if (!ret)
-		ret = rm_get_dir(m, rc, a->parent, &pa);
-	if (!ret)
-		ret = rm_get_attr(m, rc, a->ino, t);
-	if (ret)
-		return ret;
-	ret = meta_link_check(t, &pa);
-	if (!ret)
-		ret = meta_new_entry_check(rm_get_entry(m, rc, a->parent, a->name,
-							a->len, &etype, &eino));
-	if (ret)
-		return ret;
-
-	meta_now(&now);
-	rm_tx_multi(rc);
-	/* first extra link: the parents move to p{ino} (spec 2.2) */
-	if (t->parent > 0)
-		rm_q_hincrby_parent(rc, a->ino, t->parent, 1);
-	t->parent = 0;
-	rm_q_hincrby_parent(rc, a->ino, a->parent, 1);
-	t->nlink++;
-	meta_set_ctime(t, &now);
-	meta_set_mtime(&pa, &now);
-	meta_set_ctime(&pa, &now);
-	rm_q_entry(rc, a->parent, a->name, a->len, t->type, a->ino);
-	rm_q_set_attr(rc, a->parent, &pa);
-	rm_q_set_attr(rc, a->ino, t);
-	return rm_tx_exec(m, rc, NULL);
+	rm_tx_io(&x, m, rc);
+	return meta_link_txn(&x.ns, arg, link_writes, &x);
 }
 
 int rm_link(struct meta *mm, struct meta_link *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->parent, link_body, a);
-}
-
-/* HEXISTS d{dir} name */
-static int has_entry(struct rmeta *m, struct rconn *rc, uint64_t dir,
-		     const char *name, size_t len, bool *yes)
-{
-	redisReply *r;
-	struct cmd c;
-	int ret;
-
-	rm_cmd_init(&c, "HEXISTS");
-	rm_cmd_fmt(&c, "d%" PRIu64, dir);
-	rm_cmd_bin(&c, name, len);
-	ret = rm_call(m, rc, &c, &r);
-	if (ret)
-		return ret;
-	*yes = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
-	freeReplyObject(r);
-	return 0;
+	return rm_run_on_ino((struct rmeta *)mm, a->parent, link_body, a);
 }
 
 /*
@@ -360,300 +274,124 @@ static void q_to_trash(struct rconn *rc, uint64_t trash, uint64_t parent,
 	rm_q_entry(rc, trash, tname, tlen, type, ino);
 }
 
-/* meta_trash_choice, looking the trash name up when it asks */
-static int use_trash(struct rmeta *m, struct rconn *rc, uint64_t trash,
-		     uint64_t parent, const char *name, size_t len, uint64_t ino,
-		     const struct meta_attr *t, bool *yes)
+/* a removed dir's keys; 'counted': it had an attr, counted in the usage */
+static void q_drop_dir(struct rconn *rc, uint64_t ino, bool counted)
 {
-	char tname[META_MAX_NAME + 1];
-	int ret, choice = meta_trash_choice(trash, t);
-	bool taken = false;
-
-	*yes = false;
-	if (choice == 2) {
-		ret = has_entry(m, rc, trash, tname,
-				meta_trash_entry(tname, parent, ino, name, len), &taken);
-		if (ret)
-			return ret;
+	rm_q_key(rc, "DEL", "i%" PRIu64, ino);
+	rm_q_key(rc, "DEL", "x%" PRIu64, ino);
+	if (counted) {
+		rm_q_incrby(rc, "usedSpace", -4096);
+		rm_q_incrby(rc, "totalInodes", -1);
 	}
-	*yes = choice && !taken;
-	return 0;
+}
+
+/* doUnlink's writes, on what meta_unlink_txn decided */
+static int unlink_writes(void *ctx, struct meta_unlink *a)
+{
+	struct rm_tx *x = ctx;
+	struct rconn *rc = x->rc;
+
+	rm_tx_multi(rc);
+	rm_q_hdel_entry(rc, a->parent, a->name, a->len);
+	if (a->dir)
+		rm_q_forget_dir(rc, a->ino);
+	if (a->to_trash)
+		q_to_trash(rc, a->trash, a->parent, a->name, a->len, a->type, a->ino,
+			   &a->attr, &a->now);
+	else if (a->dir)
+		q_drop_dir(rc, a->ino, a->removed);
+	else if (a->removed)
+		rm_q_drop_link(x->m, rc, a->ino, &a->attr, a->parent, &a->now,
+			       &a->free_data);
+	if (!meta_is_trash(a->parent))	/* as JuiceFS: trash attrs stay */
+		rm_q_set_attr(rc, a->parent, &a->pa);
+	return rm_tx_exec(x->m, rc, NULL);
 }
 
 static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct meta_unlink *a = arg;
-	struct meta_attr pa, t;
-	struct timespec now;
-	redisReply *r;
-	uint8_t type;
-	uint64_t ino;
-	bool have_attr, trash;
-	struct cmd c;
-	int ret;
+	struct rm_tx x;
 
-	a->free_data = a->removed = a->to_trash = false;
-	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->parent, "d%" PRIu64, a->parent);
-	if (!ret)
-		ret = rm_get_dir(m, rc, a->parent, &pa);
-	if (!ret)
-		ret = rm_get_entry(m, rc, a->parent, a->name, a->len, &type, &ino);
-	if (!ret)
-		ret = meta_unlink_check(a->dir, type);
-	if (ret)
-		return ret;
-
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "i%" PRIu64, ino);
-	if (a->dir)
-		rm_cmd_fmt(&c, "d%" PRIu64, ino);
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
-	if (a->dir) {
-		rm_cmd_init(&c, "HLEN");
-		rm_cmd_fmt(&c, "d%" PRIu64, ino);
-		ret = rm_call(m, rc, &c, &r);
-		if (ret)
-			return ret;
-		ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? -ENOTEMPTY : 0;
-		freeReplyObject(r);
-		if (ret)
-			return ret;
-	}
-	ret = rm_get_attr(m, rc, ino, &t);
-	if (ret && ret != -ENOENT)
-		return ret;
-	have_attr = !ret;	/* a dangling entry is just removed */
-	if (meta_is_immutable(&pa) || (have_attr && meta_is_immutable(&t)))
-		return -EPERM;
-	trash = false;
-	if (have_attr) {
-		ret = use_trash(m, rc, a->trash, a->parent, a->name, a->len, ino,
-				&t, &trash);
-		if (ret)
-			return ret;
-	}
-
-	meta_now(&now);
-	meta_set_mtime(&pa, &now);
-	meta_set_ctime(&pa, &now);
-	rm_tx_multi(rc);
-	rm_q_hdel_entry(rc, a->parent, a->name, a->len);
-	a->attr = t;
-	if (a->dir) {
-		if (pa.nlink > 2)
-			pa.nlink--;
-		rm_q_forget_dir(rc, ino);
-		if (trash) {
-			q_to_trash(rc, a->trash, a->parent, a->name, a->len, type,
-				   ino, &t, &now);
-		} else {
-			rm_q_key(rc, "DEL", "i%" PRIu64, ino);
-			rm_q_key(rc, "DEL", "x%" PRIu64, ino);
-		}
-		if (have_attr && !trash) {
-			rm_q_incrby(rc, "usedSpace", -4096);
-			rm_q_incrby(rc, "totalInodes", -1);
-		}
-	} else if (trash) {
-		q_to_trash(rc, a->trash, a->parent, a->name, a->len, type, ino,
-			   &t, &now);
-	} else if (have_attr) {
-		rm_q_drop_link(m, rc, ino, &t, a->parent, &now, &a->free_data);
-		a->ino = ino;
-		a->length = t.length;
-	}
-	if (!meta_is_trash(a->parent))	/* as JuiceFS: trash attrs stay */
-		rm_q_set_attr(rc, a->parent, &pa);
-	ret = rm_tx_exec(m, rc, NULL);
-	if (ret) {
-		a->free_data = false;
-		return ret;
-	}
-	a->removed = have_attr;
-	a->to_trash = trash;
-	return 0;
+	rm_tx_io(&x, m, rc);
+	return meta_unlink_txn(&x.ns, arg, unlink_writes, &x);
 }
 
 int rm_unlink(struct meta *mm, struct meta_unlink *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->parent, unlink_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->parent, unlink_body, a);
 }
 
-/*
- * Moves the parent reference of 'ino' from 'from' to 'to': a directory
- * carries its parent (and counts in the parents' nlink), a single-linked
- * file carries it in Parent, a hard-linked one in p{ino}.
- */
+/* meta_move_parent; a hard-linked file's parents are p{ino}'s fields */
 static void move_parent(struct rconn *rc, struct meta_attr *t, uint8_t type,
 			uint64_t ino, uint64_t from, uint64_t to,
 			struct meta_attr *fa, struct meta_attr *ta)
 {
-	if (type == META_TYPE_DIR) {
-		t->parent = to;
-		fa->nlink--;
-		ta->nlink++;
-	} else if (t->parent) {
-		t->parent = to;
-	} else {
+	if (meta_move_parent(t, type, to, fa, ta)) {
 		rm_q_hincrby_parent(rc, ino, from, -1);
 		rm_q_hincrby_parent(rc, ino, to, 1);
 	}
 }
 
-static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
+/* doRename's writes, on what meta_rename_txn decided */
+static int rename_writes(void *ctx, struct meta_rename *a)
 {
-	struct meta_rename *a = arg;
+	struct rm_tx *x = ctx;
+	struct rconn *rc = x->rc;
+	struct meta_attr *sa = &a->sattr, *da = &a->dattr;
 	bool same = a->psrc == a->pdst;
-	bool exchange = a->flags & META_RENAME_EXCHANGE;
-	struct meta_attr spa, dpa_buf, *dpa, sa, da;
-	bool have_d = false, have_da = false;
-	uint8_t stype, dtype = 0;
-	uint64_t sino, dino = 0;
-	struct timespec now;
-	redisReply *r;
-	struct cmd c;
-	bool trash = false;
-	int ret;
-
-	a->free_data = a->to_trash = false;
-	a->moved = a->replaced = false;
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "i%" PRIu64, a->psrc);
-	rm_cmd_fmt(&c, "d%" PRIu64, a->psrc);
-	if (!same) {
-		rm_cmd_fmt(&c, "i%" PRIu64, a->pdst);
-		rm_cmd_fmt(&c, "d%" PRIu64, a->pdst);
-	}
-	ret = rm_watch(m, rc, &c);
-	if (!ret)
-		ret = rm_get_dir(m, rc, a->psrc, &spa);
-	if (ret)
-		return ret;
-	dpa = same ? &spa : &dpa_buf;
-	if (!same) {
-		ret = rm_get_dir(m, rc, a->pdst, dpa);
-		if (ret)
-			return ret;
-	}
-	ret = rm_get_entry(m, rc, a->psrc, a->nsrc, a->lsrc, &stype, &sino);
-	if (ret)
-		return ret;
-	if (same && a->lsrc == a->ldst && !memcmp(a->nsrc, a->ndst, a->lsrc))
-		return 0;
-	ret = rm_get_entry(m, rc, a->pdst, a->ndst, a->ldst, &dtype, &dino);
-	if (ret && ret != -ENOENT)
-		return ret;
-	have_d = !ret;
-	ret = meta_rename_check(&(struct meta_rename_ends){
-		.flags = a->flags, .psrc = a->psrc, .pdst = a->pdst,
-		.spa_parent = spa.parent, .dpa_parent = dpa->parent,
-		.stype = stype, .dtype = dtype, .sino = sino, .dino = dino,
-		.have_dst = have_d });
-	if (ret)
-		return ret > 0 ? 0 : ret;
-
-	rm_cmd_init(&c, "WATCH");
-	rm_cmd_fmt(&c, "i%" PRIu64, sino);
-	if (have_d) {
-		rm_cmd_fmt(&c, "i%" PRIu64, dino);
-		if (dtype == META_TYPE_DIR)
-			rm_cmd_fmt(&c, "d%" PRIu64, dino);
-	}
-	ret = rm_watch(m, rc, &c);
-	if (!ret)
-		ret = rm_get_attr(m, rc, sino, &sa);
-	if (ret)
-		return ret;
-	if (have_d) {
-		ret = rm_get_attr(m, rc, dino, &da);
-		if (ret && ret != -ENOENT)
-			return ret;
-		have_da = !ret;
-		if (dtype == META_TYPE_DIR && !exchange) {
-			rm_cmd_init(&c, "HLEN");
-			rm_cmd_fmt(&c, "d%" PRIu64, dino);
-			ret = rm_call(m, rc, &c, &r);
-			if (ret)
-				return ret;
-			ret = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ?
-				-ENOTEMPTY : 0;
-			freeReplyObject(r);
-			if (ret)
-				return ret;
-		}
-	}
-	if (meta_is_immutable(&spa) || meta_is_immutable(dpa) || meta_is_immutable(&sa) ||
-	    (have_da && meta_is_immutable(&da)))
-		return -EPERM;
-	if (have_da && !exchange) {
-		ret = use_trash(m, rc, a->trash, a->pdst, a->ndst, a->ldst, dino,
-				&da, &trash);
-		if (ret)
-			return ret;
-	}
-	meta_rename_stamp(a, &spa, dpa, &sa, have_da ? &da : NULL, &now);
 
 	rm_tx_multi(rc);
-	if (exchange) {
-		rm_q_entry(rc, a->psrc, a->nsrc, a->lsrc, dtype, dino);
-		rm_q_entry(rc, a->pdst, a->ndst, a->ldst, stype, sino);
+	if (a->flags & META_RENAME_EXCHANGE) {
+		rm_q_entry(rc, a->psrc, a->nsrc, a->lsrc, a->dtype, a->dino);
+		rm_q_entry(rc, a->pdst, a->ndst, a->ldst, a->stype, a->sino);
 		if (!same) {
-			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
-			if (have_da)
-				move_parent(rc, &da, dtype, dino, a->pdst, a->psrc,
-					    dpa, &spa);
+			move_parent(rc, sa, a->stype, a->sino, a->psrc, a->pdst, &a->spa,
+				    a->dpa);
+			if (a->replaced)
+				move_parent(rc, da, a->dtype, a->dino, a->pdst, a->psrc,
+					    a->dpa, &a->spa);
 		}
-		if (have_da) {
-			meta_set_ctime(&da, &now);
-			rm_q_set_attr(rc, dino, &da);
+		if (a->replaced) {
+			meta_set_ctime(da, &a->now);
+			rm_q_set_attr(rc, a->dino, da);
 		}
 	} else {
-		if (trash) {
-			if (dtype == META_TYPE_DIR)
-				dpa->nlink--;
-			q_to_trash(rc, a->trash, a->pdst, a->ndst, a->ldst, dtype,
-				   dino, &da, &now);
-		} else if (have_d && dtype == META_TYPE_DIR) {
+		if (a->to_trash) {
+			q_to_trash(rc, a->trash, a->pdst, a->ndst, a->ldst, a->dtype,
+				   a->dino, da, &a->now);
+		} else if (a->have_d && a->dtype == META_TYPE_DIR) {
 			/* an empty directory is replaced */
-			dpa->nlink--;
-			rm_q_key(rc, "DEL", "i%" PRIu64, dino);
-			rm_q_key(rc, "DEL", "x%" PRIu64, dino);
-			rm_q_forget_dir(rc, dino);
-			if (have_da) {
-				rm_q_incrby(rc, "usedSpace", -4096);
-				rm_q_incrby(rc, "totalInodes", -1);
-			}
-		} else if (have_da) {
-			rm_q_drop_link(m, rc, dino, &da, a->pdst, &now, &a->free_data);
-			a->dino = dino;
-			a->dlen = da.length;
+			rm_q_forget_dir(rc, a->dino);
+			q_drop_dir(rc, a->dino, a->replaced);
+		} else if (a->replaced) {
+			rm_q_drop_link(x->m, rc, a->dino, da, a->pdst, &a->now,
+				       &a->free_data);
 		}
 		rm_q_hdel_entry(rc, a->psrc, a->nsrc, a->lsrc);
-		rm_q_entry(rc, a->pdst, a->ndst, a->ldst, stype, sino);
+		rm_q_entry(rc, a->pdst, a->ndst, a->ldst, a->stype, a->sino);
 		if (!same)
-			move_parent(rc, &sa, stype, sino, a->psrc, a->pdst, &spa, dpa);
+			move_parent(rc, sa, a->stype, a->sino, a->psrc, a->pdst, &a->spa,
+				    a->dpa);
 	}
-	rm_q_set_attr(rc, sino, &sa);
+	rm_q_set_attr(rc, a->sino, sa);
 	if (!meta_is_trash(a->psrc))
-		rm_q_set_attr(rc, a->psrc, &spa);
+		rm_q_set_attr(rc, a->psrc, &a->spa);
 	if (!same)
-		rm_q_set_attr(rc, a->pdst, dpa);
-	ret = rm_tx_exec(m, rc, NULL);
-	if (ret) {
-		a->free_data = false;
-		return ret;
-	}
-	a->moved = true;
-	a->replaced = have_da;
-	a->to_trash = trash;
-	return 0;
+		rm_q_set_attr(rc, a->pdst, a->dpa);
+	return rm_tx_exec(x->m, rc, NULL);
+}
+
+static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
+{
+	struct rm_tx x;
+
+	rm_tx_io(&x, m, rc);
+	return meta_rename_txn(&x.ns, arg, rename_writes, &x);
 }
 
 int rm_rename(struct meta *mm, struct meta_rename *a)
 {
-	return run_on_ino((struct rmeta *)mm, a->psrc, rename_body, a);
+	return rm_run_on_ino((struct rmeta *)mm, a->psrc, rename_body, a);
 }
 
 static int readlink_body(struct rmeta *m, struct rconn *rc, void *arg)

@@ -108,12 +108,6 @@ typedef int (*rm_body)(struct rmeta *m, struct rconn *rc, void *arg);
 /* the engine's ops table (conn.c), listed by the front */
 extern const struct meta_ops meta_redis_ops;
 
-/* A slice whose last reference went away while a chunk was deleted. */
-struct freed_slice {
-	uint64_t id;
-	uint32_t size;
-};
-
 /* ---- conn.c ---- */
 /* one plain command whose reply the caller reads (and frees) */
 struct call_arg {
@@ -130,12 +124,14 @@ int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
 int rm_bad_value(struct rmeta *m, const char *key, size_t len);
 int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
 	    redisReply **rp);
+int rm_call_string(struct rmeta *m, struct rconn *rc, struct cmd *c, redisReply **rp);
 int rm_do(struct rmeta *m, struct rconn *rc, struct cmd *c);
 int rm_watch(struct rmeta *m, struct rconn *rc, struct cmd *c);
 void rm_tx_multi(struct rconn *rc);
 void rm_tx_add(struct rconn *rc, struct cmd *c);
 int rm_tx_exec(struct rmeta *m, struct rconn *rc, redisReply **out);
 int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg);
+int rm_run_on_ino(struct rmeta *m, uint64_t ino, rm_body body, void *arg);
 int rm_entry_decode(const char *p, size_t len, uint8_t *type, uint64_t *ino);
 int64_t rm_reply_int(const redisReply *r);
 int rm_get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
@@ -146,11 +142,21 @@ int rm_get_entry(struct rmeta *m, struct rconn *rc, uint64_t parent,
 		 const char *name, size_t len, uint8_t *type, uint64_t *ino);
 int rm_get_dir(struct rmeta *m, struct rconn *rc, uint64_t ino,
 	       struct meta_attr *a);
+int rm_watch_call(struct rmeta *m, struct rconn *rc, struct cmd *c, redisReply **r);
 int rm_watch_hget(struct rmeta *m, struct rconn *rc, const char *key,
 		  const char *field, redisReply **r);
 int rm_watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
 		  uint64_t a1, const char *fmt2, uint64_t a2);
 int rm_call_body(struct rmeta *m, struct rconn *rc, void *arg);
+
+/* the reads of base.c's rules (ACLs, namespace read phases) in rc's transaction */
+struct rm_tx {
+	struct rmeta *m;
+	struct rconn *rc;
+	struct meta_acl_io acl;
+	struct meta_ns_io ns;
+};
+void rm_tx_io(struct rm_tx *x, struct rmeta *m, struct rconn *rc);
 void rm_q_set_attr(struct rconn *rc, uint64_t ino, const struct meta_attr *a);
 void rm_q_key(struct rconn *rc, const char *op, const char *fmt, uint64_t ino);
 void rm_q_incrby(struct rconn *rc, const char *key, int64_t delta);
@@ -186,24 +192,23 @@ int rm_get_setting(struct meta *mm, char **json);
 int rm_init(struct meta *mm, const char *json, bool trash);
 int rm_statfs(struct meta *mm, uint64_t *used_space, uint64_t *used_inodes);
 int rm_count_dir_quotas(struct meta *mm, uint64_t *n);
-int rm_new_session(struct meta *mm, const char *info_json, uint64_t *sid);
-int rm_refresh_session(struct meta *mm, uint64_t sid, const char *info_json);
-int rm_release_sustained(struct meta *mm, uint64_t ino);
+int rm_session(struct meta *mm, struct meta_session *a);
+int rm_list_sustained(struct meta *mm, uint64_t sid, struct meta_ids *a);
+int rm_release_sustained(struct meta *mm, struct meta_sustained *a);
 int rm_unlock_body(struct rmeta *m, struct rconn *rc, void *arg);
-int rm_close_sid(struct rmeta *m, uint64_t sid);
 int rm_close_session(struct meta *mm, uint64_t sid);
-int rm_list_sessions(struct meta *mm, struct meta_session_info **s, size_t *n);
-int rm_cleanup_stale_sessions(struct meta *mm);
-int rm_set_if_small(struct meta *mm, const char *key, int64_t value,
-		    int64_t diff, bool *won);
-int rm_update_dir_stats(struct meta *mm, const struct meta_dirstat *d, size_t n);
+int rm_list_sessions(struct meta *mm, struct meta_sessions *a);
+int rm_stale_sessions(struct meta *mm, int64_t before, struct meta_ids *a);
+int rm_set_if_small(struct meta *mm, struct meta_small *a);
+int rm_update_dir_stats(struct meta *mm, struct meta_dirstat_update *a);
+int rm_sync_dir_stat(struct meta *mm, const struct meta_dirstat *st);
 int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n);
 int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n);
 int rm_cleanup_slices(struct meta *mm, size_t *n);
 
 /* ---- ns.c ---- */
 int rm_lookup(struct meta *mm, struct meta_lookup *a);
-int rm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr);
+int rm_getattr(struct meta *mm, struct meta_getattr *a);
 int rm_setattr(struct meta *mm, struct meta_setattr *a);
 int rm_get_parents(struct meta *mm, uint64_t ino, struct meta_parents *pa);
 void rm_q_zero_slice(struct rconn *rc, const char *op, uint64_t ino,
@@ -217,18 +222,12 @@ int rm_readlink(struct meta *mm, struct meta_readlink *a);
 int rm_readdir(struct meta *mm, struct meta_readdir *a);
 
 /* ---- ext.c ---- */
-/* the rule reads and writes of base.c's ACL rules, in rc's transaction */
-struct rm_acl_ctx {
-	struct rmeta *m;
-	struct rconn *rc;
-	struct meta_acl_io io;
-};
-void rm_acl_io(struct rm_acl_ctx *x, struct rmeta *m, struct rconn *rc);
-int rm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type);
-int rm_setlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
-	     uint64_t start, uint64_t end, uint32_t pid);
-int rm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
-	     uint64_t start, uint64_t end, struct plock *out);
+/* base.c's acl.get and acl.insert (ctx: an rm_tx) */
+int rm_acl_get(void *ctx, uint32_t id, struct acl_rule *rule);
+int rm_acl_insert(void *ctx, const struct acl_rule *rule, uint32_t *id);
+int rm_flock(struct meta *mm, struct meta_lock *a);
+int rm_setlk(struct meta *mm, struct meta_lock *a);
+int rm_getlk(struct meta *mm, struct meta_lock *a);
 int rm_get_facl(struct meta *mm, struct meta_facl *a);
 int rm_set_facl(struct meta *mm, struct meta_facl *a);
 int rm_getxattr(struct meta *mm, struct meta_xattr *a);
@@ -237,19 +236,17 @@ int rm_setxattr(struct meta *mm, struct meta_xattr *a);
 int rm_removexattr(struct meta *mm, struct meta_xattr *a);
 
 /* ---- data.c ---- */
-struct slice_del_arg {
-	struct freed_slice s;
-};
-
-int rm_hdel_ref_body(struct rmeta *m, struct rconn *rc, void *arg);
+/* LRANGE c{ino}_{indx}, decoded after 'front' free slots */
+int rm_chunk_list(struct rmeta *m, struct rconn *rc, uint64_t ino, uint32_t indx,
+		  size_t front, struct meta_slice **s, size_t *n);
+int rm_delete_slice_ref(struct meta *mm, uint64_t id, uint32_t size);
+int rm_delete_chunk(struct meta *mm, struct meta_delchunk *a);
 int rm_free_file_data(struct meta *mm, uint64_t ino, uint64_t length);
 int rm_fallocate(struct meta *mm, struct meta_falloc *a);
 int rm_copy_range(struct meta *mm, struct meta_copy *a);
 int rm_new_slice_id(struct meta *mm, uint64_t *id);
 int rm_read_chunk(struct meta *mm, struct meta_chunk *a);
 int rm_write_slice(struct meta *mm, struct meta_write *a);
-int rm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		     const struct meta_slice *old, size_t n, size_t skip,
-		     const struct meta_slice *s);
+int rm_compact_chunk(struct meta *mm, struct meta_compact *a);
 
 #endif /* JFS_META_REDIS_H */

@@ -36,13 +36,9 @@ int rm_get_string_body(struct rmeta *m, struct rconn *rc, void *arg)
 
 	rm_cmd_init(&c, "GET");
 	rm_cmd_str(&c, a->key);
-	ret = rm_call(m, rc, &c, &r);
+	ret = rm_call_string(m, rc, &c, &r);
 	if (ret)
 		return ret;
-	if (r->type != REDIS_REPLY_STRING) {
-		freeReplyObject(r);
-		return -ENOENT;
-	}
 	*a->out = malloc(r->len + 1);
 	if (*a->out) {
 		memcpy(*a->out, r->str, r->len);
@@ -170,15 +166,9 @@ int rm_count_dir_quotas(struct meta *mm, uint64_t *n)
 
 /* ---- operations: sessions ---------------------------------------------- */
 
-struct session_arg {
-	uint64_t sid;
-	const char *info;
-	bool create;
-};
-
 static int session_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct session_arg *a = arg;
+	struct meta_session *a = arg;
 	struct timespec now;
 	redisReply *r;
 	struct cmd c;
@@ -215,36 +205,15 @@ static int session_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_new_session(struct meta *mm, const char *info_json, uint64_t *sid)
+int rm_session(struct meta *mm, struct meta_session *a)
 {
-	struct session_arg a = { .info = info_json, .create = true };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, session_body, &a);
-	if (!ret) {
-		*sid = a.sid;
-		mm->sid = a.sid;
-	}
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, session_body, a);
 }
-
-int rm_refresh_session(struct meta *mm, uint64_t sid, const char *info_json)
-{
-	struct session_arg a = { .sid = sid, .info = info_json };
-
-	return rm_run((struct rmeta *)mm, NULL, session_body, &a);
-}
-
-struct sustained_arg {
-	uint64_t sid, ino;
-	bool free_data;		/* out */
-	uint64_t length;	/* out */
-};
 
 /* spec 6.6 doDeleteSustainedInode */
 static int sustained_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct sustained_arg *a = arg;
+	struct meta_sustained *a = arg;
 	struct meta_attr attr;
 	struct timespec now;
 	int ret;
@@ -271,22 +240,9 @@ static int sustained_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-static int release_sustained_sid(struct rmeta *m, uint64_t sid, uint64_t ino)
+int rm_release_sustained(struct meta *mm, struct meta_sustained *a)
 {
-	struct sustained_arg a = { .sid = sid, .ino = ino };
-	char key[RM_ARGLEN];
-	int ret;
-
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	ret = rm_run(m, key, sustained_body, &a);
-	if (!ret && a.free_data)
-		ret = rm_free_file_data(&m->base, ino, a.length);
-	return ret;
-}
-
-int rm_release_sustained(struct meta *mm, uint64_t ino)
-{
-	return release_sustained_sid((struct rmeta *)mm, mm->sid, ino);
+	return rm_run_on_ino((struct rmeta *)mm, a->ino, sustained_body, a);
 }
 
 /* an array reply of decimal members, e.g. SMEMBERS */
@@ -321,6 +277,25 @@ static int members_body(struct rmeta *m, struct rconn *rc, void *arg)
 	}
 	freeReplyObject(r);
 	return 0;
+}
+
+/* the ids ma->c lists, into a (freed by the caller, also on an error) */
+static int list_ids(struct rmeta *m, struct members_arg *ma, struct meta_ids *a)
+{
+	int ret = rm_run(m, NULL, members_body, ma);
+
+	a->v = ma->v;
+	a->n = ma->n;
+	return ret;
+}
+
+int rm_list_sustained(struct meta *mm, uint64_t sid, struct meta_ids *a)
+{
+	struct members_arg ma = { .v = NULL };
+
+	rm_cmd_init(&ma.c, "SMEMBERS");
+	rm_cmd_fmt(&ma.c, "session%" PRIu64, sid);
+	return list_ids((struct rmeta *)mm, &ma, a);
 }
 
 struct unlock_arg {
@@ -414,40 +389,20 @@ static int end_session_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-/* what a clean unmount or stale-session cleanup does for one session */
-int rm_close_sid(struct rmeta *m, uint64_t sid)
-{
-	struct unlock_arg ua = { sid };
-	struct members_arg ma = { .v = NULL };
-	size_t i;
-	int ret;
-
-	rm_cmd_init(&ma.c, "SMEMBERS");
-	rm_cmd_fmt(&ma.c, "session%" PRIu64, sid);
-	ret = rm_run(m, NULL, members_body, &ma);
-	for (i = 0; !ret && i < ma.n; i++)
-		ret = release_sustained_sid(m, sid, ma.v[i]);
-	free(ma.v);
-	if (!ret)
-		ret = rm_run(m, NULL, rm_unlock_body, &ua);
-	if (!ret)
-		ret = rm_run(m, NULL, end_session_body, &sid);
-	return ret;
-}
-
+/* a session's locks, then its records (its sustained inodes went first) */
 int rm_close_session(struct meta *mm, uint64_t sid)
 {
-	return rm_close_sid((struct rmeta *)mm, sid);
-}
+	struct rmeta *m = (struct rmeta *)mm;
+	struct unlock_arg ua = { sid };
+	int ret;
 
-struct list_arg {
-	struct meta_session_info *s;
-	size_t n;
-};
+	ret = rm_run(m, NULL, rm_unlock_body, &ua);
+	return ret ? ret : rm_run(m, NULL, end_session_body, &sid);
+}
 
 static int list_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct list_arg *a = arg;
+	struct meta_sessions *a = arg;
 	struct members_arg ma;
 	struct meta_session_info *s;
 	redisReply *r, *info;
@@ -507,75 +462,46 @@ static int list_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_list_sessions(struct meta *mm, struct meta_session_info **s, size_t *n)
+int rm_list_sessions(struct meta *mm, struct meta_sessions *a)
 {
-	struct list_arg a = { NULL, 0 };
-	int ret;
-
-	ret = rm_run((struct rmeta *)mm, NULL, list_body, &a);
-	if (ret) {
-		meta_free_sessions(a.s, a.n);
-		a.s = NULL;
-		a.n = 0;
-	}
-	*s = a.s;
-	*n = a.n;
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, list_body, a);
 }
 
-int rm_cleanup_stale_sessions(struct meta *mm)
+/* ZRANGEBYSCORE key -inf (before LIMIT 0 1000: a batch of what expired */
+static void cmd_expired(struct cmd *c, const char *key, int64_t before)
 {
-	struct rmeta *m = (struct rmeta *)mm;
-	struct members_arg ma = { .v = NULL };
-	struct timespec now;
-	size_t i;
-	int ret;
+	rm_cmd_init(c, "ZRANGEBYSCORE");
+	rm_cmd_str(c, key);
+	rm_cmd_str(c, "-inf");
+	rm_cmd_fmt(c, "(%lld", (long long)before);
+	rm_cmd_str(c, "LIMIT");
+	rm_cmd_str(c, "0");
+	rm_cmd_str(c, "1000");
+}
 
-	meta_now(&now);
-	rm_cmd_init(&ma.c, "ZRANGEBYSCORE");
-	rm_cmd_str(&ma.c, "allSessions");
-	rm_cmd_str(&ma.c, "-inf");
-	rm_cmd_fmt(&ma.c, "(%lld", (long long)now.tv_sec);
-	rm_cmd_str(&ma.c, "LIMIT");
-	rm_cmd_str(&ma.c, "0");
-	rm_cmd_str(&ma.c, "1000");
-	ret = rm_run(m, NULL, members_body, &ma);
-	for (i = 0; !ret && i < ma.n; i++) {
-		/* our own late heartbeat is not a dead client: refresh fixes it */
-		if (ma.v[i] == mm->sid)
-			continue;
-		ret = rm_close_sid(m, ma.v[i]);
-	}
-	free(ma.v);
-	return ret;
+int rm_stale_sessions(struct meta *mm, int64_t before, struct meta_ids *a)
+{
+	struct members_arg ma = { .v = NULL };
+
+	cmd_expired(&ma.c, "allSessions", before);
+	return list_ids((struct rmeta *)mm, &ma, a);
 }
 
 /* ---- operations: background upkeep ------------------------------------ */
 
-struct small_arg {
-	const char *key;
-	int64_t value, diff;
-	bool won;
-};
-
 /* spec 6.10 setIfSmall: the leader election of the periodic jobs */
 static int small_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct small_arg *a = arg;
+	struct meta_small *a = arg;
 	redisReply *r;
 	struct cmd c;
 	int64_t old;
 	int ret;
 
 	a->won = false;
-	rm_cmd_init(&c, "WATCH");
+	rm_cmd_init(&c, "GET");
 	rm_cmd_str(&c, a->key);
-	ret = rm_watch(m, rc, &c);
-	if (ret)
-		return ret;
-	c.argv[0] = "GET";
-	c.len[0] = 3;
-	ret = rm_call(m, rc, &c, &r);
+	ret = rm_watch_call(m, rc, &c, &r);
 	if (ret)
 		return ret;
 	old = r->type == REDIS_REPLY_STRING ? rm_reply_int(r) : 0;
@@ -592,91 +518,52 @@ static int small_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_set_if_small(struct meta *mm, const char *key, int64_t value,
-		    int64_t diff, bool *won)
+int rm_set_if_small(struct meta *mm, struct meta_small *a)
 {
-	struct small_arg a = { .key = key, .value = value, .diff = diff };
-	int ret;
-
-	if (strlen(key) >= RM_ARGLEN)
+	if (strlen(a->key) >= RM_ARGLEN)
 		return -EINVAL;
-	ret = rm_run((struct rmeta *)mm, key, small_body, &a);
-	*won = !ret && a.won;
-	return ret;
+	return rm_run((struct rmeta *)mm, a->key, small_body, a);
 }
-
-struct syncstat_arg {
-	struct meta_dirstat st;
-	bool gone;
-};
 
 /* doSyncDirStat: HSET the recount unless the dir is gone meanwhile */
 static int syncstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	static const char *const keys[] = { "dirDataLength", "dirUsedSpace", "dirUsedInodes" };
-	struct syncstat_arg *a = arg;
-	const int64_t v[] = { a->st.length, a->st.space, a->st.inodes };
+	const struct meta_dirstat *st = arg;
+	const int64_t v[] = { st->length, st->space, st->inodes };
 	struct meta_attr attr;
 	struct cmd c;
 	size_t i;
 	int ret;
 
-	a->gone = false;
-	ret = rm_watch_keys(m, rc, "i%" PRIu64, a->st.ino, NULL, 0);
+	ret = rm_watch_keys(m, rc, "i%" PRIu64, st->ino, NULL, 0);
 	if (!ret)
-		ret = rm_get_attr(m, rc, a->st.ino, &attr);
-	if (ret == -ENOENT) {
-		a->gone = true;
-		return 0;
-	}
+		ret = rm_get_attr(m, rc, st->ino, &attr);
+	if (ret == -ENOENT)
+		return 0;	/* gone meanwhile */
 	if (ret)
 		return ret;
 	rm_tx_multi(rc);
 	for (i = 0; i < 3; i++) {
 		rm_cmd_init(&c, "HSET");
 		rm_cmd_str(&c, keys[i]);
-		rm_cmd_fmt(&c, "%" PRIu64, a->st.ino);
+		rm_cmd_fmt(&c, "%" PRIu64, st->ino);
 		rm_cmd_fmt(&c, "%lld", (long long)v[i]);
 		rm_tx_add(rc, &c);
 	}
 	return rm_tx_exec(m, rc, NULL);
 }
 
-/* calcDirStat: a dir without stats is recounted from its entries */
-static int sync_dir_stat(struct rmeta *m, uint64_t ino)
+int rm_sync_dir_stat(struct meta *mm, const struct meta_dirstat *st)
 {
-	struct syncstat_arg a = { .st.ino = ino };
-	struct meta_dirent *e = NULL;
-	char key[RM_ARGLEN];
-	size_t n = 0, i;
-	int ret;
-
-	ret = meta_readdir(&m->base, ino, true, &e, &n);
-	if (ret)
-		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
-	for (i = 0; i < n; i++) {
-		uint64_t len = e[i].attr.type == META_TYPE_FILE ? e[i].attr.length : 0;
-
-		a.st.inodes++;
-		a.st.length += (int64_t)len;
-		a.st.space += (int64_t)meta_align4k(len);
-	}
-	meta_free_dirents(e, n);
-	snprintf(key, sizeof(key), "i%" PRIu64, ino);
-	return rm_run(m, key, syncstat_body, &a);
+	return rm_run_on_ino((struct rmeta *)mm, st->ino, syncstat_body, (void *)st);
 }
-
-struct dirstat_arg {
-	const struct meta_dirstat *d;
-	size_t n;
-	bool *missing;		/* out: no stats yet, recount instead */
-};
 
 /* doUpdateDirStat: which dirs have stats, then HINCRBY theirs (pipelined) */
 static int dirstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
 	static const char *const keys[] = { "dirDataLength", "dirUsedSpace", "dirUsedInodes" };
-	struct dirstat_arg *a = arg;
+	struct meta_dirstat_update *a = arg;
 	size_t i, k, sent = 0;
 	redisReply *r;
 	struct cmd c;
@@ -724,23 +611,10 @@ static int dirstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return ret;
 }
 
-int rm_update_dir_stats(struct meta *mm, const struct meta_dirstat *d, size_t n)
+int rm_update_dir_stats(struct meta *mm, struct meta_dirstat_update *a)
 {
-	struct rmeta *m = (struct rmeta *)mm;
-	struct dirstat_arg a = { .d = d, .n = n };
-	size_t i;
-	int ret;
-
-	a.missing = calloc(n, sizeof(*a.missing));
-	if (!a.missing)
-		return -ENOMEM;
 	/* a failure after some HINCRBYs must not re-add them: no retry here */
-	ret = rm_run(m, NULL, dirstat_body, &a);
-	for (i = 0; !ret && i < n; i++)
-		if (a.missing[i])
-			ret = sync_dir_stat(m, d[i].ino);
-	free(a.missing);
-	return ret;
+	return rm_run((struct rmeta *)mm, NULL, dirstat_body, a);
 }
 
 /* the hourly cleanupDeletedFiles: delfiles entries left by crashed clients */
@@ -753,13 +627,7 @@ int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n)
 	int ret;
 
 	*n = 0;
-	rm_cmd_init(&a.c, "ZRANGEBYSCORE");
-	rm_cmd_str(&a.c, "delfiles");
-	rm_cmd_str(&a.c, "-inf");
-	rm_cmd_fmt(&a.c, "(%lld", (long long)before);
-	rm_cmd_str(&a.c, "LIMIT");
-	rm_cmd_str(&a.c, "0");
-	rm_cmd_str(&a.c, "1000");
+	cmd_expired(&a.c, "delfiles", before);
 	ret = rm_run(m, NULL, rm_call_body, &a);
 	for (i = 0; !ret && a.r->type == REDIS_REPLY_ARRAY && i < a.r->elements; i++) {
 		const redisReply *e = a.r->element[i];
@@ -779,7 +647,7 @@ int rm_cleanup_deleted_files(struct meta *mm, int64_t before, size_t *n)
 
 struct delayed_arg {
 	const char *field;	/* "{newSliceId}_{unixTs}" */
-	struct freed_slice *s;	/* out: the slices of the entry */
+	struct meta_slice_ref *s;	/* out: the slices of the entry */
 	size_t n;
 	bool *freed;		/* out: refcount went below zero */
 };
@@ -816,7 +684,7 @@ static int delayed_body(struct rmeta *m, struct rconn *rc, void *arg)
 	}
 	rm_tx_multi(rc);
 	for (p = (const unsigned char *)r->str; p < (const unsigned char *)r->str + r->len; p += 12) {
-		struct freed_slice *s = &a->s[a->n++];
+		struct meta_slice_ref *s = &a->s[a->n++];
 
 		for (i = 0; i < 8; i++)
 			s->id = s->id << 8 | p[i];
@@ -843,18 +711,17 @@ static int delayed_body(struct rmeta *m, struct rconn *rc, void *arg)
 static int release_delayed(struct rmeta *m, const char *field, size_t *n)
 {
 	struct delayed_arg a = { .field = field };
-	struct slice_del_arg d;
+	bool gone;
 	size_t i;
 	int ret;
 
 	ret = rm_run(m, "delSlices", delayed_body, &a);
 	for (i = 0; !ret && i < a.n; i++) {
-		if (!a.freed[i] || !m->base.hooks.delete_slice ||
-		    m->base.hooks.delete_slice(m->base.hooks.arg, a.s[i].id, a.s[i].size))
-			continue;	/* a negative ref stays for `juicefs gc` */
-		d.s = a.s[i];
-		ret = rm_run(m, NULL, rm_hdel_ref_body, &d);
-		(*n)++;
+		if (!a.freed[i])
+			continue;
+		ret = meta_free_slice(&m->base, a.s[i].id, a.s[i].size, &gone);
+		if (gone)
+			(*n)++;
 	}
 	free(a.s);
 	free(a.freed);
@@ -955,9 +822,8 @@ static int zero_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
 static int cleanup_ref(struct rmeta *m, const char *field, const char *val, void *arg)
 {
 	size_t *n = arg;
-	const struct meta_hooks *h = &m->base.hooks;
 	unsigned long long id, size;
-	struct slice_del_arg d;
+	bool gone;
 	char tail;
 	int ret;
 
@@ -966,12 +832,9 @@ static int cleanup_ref(struct rmeta *m, const char *field, const char *val, void
 	if (val[0] != '-' || sscanf(field, "k%llu_%llu%c", &id, &size, &tail) != 2 ||
 	    !id || !size || size > UINT32_MAX)
 		return 0;
-	if (!h->delete_slice || h->delete_slice(h->arg, id, (uint32_t)size))
-		return 0;	/* still there: the next round or `juicefs gc` */
-	d.s.id = id;
-	d.s.size = (uint32_t)size;
-	ret = rm_run(m, NULL, rm_hdel_ref_body, &d);
-	if (!ret)
+	/* still there after a failed delete: the next round or `juicefs gc` */
+	ret = meta_free_slice(&m->base, id, (uint32_t)size, &gone);
+	if (!ret && gone)
 		(*n)++;
 	return ret;
 }

@@ -41,30 +41,43 @@ static int chunk_bad(uint64_t ino, uint32_t indx)
 }
 
 /*
+ * The bytes of chunk (ino, indx)'s row (none: *p NULL, *len 0), valid
+ * until the connection's next use of the statement.
+ */
+static int chunk_row(struct sconn *c, uint64_t ino, uint32_t indx,
+		     const unsigned char **p, size_t *len)
+{
+	struct sq_stmt *st;
+	int ret;
+
+	*p = NULL;
+	*len = 0;
+	ret = sq_first(c, &st, "SELECT slices FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
+		       (int64_t)ino, (int64_t)indx);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	*p = sq_col_blob(st, 0, NULL);	/* raw bytes of a TEXT value too */
+	*len = *p ? sq_col_bytes(st, 0) : 0;
+	return 0;
+}
+
+/*
  * The records of chunk (ino, indx), decoded into *s after @front empty
  * slots (for the caller's own records); no row is no records.  A value
  * that is no list of records is -EIO, or, given 'corrupt', no records.
  */
-static int load_chunk(struct sconn *c, uint64_t ino, uint32_t indx, size_t front,
-		      struct meta_slice **s, size_t *n, bool *corrupt)
+int sq_load_chunk(struct sconn *c, uint64_t ino, uint32_t indx, size_t front,
+		  struct meta_slice **s, size_t *n, bool *corrupt)
 {
-	const unsigned char *p = NULL;
-	struct sq_stmt *st;
-	size_t len = 0, i;
+	const unsigned char *p;
+	size_t len, i;
 	int ret;
 
 	*s = NULL;
 	*n = 0;
-	ret = sq_query(c, &st, "SELECT slices FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
-		       (int64_t)ino, (int64_t)indx);
-	if (!ret)
-		ret = sq_row(c, st);
-	if (ret < 0)
+	ret = chunk_row(c, ino, indx, &p, &len);
+	if (ret)
 		return ret;
-	if (ret) {
-		p = sq_col_blob(st, 0, NULL);	/* raw bytes of a TEXT value too */
-		len = p ? sq_col_bytes(st, 0) : 0;
-	}
 	if (len % 24 && !corrupt)
 		return chunk_bad(ino, indx);
 	if (len % 24) {
@@ -156,7 +169,7 @@ static int read_chunk_body(struct smeta *m, struct sconn *c, void *arg)
 	struct meta_chunk *a = arg;
 
 	free(a->s);
-	return load_chunk(c, a->ino, a->indx, 0, &a->s, &a->n, NULL);
+	return sq_load_chunk(c, a->ino, a->indx, 0, &a->s, &a->n, NULL);
 }
 
 /* doRead: a missing row is an empty chunk */
@@ -220,12 +233,7 @@ int sqm_write_slice(struct meta *mm, struct meta_write *a)
 
 /* ---- compaction ---------------------------------------------------------- */
 
-struct freed_slice {
-	uint64_t id;
-	uint32_t size;
-};
-
-static bool freed_has(const struct freed_slice *v, size_t n, uint64_t id, uint32_t size)
+static bool freed_has(const struct meta_slice_ref *v, size_t n, uint64_t id, uint32_t size)
 {
 	size_t i;
 
@@ -235,18 +243,8 @@ static bool freed_has(const struct freed_slice *v, size_t n, uint64_t id, uint32
 	return false;
 }
 
-struct compact_arg {
-	uint64_t ino;
-	uint32_t indx;
-	const struct meta_slice *old;
-	size_t n, skip;			/* old[0..skip) stay in front of s */
-	const struct meta_slice *s;
-	struct freed_slice *freed;	/* out: no reference left */
-	size_t nfreed;
-};
-
 /* the old slices as JuiceFS's delslices value: 12-byte (id, size) records */
-static int insert_delslices(struct sconn *c, const struct compact_arg *a)
+static int insert_delslices(struct sconn *c, const struct meta_compact *a)
 {
 	unsigned char *buf, *p;
 	size_t i;
@@ -280,27 +278,19 @@ static int insert_delslices(struct sconn *c, const struct compact_arg *a)
  */
 static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct compact_arg *a = arg;
-	const unsigned char *p = NULL;
+	struct meta_compact *a = arg;
+	const unsigned char *p;
 	unsigned char rec[24], *buf;
-	size_t len = 0, nlen, i;
-	struct sq_stmt *st;
+	size_t len, nlen, i;
 	bool freed;
 	int ret;
 
 	free(a->freed);
 	a->freed = NULL;
 	a->nfreed = 0;
-	ret = sq_query(c, &st, "SELECT slices FROM jfs_chunk WHERE inode=? AND indx=?", "ii",
-		       (int64_t)a->ino, (int64_t)a->indx);
-	if (!ret)
-		ret = sq_row(c, st);
-	if (ret < 0)
+	ret = chunk_row(c, a->ino, a->indx, &p, &len);
+	if (ret)
 		return ret;
-	if (ret) {
-		p = sq_col_blob(st, 0, NULL);	/* raw bytes of a TEXT value too */
-		len = p ? sq_col_bytes(st, 0) : 0;
-	}
 	if (len % 24)
 		return chunk_bad(a->ino, a->indx);
 	if (len < 24 * a->n)
@@ -337,27 +327,15 @@ static int compact_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_unref_slice(c, a->old[i].id, a->old[i].size, &freed);
 		if (!ret && freed &&
 		    !freed_has(a->freed, a->nfreed, a->old[i].id, a->old[i].size))
-			a->freed[a->nfreed++] = (struct freed_slice){ a->old[i].id,
+			a->freed[a->nfreed++] = (struct meta_slice_ref){ a->old[i].id,
 								      a->old[i].size };
 	}
 	return ret;
 }
 
-int sqm_compact_chunk(struct meta *mm, uint64_t ino, uint32_t indx,
-		      const struct meta_slice *old, size_t n, size_t skip,
-		      const struct meta_slice *s)
+int sqm_compact_chunk(struct meta *mm, struct meta_compact *a)
 {
-	struct compact_arg a = { .ino = ino, .indx = indx, .old = old, .n = n,
-				 .skip = skip, .s = s };
-	struct smeta *m = (struct smeta *)mm;
-	size_t i;
-	int ret;
-
-	ret = sq_txn(m, compact_body, &a);
-	for (i = 0; !ret && i < a.nfreed; i++)
-		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
-	free(a.freed);
-	return ret;
+	return sq_txn((struct smeta *)mm, compact_body, a);
 }
 
 /* ---- truncate and fallocate ---------------------------------------------- */
@@ -458,106 +436,33 @@ static int copy_record(struct sconn *c, uint64_t ino, uint32_t indx,
 	return ret;
 }
 
-/* the records one visible run [pos, pos + s->len) of the source makes */
-static int copy_seg(struct sconn *c, struct meta_copy *a, uint64_t pos, uint64_t end,
-		    struct meta_slice s)
+/*
+ * CopyFileRange's writes (meta_copy_txn): the destination gets records
+ * pointing at the source's slices, and each referenced slice one more
+ * jfs_chunk_ref, so neither file's deletion frees the other's blocks.
+ * Nothing is read or written in the object store.
+ */
+static int copy_writes(void *ctx, struct meta_copy *a, const struct meta_copy_rec *r,
+		       size_t n)
 {
-	uint64_t doff, skip;
-	uint32_t indx, dpos;
-	struct meta_slice rest;
-	int ret;
+	struct sq_tx *x = ctx;
+	struct sconn *c = x->c;
+	size_t i;
+	int ret = 0;
 
-	if (pos >= end || pos + s.len <= a->offin)
-		return 0;
-	if (pos < a->offin) {
-		s.off += (uint32_t)(a->offin - pos);
-		s.len -= (uint32_t)(a->offin - pos);
-		pos = a->offin;
-	}
-	if (pos + s.len > end)
-		s.len -= (uint32_t)(pos + s.len - end);
-	doff = pos - a->offin + a->offout;
-	indx = (uint32_t)(doff / CS);
-	dpos = (uint32_t)(doff % CS);
-	s.pos = dpos;
-	if (dpos + s.len <= CS)
-		return copy_record(c, a->fout, indx, &s);
-	/* it lands across a chunk boundary: one record on each side */
-	skip = CS - dpos;
-	rest = s;
-	s.len = (uint32_t)skip;
-	ret = copy_record(c, a->fout, indx, &s);
-	rest.pos = 0;
-	rest.off += (uint32_t)skip;
-	rest.len -= (uint32_t)skip;
-	return ret ? ret : copy_record(c, a->fout, indx + 1, &rest);
+	for (i = 0; !ret && i < n; i++)
+		ret = copy_record(c, a->fout, r[i].indx, &r[i].s);
+	if (!ret)
+		ret = sq_update_node(c, a->fout, &a->attr);
+	return ret ? ret : incr(c, "usedSpace", space_delta(a->attr.length, a->old));
 }
 
-/*
- * CopyFileRange: the destination gets records pointing at the source's
- * slices (a hole copies as a zero record), and each referenced slice one
- * more jfs_chunk_ref, so neither file's deletion frees the other's
- * blocks.  Nothing is read or written in the object store.
- */
 static int copy_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct meta_copy *a = arg;
-	struct meta_attr src, *t = &a->attr;
-	struct meta_slice **lists = NULL;
-	size_t *counts = NULL, nchunks = 0, i, k;
-	uint64_t size = 0, end;
-	int ret;
+	struct sq_tx x;
 
-	a->copied = 0;
-	ret = sq_get_node(c, a->fin, &src);
-	if (!ret)
-		ret = sq_get_node(c, a->fout, t);
-	if (!ret)
-		ret = meta_copy_attr(a, &src, &size);
-	if (ret)
-		return ret > 0 ? 0 : ret;
-	end = a->offin + size;
-
-	/* the source's records first: fin may be fout */
-	nchunks = end / CS - a->offin / CS + 1;
-	lists = calloc(nchunks, sizeof(*lists));
-	counts = calloc(nchunks, sizeof(*counts));
-	if (!lists || !counts) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nchunks && !ret; i++)
-		ret = load_chunk(c, a->fin, (uint32_t)(a->offin / CS + i), 1,
-				 &lists[i], &counts[i], NULL);
-	for (i = 0; i < nchunks && !ret; i++) {
-		uint64_t coff = (a->offin / CS + i) * CS;
-		struct meta_segs segs = { 0 };
-
-		lists[i][0] = (struct meta_slice){ .len = (uint32_t)CS };	/* holes */
-		ret = meta_overlay(lists[i], counts[i], &segs);
-		for (k = 0; !ret && k < segs.n; k++) {
-			struct meta_slice s = {
-				.id = segs.v[k].id, .size = segs.v[k].size,
-				.off = segs.v[k].off,
-				.len = segs.v[k].end - segs.v[k].start,
-			};
-
-			ret = copy_seg(c, a, coff + segs.v[k].start, end, s);
-		}
-		free(segs.v);
-	}
-	if (!ret)
-		ret = sq_update_node(c, a->fout, t);
-	if (!ret)
-		ret = incr(c, "usedSpace", space_delta(t->length, a->old));
-	if (!ret)
-		a->copied = size;
-out:
-	for (i = 0; lists && i < nchunks; i++)
-		free(lists[i]);
-	free(lists);
-	free(counts);
-	return ret;
+	sq_tx_io(&x, m, c);
+	return meta_copy_txn(&x.ns, arg, copy_writes, &x);
 }
 
 int sqm_copy_range(struct meta *mm, struct meta_copy *a)
@@ -598,17 +503,10 @@ static int indexes_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-struct delchunk_arg {
-	uint64_t ino;
-	uint32_t indx;
-	struct freed_slice *freed;	/* out: no reference left */
-	size_t nfreed;
-};
-
 /* deleteChunk: the row goes, each slice it names loses one reference */
 static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct delchunk_arg *a = arg;
+	struct meta_delchunk *a = arg;
 	struct meta_slice *s = NULL;
 	size_t n = 0, i;
 	bool freed, corrupt = false;
@@ -616,7 +514,7 @@ static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
 
 	a->nfreed = 0;
 	/* a corrupt row still goes, releasing nothing: `juicefs gc` finds the leaks */
-	ret = load_chunk(c, a->ino, a->indx, 0, &s, &n, &corrupt);
+	ret = sq_load_chunk(c, a->ino, a->indx, 0, &s, &n, &corrupt);
 	if (ret)
 		return ret;
 	free(a->freed);
@@ -630,7 +528,7 @@ static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
 			continue;
 		ret = sq_unref_slice(c, s[i].id, s[i].size, &freed);
 		if (!ret && freed && !freed_has(a->freed, a->nfreed, s[i].id, s[i].size))
-			a->freed[a->nfreed++] = (struct freed_slice){ s[i].id, s[i].size };
+			a->freed[a->nfreed++] = (struct meta_slice_ref){ s[i].id, s[i].size };
 	}
 	free(s);
 	if (!ret)
@@ -639,17 +537,9 @@ static int delchunk_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-static int delete_chunk(struct smeta *m, uint64_t ino, uint32_t indx)
+int sqm_delete_chunk(struct meta *mm, struct meta_delchunk *a)
 {
-	struct delchunk_arg a = { .ino = ino, .indx = indx };
-	size_t i;
-	int ret;
-
-	ret = sq_txn(m, delchunk_body, &a);
-	for (i = 0; !ret && i < a.nfreed; i++)
-		ret = sq_delete_slice(m, a.freed[i].id, a.freed[i].size, NULL);
-	free(a.freed);
-	return ret;
+	return sq_txn((struct smeta *)mm, delchunk_body, a);
 }
 
 static int delfile_body(struct smeta *m, struct sconn *c, void *arg)
@@ -673,7 +563,7 @@ int sq_free_file_data(struct smeta *m, uint64_t ino, uint64_t length)
 	(void)length;
 	ret = sq_read(m, indexes_body, &a);
 	for (i = 0; !ret && i < a.n; i++)
-		ret = delete_chunk(m, ino, a.v[i]);
+		ret = meta_delete_chunk(&m->base, ino, a.v[i]);
 	free(a.v);
 	if (!ret)
 		ret = sq_txn(m, delfile_body, &ino);
@@ -687,16 +577,10 @@ int sqm_free_file_data(struct meta *mm, uint64_t ino, uint64_t length)
 
 /* ---- sustained inodes ------------------------------------------------------ */
 
-struct sustained_arg {
-	uint64_t sid, ino;
-	bool free_data;		/* out */
-	uint64_t length;	/* out */
-};
-
 /* doDeleteSustainedInode */
 static int sustained_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct sustained_arg *a = arg;
+	struct meta_sustained *a = arg;
 	struct meta_attr attr;
 	int ret;
 
@@ -722,18 +606,7 @@ static int sustained_body(struct smeta *m, struct sconn *c, void *arg)
 		       (int64_t)a->sid, (int64_t)a->ino);
 }
 
-int sq_release_sustained_sid(struct smeta *m, uint64_t sid, uint64_t ino)
+int sqm_release_sustained(struct meta *mm, struct meta_sustained *a)
 {
-	struct sustained_arg a = { .sid = sid, .ino = ino };
-	int ret;
-
-	ret = sq_txn(m, sustained_body, &a);
-	if (!ret && a.free_data)
-		ret = sq_free_file_data(m, ino, a.length);
-	return ret;
-}
-
-int sqm_release_sustained(struct meta *mm, uint64_t ino)
-{
-	return sq_release_sustained_sid((struct smeta *)mm, mm->sid, ino);
+	return sq_txn((struct smeta *)mm, sustained_body, a);
 }

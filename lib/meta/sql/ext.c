@@ -133,12 +133,16 @@ out:
 }
 
 /*
- * getACL.  A rule read is cached for good: rows never change.  (A body
+ * getACL, base.c's acl.get (ctx: an sq_tx).  A rule read is cached for
+ * good: rows never change.  (A body
  * must not read back a rule it inserted itself, as the transaction may
  * still roll back; no caller does.)
  */
-int sq_get_acl(struct smeta *m, struct sconn *c, uint32_t id, struct acl_rule *rule)
+int sq_acl_get(void *ctx, uint32_t id, struct acl_rule *rule)
 {
+	struct sq_tx *x = ctx;
+	struct smeta *m = x->m;
+	struct sconn *c = x->c;
 	struct sq_stmt *st;
 	int ret;
 
@@ -221,42 +225,28 @@ int sq_insert_acl(struct smeta *m, struct sconn *c, const struct acl_rule *rule,
 	return 0;
 }
 
-static int acl_io_get(void *ctx, uint32_t id, struct acl_rule *rule)
+int sq_acl_insert(void *ctx, const struct acl_rule *rule, uint32_t *id)
 {
-	struct sq_acl_ctx *x = ctx;
-
-	return sq_get_acl(x->m, x->c, id, rule);
-}
-
-static int acl_io_insert(void *ctx, const struct acl_rule *rule, uint32_t *id)
-{
-	struct sq_acl_ctx *x = ctx;
+	struct sq_tx *x = ctx;
 
 	return sq_insert_acl(x->m, x->c, rule, id);
 }
 
-void sq_acl_io(struct sq_acl_ctx *x, struct smeta *m, struct sconn *c)
-{
-	x->m = m;
-	x->c = c;
-	x->io = (struct meta_acl_io){ acl_io_get, acl_io_insert, x };
-}
-
 int sq_chmod_acl(struct smeta *m, struct sconn *c, struct meta_attr *t, uint16_t mode)
 {
-	struct sq_acl_ctx x;
+	struct sq_tx x;
 
-	sq_acl_io(&x, m, c);
-	return meta_acl_chmod(&x.io, t, mode);
+	sq_tx_io(&x, m, c);
+	return meta_acl_chmod(&x.acl, t, mode);
 }
 
 int sq_inherit_acl(struct smeta *m, struct sconn *c, const struct meta_attr *pa,
 		   struct meta_attr *t, uint16_t mode)
 {
-	struct sq_acl_ctx x;
+	struct sq_tx x;
 
-	sq_acl_io(&x, m, c);
-	return meta_acl_inherit(&x.io, pa, t, mode);
+	sq_tx_io(&x, m, c);
+	return meta_acl_inherit(&x.acl, pa, t, mode);
 }
 
 void sq_acl_cache_free(struct smeta *m)
@@ -275,12 +265,12 @@ void sq_acl_cache_free(struct smeta *m)
 static int getfacl_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct meta_facl *a = arg;
-	struct sq_acl_ctx x;
+	struct sq_tx x;
 	int ret;
 
-	sq_acl_io(&x, m, c);
+	sq_tx_io(&x, m, c);
 	ret = sq_get_node(c, a->ino, &a->attr);
-	return ret ? ret : meta_get_facl_rule(&x.io, a);
+	return ret ? ret : meta_get_facl_rule(&x.acl, a);
 }
 
 int sqm_get_facl(struct meta *mm, struct meta_facl *a)
@@ -292,13 +282,13 @@ int sqm_get_facl(struct meta *mm, struct meta_facl *a)
 static int setfacl_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct meta_facl *a = arg;
-	struct sq_acl_ctx x;
+	struct sq_tx x;
 	int ret;
 
-	sq_acl_io(&x, m, c);
+	sq_tx_io(&x, m, c);
 	ret = sq_get_node(c, a->ino, &a->attr);
 	if (!ret)
-		ret = meta_set_facl_apply(&x.io, a);
+		ret = meta_set_facl_apply(&x.acl, a);
 	return ret <= 0 ? ret : sq_update_node(c, a->ino, &a->attr);
 }
 
@@ -455,22 +445,13 @@ int sqm_removexattr(struct meta *mm, struct meta_xattr *a)
  * characters' codes, as JuiceFS's byte column); jfs_plock one per owner
  * holding its record list (plock.h).  The owner column is the kernel's
  * lock owner as a signed 64-bit number.  Sessions' rows go when they are
- * cleaned up (meta_sql.c).  Nothing here waits: a conflict is -EAGAIN.
+ * cleaned up (volume.c).  Nothing here waits: a conflict is
+ * META_LOCK_HELD, which the front answers -EAGAIN.
  */
 #define SQ_FLOCK_RD	'R'
 #define SQ_FLOCK_WR	'W'
 
-/* a body's "another owner holds it": -EAGAIN would mean "run the body again" */
-#define SQ_LOCK_HELD	(-EDEADLK)
-
-struct lock_arg {
-	uint64_t ino, owner;
-	uint32_t type, pid;
-	uint64_t start, end;
-	struct plock found;	/* getlk: the conflicting lock */
-};
-
-static bool lock_is_mine(struct smeta *m, struct sq_stmt *st, const struct lock_arg *a)
+static bool lock_is_mine(struct smeta *m, struct sq_stmt *st, const struct meta_lock *a)
 {
 	return (uint64_t)sq_col_int64(st, 0) == m->base.sid &&
 	       (uint64_t)sq_col_int64(st, 1) == a->owner;
@@ -492,7 +473,7 @@ static int lock_node_exists(struct sconn *c, uint64_t ino)
 
 static int flock_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct lock_arg *a = arg;
+	struct meta_lock *a = arg;
 	int64_t want = a->type == PLOCK_WR ? SQ_FLOCK_WR : SQ_FLOCK_RD, mine = 0;
 	struct sq_stmt *st = NULL;
 	bool had = false;
@@ -513,10 +494,10 @@ static int flock_body(struct smeta *m, struct sconn *c, void *arg)
 			mine = lt;
 			had = true;
 		} else if (a->type == PLOCK_WR || lt == SQ_FLOCK_WR)
-			ret = SQ_LOCK_HELD;
+			ret = META_LOCK_HELD;
 	}
 	if (ret) {
-		if (ret == SQ_LOCK_HELD)
+		if (ret == META_LOCK_HELD)
 			sq_reset(st);
 		return ret;
 	}
@@ -530,22 +511,16 @@ static int flock_body(struct smeta *m, struct sconn *c, void *arg)
 		       "iiii", (int64_t)a->ino, (int64_t)m->base.sid, (int64_t)a->owner, want);
 }
 
-int sqm_flock(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type)
+int sqm_flock(struct meta *mm, struct meta_lock *a)
 {
-	struct lock_arg a = { .ino = ino, .owner = owner, .type = type };
-	int ret;
-
-	if (type > PLOCK_UN)
-		return -EINVAL;
-	ret = sq_txn((struct smeta *)mm, flock_body, &a);
-	return ret == SQ_LOCK_HELD ? -EAGAIN : ret;
+	return sq_txn((struct smeta *)mm, flock_body, a);
 }
 
 /*
  * The inode's plock rows: ours into @own (*had: we have a row), the first
  * conflict with a's lock among the others' into a->found (*hit).
  */
-static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
+static int load_plocks(struct smeta *m, struct sconn *c, struct meta_lock *a,
 		       struct plock_list *own, bool *had, bool *hit)
 {
 	struct sq_stmt *st;
@@ -556,7 +531,7 @@ static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
 	ret = sq_query(c, &st, "SELECT sid, owner, records FROM jfs_plock WHERE inode=?", "i",
 		       (int64_t)a->ino);
 	while (!ret && (ret = sq_row(c, st)) > 0) {
-		const struct plock *p;
+		bool mine = lock_is_mine(m, st, a);
 		struct plock_list l;
 
 		ret = plock_load(sq_col_blob(st, 2, NULL),
@@ -565,20 +540,8 @@ static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
 			ret = ret == -EIO ? sq_bad_value("jfs_plock", a->ino, "bad records") : ret;
 			break;
 		}
-		if (lock_is_mine(m, st, a)) {
-			plock_list_free(own);
-			*own = l;
-			*had = true;
-			continue;
-		}
-		if (a->type != PLOCK_UN && !*hit) {
-			p = plock_conflict(&l, a->type, a->start, a->end);
-			if (p) {
-				a->found = *p;
-				*hit = true;
-			}
-		}
-		plock_list_free(&l);
+		*had = *had || mine;
+		meta_plock_scan(a, &l, mine, own, hit);
 	}
 	if (ret)
 		sq_reset(st);
@@ -589,8 +552,7 @@ static int load_plocks(struct smeta *m, struct sconn *c, struct lock_arg *a,
 
 static int setlk_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct lock_arg *a = arg;
-	struct plock nl = { a->type, a->pid, a->start, a->end };
+	struct meta_lock *a = arg;
 	struct plock_list own;
 	unsigned char *buf = NULL;
 	size_t len = 0;
@@ -602,16 +564,11 @@ static int setlk_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = load_plocks(m, c, a, &own, &had, &hit);
 	if (ret)
 		return ret;
-	if (hit)
-		ret = SQ_LOCK_HELD;
-	else if (a->type == PLOCK_UN && !own.n)
-		goto out;	/* nothing of ours to unlock */
-	if (!ret)
-		ret = plock_update(&own, nl);
-	if (!ret && own.n)
-		ret = plock_dump(&own, &buf, &len);
-	if (ret)
+	ret = meta_setlk_apply(a, hit, &own, &buf, &len);
+	if (ret) {
+		ret = ret > 0 ? 0 : ret;
 		goto out;
+	}
 	if (!own.n)
 		ret = sq_exec(c, "DELETE FROM jfs_plock WHERE inode=? AND sid=? AND owner=?",
 			      "iii", (int64_t)a->ino, (int64_t)m->base.sid, (int64_t)a->owner);
@@ -629,22 +586,14 @@ out:
 	return ret;
 }
 
-int sqm_setlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
-	      uint64_t start, uint64_t end, uint32_t pid)
+int sqm_setlk(struct meta *mm, struct meta_lock *a)
 {
-	struct lock_arg a = { .ino = ino, .owner = owner, .type = type, .pid = pid,
-			      .start = start, .end = end };
-	int ret;
-
-	if (type > PLOCK_UN || start > end)
-		return -EINVAL;
-	ret = sq_txn((struct smeta *)mm, setlk_body, &a);
-	return ret == SQ_LOCK_HELD ? -EAGAIN : ret;
+	return sq_txn((struct smeta *)mm, setlk_body, a);
 }
 
 static int getlk_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct lock_arg *a = arg;
+	struct meta_lock *a = arg;
 	struct plock_list own;
 	bool had, hit;
 	int ret;
@@ -658,20 +607,7 @@ static int getlk_body(struct smeta *m, struct sconn *c, void *arg)
 	return 0;
 }
 
-int sqm_getlk(struct meta *mm, uint64_t ino, uint64_t owner, uint32_t type,
-	      uint64_t start, uint64_t end, struct plock *out)
+int sqm_getlk(struct meta *mm, struct meta_lock *a)
 {
-	struct lock_arg a = { .ino = ino, .owner = owner, .type = type,
-			      .start = start, .end = end };
-	int ret;
-
-	if (type > PLOCK_UN || start > end)
-		return -EINVAL;
-	*out = (struct plock){ .type = PLOCK_UN };
-	if (type == PLOCK_UN)
-		return 0;
-	ret = sq_read((struct smeta *)mm, getlk_body, &a);
-	if (!ret)
-		*out = a.found;
-	return ret;
+	return sq_read((struct smeta *)mm, getlk_body, a);
 }

@@ -3,17 +3,17 @@
  * attributes, creating, linking, removing and renaming entries, symlinks,
  * directory listings and the trash's hour dirs.
  *
- * Each op follows the Redis engine's version of it (same checks in the
- * same order, same errno, same trash, nlink and counter rules), with
- * JuiceFS's SQL rows in place of the Redis keys: a dir's entries are its
- * jfs_edge rows, and a hard-linked file (node.parent 0) has its parents
- * in the jfs_edge rows that name it, so there is no p{ino} to keep.  As
- * in sql.go, node.parent stays 0 once a file was linked, even when one
- * link is left.
+ * What mknod, link, unlink and rename read, check and decide is base.c's
+ * (meta_*_txn, reading through volume.c's struct meta_ns_io); this file
+ * writes what they decided, with JuiceFS's SQL rows in place of the
+ * Redis keys: a dir's entries are its jfs_edge rows, and a hard-linked
+ * file (node.parent 0) has its parents in the jfs_edge rows that name
+ * it, so there is no p{ino} to keep.  As in sql.go, node.parent stays 0
+ * once a file was linked, even when one link is left.
  *
- * Dir-stat deltas are queued after the commit, where the Redis engine
- * queues them; the data of a file whose last link went is freed after
- * the commit too (its jfs_delfile row covers a crash in between).
+ * Dir-stat deltas and freeing the data of a file whose last link went
+ * are the front's, after the commit (its jfs_delfile row covers a crash
+ * in between).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,16 +32,6 @@
 	"n.rdev,n.parent,n.access_acl_id,n.default_acl_id,n.tier_id"
 
 /* ---- helpers: reads --------------------------------------------------- */
-
-/* the parent directory of a namespace change: must exist and be a dir */
-static int get_dir(struct sconn *c, uint64_t ino, struct meta_attr *a)
-{
-	int ret = sq_get_node(c, ino, a);
-
-	if (!ret && a->type != META_TYPE_DIR)
-		ret = -ENOTDIR;
-	return ret;
-}
 
 /* any jfs_xattr row of 'ino' */
 static int has_xattr(struct sconn *c, uint64_t ino, bool *yes)
@@ -74,21 +64,6 @@ static int get_attr_hint(struct sconn *c, uint64_t ino, struct meta_attr *a)
 	if (!ret)
 		a->no_xattr = !yes;
 	return ret;
-}
-
-/* -ENOTEMPTY when 'dir' has any entry */
-static int check_empty(struct sconn *c, uint64_t dir)
-{
-	struct sq_stmt *st;
-	int ret;
-
-	ret = sq_query(c, &st, "SELECT 1 FROM jfs_edge WHERE parent=? LIMIT 1", "i",
-		       (int64_t)dir);
-	if (!ret)
-		ret = sq_row(c, st);
-	if (ret < 0)
-		return ret;
-	return ret ? -ENOTEMPTY : 0;
 }
 
 /* ---- helpers: writes -------------------------------------------------- */
@@ -196,26 +171,6 @@ static int to_trash(struct sconn *c, uint64_t trash, uint64_t parent,
 	return sq_insert_edge(c, trash, tname, tlen, type, ino);
 }
 
-/* meta_trash_choice, looking the trash name up when it asks */
-static int use_trash(struct sconn *c, uint64_t trash, uint64_t parent,
-		     const char *name, size_t len, uint64_t ino,
-		     const struct meta_attr *t, bool *yes)
-{
-	int choice = meta_trash_choice(trash, t), ret = -ENOENT;
-	char tname[META_MAX_NAME + 1];
-	uint64_t eino;
-	uint8_t etype;
-
-	*yes = false;
-	if (choice == 2)
-		ret = sq_get_edge(c, trash, tname, meta_trash_entry(tname, parent, ino, name, len),
-				  &etype, &eino);
-	if (ret != -ENOENT)
-		return ret;	/* taken (0), or an error */
-	*yes = choice != 0;
-	return 0;
-}
-
 /* ---- lookup, getattr, setattr ----------------------------------------- */
 
 static int lookup_body(struct smeta *m, struct sconn *c, void *arg)
@@ -225,16 +180,7 @@ static int lookup_body(struct smeta *m, struct sconn *c, void *arg)
 	int ret;
 
 	ret = sq_get_edge(c, a->parent, a->name, a->len, &type, &a->ino);
-	if (ret)
-		return ret;
-	ret = get_attr_hint(c, a->ino, &a->attr);
-	if (ret == -ENOENT) {
-		/* as JuiceFS: a dangling entry stays visible so it can be removed */
-		memset(&a->attr, 0, sizeof(a->attr));
-		a->attr.type = type;
-		ret = 0;
-	}
-	return ret;
+	return ret ? ret : meta_lookup_attr(a, type, get_attr_hint(c, a->ino, &a->attr));
 }
 
 int sqm_lookup(struct meta *mm, struct meta_lookup *a)
@@ -242,39 +188,28 @@ int sqm_lookup(struct meta *mm, struct meta_lookup *a)
 	return sq_read((struct smeta *)mm, lookup_body, a);
 }
 
-struct attr_arg {
-	uint64_t ino;
-	struct meta_attr attr;
-};
-
 static int getattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct attr_arg *a = arg;
+	struct meta_getattr *a = arg;
 
 	return get_attr_hint(c, a->ino, &a->attr);
 }
 
-int sqm_getattr(struct meta *mm, uint64_t ino, struct meta_attr *attr)
+int sqm_getattr(struct meta *mm, struct meta_getattr *a)
 {
-	struct attr_arg a = { .ino = ino };
-	int ret;
-
-	ret = sq_read((struct smeta *)mm, getattr_body, &a);
-	if (!ret)
-		*attr = a.attr;
-	return ret;
+	return sq_read((struct smeta *)mm, getattr_body, a);
 }
 
 static int setattr_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	struct meta_setattr *a = arg;
-	struct sq_acl_ctx x;
+	struct sq_tx x;
 	int ret;
 
-	sq_acl_io(&x, m, c);
+	sq_tx_io(&x, m, c);
 	ret = sq_get_node(c, a->ino, &a->out);
 	if (!ret)
-		ret = meta_setattr_apply(&x.io, a);
+		ret = meta_setattr_apply(&x.acl, a);
 	return ret ? ret : sq_update_node(c, a->ino, &a->out);
 }
 
@@ -285,36 +220,16 @@ int sqm_setattr(struct meta *mm, struct meta_setattr *a)
 
 /* ---- mknod, hour dirs, link ------------------------------------------- */
 
-static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
+/* doMknod's writes, on what meta_mknod_txn made */
+static int mknod_writes(void *ctx, struct meta_mknod *a)
 {
-	struct meta_mknod *a = arg;
-	struct meta_attr pa, *t = &a->attr;
-	struct timespec now;
-	uint8_t etype;
-	uint64_t eino;
+	struct sq_tx *x = ctx;
+	struct sconn *c = x->c;
 	int ret;
 
-	ret = get_dir(c, a->parent, &pa);
-	if (ret)
-		return ret;
-	if (meta_is_immutable(&pa))
-		return -EPERM;
-	ret = meta_new_entry_check(sq_get_edge(c, a->parent, a->name, a->len, &etype, &eino));
-	if (ret)
-		return ret;
-
-	meta_mknod_mode(a);
-	if (pa.default_acl && a->type != META_TYPE_SYMLINK) {
-		ret = sq_inherit_acl(m, c, &pa, t, a->mode & 07777);
-		if (ret)
-			return ret;
-	}
-	meta_now(&now);
-	meta_mknod_attr(a, &pa, &now);
-
-	ret = sq_insert_node(c, a->ino, t);
+	ret = sq_insert_node(c, a->ino, &a->attr);
 	if (!ret && !a->trash_hour)	/* JuiceFS leaves .trash's own attr alone */
-		ret = sq_update_node(c, a->parent, &pa);
+		ret = sq_update_node(c, a->parent, &a->pa);
 	if (!ret && a->type == META_TYPE_SYMLINK)
 		ret = sq_exec(c, "INSERT INTO jfs_symlink (inode, target) VALUES (?,?)", "ib",
 			      (int64_t)a->ino, a->target, a->targetlen);
@@ -325,8 +240,16 @@ static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
 		ret = sq_exec(c, "REPLACE INTO jfs_dir_stats (inode, data_length, used_space, "
 			      "used_inodes) VALUES (?,0,0,0)", "i", (int64_t)a->ino);
 	if (!ret)
-		ret = incr_usage(c, (int64_t)meta_align4k(t->length), 1);
+		ret = incr_usage(c, (int64_t)meta_align4k(a->attr.length), 1);
 	return ret;
+}
+
+static int mknod_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct sq_tx x;
+
+	sq_tx_io(&x, m, c);
+	return meta_mknod_txn(&x.ns, &x.acl, arg, mknod_writes, &x);
 }
 
 /* ids are allocated before the transaction (sql.h), once for all its runs */
@@ -339,39 +262,25 @@ int sqm_mknod(struct meta *mm, struct meta_mknod *a)
 	return ret ? ret : sq_txn(m, mknod_body, a);
 }
 
-static int link_body(struct smeta *m, struct sconn *c, void *arg)
+/* doLink's writes: a hard link's parents are the edges naming it */
+static int link_writes(void *ctx, struct meta_link *a)
 {
-	struct meta_link *a = arg;
-	struct meta_attr pa, *t = &a->attr;
-	struct timespec now;
-	uint8_t etype;
-	uint64_t eino;
+	struct sq_tx *x = ctx;
+	struct sconn *c = x->c;
 	int ret;
 
-	ret = get_dir(c, a->parent, &pa);
+	ret = sq_insert_edge(c, a->parent, a->name, a->len, a->attr.type, a->ino);
 	if (!ret)
-		ret = sq_get_node(c, a->ino, t);
-	if (!ret)
-		ret = meta_link_check(t, &pa);
-	if (!ret)
-		ret = meta_new_entry_check(sq_get_edge(c, a->parent, a->name, a->len,
-						       &etype, &eino));
-	if (ret)
-		return ret;
+		ret = sq_update_node(c, a->parent, &a->pa);
+	return ret ? ret : sq_update_node(c, a->ino, &a->attr);
+}
 
-	meta_now(&now);
-	/* several parents: they are the edges naming it (doLink) */
-	t->parent = 0;
-	t->nlink++;
-	meta_set_ctime(t, &now);
-	meta_set_mtime(&pa, &now);
-	meta_set_ctime(&pa, &now);
-	ret = sq_insert_edge(c, a->parent, a->name, a->len, t->type, a->ino);
-	if (!ret)
-		ret = sq_update_node(c, a->parent, &pa);
-	if (!ret)
-		ret = sq_update_node(c, a->ino, t);
-	return ret;
+static int link_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct sq_tx x;
+
+	sq_tx_io(&x, m, c);
+	return meta_link_txn(&x.ns, arg, link_writes, &x);
 }
 
 int sqm_link(struct meta *mm, struct meta_link *a)
@@ -381,79 +290,48 @@ int sqm_link(struct meta *mm, struct meta_link *a)
 
 /* ---- unlink, rmdir ------------------------------------------------------ */
 
-static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
+/* a removed dir's node and xattrs; 'counted': it had a node, in the usage */
+static int drop_dir(struct sconn *c, uint64_t ino, bool counted)
 {
-	struct meta_unlink *a = arg;
-	struct meta_attr pa, t;
-	struct timespec now;
-	bool have_attr, trash = false;
-	uint8_t type;
-	uint64_t ino;
+	int ret = sq_delete_node(c, ino);
+
+	if (!ret)
+		ret = delete_xattrs(c, ino);
+	if (!ret && counted)
+		ret = incr_usage(c, -4096, -1);
+	return ret;
+}
+
+/* doUnlink's writes, on what meta_unlink_txn decided */
+static int unlink_writes(void *ctx, struct meta_unlink *a)
+{
+	struct sq_tx *x = ctx;
+	struct sconn *c = x->c;
 	int ret;
 
-	a->free_data = a->removed = a->to_trash = false;
-	ret = get_dir(c, a->parent, &pa);
-	if (!ret)
-		ret = sq_get_edge(c, a->parent, a->name, a->len, &type, &ino);
-	if (!ret)
-		ret = meta_unlink_check(a->dir, type);
-	if (ret)
-		return ret;
-	if (a->dir) {
-		ret = check_empty(c, ino);
-		if (ret)
-			return ret;
-	}
-	memset(&t, 0, sizeof(t));
-	ret = sq_get_node(c, ino, &t);
-	if (ret && ret != -ENOENT)
-		return ret;
-	have_attr = !ret;	/* a dangling entry is just removed */
-	if (meta_is_immutable(&pa) || (have_attr && meta_is_immutable(&t)))
-		return -EPERM;
-	if (have_attr) {
-		ret = use_trash(c, a->trash, a->parent, a->name, a->len, ino, &t, &trash);
-		if (ret)
-			return ret;
-	}
-
-	meta_now(&now);
-	meta_set_mtime(&pa, &now);
-	meta_set_ctime(&pa, &now);
 	ret = sq_delete_edge(c, a->parent, a->name, a->len);
+	if (!ret && a->dir)
+		ret = forget_dir(c, a->ino);
 	if (ret)
 		return ret;
-	a->attr = t;
-	if (a->dir) {
-		if (pa.nlink > 2)
-			pa.nlink--;
-		ret = forget_dir(c, ino);
-		if (!ret && trash) {
-			ret = to_trash(c, a->trash, a->parent, a->name, a->len, type, ino,
-				       &t, &now);
-		} else if (!ret) {
-			ret = sq_delete_node(c, ino);
-			if (!ret)
-				ret = delete_xattrs(c, ino);
-		}
-		if (!ret && have_attr && !trash)
-			ret = incr_usage(c, -4096, -1);
-	} else if (trash) {
-		ret = to_trash(c, a->trash, a->parent, a->name, a->len, type, ino, &t, &now);
-	} else if (have_attr) {
-		ret = drop_link(m, c, ino, &t, &now, &a->free_data);
-		a->ino = ino;
-		a->length = t.length;
-	}
+	if (a->to_trash)
+		ret = to_trash(c, a->trash, a->parent, a->name, a->len, a->type, a->ino,
+			       &a->attr, &a->now);
+	else if (a->dir)
+		ret = drop_dir(c, a->ino, a->removed);
+	else if (a->removed)
+		ret = drop_link(x->m, c, a->ino, &a->attr, &a->now, &a->free_data);
 	if (!ret && !meta_is_trash(a->parent))	/* as JuiceFS: trash attrs stay */
-		ret = sq_update_node(c, a->parent, &pa);
-	if (ret) {
-		a->free_data = false;
-		return ret;
-	}
-	a->removed = have_attr;
-	a->to_trash = trash;
-	return 0;
+		ret = sq_update_node(c, a->parent, &a->pa);
+	return ret;
+}
+
+static int unlink_body(struct smeta *m, struct sconn *c, void *arg)
+{
+	struct sq_tx x;
+
+	sq_tx_io(&x, m, c);
+	return meta_unlink_txn(&x.ns, arg, unlink_writes, &x);
 }
 
 int sqm_unlink(struct meta *mm, struct meta_unlink *a)
@@ -463,165 +341,82 @@ int sqm_unlink(struct meta *mm, struct meta_unlink *a)
 
 /* ---- rename ------------------------------------------------------------- */
 
-/*
- * Moves the parent reference of an entry from dir 'fa' to dir 'ta': a
- * directory carries its parent (and counts in the parents' nlink), a
- * single-linked file carries it in parent; a hard-linked one has none to
- * move (its edges are its parents).
- */
-static void move_parent(struct meta_attr *t, uint8_t type, uint64_t to,
-			struct meta_attr *fa, struct meta_attr *ta)
+/* the entry at the destination goes away (a->have_d, not an exchange) */
+static int replace_dst(struct smeta *m, struct sconn *c, struct meta_rename *a)
 {
-	if (type == META_TYPE_DIR) {
-		t->parent = to;
-		fa->nlink--;
-		ta->nlink++;
-	} else if (t->parent) {
-		t->parent = to;
-	}
-}
-
-/* the replaced entry (dtype, dino, da) at the destination goes away */
-static int replace_dst(struct smeta *m, struct sconn *c, struct meta_rename *a,
-		       uint8_t dtype, uint64_t dino, bool have_da, struct meta_attr *da,
-		       struct meta_attr *dpa, const struct timespec *now)
-{
+	struct meta_attr *da = &a->dattr;
 	int ret;
 
 	if (a->to_trash) {
-		if (dtype == META_TYPE_DIR) {
-			dpa->nlink--;
+		if (a->dtype == META_TYPE_DIR) {
 			ret = sq_exec(c, "DELETE FROM jfs_dir_quota WHERE inode=?", "i",
-				      (int64_t)dino);
+				      (int64_t)a->dino);
 			if (ret)
 				return ret;
 		}
-		return to_trash(c, a->trash, a->pdst, a->ndst, a->ldst, dtype, dino, da, now);
+		return to_trash(c, a->trash, a->pdst, a->ndst, a->ldst, a->dtype, a->dino,
+				da, &a->now);
 	}
-	if (dtype == META_TYPE_DIR) {
+	if (a->dtype == META_TYPE_DIR) {
 		/* an empty directory is replaced */
-		dpa->nlink--;
-		ret = sq_delete_node(c, dino);
-		if (!ret)
-			ret = delete_xattrs(c, dino);
-		if (!ret)
-			ret = forget_dir(c, dino);
-		if (!ret && have_da)
-			ret = incr_usage(c, -4096, -1);
-		return ret;
+		ret = drop_dir(c, a->dino, a->replaced);
+		return ret ? ret : forget_dir(c, a->dino);
 	}
-	if (!have_da)
-		return 0;
-	ret = drop_link(m, c, dino, da, now, &a->free_data);
-	a->dino = dino;
-	a->dlen = da->length;
+	return a->replaced ? drop_link(m, c, a->dino, da, &a->now, &a->free_data) : 0;
+}
+
+/*
+ * doRename's writes, on what meta_rename_txn decided.  A hard-linked
+ * file's parents are the edges naming it: meta_move_parent leaves
+ * nothing more to move.
+ */
+static int rename_writes(void *ctx, struct meta_rename *a)
+{
+	struct sq_tx *x = ctx;
+	struct sconn *c = x->c;
+	bool same = a->psrc == a->pdst;
+	int ret = 0;
+
+	if (a->flags & META_RENAME_EXCHANGE) {
+		ret = set_edge(c, a->psrc, a->nsrc, a->lsrc, a->dtype, a->dino);
+		if (!ret)
+			ret = set_edge(c, a->pdst, a->ndst, a->ldst, a->stype, a->sino);
+		if (!same) {
+			meta_move_parent(&a->sattr, a->stype, a->pdst, &a->spa, a->dpa);
+			if (a->replaced)
+				meta_move_parent(&a->dattr, a->dtype, a->psrc, a->dpa, &a->spa);
+		}
+		if (!ret && a->replaced) {
+			meta_set_ctime(&a->dattr, &a->now);
+			ret = sq_update_node(c, a->dino, &a->dattr);
+		}
+	} else {
+		if (a->have_d)
+			ret = replace_dst(x->m, c, a);
+		if (!ret)
+			ret = sq_delete_edge(c, a->psrc, a->nsrc, a->lsrc);
+		if (!ret && a->have_d)
+			ret = set_edge(c, a->pdst, a->ndst, a->ldst, a->stype, a->sino);
+		else if (!ret)
+			ret = sq_insert_edge(c, a->pdst, a->ndst, a->ldst, a->stype, a->sino);
+		if (!same)
+			meta_move_parent(&a->sattr, a->stype, a->pdst, &a->spa, a->dpa);
+	}
+	if (!ret)
+		ret = sq_update_node(c, a->sino, &a->sattr);
+	if (!ret && !meta_is_trash(a->psrc))
+		ret = sq_update_node(c, a->psrc, &a->spa);
+	if (!ret && !same)
+		ret = sq_update_node(c, a->pdst, a->dpa);
 	return ret;
 }
 
 static int rename_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct meta_rename *a = arg;
-	bool same = a->psrc == a->pdst;
-	bool exchange = a->flags & META_RENAME_EXCHANGE;
-	struct meta_attr spa, dpa_buf, *dpa, sa, da;
-	bool have_d = false, have_da = false;
-	uint8_t stype, dtype = 0;
-	uint64_t sino, dino = 0;
-	struct timespec now;
-	int ret;
+	struct sq_tx x;
 
-	a->free_data = a->to_trash = false;
-	a->moved = a->replaced = false;
-	ret = get_dir(c, a->psrc, &spa);
-	if (ret)
-		return ret;
-	dpa = same ? &spa : &dpa_buf;
-	if (!same) {
-		ret = get_dir(c, a->pdst, dpa);
-		if (ret)
-			return ret;
-	}
-	ret = sq_get_edge(c, a->psrc, a->nsrc, a->lsrc, &stype, &sino);
-	if (ret)
-		return ret;
-	if (same && a->lsrc == a->ldst && !memcmp(a->nsrc, a->ndst, a->lsrc))
-		return 0;
-	ret = sq_get_edge(c, a->pdst, a->ndst, a->ldst, &dtype, &dino);
-	if (ret && ret != -ENOENT)
-		return ret;
-	have_d = !ret;
-	ret = meta_rename_check(&(struct meta_rename_ends){
-		.flags = a->flags, .psrc = a->psrc, .pdst = a->pdst,
-		.spa_parent = spa.parent, .dpa_parent = dpa->parent,
-		.stype = stype, .dtype = dtype, .sino = sino, .dino = dino,
-		.have_dst = have_d });
-	if (ret)
-		return ret > 0 ? 0 : ret;
-
-	ret = sq_get_node(c, sino, &sa);
-	if (ret)
-		return ret;
-	memset(&da, 0, sizeof(da));
-	if (have_d) {
-		ret = sq_get_node(c, dino, &da);
-		if (ret && ret != -ENOENT)
-			return ret;
-		have_da = !ret;
-		if (dtype == META_TYPE_DIR && !exchange) {
-			ret = check_empty(c, dino);
-			if (ret)
-				return ret;
-		}
-	}
-	if (meta_is_immutable(&spa) || meta_is_immutable(dpa) || meta_is_immutable(&sa) ||
-	    (have_da && meta_is_immutable(&da)))
-		return -EPERM;
-	if (have_da && !exchange) {
-		ret = use_trash(c, a->trash, a->pdst, a->ndst, a->ldst, dino, &da,
-				&a->to_trash);
-		if (ret)
-			return ret;
-	}
-	meta_rename_stamp(a, &spa, dpa, &sa, have_da ? &da : NULL, &now);
-
-	if (exchange) {
-		ret = set_edge(c, a->psrc, a->nsrc, a->lsrc, dtype, dino);
-		if (!ret)
-			ret = set_edge(c, a->pdst, a->ndst, a->ldst, stype, sino);
-		if (!same) {
-			move_parent(&sa, stype, a->pdst, &spa, dpa);
-			if (have_da)
-				move_parent(&da, dtype, a->psrc, dpa, &spa);
-		}
-		if (!ret && have_da) {
-			meta_set_ctime(&da, &now);
-			ret = sq_update_node(c, dino, &da);
-		}
-	} else {
-		if (have_d)
-			ret = replace_dst(m, c, a, dtype, dino, have_da, &da, dpa, &now);
-		if (!ret)
-			ret = sq_delete_edge(c, a->psrc, a->nsrc, a->lsrc);
-		if (!ret && have_d)
-			ret = set_edge(c, a->pdst, a->ndst, a->ldst, stype, sino);
-		else if (!ret)
-			ret = sq_insert_edge(c, a->pdst, a->ndst, a->ldst, stype, sino);
-		if (!same)
-			move_parent(&sa, stype, a->pdst, &spa, dpa);
-	}
-	if (!ret)
-		ret = sq_update_node(c, sino, &sa);
-	if (!ret && !meta_is_trash(a->psrc))
-		ret = sq_update_node(c, a->psrc, &spa);
-	if (!ret && !same)
-		ret = sq_update_node(c, a->pdst, dpa);
-	if (ret) {
-		a->free_data = false;
-		return ret;
-	}
-	a->moved = true;
-	a->replaced = have_da;
-	return 0;
+	sq_tx_io(&x, m, c);
+	return meta_rename_txn(&x.ns, arg, rename_writes, &x);
 }
 
 int sqm_rename(struct meta *mm, struct meta_rename *a)
@@ -725,7 +520,7 @@ static int readdir_body(struct smeta *m, struct sconn *c, void *arg)
 	meta_free_dirents(a->ents, a->n);
 	a->ents = NULL;
 	a->n = a->cap = 0;
-	ret = get_dir(c, a->ino, &t);
+	ret = sq_get_dir(c, a->ino, &t);
 	if (ret)
 		return ret;
 	if (a->plus)

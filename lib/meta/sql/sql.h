@@ -122,6 +122,8 @@ int sq_read(struct smeta *m, sq_body body, void *arg);
  */
 int sq_query(struct sconn *c, struct sq_stmt **st, const char *sql, const char *types, ...);
 int sq_exec(struct sconn *c, const char *sql, const char *types, ...);
+/* sq_query stepped to its first row: 0 with the row ready, -ENOENT if none */
+int sq_first(struct sconn *c, struct sq_stmt **st, const char *sql, const char *types, ...);
 /* binds parameter i (from 1) of a statement sq_query left unbound */
 int sq_bind_int64(struct sq_stmt *st, int i, int64_t v);
 /* the number of parameters the statement has */
@@ -211,6 +213,18 @@ int sq_insert_edge(struct sconn *c, uint64_t parent, const char *name, size_t le
 		   uint8_t type, uint64_t ino);
 int sq_delete_edge(struct sconn *c, uint64_t parent, const char *name, size_t len);
 
+/* the parent dir of a namespace change: -ENOENT, or -ENOTDIR if no dir */
+int sq_get_dir(struct sconn *c, uint64_t ino, struct meta_attr *a);
+
+/* the reads of base.c's rules (ACLs, namespace read phases) in c's transaction */
+struct sq_tx {
+	struct smeta *m;
+	struct sconn *c;
+	struct meta_acl_io acl;
+	struct meta_ns_io ns;
+};
+void sq_tx_io(struct sq_tx *x, struct smeta *m, struct sconn *c);
+
 /* jfs_counter: absent counts as 0; sq_incr returns the new value */
 int sq_get_counter(struct sconn *c, const char *name, int64_t *val);
 int sq_incr_counter(struct sconn *c, const char *name, int64_t delta, int64_t *val);
@@ -227,14 +241,21 @@ int sq_next_slice(struct smeta *m, uint64_t *id);
 /*
  * Slice references (jfs_chunk_ref; volume.c).  sq_unref_slice drops one
  * reference inside a transaction; *freed when none is left, and then,
- * after the commit, sq_delete_slice deletes its objects (hooks) and its
- * row (*gone, when asked).  A slice whose objects could not go keeps its
- * row for the cleanup-slices job or `juicefs gc`.
+ * after the commit, meta_free_slice (base.c) deletes its objects and its
+ * row.  A slice whose objects could not go keeps its row for the
+ * cleanup-slices job or `juicefs gc`.
  */
 int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed);
-int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone);
 
 /* ---- data.c ----------------------------------------------------- */
+
+/*
+ * The records of chunk (ino, indx), decoded into *s after 'front' free
+ * slots; no row is no records.  A value that is no list of records is
+ * -EIO, or, given 'corrupt', no records.
+ */
+int sq_load_chunk(struct sconn *c, uint64_t ino, uint32_t indx, size_t front,
+		  struct meta_slice **s, size_t *n, bool *corrupt);
 
 /*
  * Frees the data of a file whose last link and last opener went away
@@ -247,21 +268,16 @@ int sq_free_file_data(struct smeta *m, uint64_t ino, uint64_t length);
 
 /* ---- ext.c ------------------------------------------------------ */
 
-/* rule @id (non-zero), from the cache or jfs_acl; the caller frees it */
-int sq_get_acl(struct smeta *m, struct sconn *c, uint32_t id, struct acl_rule *rule);
+/* base.c's acl.get (ctx: an sq_tx): rule @id (non-zero), from the cache or jfs_acl */
+int sq_acl_get(void *ctx, uint32_t id, struct acl_rule *rule);
 /* the id of @rule: an identical row's or a new one (0 for an empty rule) */
 int sq_insert_acl(struct smeta *m, struct sconn *c, const struct acl_rule *rule,
 		  uint32_t *id);
 /* doMknod under a dir with a default ACL: the child inherits it */
 int sq_inherit_acl(struct smeta *m, struct sconn *c, const struct meta_attr *pa,
 		   struct meta_attr *t, uint16_t mode);
-/* the rule reads and writes of base.c's ACL rules, in c's transaction */
-struct sq_acl_ctx {
-	struct smeta *m;
-	struct sconn *c;
-	struct meta_acl_io io;
-};
-void sq_acl_io(struct sq_acl_ctx *x, struct smeta *m, struct sconn *c);
+/* base.c's acl.insert (ctx: an sq_tx), sq_insert_acl */
+int sq_acl_insert(void *ctx, const struct acl_rule *rule, uint32_t *id);
 /* mergeAttr's chmod of a file with an access ACL: the rule follows */
 int sq_chmod_acl(struct smeta *m, struct sconn *c, struct meta_attr *t, uint16_t mode);
 void sq_acl_cache_free(struct smeta *m);
@@ -273,7 +289,7 @@ void sq_acl_cache_free(struct smeta *m);
  */
 /* meta_sql_ns.c */
 int sqm_lookup(struct meta *m, struct meta_lookup *a);
-int sqm_getattr(struct meta *m, uint64_t ino, struct meta_attr *attr);
+int sqm_getattr(struct meta *m, struct meta_getattr *a);
 int sqm_setattr(struct meta *m, struct meta_setattr *a);
 int sqm_mknod(struct meta *m, struct meta_mknod *a);
 int sqm_link(struct meta *m, struct meta_link *a);
@@ -289,13 +305,10 @@ int sqm_fallocate(struct meta *m, struct meta_falloc *a);
 int sqm_copy_range(struct meta *m, struct meta_copy *a);
 int sqm_read_chunk(struct meta *m, struct meta_chunk *a);
 int sqm_write_slice(struct meta *m, struct meta_write *a);
-int sqm_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
-		      const struct meta_slice *old, size_t n, size_t skip,
-		      const struct meta_slice *s);
+int sqm_compact_chunk(struct meta *m, struct meta_compact *a);
+int sqm_delete_chunk(struct meta *m, struct meta_delchunk *a);
 int sqm_free_file_data(struct meta *m, uint64_t ino, uint64_t length);
-int sqm_release_sustained(struct meta *m, uint64_t ino);
-/* the sustained inode's data, for close_session: sid's row goes too */
-int sq_release_sustained_sid(struct smeta *m, uint64_t sid, uint64_t ino);
+int sqm_release_sustained(struct meta *m, struct meta_sustained *a);
 
 /* ext.c */
 int sqm_getxattr(struct meta *m, struct meta_xattr *a);
@@ -304,11 +317,9 @@ int sqm_listxattr(struct meta *m, struct meta_xattr *a);
 int sqm_removexattr(struct meta *m, struct meta_xattr *a);
 int sqm_get_facl(struct meta *m, struct meta_facl *a);
 int sqm_set_facl(struct meta *m, struct meta_facl *a);
-int sqm_getlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
-	      uint64_t start, uint64_t end, struct plock *out);
-int sqm_setlk(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type,
-	      uint64_t start, uint64_t end, uint32_t pid);
-int sqm_flock(struct meta *m, uint64_t ino, uint64_t owner, uint32_t type);
+int sqm_getlk(struct meta *m, struct meta_lock *a);
+int sqm_setlk(struct meta *m, struct meta_lock *a);
+int sqm_flock(struct meta *m, struct meta_lock *a);
 
 /* ---- small things every file uses --------------------------------------- */
 

@@ -203,6 +203,21 @@ int sq_query(struct sconn *c, struct sq_stmt **st, const char *sql, const char *
 	return ret;
 }
 
+int sq_first(struct sconn *c, struct sq_stmt **st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, types);
+	ret = vquery(c, st, sql, types, ap);
+	va_end(ap);
+	if (!ret)
+		ret = sq_row(c, *st);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ENOENT;
+}
+
 int sq_bind_int64(struct sq_stmt *st, int i, int64_t v)
 {
 	return st->drv->bind_int64(st, i, v);
@@ -342,14 +357,10 @@ int sq_get_node(struct sconn *c, uint64_t ino, struct meta_attr *a)
 	struct sq_stmt *st;
 	int ret;
 
-	ret = sq_query(c, &st, "SELECT " SQ_NODE_COLS " FROM jfs_node WHERE inode=?",
+	ret = sq_first(c, &st, "SELECT " SQ_NODE_COLS " FROM jfs_node WHERE inode=?",
 		       "i", (int64_t)ino);
-	if (!ret)
-		ret = sq_row(c, st);
-	if (ret < 0)
+	if (ret)
 		return ret;
-	if (ret == 0)
-		return -ENOENT;
 	sq_node_read(st, 0, a);
 	if (a->type < META_TYPE_FILE || a->type > META_TYPE_SOCKET)
 		return sq_bad_value("jfs_node", ino, "unknown type");
@@ -395,14 +406,10 @@ int sq_get_edge(struct sconn *c, uint64_t parent, const char *name, size_t len,
 	struct sq_stmt *st;
 	int ret;
 
-	ret = sq_query(c, &st, "SELECT inode, type FROM jfs_edge WHERE parent=? AND name=?",
+	ret = sq_first(c, &st, "SELECT inode, type FROM jfs_edge WHERE parent=? AND name=?",
 		       "ib", (int64_t)parent, name, len);
-	if (!ret)
-		ret = sq_row(c, st);
-	if (ret < 0)
+	if (ret)
 		return ret;
-	if (ret == 0)
-		return -ENOENT;
 	*ino = (uint64_t)sq_col_int64(st, 0);
 	*type = (uint8_t)sq_col_int(st, 1);
 	if (!*ino || *type < META_TYPE_FILE || *type > META_TYPE_SOCKET)
@@ -421,6 +428,15 @@ int sq_delete_edge(struct sconn *c, uint64_t parent, const char *name, size_t le
 {
 	return sq_exec(c, "DELETE FROM jfs_edge WHERE parent=? AND name=?", "ib",
 		       (int64_t)parent, name, len);
+}
+
+int sq_get_dir(struct sconn *c, uint64_t ino, struct meta_attr *a)
+{
+	int ret = sq_get_node(c, ino, a);
+
+	if (!ret && a->type != META_TYPE_DIR)
+		ret = -ENOTDIR;
+	return ret;
 }
 
 int sq_get_counter(struct sconn *c, const char *name, int64_t *val)
@@ -456,6 +472,66 @@ int sq_add_delfile(struct sconn *c, uint64_t ino, uint64_t length)
 {
 	return sq_exec(c, "REPLACE INTO jfs_delfile (inode, length, expire) VALUES (?,?,?)",
 		       "iii", (int64_t)ino, (int64_t)length, (int64_t)time(NULL));
+}
+
+/* ---- base.c's reads (struct meta_ns_io; ctx: the connection) ----------- */
+
+static int tx_get_dir(void *ctx, uint64_t ino, struct meta_attr *a)
+{
+	return sq_get_dir(ctx, ino, a);
+}
+
+static int tx_get_attr(void *ctx, uint64_t ino, struct meta_attr *a)
+{
+	return sq_get_node(ctx, ino, a);
+}
+
+static int tx_get_entry(void *ctx, uint64_t parent, const char *name, size_t len,
+			uint8_t *type, uint64_t *ino)
+{
+	return sq_get_edge(ctx, parent, name, len, type, ino);
+}
+
+static int tx_has_entry(void *ctx, uint64_t parent, const char *name, size_t len,
+			bool *yes)
+{
+	uint8_t type;
+	uint64_t ino;
+	int ret;
+
+	ret = sq_get_edge(ctx, parent, name, len, &type, &ino);
+	*yes = !ret;
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* -ENOTEMPTY when 'dir' has any entry */
+static int tx_dir_empty(void *ctx, uint64_t dir)
+{
+	struct sq_stmt *st;
+	int ret;
+
+	ret = sq_query(ctx, &st, "SELECT 1 FROM jfs_edge WHERE parent=? LIMIT 1", "i",
+		       (int64_t)dir);
+	if (!ret)
+		ret = sq_row(ctx, st);
+	if (ret < 0)
+		return ret;
+	return ret ? -ENOTEMPTY : 0;
+}
+
+static int tx_load_chunk(void *ctx, uint64_t ino, uint32_t indx, size_t front,
+			 struct meta_slice **s, size_t *n)
+{
+	return sq_load_chunk(ctx, ino, indx, front, s, n, NULL);
+}
+
+void sq_tx_io(struct sq_tx *x, struct smeta *m, struct sconn *c)
+{
+	x->m = m;
+	x->c = c;
+	x->acl = (struct meta_acl_io){ sq_acl_get, sq_acl_insert, x };
+	x->ns = (struct meta_ns_io){ tx_get_dir, tx_get_attr, tx_get_entry, tx_has_entry,
+				     tx_dir_empty, tx_load_chunk, c };
 }
 
 /* ---- ids --------------------------------------------------------------- */
@@ -679,15 +755,9 @@ static int sqm_count_dir_quotas(struct meta *mm, uint64_t *n)
 
 /* ---- operations: sessions ---------------------------------------------- */
 
-struct session_arg {
-	uint64_t sid;
-	const char *info;
-	bool create;
-};
-
 static int session_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct session_arg *a = arg;
+	struct meta_session *a = arg;
 	int64_t expire = (int64_t)time(NULL) + SQ_SESSION_TTL, v;
 	int ret;
 
@@ -710,24 +780,9 @@ static int session_body(struct smeta *m, struct sconn *c, void *arg)
 		       a->info ? strlen(a->info) : 0);
 }
 
-static int sqm_new_session(struct meta *mm, const char *info_json, uint64_t *sid)
+static int sqm_session(struct meta *mm, struct meta_session *a)
 {
-	struct session_arg a = { .info = info_json, .create = true };
-	int ret;
-
-	ret = sq_txn((struct smeta *)mm, session_body, &a);
-	if (!ret) {
-		*sid = a.sid;
-		mm->sid = a.sid;
-	}
-	return ret;
-}
-
-static int sqm_refresh_session(struct meta *mm, uint64_t sid, const char *info_json)
-{
-	struct session_arg a = { .sid = sid, .info = info_json };
-
-	return sq_txn((struct smeta *)mm, session_body, &a);
+	return sq_txn((struct smeta *)mm, session_body, a);
 }
 
 /* a list of ids one query gives (first column) */
@@ -779,6 +834,25 @@ static void ids_free(struct ids_arg *a)
 	free(a->v2);
 }
 
+/* the first column of the rows of a->sql, into ids (freed by the caller) */
+static int list_ids(struct smeta *m, struct ids_arg *a, struct meta_ids *ids)
+{
+	int ret = sq_read(m, ids_body, a);
+
+	free(a->v2);
+	ids->v = a->v;
+	ids->n = a->n;
+	return ret;
+}
+
+static int sqm_list_sustained(struct meta *mm, uint64_t sid, struct meta_ids *ids)
+{
+	struct ids_arg a = { .sql = "SELECT inode FROM jfs_sustained WHERE sid=?" };
+
+	a.p1 = (int64_t)sid;
+	return list_ids((struct smeta *)mm, &a, ids);
+}
+
 static int unlock_body(struct smeta *m, struct sconn *c, void *arg)
 {
 	const uint64_t *sid = arg;
@@ -797,38 +871,19 @@ static int end_session_body(struct smeta *m, struct sconn *c, void *arg)
 	return sq_exec(c, "DELETE FROM jfs_session2 WHERE sid=?", "i", (int64_t)*sid);
 }
 
-/* what a clean unmount or a stale-session cleanup does for one session */
-static int close_session(struct smeta *m, uint64_t sid)
-{
-	struct ids_arg a = { .sql = "SELECT inode FROM jfs_sustained WHERE sid=?" };
-	size_t i;
-	int ret;
-
-	a.p1 = (int64_t)sid;
-	ret = sq_read(m, ids_body, &a);
-	for (i = 0; !ret && i < a.n; i++)
-		ret = sq_release_sustained_sid(m, sid, a.v[i]);
-	ids_free(&a);
-	if (!ret)
-		ret = sq_txn(m, unlock_body, &sid);
-	if (!ret)
-		ret = sq_txn(m, end_session_body, &sid);
-	return ret;
-}
-
+/* a session's locks, then its row (its sustained inodes went first) */
 static int sqm_close_session(struct meta *mm, uint64_t sid)
 {
-	return close_session((struct smeta *)mm, sid);
-}
+	struct smeta *m = (struct smeta *)mm;
+	int ret;
 
-struct list_arg {
-	struct meta_session_info *s;
-	size_t n;
-};
+	ret = sq_txn(m, unlock_body, &sid);
+	return ret ? ret : sq_txn(m, end_session_body, &sid);
+}
 
 static int list_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct list_arg *a = arg;
+	struct meta_sessions *a = arg;
 	struct ids_arg ia = { .sql = "SELECT inode FROM jfs_sustained WHERE sid=?" };
 	struct sq_stmt *st;
 	size_t cap = 0;
@@ -879,89 +934,49 @@ static int list_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-static int sqm_list_sessions(struct meta *mm, struct meta_session_info **s, size_t *n)
+static int sqm_list_sessions(struct meta *mm, struct meta_sessions *a)
 {
-	struct list_arg a = { NULL, 0 };
-	int ret;
-
-	ret = sq_read((struct smeta *)mm, list_body, &a);
-	if (ret) {
-		meta_free_sessions(a.s, a.n);
-		a.s = NULL;
-		a.n = 0;
-	}
-	*s = a.s;
-	*n = a.n;
-	return ret;
+	return sq_read((struct smeta *)mm, list_body, a);
 }
 
-static int sqm_cleanup_stale_sessions(struct meta *mm)
+static int sqm_stale_sessions(struct meta *mm, int64_t before, struct meta_ids *ids)
 {
-	struct smeta *m = (struct smeta *)mm;
 	struct ids_arg a = {
 		.sql = "SELECT sid FROM jfs_session2 WHERE expire < ? LIMIT 1000",
 	};
-	size_t i;
-	int ret;
 
-	a.p1 = (int64_t)time(NULL);
-	ret = sq_read(m, ids_body, &a);
-	for (i = 0; !ret && i < a.n; i++) {
-		/* our own late heartbeat is not a dead client: refresh fixes it */
-		if (a.v[i] == mm->sid)
-			continue;
-		ret = close_session(m, a.v[i]);
-	}
-	ids_free(&a);
-	return ret;
+	a.p1 = before;
+	return list_ids((struct smeta *)mm, &a, ids);
 }
 
 /* ---- operations: background upkeep ------------------------------------ */
 
-struct small_arg {
-	const char *name;
-	int64_t value, diff;
-	bool won;
-};
-
 /* setIfSmall: the leader election of the periodic jobs, a jfs_counter row */
 static int small_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct small_arg *a = arg;
+	struct meta_small *a = arg;
 	int64_t old;
 	int ret;
 
 	a->won = false;
-	ret = sq_get_counter(c, a->name, &old);
+	ret = sq_get_counter(c, a->key, &old);
 	if (ret || old > a->value - a->diff)
 		return ret;
 	ret = sq_exec(c, "REPLACE INTO jfs_counter (name, value) VALUES (?,?)", "ti",
-		      a->name, strlen(a->name), a->value);
+		      a->key, strlen(a->key), a->value);
 	a->won = !ret;
 	return ret;
 }
 
-static int sqm_set_if_small(struct meta *mm, const char *key, int64_t value,
-			    int64_t diff, bool *won)
+static int sqm_set_if_small(struct meta *mm, struct meta_small *a)
 {
-	struct small_arg a = { key, value, diff, false };
-	int ret;
-
-	ret = sq_txn((struct smeta *)mm, small_body, &a);
-	*won = !ret && a.won;
-	return ret;
+	return sq_txn((struct smeta *)mm, small_body, a);
 }
-
-struct dirstat_arg {
-	const struct meta_dirstat *d;
-	size_t n;
-	bool *missing;		/* out: no stats yet, recount instead */
-};
 
 /* doUpdateDirStat: add the deltas of the dirs that have stats */
 static int dirstat_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct dirstat_arg *a = arg;
+	struct meta_dirstat_update *a = arg;
 	size_t i;
 	int ret = 0;
 
@@ -976,64 +991,31 @@ static int dirstat_body(struct smeta *m, struct sconn *c, void *arg)
 	return ret;
 }
 
-struct syncstat_arg {
-	struct meta_dirstat st;
-};
+static int sqm_update_dir_stats(struct meta *mm, struct meta_dirstat_update *a)
+{
+	return sq_txn((struct smeta *)mm, dirstat_body, a);
+}
 
+/* doSyncDirStat: the recount, unless the dir is gone meanwhile */
 static int syncstat_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct syncstat_arg *a = arg;
+	const struct meta_dirstat *st = arg;
 	struct meta_attr attr;
 	int ret;
 
-	ret = sq_get_node(c, a->st.ino, &attr);
+	ret = sq_get_node(c, st->ino, &attr);
 	if (ret == -ENOENT)
 		return 0;	/* gone meanwhile */
 	if (ret)
 		return ret;
 	return sq_exec(c, "REPLACE INTO jfs_dir_stats (inode, data_length, used_space, "
-		       "used_inodes) VALUES (?,?,?,?)", "iiii", (int64_t)a->st.ino,
-		       a->st.length, a->st.space, a->st.inodes);
+		       "used_inodes) VALUES (?,?,?,?)", "iiii", (int64_t)st->ino,
+		       st->length, st->space, st->inodes);
 }
 
-/* calcDirStat: a dir without stats is recounted from its entries */
-static int sync_dir_stat(struct smeta *m, uint64_t ino)
+static int sqm_sync_dir_stat(struct meta *mm, const struct meta_dirstat *st)
 {
-	struct syncstat_arg a = { .st.ino = ino };
-	struct meta_dirent *e = NULL;
-	size_t n = 0, i;
-	int ret;
-
-	ret = meta_readdir(&m->base, ino, true, &e, &n);
-	if (ret)
-		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
-	for (i = 0; i < n; i++) {
-		uint64_t len = e[i].attr.type == META_TYPE_FILE ? e[i].attr.length : 0;
-
-		a.st.inodes++;
-		a.st.length += (int64_t)len;
-		a.st.space += (int64_t)meta_align4k(len);
-	}
-	meta_free_dirents(e, n);
-	return sq_txn(m, syncstat_body, &a);
-}
-
-static int sqm_update_dir_stats(struct meta *mm, const struct meta_dirstat *d, size_t n)
-{
-	struct smeta *m = (struct smeta *)mm;
-	struct dirstat_arg a = { d, n, NULL };
-	size_t i;
-	int ret;
-
-	a.missing = calloc(n, sizeof(*a.missing));
-	if (!a.missing)
-		return -ENOMEM;
-	ret = sq_txn(m, dirstat_body, &a);
-	for (i = 0; !ret && i < n; i++)
-		if (a.missing[i])
-			ret = sync_dir_stat(m, d[i].ino);
-	free(a.missing);
-	return ret;
+	return sq_txn((struct smeta *)mm, syncstat_body, (void *)st);
 }
 
 /* the hourly cleanupDeletedFiles: jfs_delfile rows left by crashed clients */
@@ -1130,7 +1112,7 @@ static int sqm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n
 		for (k = 0; !ret && k < a.n; k++) {
 			if (!a.freed[k])
 				continue;
-			ret = sq_delete_slice(m, a.sid[k], a.size[k], &gone);
+			ret = meta_free_slice(mm, a.sid[k], a.size[k], &gone);
 			if (!ret && gone)
 				(*n)++;
 		}
@@ -1158,7 +1140,7 @@ static int sqm_cleanup_slices(struct meta *mm, size_t *n)
 	for (i = 0; !ret && i < ia.n; i++) {
 		if (!ia.v[i] || !ia.v2[i] || ia.v2[i] > UINT32_MAX)
 			continue;	/* not a slice this client could name */
-		ret = sq_delete_slice(m, ia.v[i], (uint32_t)ia.v2[i], &gone);
+		ret = meta_free_slice(mm, ia.v[i], (uint32_t)ia.v2[i], &gone);
 		if (!ret && gone)
 			(*n)++;
 	}
@@ -1189,36 +1171,20 @@ int sq_unref_slice(struct sconn *c, uint64_t id, uint32_t size, bool *freed)
 	return 0;
 }
 
-struct slice_del_arg {
-	uint64_t id;
-	uint32_t size;
-};
-
 static int delete_ref_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct slice_del_arg *a = arg;
+	const struct meta_slice_ref *a = arg;
 
 	/* only if nobody took a new reference meanwhile */
 	return sq_exec(c, "DELETE FROM jfs_chunk_ref WHERE chunkid=? AND size=? AND refs<=0",
 		       "ii", (int64_t)a->id, (int64_t)a->size);
 }
 
-int sq_delete_slice(struct smeta *m, uint64_t id, uint32_t size, bool *gone)
+static int sqm_delete_slice_ref(struct meta *mm, uint64_t id, uint32_t size)
 {
-	struct slice_del_arg a = { id, size };
-	const struct meta_hooks *h = &m->base.hooks;
-	int ret;
+	struct meta_slice_ref a = { id, size };
 
-	if (gone)
-		*gone = false;
-	if (!h->delete_slice)
-		return 0;	/* the reference row stays for `juicefs gc` */
-	if (h->delete_slice(h->arg, id, size))
-		return 0;	/* the objects stay: so does the row, for later */
-	ret = sq_txn(m, delete_ref_body, &a);
-	if (!ret && gone)
-		*gone = true;
-	return ret;
+	return sq_txn((struct smeta *)mm, delete_ref_body, &a);
 }
 
 /* ---- operations: open and close ---------------------------------------- */
@@ -1290,13 +1256,14 @@ const struct meta_ops meta_sqlite_ops = {
 	.init = sqm_init,
 	.statfs = sqm_statfs,
 	.count_dir_quotas = sqm_count_dir_quotas,
-	.new_session = sqm_new_session,
-	.refresh_session = sqm_refresh_session,
+	.do_session = sqm_session,
+	.list_sustained = sqm_list_sustained,
+	.do_release_sustained = sqm_release_sustained,
 	.do_close_session = sqm_close_session,
-	.list_sessions = sqm_list_sessions,
-	.cleanup_stale_sessions = sqm_cleanup_stale_sessions,
+	.do_list_sessions = sqm_list_sessions,
+	.stale_sessions = sqm_stale_sessions,
 	.do_lookup = sqm_lookup,
-	.getattr = sqm_getattr,
+	.do_getattr = sqm_getattr,
 	.do_setattr = sqm_setattr,
 	.do_truncate = sqm_truncate,
 	.do_mknod = sqm_mknod,
@@ -1305,27 +1272,29 @@ const struct meta_ops meta_sqlite_ops = {
 	.do_rename = sqm_rename,
 	.do_readlink = sqm_readlink,
 	.do_readdir = sqm_readdir,
-	.release_sustained = sqm_release_sustained,
+	.free_file_data = sqm_free_file_data,
+	.get_parents = sqm_get_parents,
 	.do_getxattr = sqm_getxattr,
 	.do_setxattr = sqm_setxattr,
 	.do_listxattr = sqm_listxattr,
 	.do_removexattr = sqm_removexattr,
 	.do_get_facl = sqm_get_facl,
 	.do_set_facl = sqm_set_facl,
-	.getlk = sqm_getlk,
-	.setlk = sqm_setlk,
-	.flock = sqm_flock,
+	.do_getlk = sqm_getlk,
+	.do_setlk = sqm_setlk,
+	.do_flock = sqm_flock,
 	.do_fallocate = sqm_fallocate,
 	.do_copy_range = sqm_copy_range,
-	.new_slice_id = sqm_new_slice_id,
-	.do_read_chunk = sqm_read_chunk,
-	.do_write_slice = sqm_write_slice,
-	.compact_chunk = sqm_compact_chunk,
-	.free_file_data = sqm_free_file_data,
-	.get_parents = sqm_get_parents,
-	.set_if_small = sqm_set_if_small,
-	.update_dir_stats = sqm_update_dir_stats,
+	.do_set_if_small = sqm_set_if_small,
+	.do_update_dir_stats = sqm_update_dir_stats,
+	.sync_dir_stat = sqm_sync_dir_stat,
 	.cleanup_deleted_files = sqm_cleanup_deleted_files,
 	.cleanup_delayed_slices = sqm_cleanup_delayed_slices,
 	.cleanup_slices = sqm_cleanup_slices,
+	.new_slice_id = sqm_new_slice_id,
+	.do_read_chunk = sqm_read_chunk,
+	.do_write_slice = sqm_write_slice,
+	.do_compact_chunk = sqm_compact_chunk,
+	.do_delete_chunk = sqm_delete_chunk,
+	.delete_slice_ref = sqm_delete_slice_ref,
 };
