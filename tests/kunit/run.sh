@@ -5,7 +5,7 @@
 #
 # Unpacks linux-source-6.1 once into $JFS_KUNIT_CACHE (default
 # /var/cache/jfs-kunit), copies kmod/ into that tree as fs/jfsk/ (and
-# uapi/jfs.h as fs/uapi/jfs.h, so "../uapi/jfs.h" resolves), hooks fs/jfsk
+# uapi/*.h into fs/uapi/, so "../uapi/jfs.h" resolves), hooks fs/jfsk
 # into the cached tree's fs/Kconfig and fs/Makefile, and runs kunit.py for
 # ARCH=um.  Nothing in the repository is modified.  Prints "PASS name" /
 # "FAIL name: why" per test case; exits non-zero on any failure.
@@ -38,7 +38,9 @@ for f in kmod/*.c kmod/*.h; do
 	case $f in *.mod.c | */compat_gen.h) continue ;; esac
 	put "$f" "$SRC/fs/jfsk/${f##*/}"
 done
-put uapi/jfs.h "$SRC/fs/uapi/jfs.h"
+for f in uapi/*.h; do
+	put "$f" "$SRC/fs/uapi/${f##*/}"
+done
 gen=$(mktemp) || exit 2
 sh kmod/compat-probe.sh "$SRC" >"$gen" || fail "compat-probe.sh failed"
 put "$gen" "$SRC/fs/jfsk/compat_gen.h"
