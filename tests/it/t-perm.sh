@@ -107,7 +107,7 @@ err "its owner cannot clear +i" "Operation not permitted" -- u1 chattr -i $E/imm
 err "root without CAP_LINUX_IMMUTABLE cannot either" "Operation not permitted" -- \
 	setpriv --inh-caps=-all --bounding-set=-linux_immutable chattr -i $E/imm
 ok "root clears it" -- chattr -i $E/imm
-ok "and the file takes writes again" -- sh -c "echo x >>$D/imm"
+ok "and the file takes writes again" -- sh -c "echo x >>$E/imm"
 printf 'a' >$D/app
 ok "root sets +a" -- chattr +a $D/app
 ok "an append-only file takes appends" -- sh -c "printf b >>$E/app"
