@@ -89,21 +89,101 @@ static int jfsk_read_folio(struct file *file, struct folio *folio)
 }
 
 /*
+ * Readahead is asynchronous, as fuse's is: each READ carries the locked
+ * folios it fills, and its reply unlocks them.  The reader only waits for
+ * the folio it needs, so while it consumes one block the next one is
+ * already on its way (the window is two blocks: see jfsk_fill_super()).
+ *
  * Note: readahead_folio() retires a folio only on the next call, so
  * readahead_pos() lags one folio behind while we iterate.  The window is
  * therefore fixed up front, and each folio is placed by its own position.
  */
 #define JFS_RA_SMALL	(64 * 1024)
 
+/* One READ in flight and the locked folios it fills, from pos on. */
+struct jfsk_ra_batch {
+	struct inode *inode;
+	loff_t pos;
+	unsigned int nr;
+	struct folio *folios[];
+};
+
+/*
+ * Fills the folios from data (have bytes from b->pos; zeroes past them)
+ * and unlocks them.  On an error (!fill) they stay !uptodate, and the
+ * reader's ->read_folio asks again and gets the error itself.
+ */
+static void jfsk_ra_finish(struct jfsk_ra_batch *b, bool fill,
+			   const char *data, size_t have)
+{
+	unsigned int i;
+	size_t off;
+
+	for (i = 0; i < b->nr; i++) {
+		struct folio *folio = b->folios[i];
+
+		if (fill) {
+			off = folio_pos(folio) - b->pos;
+			jfsk_fill_folio(folio, have > off ? data + off : NULL,
+					have > off ? have - off : 0);
+			folio_mark_uptodate(folio);
+		}
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	kfree(b);
+}
+
+static void jfsk_read_end_io(struct jfsk_req *req)
+{
+	struct jfsk_ra_batch *b = req->private;
+	struct jfsk_sb_info *sbi = JFS_SB(b->inode->i_sb);
+	int ret = req->error;
+
+	/* our locked folios keep the inode, and so the mount, alive */
+	jfsk_req_account(req, ret);
+	if (!ret)
+		atomic64_add(req->out_len, &sbi->bytes_in);
+	jfsk_ra_finish(b, !ret, req->out, req->out_len);
+}
+
+/* Sends one READ of [b->pos, b->pos + len) for the folios in b. */
+static void jfsk_ra_send(struct jfsk_ra_batch *b, size_t len)
+{
+	struct inode *inode = b->inode;
+	loff_t isize = i_size_read(inode);
+	struct jfs_io_in *io;
+	struct jfsk_req *req;
+
+	if (b->pos >= isize) {	/* all past EOF: zeroes, no READ */
+		jfsk_ra_finish(b, true, NULL, 0);
+		return;
+	}
+	len = min_t(loff_t, len, isize - b->pos);
+	req = jfsk_req_new(JFS_SB(inode->i_sb), JFS_OP_READ, inode->i_ino,
+			   sizeof(*io), len);
+	if (IS_ERR(req)) {
+		jfsk_ra_finish(b, false, NULL, 0);
+		return;
+	}
+	io = jfsk_req_args(req);
+	io->offset = b->pos;
+	io->size = len;
+	req->private = b;
+	if (jfsk_req_send_async(req, jfsk_read_end_io))
+		jfsk_ra_finish(b, false, NULL, 0);
+	jfsk_req_put(req);
+}
+
 static void jfsk_readahead(struct readahead_control *rac)
 {
 	struct inode *inode = rac->mapping->host;
 	u32 bs = JFS_SB(inode->i_sb)->block_size;
 	loff_t isize = i_size_read(inode);
-	loff_t start, end, pos;
-	struct jfsk_req *req;
+	struct jfsk_ra_batch *b;
 	struct folio *folio;
-	size_t len, have, off;
+	loff_t start, end, pos;
+	size_t len, max;
 
 	/*
 	 * Streaming readers get whole blocks: one object GET fills 4 MiB.  A
@@ -124,25 +204,21 @@ static void jfsk_readahead(struct readahead_control *rac)
 		/* one READ per block at most: never straddle a block */
 		len = min_t(loff_t, end - pos, bs - pos % bs);
 		len = min_t(size_t, len, JFS_IO_MAX);
-		req = NULL;
-		if (pos < isize)
-			req = jfsk_fetch(inode, pos, min_t(loff_t, len,
-							   isize - pos));
-		have = IS_ERR_OR_NULL(req) ? 0 : req->out_len;
+		max = DIV_ROUND_UP(len, PAGE_SIZE);
+		b = kmalloc(struct_size(b, folios, max), GFP_NOFS);
+		if (!b)
+			return;	/* the rest stay unread: ->read_folio fills them */
+		b->inode = inode;
+		b->pos = pos;
+		b->nr = 0;
 		while ((folio = readahead_folio(rac))) {
-			off = folio_pos(folio) - pos;
-			if (!IS_ERR(req)) {
-				jfsk_fill_folio(folio, have > off ?
-					       req->out + off : NULL,
-					       have > off ? have - off : 0);
-				folio_mark_uptodate(folio);
-			}
-			folio_unlock(folio);
-			if (off + folio_size(folio) >= len)
+			folio_get(folio);	/* readahead_folio() dropped ours */
+			b->folios[b->nr++] = folio;
+			if (b->nr == max ||
+			    folio_pos(folio) + folio_size(folio) >= pos + len)
 				break;
 		}
-		if (!IS_ERR_OR_NULL(req))
-			jfsk_req_put(req);
+		jfsk_ra_send(b, len);
 		pos += len;
 	}
 }

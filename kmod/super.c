@@ -245,8 +245,11 @@ static int jfsk_fill_super(struct super_block *sb, struct fs_context *fc)
 	ret = super_setup_bdi(sb);
 	if (ret)
 		return ret;
-	/* Read ahead in whole JuiceFS blocks: one object GET per block. */
-	sb->s_bdi->ra_pages = max_t(unsigned long, sbi->block_size >> PAGE_SHIFT,
+	/*
+	 * Read ahead two whole JuiceFS blocks: one object GET per block, and
+	 * the next block's READ in flight while the reader consumes this one.
+	 */
+	sb->s_bdi->ra_pages = max_t(unsigned long, 2 * (sbi->block_size >> PAGE_SHIFT),
 				    (unsigned long)(SZ_128K >> PAGE_SHIFT));
 	sb->s_bdi->io_pages = sb->s_bdi->ra_pages;
 
