@@ -131,11 +131,49 @@ static ssize_t jfsk_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return generic_file_read_iter(iocb, to);
 }
 
+/*
+ * A sequential writer's full blocks are sent as soon as they are written,
+ * not when the dirty limits or fsync get to them, so jfsd uploads while
+ * the writer goes on (as JuiceFS's writer flushes a full block at once);
+ * the writeback in-flight limit is the back-pressure.  Only blocks written
+ * whole by one run of sequential writes go: writing a block piecemeal
+ * would make a slice of each piece.
+ */
+static void jfsk_write_kick(struct inode *inode, loff_t pos, size_t len)
+{
+	struct jfsk_inode_info *ji = JFS_I(inode);
+	u32 bs = JFS_SB(inode->i_sb)->block_size;
+	loff_t end = round_down(pos + len, bs), from;
+	struct writeback_control wbc = {
+		.sync_mode = WB_SYNC_NONE,
+		.nr_to_write = LONG_MAX,
+	};
+
+	spin_lock(&inode->i_lock);
+	if (pos != ji->seq_pos)
+		ji->kick_from = round_up(pos, bs);
+	ji->seq_pos = pos + len;
+	from = ji->kick_from;
+	if (end > from)
+		ji->kick_from = end;
+	spin_unlock(&inode->i_lock);
+	if (end <= from)
+		return;
+	wbc.range_start = from;
+	wbc.range_end = end - 1;
+	filemap_fdatawrite_wbc(inode->i_mapping, &wbc);
+}
+
 static ssize_t jfsk_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
+	ssize_t ret;
+
 	if (iocb->ki_flags & IOCB_DIRECT)
 		return jfsk_direct_write(iocb, from);
-	return generic_file_write_iter(iocb, from);
+	ret = generic_file_write_iter(iocb, from);
+	if (ret > 0)
+		jfsk_write_kick(file_inode(iocb->ki_filp), iocb->ki_pos - ret, ret);
+	return ret;
 }
 
 const struct file_operations jfsk_file_operations = {

@@ -34,6 +34,8 @@ struct inode *jfsk_alloc_inode(struct super_block *sb)
 	ji->nosec_stamp = jiffies;
 	ji->noxattr = false;
 	ji->flags = 0;
+	ji->seq_pos = 0;
+	ji->kick_from = 0;
 	return &ji->vfs_inode;
 }
 

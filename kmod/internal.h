@@ -58,6 +58,8 @@ struct jfsk_inode_info {
 	unsigned long nosec_stamp;	/* jiffies: security xattrs last known */
 	bool noxattr;			/* JFS_ATTR_NOXATTR, until attr_expire */
 	u32 flags;			/* jfs_attr.flags (JuiceFS's bits) */
+	loff_t seq_pos;			/* where a sequential writer goes on */
+	loff_t kick_from;		/* ... and the first block not kicked */
 };
 
 static inline struct jfsk_inode_info *JFS_I(struct inode *inode)
