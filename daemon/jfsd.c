@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
 		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
-		"            [--bg-interval SECS]\n"
+		"            [--bg-interval SECS] [--cache-large-write]\n"
 		"  -d, --daemon         detach once attached to the kernel\n"
 		"  -l, --log FILE       log to FILE instead of stderr\n"
 		"  -w, --workers N      worker threads (default %d)\n"
@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"      --cache-size MiB cache limit, 0 disables it (default %d)\n"
 		"      --max-uploads N  parallel block uploads per mount (default %d)\n"
 		"      --prefetch N     blocks read ahead of sequential reads (default %d)\n"
+		"      --cache-large-write  cache full blocks after uploading them, not\n"
+		"                       only partial ones (default off, as in JuiceFS)\n"
 		"      --bg-interval S  period of the trash expiry, deleted-file and slice\n"
 		"                       cleanups, shared with other clients; 0 turns them\n"
 		"                       off (default %d)\n"
@@ -138,6 +140,7 @@ int main(int argc, char **argv)
 		{ "max-uploads", required_argument, NULL, 'U' },
 		{ "prefetch", required_argument, NULL, 'P' },
 		{ "bg-interval", required_argument, NULL, 'B' },
+		{ "cache-large-write", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -211,6 +214,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.conf.bg_secs = n;
+			break;
+		case 'L':
+			d.conf.cache_large_write = true;
 			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;

@@ -85,6 +85,7 @@ struct jfsd_conf {
 	uint64_t cache_size;		/* bytes; 0 disables the cache */
 	unsigned int max_uploads;	/* parallel block uploads per mount */
 	unsigned int prefetch;		/* blocks read ahead of sequential readers */
+	bool cache_large_write;		/* cache full blocks after uploading */
 	unsigned int bg_secs;		/* period of the cleanup jobs; 0: none */
 };
 

@@ -200,6 +200,7 @@ static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err
 			log_warn("volume '%s': no block cache in %s: %s", v->setting->name,
 				 root, strerror(-ret));
 	}
+	v->chunk.cache_large_write = conf->cache_large_write;
 	ret = chunk_start(&v->chunk, v->cache, conf->max_uploads, conf->prefetch);
 	if (ret) {
 		snprintf(err, errlen, "cannot start data threads: %s", strerror(-ret));

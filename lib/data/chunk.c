@@ -484,7 +484,7 @@ static int upload_block(void *arg)
 	free(z);
 	if (ret)
 		snprintf(u->err, sizeof(u->err), "%s", jfs_errmsg());
-	else if (c->cache)
+	else if (c->cache && (u->len < c->block_size || c->cache_large_write))
 		cache_put(c->cache, u->key + strlen(c->prefix), u->buf, u->len);
 	return ret;
 }

@@ -37,6 +37,13 @@ struct chunk_ctx {
 	uint32_t block_size;	/* bytes, power of two */
 	int hash_prefix;	/* JuiceFS HashPrefix layout */
 	enum compress_kind comp;
+	/*
+	 * Keep full blocks in the cache after uploading them.  Off, as in
+	 * JuiceFS (--cache-large-write): a big writer rarely reads back what
+	 * it wrote, and the copy (with its checksums) is on the upload path.
+	 * Partial blocks, small files' usual case, are cached either way.
+	 */
+	bool cache_large_write;
 	/* optional, set by chunk_start(): */
 	struct cache *cache;	/* local block cache; NULL = none */
 	struct pool *uploader;	/* parallel block uploads */
