@@ -642,8 +642,9 @@ static enum jtok lex_string(struct jlex *l)
 	for (;;) {
 		c = lex_getc(l);
 		if (c < 0)
-			return c == -2 ? JT_ERR : lex_fail(l, "line %llu: unterminated string",
-							   (unsigned long long)l->line);
+			return c == -2 ? JT_ERR :
+			       lex_fail(l, "line %llu: the file ends early in a string (truncated?)",
+					(unsigned long long)l->line);
 		if (c == '"')
 			break;
 		if (c < 0x20)
@@ -826,6 +827,12 @@ int jlex_value(struct jlex *l, enum jtok t, json_object **out)
 		char *key = NULL;
 		enum jtok n = jlex_next(l);
 
+		if (n == JT_EOF) {
+			lex_fail(l, "line %llu: the file ends early (truncated?)",
+				 (unsigned long long)l->line);
+			goto bad;
+		}
+
 		if (n == (t == JT_LBRACE ? JT_RBRACE : JT_RBRACKET) && first)
 			break;
 		if (!first) {
@@ -834,6 +841,11 @@ int jlex_value(struct jlex *l, enum jtok t, json_object **out)
 			if (n != JT_COMMA)
 				goto bad;
 			n = jlex_next(l);
+			if (n == JT_EOF) {
+				lex_fail(l, "line %llu: the file ends early (truncated?)",
+					 (unsigned long long)l->line);
+				goto bad;
+			}
 		}
 		first = false;
 		if (t == JT_LBRACE) {
