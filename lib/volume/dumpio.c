@@ -138,7 +138,7 @@ size_t dump_unescape(char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		char c = s[i];
 
-		/* juicefs's unescape: "i+2 < len", so a '%XX' at the very end stays */
+		/* juicefs's unescape: a '%' without two hex digits after it stays */
 		if (c == '%' && i + 2 < len && unhex(s[i + 1]) >= 0 && unhex(s[i + 2]) >= 0) {
 			c = (char)(unhex(s[i + 1]) * 16 + unhex(s[i + 2]));
 			i += 2;
