@@ -19,6 +19,20 @@ static const char *const quota_keys[META_QUOTA_KINDS][3] = {
 	{ "groupQuota", "groupQuotaUsedSpace", "groupQuotaUsedInodes" },
 };
 
+/* runs c, whose reply must be an array (of pairs, when 'pairs') */
+static int call_array(struct rmeta *m, struct rconn *rc, struct cmd *c, const char *key,
+		      bool pairs, redisReply **rp)
+{
+	int ret = rm_call(m, rc, c, rp);
+
+	if (!ret && ((*rp)->type != REDIS_REPLY_ARRAY || (pairs && (*rp)->elements % 2))) {
+		freeReplyObject(*rp);
+		*rp = NULL;
+		ret = rm_bad_reply(m, key);
+	}
+	return ret;
+}
+
 static int counters_read(struct rmeta *m, struct rconn *rc, struct meta_counters *c)
 {
 	static const char *const names[] = {
@@ -34,10 +48,10 @@ static int counters_read(struct rmeta *m, struct rconn *rc, struct meta_counters
 	rm_cmd_init(&cmd, "MGET");
 	for (i = 0; i < 6; i++)
 		rm_cmd_str(&cmd, names[i]);
-	ret = rm_call(m, rc, &cmd, &r);
+	ret = call_array(m, rc, &cmd, "nextinode", false, &r);
 	if (ret)
 		return ret;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
+	if (r->elements != 6) {
 		freeReplyObject(r);
 		return rm_bad_reply(m, "nextinode");
 	}
@@ -62,13 +76,9 @@ static int delfiles_read(struct rmeta *m, struct rconn *rc, struct meta_dump_inf
 	rm_cmd_str(&c, "0");
 	rm_cmd_str(&c, "-1");
 	rm_cmd_str(&c, "WITHSCORES");
-	ret = rm_call(m, rc, &c, &r);
+	ret = call_array(m, rc, &c, "delfiles", true, &r);
 	if (ret)
 		return ret;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
-		freeReplyObject(r);
-		return rm_bad_reply(m, "delfiles");
-	}
 	a->del = calloc(r->elements / 2 + 1, sizeof(*a->del));
 	if (!a->del) {
 		freeReplyObject(r);
@@ -102,13 +112,9 @@ static int quotas_read(struct rmeta *m, struct rconn *rc, int kind, struct meta_
 
 	rm_cmd_init(&c, "HGETALL");
 	rm_cmd_str(&c, quota_keys[kind][0]);
-	ret = rm_call(m, rc, &c, &r);
+	ret = call_array(m, rc, &c, quota_keys[kind][0], true, &r);
 	if (ret)
 		return ret;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
-		freeReplyObject(r);
-		return rm_bad_reply(m, quota_keys[kind][0]);
-	}
 	a->q[kind] = calloc(r->elements / 2 + 1, sizeof(*a->q[kind]));
 	if (!a->q[kind]) {
 		freeReplyObject(r);
