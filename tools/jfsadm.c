@@ -27,6 +27,8 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "format", cmd_format, "create a volume, or update the settings of an existing one" },
 	{ "status", cmd_status, "show this host's mounts, or a volume's settings, sessions and usage" },
+	{ "dump", cmd_dump, "write a volume's metadata as juicefs dump JSON" },
+	{ "load", cmd_load, "load a juicefs dump into an empty database" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

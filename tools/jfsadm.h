@@ -53,5 +53,7 @@ int jfsadm_parse_u64(const char *s, uint64_t *v);
 
 int cmd_format(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 #endif /* JFSADM_H */

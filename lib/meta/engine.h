@@ -414,6 +414,16 @@ struct meta_ops {
 	 * reference record goes (SQL's only if still unreferenced).
 	 */
 	int (*delete_slice_ref)(struct meta *m, uint64_t id, uint32_t size);
+
+	/*
+	 * Dump and load (meta.h; the engine's dump.c): dump_info reads the
+	 * counters, delfiles and quotas; load_check, load_records (one
+	 * transaction) and load_reset are meta_load_*'s bodies.
+	 */
+	int (*dump_info)(struct meta *m, struct meta_dump_info *a);
+	int (*load_check)(struct meta *m);
+	int (*load_records)(struct meta *m, const struct meta_rec *r, size_t n);
+	int (*load_reset)(struct meta *m);
 };
 
 /*

@@ -794,3 +794,45 @@ int meta_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 	free(a.freed);
 	return ret;
 }
+
+/* ---- dump and load ------------------------------------------------- */
+
+void meta_dump_info_free(struct meta_dump_info *a)
+{
+	int i;
+
+	free(a->del);
+	a->del = NULL;
+	a->ndel = 0;
+	for (i = 0; i < META_QUOTA_KINDS; i++) {
+		free(a->q[i]);
+		a->q[i] = NULL;
+		a->nq[i] = 0;
+	}
+}
+
+int meta_dump_info(struct meta *m, struct meta_dump_info *a)
+{
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	ret = m->ops->dump_info(m, a);
+	if (ret)
+		meta_dump_info_free(a);
+	return ret;
+}
+
+int meta_load_check(struct meta *m)
+{
+	return m->ops->load_check(m);
+}
+
+int meta_load_records(struct meta *m, const struct meta_rec *r, size_t n)
+{
+	return n ? m->ops->load_records(m, r, n) : 0;
+}
+
+int meta_load_reset(struct meta *m)
+{
+	return m->ops->load_reset(m);
+}

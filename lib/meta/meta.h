@@ -362,6 +362,112 @@ int meta_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		       const struct meta_slice *old, size_t n, size_t skip,
 		       const struct meta_slice *s);
 
+/*
+ * Dump and load (lib/volume/dump.c, load.c, as `juicefs dump` and
+ * `juicefs load`).  The tree is read through the calls above; what they
+ * do not reach comes from meta_dump_info, and a load writes raw records
+ * with meta_load_records.
+ */
+struct meta_delfile {
+	uint64_t ino, length;
+	int64_t expire;		/* unix seconds: when its last link went */
+};
+
+enum { META_QUOTA_DIR, META_QUOTA_USER, META_QUOTA_GROUP, META_QUOTA_KINDS };
+
+struct meta_quota {
+	uint64_t id;		/* dir inode, uid or gid */
+	int64_t max_space, max_inodes;
+	int64_t used_space, used_inodes;
+};
+
+/* the counters as dumps give them: next_inode, next_chunk are the next free ids */
+struct meta_counters {
+	int64_t used_space, used_inodes;
+	int64_t next_inode, next_chunk, next_session, next_trash;
+};
+
+struct meta_dump_info {
+	struct meta_counters c;
+	struct meta_delfile *del;	/* in the engine's juicefs order */
+	size_t ndel;
+	struct meta_quota *q[META_QUOTA_KINDS];	/* limits only (dumps omit usage) */
+	size_t nq[META_QUOTA_KINDS];
+};
+
+int meta_dump_info(struct meta *m, struct meta_dump_info *a);
+void meta_dump_info_free(struct meta_dump_info *a);
+
+/* a raw record of a load */
+enum meta_rec_kind {
+	META_REC_INIT,		/* first: make the database ready (SQL: the tables) */
+	META_REC_NODE,		/* ino's attr, as given, replacing any; rules get ids */
+	META_REC_EDGE,		/* entry u.edge in dir ino */
+	META_REC_CHUNK,		/* chunk u.chunk.indx of ino */
+	META_REC_SYMLINK,	/* ino's target, u.str */
+	META_REC_XATTR,
+	META_REC_PARENT,	/* a hard-linked ino has u.parent.n links in u.parent.parent */
+	META_REC_DIRSTAT,	/* dir ino's stats (u.stat, its ino unused) */
+	META_REC_SLICEREF,	/* slice (id, size) has u.ref.refs references, 1 or more */
+	META_REC_DELFILE,
+	META_REC_QUOTA,
+	META_REC_COUNTERS,
+	META_REC_SETTING,	/* the Format JSON, u.str */
+};
+
+struct meta_rec {
+	enum meta_rec_kind kind;
+	uint64_t ino;
+	union {
+		struct {
+			struct meta_attr attr;	/* its ACL ids are set from the rules */
+			const struct acl_rule *access, *dflt;	/* NULL: none */
+		} node;
+		struct {
+			const char *name;
+			size_t len;
+			uint8_t type;
+			uint64_t ino;
+		} edge;
+		struct {
+			uint32_t indx;
+			const struct meta_slice *s;
+			size_t n;
+		} chunk;
+		struct {
+			const char *p;
+			size_t len;
+		} str;
+		struct {
+			const char *name, *value;
+			size_t len, vlen;
+		} xattr;
+		struct {
+			uint64_t parent;
+			int64_t n;
+		} parent;
+		struct meta_dirstat stat;
+		struct {
+			uint64_t id;
+			uint32_t size;
+			int64_t refs;
+		} ref;
+		struct meta_delfile del;
+		struct {
+			int kind;	/* META_QUOTA_* */
+			struct meta_quota q;
+		} quota;
+		struct meta_counters counters;
+	} u;
+};
+
+/* 0 when the database holds no volume and no inode, else -ENOTEMPTY (record set) */
+int meta_load_check(struct meta *m);
+/* writes the n records in one transaction */
+int meta_load_records(struct meta *m, const struct meta_rec *r, size_t n);
+/* after a failed load into what meta_load_check found empty: empties it again */
+int meta_load_reset(struct meta *m);
+
 /* align4K as JuiceFS accounts space: every inode costs at least 4 KiB */
 static inline uint64_t meta_align4k(uint64_t n)
 {

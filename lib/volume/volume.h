@@ -7,8 +7,8 @@
  * session a read-write client keeps and JuiceFS's periodic clean-ups are
  * volume_new_session(), volume_heartbeat() and volume_run_jobs().  jfsd's
  * mounts, mount.jfs's pre-flight check and every jfsadm command call these
- * and nothing below them; the next admin commands (dump, load, fsck, gc)
- * are the next files here.
+ * and nothing below them; dump.c and load.c are `jfsadm dump` and
+ * `jfsadm load` (dumpio.c their streams and escaping).
  *
  * Every function returns 0 or a negative errno and, on failure, leaves one
  * error record (util/err.h) whose message names the volume by its
@@ -142,5 +142,36 @@ struct volume_job {
  */
 int volume_run_jobs(struct volume *v, int64_t now, int64_t period,
 		    struct volume_job jobs[VOLUME_NJOBS]);
+
+/* volume_dump() options: `juicefs dump`'s */
+struct volume_dump_opts {
+	const char *subdir;		/* NULL or "": the whole tree (and the trash) */
+	bool keep_secret;		/* else SecretKey and SessionToken read "removed" */
+	bool skip_trash;
+};
+
+/*
+ * Writes the volume's metadata as `juicefs dump` does (dump.c) to path:
+ * "-" or NULL is stdout, a ".gz" or ".zstd" name is compressed.  A file
+ * appears only when the dump succeeded.  The volume may be one this
+ * client cannot serve (open it with VOLUME_ANY | VOLUME_RDONLY).
+ */
+int volume_dump(struct volume *v, const char *path, const struct volume_dump_opts *o);
+
+/* volume_load() results */
+struct volume_loaded {
+	uint64_t inodes;		/* the inodes written (hard links once) */
+	uint64_t entries;		/* the entries: every name of every inode */
+};
+
+/*
+ * Loads a dump (load.c; plain, gzip or zstd, told by its first bytes;
+ * "-" or NULL is stdin) into the database at url, which must hold no
+ * volume and no inode, as `juicefs load` does: counters, nlink, parents,
+ * dir stats, slice references and quota usage are recomputed from the
+ * tree.  A dump that turns out bad midway (truncated, malformed) leaves
+ * the database empty again.
+ */
+int volume_load(const char *url, const char *path, struct volume_loaded *out);
 
 #endif /* JFS_VOLUME_H */

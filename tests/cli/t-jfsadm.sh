@@ -10,27 +10,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 JFSADM=${JFSADM:-$top/tools/jfsadm}
-fails=0
-tmp=$(mktemp -d /tmp/t-jfsadm.XXXXXX) || exit 1
-redis_pid=
-
-cleanup() {
-	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-ok() { echo "PASS $1"; }
-not_ok() { echo "FAIL $1"; fails=$((fails + 1)); }
-check() {	# check TITLE CMD...: passes when CMD succeeds
-	title=$1
-	shift
-	if "$@"; then ok "$title"; else not_ok "$title"; fi
-}
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+NAME=t-jfsadm
+. "$here/cli-lib.sh"
 
 # json FILE EXPR: prints a value out of a JSON document (fails if not JSON)
 is_json() { json "$1" "$2" > /dev/null; }
@@ -38,11 +19,6 @@ json() {
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# exactly one stderr line, "jfsadm: " first, containing $2
-one_line() {
-	[ "$(wc -l < "$1")" -eq 1 ] && head -n 1 "$1" | grep -q "^jfsadm: " &&
-		grep -qF -- "$2" "$1"
-}
 # usage errors: the message line first, then the usage line
 usage_line() {
 	head -n 1 "$1" | grep -q "^jfsadm: " && head -n 1 "$1" | grep -qF -- "$2" &&
@@ -52,16 +28,7 @@ usage_line() {
 [ -x "$JFSADM" ] || { echo "FAIL t-jfsadm: no $JFSADM (build it first)"; exit 1; }
 command -v redis-server >/dev/null || { echo "FAIL t-jfsadm: no redis-server"; exit 1; }
 
-port=$(free_port)
-redis-server --bind 127.0.0.1 --port "$port" --dir "$tmp" --save "" \
-	--appendonly no --daemonize no > "$tmp/redis.log" 2>&1 &
-redis_pid=$!
-i=0
-until redis-cli -p "$port" ping > /dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -gt 50 ] && { echo "FAIL t-jfsadm: redis-server did not start"; cat "$tmp/redis.log"; exit 1; }
-	sleep 0.1
-done
+start_redis || exit 1
 rc() { redis-cli -p "$port" -n 1 "$@"; }
 url=redis://127.0.0.1:$port/1
 bucket=$tmp/bucket

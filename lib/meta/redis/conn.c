@@ -1171,4 +1171,8 @@ const struct meta_ops meta_redis_ops = {
 	.do_compact_chunk = rm_compact_chunk,
 	.do_delete_chunk = rm_delete_chunk,
 	.delete_slice_ref = rm_delete_slice_ref,
+	.dump_info = rm_dump_info,
+	.load_check = rm_load_check,
+	.load_records = rm_load_records,
+	.load_reset = rm_load_reset,
 };

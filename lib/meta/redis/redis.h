@@ -26,7 +26,7 @@
  * explicit lengths: names are arbitrary bytes.
  *
  * Files (the same names in every engine): conn.c, volume.c, ns.c, data.c,
- * ext.c; only they include this header.
+ * ext.c, dump.c; only they include this header.
  */
 #ifndef JFS_META_REDIS_H
 #define JFS_META_REDIS_H
@@ -248,5 +248,11 @@ int rm_new_slice_id(struct meta *mm, uint64_t *id);
 int rm_read_chunk(struct meta *mm, struct meta_chunk *a);
 int rm_write_slice(struct meta *mm, struct meta_write *a);
 int rm_compact_chunk(struct meta *mm, struct meta_compact *a);
+
+/* ---- dump.c ---- */
+int rm_dump_info(struct meta *mm, struct meta_dump_info *a);
+int rm_load_check(struct meta *mm);
+int rm_load_records(struct meta *mm, const struct meta_rec *r, size_t n);
+int rm_load_reset(struct meta *mm);
 
 #endif /* JFS_META_REDIS_H */

@@ -17,6 +17,7 @@
  *               fallocate, copy_range, freeing a file's data,
  *               sustained inodes
  *   ext.c       xattrs, ACL rules, flock/plock locks
+ *   dump.c      dump's counters, delfiles and quotas; load's raw rows
  *   driver.h    the seam: struct sq_driver, what a database supplies
  *               (connections, statements, columns, transactions, error
  *               classes, the dialect and the schema)
@@ -320,6 +321,12 @@ int sqm_set_facl(struct meta *m, struct meta_facl *a);
 int sqm_getlk(struct meta *m, struct meta_lock *a);
 int sqm_setlk(struct meta *m, struct meta_lock *a);
 int sqm_flock(struct meta *m, struct meta_lock *a);
+
+/* dump.c */
+int sqm_dump_info(struct meta *m, struct meta_dump_info *a);
+int sqm_load_check(struct meta *m);
+int sqm_load_records(struct meta *m, const struct meta_rec *r, size_t n);
+int sqm_load_reset(struct meta *m);
 
 /* ---- small things every file uses --------------------------------------- */
 

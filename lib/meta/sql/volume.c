@@ -1297,4 +1297,8 @@ const struct meta_ops meta_sqlite_ops = {
 	.do_compact_chunk = sqm_compact_chunk,
 	.do_delete_chunk = sqm_delete_chunk,
 	.delete_slice_ref = sqm_delete_slice_ref,
+	.dump_info = sqm_dump_info,
+	.load_check = sqm_load_check,
+	.load_records = sqm_load_records,
+	.load_reset = sqm_load_reset,
 };
