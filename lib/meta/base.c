@@ -190,6 +190,21 @@ static int ds_grow(struct meta_dirstats *ds)
 	return 0;
 }
 
+/* per thread: a jfsd worker runs one request at a time */
+static __thread struct meta_io io_tls;
+
+void meta_io_count(uint32_t cmds, uint32_t rtts)
+{
+	io_tls.cmds += cmds;
+	io_tls.rtts += rtts;
+}
+
+void meta_io_take(struct meta_io *io)
+{
+	*io = io_tls;
+	io_tls = (struct meta_io){ 0, 0 };
+}
+
 void meta_dirstat_add(struct meta *m, uint64_t ino, int64_t length,
 		      int64_t space, int64_t inodes)
 {

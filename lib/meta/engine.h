@@ -436,6 +436,8 @@ struct meta_ops {
 int meta_trash_dir(struct meta *m, uint64_t parent, uint64_t *trash);
 size_t meta_trash_entry(char *buf, uint64_t parent, uint64_t ino,
 			const char *name, size_t len);
+/* counts engine traffic for meta_io_take (each engine's connection layer) */
+void meta_io_count(uint32_t cmds, uint32_t rtts);
 void meta_dirstat_add(struct meta *m, uint64_t ino, int64_t length,
 		      int64_t space, int64_t inodes);
 void meta_base_init(struct meta *m);

@@ -208,6 +208,19 @@ void meta_free_dirents(struct meta_dirent *ents, size_t n);
 void meta_free_sessions(struct meta_session_info *s, size_t n);
 
 /*
+ * The calling thread's engine traffic since its last meta_io_take():
+ * commands (Redis commands, SQL statements) and round trips waited for
+ * (a pipeline is one).  jfsd reports it per request, so each op's cost
+ * shows in `jfsadm status`.
+ */
+struct meta_io {
+	uint32_t cmds;
+	uint32_t rtts;
+};
+
+void meta_io_take(struct meta_io *io);
+
+/*
  * Dir stats and trash upkeep (base.c): meta_dirstat_flush writes the
  * queued dir-stat deltas (every second and at unmount);
  * meta_cleanup_trash empties hour dirs older than 'edge'.

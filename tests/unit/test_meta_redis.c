@@ -215,6 +215,41 @@ static void mknod_file_layout(void)
 	meta_close(m);
 }
 
+/*
+ * What a namespace change costs (meta_io, what jfsd reports per op): the
+ * reads of a transaction go in one pipeline with its WATCH, so a create
+ * is two round trips (WATCH+GET+HGET, MULTI..EXEC), as few commands as
+ * JuiceFS's chain less its UNWATCH.
+ */
+static void op_costs(void)
+{
+	struct meta *m = fresh_redis();
+	struct meta_attr a;
+	struct meta_io io;
+	uint64_t ino = 0;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "warm", &ino) == 0);	/* the inode batch */
+	meta_io_take(&io);
+	REQUIRE(meta_mknod(m, 1, "f", 1, META_TYPE_FILE, 0644, 0, 0, 0, 0,
+			   NULL, 0, &ino, &a) == 0);
+	meta_io_take(&io);
+	CHECK_EQU(io.rtts, 2);
+	CHECK_EQU(io.cmds, 10);
+	REQUIRE(meta_mknod(m, 1, "f", 1, META_TYPE_FILE, 0644, 0, 0, 0, 0,
+			   NULL, 0, &ino, &a) == -EEXIST);
+	meta_io_take(&io);
+	CHECK_EQU(io.rtts, 2);		/* the reads, then UNWATCH */
+	REQUIRE(meta_getattr(m, ino, &a) == 0);
+	meta_io_take(&io);
+	CHECK_EQU(io.rtts, 1);
+	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
+	meta_io_take(&io);
+	/* dir+entry, the inode, MULTI..EXEC; then delfiles is cleared */
+	CHECK_EQU(io.rtts, 4);
+	meta_close(m);
+}
+
 /* nextinode / nextchunk hold the last id handed out, batch by batch */
 static void id_counters(void)
 {
@@ -398,6 +433,7 @@ int main(void)
 	RUN(oom_is_enospc);
 	RUN(init_keys);
 	RUN(mknod_file_layout);
+	RUN(op_costs);
 	RUN(id_counters);
 	RUN(session_keys);
 	RUN(lock_keys);

@@ -236,6 +236,54 @@ static bool rm_dead(const struct rconn *rc)
 
 /* ---- helpers: commands and transactions ------------------------------ */
 
+int rm_append(struct rconn *rc, int argc, const char **argv, const size_t *len)
+{
+	meta_io_count(1, 0);
+	rc->unsent = true;
+	return redisAppendCommandArgv(rc->c, argc, argv, len);
+}
+
+int rm_get_reply(struct rconn *rc, redisReply **r)
+{
+	if (rc->unsent) {
+		meta_io_count(0, 1);
+		rc->unsent = false;
+	}
+	return redisGetReply(rc->c, (void **)r);
+}
+
+redisReply *rm_command(struct rconn *rc, int argc, const char **argv, const size_t *len)
+{
+	meta_io_count(1, 1);
+	rc->unsent = false;
+	return redisCommandArgv(rc->c, argc, argv, len);
+}
+
+int rm_pipe(struct rmeta *m, struct rconn *rc, struct cmd *c, int n, redisReply **r)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < n; i++)
+		r[i] = NULL;
+	for (i = 0; i < n; i++)
+		if (rm_append(rc, c[i].argc, c[i].argv, c[i].len) != REDIS_OK)
+			return rm_error(m, rc, NULL, &c[i]);
+	for (i = 0; i < n; i++) {
+		if (rm_get_reply(rc, &r[i]) != REDIS_OK || !r[i]) {
+			ret = rm_error(m, rc, NULL, &c[i]);
+			break;
+		}
+		if (r[i]->type == REDIS_REPLY_ERROR && !ret)
+			ret = rm_error(m, rc, r[i], &c[i]);
+	}
+	if (ret)
+		for (i = 0; i < n; i++) {
+			freeReplyObject(r[i]);
+			r[i] = NULL;
+		}
+	return ret;
+}
+
 /* Runs one command; error replies are failures.  The caller frees *rp. */
 int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
 	    redisReply **rp)
@@ -244,7 +292,7 @@ int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
 	int ret;
 
 	*rp = NULL;
-	r = redisCommandArgv(rc->c, c->argc, c->argv, c->len);
+	r = rm_command(rc, c->argc, c->argv, c->len);
 	if (!r)
 		return rm_error(m, rc, NULL, c);
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -296,12 +344,12 @@ void rm_tx_multi(struct rconn *rc)
 
 	rc->queued = 0;
 	/* appends only buffer: a failure (OOM) is sticky and seen at EXEC */
-	redisAppendCommandArgv(rc->c, 1, &multi, NULL);
+	rm_append(rc, 1, &multi, NULL);
 }
 
 void rm_tx_add(struct rconn *rc, struct cmd *c)
 {
-	if (redisAppendCommandArgv(rc->c, c->argc, c->argv, c->len) == REDIS_OK)
+	if (rm_append(rc, c->argc, c->argv, c->len) == REDIS_OK)
 		rc->queued++;
 }
 
@@ -321,12 +369,12 @@ int rm_tx_exec(struct rmeta *m, struct rconn *rc, redisReply **out)
 	if (out)
 		*out = NULL;
 	rm_cmd_init(&what, "EXEC");
-	if (rm_dead(rc) || redisAppendCommandArgv(rc->c, 1, &exec, NULL) != REDIS_OK)
+	if (rm_dead(rc) || rm_append(rc, 1, &exec, NULL) != REDIS_OK)
 		return rm_error(m, rc, NULL, &what);
 	rc->watching = false;	/* EXEC always ends the WATCH */
 	n = rc->queued + 2;
 	for (i = 0; i < n; i++) {
-		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+		if (rm_get_reply(rc, &r) != REDIS_OK || !r)
 			return rm_error(m, rc, NULL, &what);
 		if (i < n - 1) {
 			/* a command refused at queue time aborts the EXEC */
@@ -406,7 +454,7 @@ int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 			pthread_mutex_unlock(lk);
 		if (rc->watching && !rm_dead(rc)) {
 			/* leave the connection clean for its next user */
-			r = redisCommandArgv(rc->c, 1, &unwatch, NULL);
+			r = rm_command(rc, 1, &unwatch, NULL);
 			freeReplyObject(r);
 			rc->watching = false;
 		}
@@ -481,6 +529,17 @@ int64_t rm_reply_int(const redisReply *r)
 /* ---- helpers: reads used inside transactions ------------------------- */
 
 /* GET i{ino}; -ENOENT when absent */
+/* the reply r of GET i{ino} (command c): -ENOENT when nil */
+static int rm_attr_reply(struct rmeta *m, struct cmd *c, redisReply *r,
+			 struct meta_attr *a)
+{
+	if (r->type != REDIS_REPLY_STRING)
+		return -ENOENT;
+	if (meta_attr_decode((unsigned char *)r->str, r->len, a))
+		return rm_bad_value(m, c->argv[1], r->len);
+	return 0;
+}
+
 int rm_get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
 		struct meta_attr *a)
 {
@@ -490,12 +549,10 @@ int rm_get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
 
 	rm_cmd_init(&c, "GET");
 	rm_cmd_fmt(&c, "i%" PRIu64, ino);
-	ret = rm_call_string(m, rc, &c, &r);
+	ret = rm_call(m, rc, &c, &r);
 	if (ret)
 		return ret;
-	ret = meta_attr_decode((unsigned char *)r->str, r->len, a);
-	if (ret)
-		ret = rm_bad_value(m, c.argv[1], r->len);
+	ret = rm_attr_reply(m, &c, r, a);
 	freeReplyObject(r);
 	return ret;
 }
@@ -508,35 +565,34 @@ int rm_get_attr(struct rmeta *m, struct rconn *rc, uint64_t ino,
 int rm_get_attr_hint(struct rmeta *m, struct rconn *rc, uint64_t ino,
 		     struct meta_attr *a)
 {
-	redisReply *r[2] = { NULL, NULL };
+	redisReply *r[2];
 	struct cmd c[2];
-	int i, ret = 0;
+	int ret;
 
 	rm_cmd_init(&c[0], "GET");
 	rm_cmd_fmt(&c[0], "i%" PRIu64, ino);
 	rm_cmd_init(&c[1], "EXISTS");
 	rm_cmd_fmt(&c[1], "x%" PRIu64, ino);
-	for (i = 0; i < 2; i++)
-		if (redisAppendCommandArgv(rc->c, c[i].argc, c[i].argv,
-					   c[i].len) != REDIS_OK)
-			return rm_error(m, rc, NULL, &c[i]);
-	for (i = 0; i < 2; i++) {
-		if (redisGetReply(rc->c, (void **)&r[i]) != REDIS_OK || !r[i]) {
-			ret = rm_error(m, rc, NULL, &c[i]);
-			break;
-		}
-		if (r[i]->type == REDIS_REPLY_ERROR && !ret)
-			ret = rm_error(m, rc, r[i], &c[i]);
-	}
-	if (!ret && r[0]->type != REDIS_REPLY_STRING)
-		ret = -ENOENT;
-	if (!ret && meta_attr_decode((unsigned char *)r[0]->str, r[0]->len, a))
-		ret = rm_bad_value(m, c[0].argv[1], r[0]->len);
+	ret = rm_pipe(m, rc, c, 2, r);
+	if (ret)
+		return ret;
+	ret = rm_attr_reply(m, &c[0], r[0], a);
 	if (!ret)
 		a->no_xattr = r[1]->type == REDIS_REPLY_INTEGER && r[1]->integer == 0;
 	freeReplyObject(r[0]);
 	freeReplyObject(r[1]);
 	return ret;
+}
+
+/* the reply r of HGET d{parent} name (command c): -ENOENT when nil */
+static int rm_entry_reply(struct rmeta *m, struct cmd *c, redisReply *r,
+			  uint8_t *type, uint64_t *ino)
+{
+	if (r->type != REDIS_REPLY_STRING)
+		return -ENOENT;
+	if (rm_entry_decode(r->str, r->len, type, ino))
+		return rm_bad_value(m, c->argv[1], r->len);
+	return 0;
 }
 
 /* HGET d{parent} name; -ENOENT when absent */
@@ -553,10 +609,7 @@ int rm_get_entry(struct rmeta *m, struct rconn *rc, uint64_t parent,
 	ret = rm_call(m, rc, &c, &r);
 	if (ret)
 		return ret;
-	if (r->type != REDIS_REPLY_STRING)
-		ret = -ENOENT;
-	else if (rm_entry_decode(r->str, r->len, type, ino))
-		ret = rm_bad_value(m, c.argv[1], r->len);
+	ret = rm_entry_reply(m, &c, r, type, ino);
 	freeReplyObject(r);
 	return ret;
 }
@@ -620,23 +673,73 @@ int rm_call_body(struct rmeta *m, struct rconn *rc, void *arg)
 
 /* ---- helpers: base.c's reads (struct meta_ns_io, ctx: an rm_tx) ------- */
 
-/* WATCH i{ino} d{ino}, then the dir's attr */
+/*
+ * WATCH i{ino} d{ino}, GET i{ino} and, for the hinted dir, HGET d{ino}
+ * name: one round trip for what a namespace change reads first.
+ */
 static int tx_get_dir(void *ctx, uint64_t ino, struct meta_attr *a)
 {
 	struct rm_tx *x = ctx;
-	int ret;
+	bool hint = x->hint_parent == ino && x->hint_ret == 1;
+	redisReply *r[3];
+	struct cmd c[3];
+	int n = 2, i, ret;
 
-	ret = rm_watch_keys(x->m, x->rc, "i%" PRIu64, ino, "d%" PRIu64, ino);
-	return ret ? ret : rm_get_dir(x->m, x->rc, ino, a);
+	rm_cmd_init(&c[0], "WATCH");
+	rm_cmd_fmt(&c[0], "i%" PRIu64, ino);
+	rm_cmd_fmt(&c[0], "d%" PRIu64, ino);
+	rm_cmd_init(&c[1], "GET");
+	rm_cmd_fmt(&c[1], "i%" PRIu64, ino);
+	if (hint) {
+		rm_cmd_init(&c[2], "HGET");
+		rm_cmd_fmt(&c[2], "d%" PRIu64, ino);
+		rm_cmd_bin(&c[2], x->hint_name, x->hint_len);
+		n = 3;
+	}
+	x->rc->watching = true;	/* at worst an extra UNWATCH */
+	ret = rm_pipe(x->m, x->rc, c, n, r);
+	if (ret)
+		return ret;
+	ret = rm_attr_reply(x->m, &c[1], r[1], a);
+	if (!ret && a->type != META_TYPE_DIR)
+		ret = -ENOTDIR;
+	if (!ret && hint) {
+		x->hint_ret = rm_entry_reply(x->m, &c[2], r[2], &x->hint_type,
+					     &x->hint_ino);
+		if (x->hint_ret && x->hint_ret != -ENOENT)
+			ret = x->hint_ret;
+	}
+	for (i = 0; i < n; i++)
+		freeReplyObject(r[i]);
+	return ret;
 }
 
+static bool tx_hinted(struct rm_tx *x, uint64_t parent, const char *name, size_t len)
+{
+	return x->hint_ret != 1 && x->hint_parent == parent &&
+	       x->hint_len == len && !memcmp(x->hint_name, name, len);
+}
+
+/* WATCH i{ino} and GET i{ino}, in one round trip */
 static int tx_get_attr(void *ctx, uint64_t ino, struct meta_attr *a)
 {
 	struct rm_tx *x = ctx;
+	redisReply *r[2];
+	struct cmd c[2];
 	int ret;
 
-	ret = rm_watch_keys(x->m, x->rc, "i%" PRIu64, ino, NULL, 0);
-	return ret ? ret : rm_get_attr(x->m, x->rc, ino, a);
+	rm_cmd_init(&c[0], "WATCH");
+	rm_cmd_fmt(&c[0], "i%" PRIu64, ino);
+	rm_cmd_init(&c[1], "GET");
+	rm_cmd_fmt(&c[1], "i%" PRIu64, ino);
+	x->rc->watching = true;	/* at worst an extra UNWATCH */
+	ret = rm_pipe(x->m, x->rc, c, 2, r);
+	if (ret)
+		return ret;
+	ret = rm_attr_reply(x->m, &c[1], r[1], a);
+	freeReplyObject(r[0]);
+	freeReplyObject(r[1]);
+	return ret;
 }
 
 /* the dir was watched by tx_get_dir */
@@ -645,6 +748,11 @@ static int tx_get_entry(void *ctx, uint64_t parent, const char *name, size_t len
 {
 	struct rm_tx *x = ctx;
 
+	if (tx_hinted(x, parent, name, len)) {
+		*type = x->hint_type;
+		*ino = x->hint_ino;
+		return x->hint_ret;
+	}
 	return rm_get_entry(x->m, x->rc, parent, name, len, type, ino);
 }
 
@@ -657,6 +765,10 @@ static int tx_has_entry(void *ctx, uint64_t dir, const char *name, size_t len,
 	struct cmd c;
 	int ret;
 
+	if (tx_hinted(x, dir, name, len)) {
+		*yes = x->hint_ret == 0;
+		return 0;
+	}
 	rm_cmd_init(&c, "HEXISTS");
 	rm_cmd_fmt(&c, "d%" PRIu64, dir);
 	rm_cmd_bin(&c, name, len);
@@ -704,6 +816,16 @@ void rm_tx_io(struct rm_tx *x, struct rmeta *m, struct rconn *rc)
 	x->acl = (struct meta_acl_io){ rm_acl_get, rm_acl_insert, x };
 	x->ns = (struct meta_ns_io){ tx_get_dir, tx_get_attr, tx_get_entry, tx_has_entry,
 				     tx_dir_empty, tx_load_chunk, x };
+	x->hint_parent = 0;
+	x->hint_ret = 1;
+}
+
+void rm_tx_hint(struct rm_tx *x, uint64_t parent, const char *name, size_t len)
+{
+	x->hint_parent = parent;
+	x->hint_name = name;
+	x->hint_len = len;
+	x->hint_ret = 1;
 }
 
 /* ---- helpers: queued writes ------------------------------------------ */

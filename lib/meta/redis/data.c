@@ -148,11 +148,11 @@ static int llen_body(struct rmeta *m, struct rconn *rc, void *arg)
 	for (i = 0; i < a->count; i++) {
 		rm_cmd_init(&c, "LLEN");
 		rm_cmd_fmt(&c, "c%" PRIu64 "_%" PRIu32, a->ino, a->first + i);
-		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+		if (rm_append(rc, c.argc, c.argv, c.len) != REDIS_OK)
 			return rm_error(m, rc, NULL, &c);
 	}
 	for (i = 0; i < a->count; i++) {
-		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+		if (rm_get_reply(rc, &r) != REDIS_OK || !r)
 			return rm_error(m, rc, NULL, &c);
 		if (r->type == REDIS_REPLY_ERROR && !ret)
 			ret = rm_error(m, rc, r, &c);

@@ -213,6 +213,7 @@ static int mknod_body(struct rmeta *m, struct rconn *rc, void *arg)
 		ret = a->trash_hour ? alloc_trash_ino(m, rc, &a->ino) :
 			rm_alloc_ino(m, rc, &a->ino);
 	rm_tx_io(&x, m, rc);
+	rm_tx_hint(&x, a->parent, a->name, a->len);
 	return ret ? ret : meta_mknod_txn(&x.ns, &x.acl, a, mknod_writes, &x);
 }
 
@@ -239,9 +240,11 @@ static int link_writes(void *ctx, struct meta_link *a)
 
 static int link_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
+	struct meta_link *a = arg;
 	struct rm_tx x;
 
 	rm_tx_io(&x, m, rc);
+	rm_tx_hint(&x, a->parent, a->name, a->len);
 	return meta_link_txn(&x.ns, arg, link_writes, &x);
 }
 
@@ -310,9 +313,11 @@ static int unlink_writes(void *ctx, struct meta_unlink *a)
 
 static int unlink_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
+	struct meta_unlink *a = arg;
 	struct rm_tx x;
 
 	rm_tx_io(&x, m, rc);
+	rm_tx_hint(&x, a->parent, a->name, a->len);
 	return meta_unlink_txn(&x.ns, arg, unlink_writes, &x);
 }
 
@@ -383,9 +388,11 @@ static int rename_writes(void *ctx, struct meta_rename *a)
 
 static int rename_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
+	struct meta_rename *a = arg;
 	struct rm_tx x;
 
 	rm_tx_io(&x, m, rc);
+	rm_tx_hint(&x, a->psrc, a->nsrc, a->lsrc);
 	return meta_rename_txn(&x.ns, arg, rename_writes, &x);
 }
 
@@ -438,11 +445,11 @@ static int readdir_xattr_hints(struct rmeta *m, struct rconn *rc,
 	for (i = 0; i < count; i++) {
 		rm_cmd_init(&c, "EXISTS");
 		rm_cmd_fmt(&c, "x%" PRIu64, e[i].ino);
-		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+		if (rm_append(rc, c.argc, c.argv, c.len) != REDIS_OK)
 			return rm_error(m, rc, NULL, &c);
 	}
 	for (i = 0; i < count; i++) {
-		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r) {
+		if (rm_get_reply(rc, &r) != REDIS_OK || !r) {
 			rm_cmd_init(&c, "EXISTS");
 			return rm_error(m, rc, NULL, &c);
 		}
@@ -482,7 +489,7 @@ static int readdir_attrs(struct rmeta *m, struct rconn *rc, struct meta_dirent *
 					       e[i].ino);
 		argv[i + 1] = keys[i];
 	}
-	r = redisCommandArgv(rc->c, (int)count + 1, argv, lens);
+	r = rm_command(rc, (int)count + 1, argv, lens);
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != count) {
 		rm_cmd_init(&what, "MGET");
 		rm_cmd_str(&what, keys[0]);

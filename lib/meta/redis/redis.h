@@ -65,6 +65,7 @@
 
 struct rconn {
 	redisContext *c;	/* NULL or dead (err set): reconnect */
+	bool unsent;		/* appended commands not yet sent (meta_io) */
 	bool watching;		/* WATCH sent, no EXEC yet */
 	int queued;		/* commands queued after MULTI */
 	struct rconn *next;	/* in the pool */
@@ -122,6 +123,15 @@ void rm_cmd_fmt(struct cmd *c, const char *fmt, ...);
 int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
 	     const struct cmd *c);
 int rm_bad_value(struct rmeta *m, const char *key, size_t len);
+/*
+ * hiredis, counted for meta_io: a command per append, a round trip per
+ * wait for a reply with commands not yet sent.
+ */
+int rm_append(struct rconn *rc, int argc, const char **argv, const size_t *len);
+int rm_get_reply(struct rconn *rc, redisReply **r);
+redisReply *rm_command(struct rconn *rc, int argc, const char **argv, const size_t *len);
+/* sends c[0..n) in one round trip; r[i] their replies (the caller frees) */
+int rm_pipe(struct rmeta *m, struct rconn *rc, struct cmd *c, int n, redisReply **r);
 int rm_call(struct rmeta *m, struct rconn *rc, struct cmd *c,
 	    redisReply **rp);
 int rm_call_string(struct rmeta *m, struct rconn *rc, struct cmd *c, redisReply **rp);
@@ -150,13 +160,25 @@ int rm_watch_keys(struct rmeta *m, struct rconn *rc, const char *fmt1,
 int rm_call_body(struct rmeta *m, struct rconn *rc, void *arg);
 
 /* the reads of base.c's rules (ACLs, namespace read phases) in rc's transaction */
+/*
+ * A transaction body's reads.  rm_tx_hint names the entry the body will
+ * look up in the dir it reads first: tx_get_dir then sends WATCH, GET and
+ * HGET in one round trip, and tx_get_entry answers from that.
+ */
 struct rm_tx {
 	struct rmeta *m;
 	struct rconn *rc;
 	struct meta_acl_io acl;
 	struct meta_ns_io ns;
+	uint64_t hint_parent;		/* 0: no hint */
+	const char *hint_name;
+	size_t hint_len;
+	int hint_ret;			/* 1: not read yet; 0 or -ENOENT */
+	uint8_t hint_type;
+	uint64_t hint_ino;
 };
 void rm_tx_io(struct rm_tx *x, struct rmeta *m, struct rconn *rc);
+void rm_tx_hint(struct rm_tx *x, uint64_t parent, const char *name, size_t len);
 void rm_q_set_attr(struct rconn *rc, uint64_t ino, const struct meta_attr *a);
 void rm_q_key(struct rconn *rc, const char *op, const char *fmt, uint64_t ino);
 void rm_q_incrby(struct rconn *rc, const char *key, int64_t delta);

@@ -344,7 +344,7 @@ int rm_unlock_body(struct rmeta *m, struct rconn *rc, void *arg)
 			}
 		}
 		if (n > 2) {
-			r = redisCommandArgv(rc->c, (int)n, argv, lens);
+			r = rm_command(rc, (int)n, argv, lens);
 			if (!r || r->type == REDIS_REPLY_ERROR) {
 				rm_cmd_init(&c, "HDEL");
 				rm_cmd_bin(&c, keys->element[i]->str, keys->element[i]->len);
@@ -573,11 +573,11 @@ static int dirstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 		rm_cmd_init(&c, "HEXISTS");
 		rm_cmd_str(&c, "dirUsedSpace");
 		rm_cmd_fmt(&c, "%" PRIu64, a->d[i].ino);
-		if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+		if (rm_append(rc, c.argc, c.argv, c.len) != REDIS_OK)
 			return rm_error(m, rc, NULL, &c);
 	}
 	for (i = 0; i < a->n; i++) {
-		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+		if (rm_get_reply(rc, &r) != REDIS_OK || !r)
 			return rm_error(m, rc, NULL, &c);
 		if (r->type == REDIS_REPLY_ERROR && !ret)
 			ret = rm_error(m, rc, r, &c);
@@ -596,13 +596,13 @@ static int dirstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 			rm_cmd_str(&c, keys[k]);
 			rm_cmd_fmt(&c, "%" PRIu64, a->d[i].ino);
 			rm_cmd_fmt(&c, "%lld", (long long)v[k]);
-			if (redisAppendCommandArgv(rc->c, c.argc, c.argv, c.len) != REDIS_OK)
+			if (rm_append(rc, c.argc, c.argv, c.len) != REDIS_OK)
 				return rm_error(m, rc, NULL, &c);
 			sent++;
 		}
 	}
 	for (i = 0; i < sent; i++) {
-		if (redisGetReply(rc->c, (void **)&r) != REDIS_OK || !r)
+		if (rm_get_reply(rc, &r) != REDIS_OK || !r)
 			return rm_error(m, rc, NULL, &c);
 		if (r->type == REDIS_REPLY_ERROR && !ret)
 			ret = rm_error(m, rc, r, &c);

@@ -178,6 +178,8 @@ static int vquery(struct sconn *c, struct sq_stmt **stp, const char *sql,
 	struct sq_stmt **slot = stmt_slot(c, sql), *st;
 	int ret;
 
+	/* a statement: one call into SQLite, one round trip to a server */
+	meta_io_count(1, 1);
 	st = slot ? *slot : NULL;
 	if (!st) {
 		ret = prepare(c, sql, &st);
