@@ -60,6 +60,7 @@ static const op_fn op_handler[JFS_OP_MAX] = {
 	[JFS_OP_FLOCK]	= op_flock,
 	[JFS_OP_FALLOCATE] = op_fallocate,
 	[JFS_OP_COPY_RANGE] = op_copy_range,
+	[JFS_OP_CREATE]	= op_create,
 };
 
 /* MOUNT may explain a failure in its payload: the kernel logs the text. */
@@ -173,6 +174,7 @@ static void serve_one(struct jfsd *d, const unsigned char *buf, size_t n,
 		.buf = rbuf,
 		.max = JFS_MSG_MAX - sizeof(*out),
 	};
+	struct meta_io io;
 	int err, ret;
 
 	if (n < sizeof(*in) || in->len != n) {
@@ -180,7 +182,9 @@ static void serve_one(struct jfsd *d, const unsigned char *buf, size_t n,
 		return;
 	}
 	jfs_clearerr();		/* what a failure logs is this request's */
+	meta_io_take(&io);	/* what this worker did before is not this op's */
 	err = dispatch(d, buf, n, &r);
+	meta_io_take(&io);
 	if (err && in->opcode != JFS_OP_MOUNT)
 		r.len = 0;
 	memset(out, 0, sizeof(*out));
@@ -188,6 +192,8 @@ static void serve_one(struct jfsd *d, const unsigned char *buf, size_t n,
 	out->error = err;
 	out->unique = in->unique;
 	out->opcode = in->opcode;
+	out->engine_cmds = io.cmds > UINT16_MAX ? UINT16_MAX : io.cmds;
+	out->engine_rtts = io.rtts > UINT16_MAX ? UINT16_MAX : io.rtts;
 	ret = d->chan.ops->send(d->chan.ctx, rbuf, out->len);
 	/* -ENOENT: the caller was killed and the kernel forgot the request */
 	if (ret && ret != -ENOENT)

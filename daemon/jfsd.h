@@ -46,6 +46,8 @@ struct handle {
 struct open_count {
 	uint64_t ino;
 	unsigned int n;
+	/* an unlink or rename here found it open: it may be sustained */
+	bool unlinked;
 };
 
 struct vol {
@@ -129,7 +131,8 @@ void vol_close_all(struct jfsd *d);
 int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh);
 struct handle *vol_handle_get(struct vol *v, uint64_t fh);
 void vol_handle_put(struct vol *v, struct handle *h);
-int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last);
+int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino,
+		       bool *sustained);
 
 /* ops.c: one handler per opcode */
 typedef int (*op_fn)(struct vol *v, const struct jfs_in_hdr *in,
@@ -140,6 +143,7 @@ int op_lookup(struct vol *, const struct jfs_in_hdr *, const unsigned char *, si
 int op_getattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_setattr(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_mknod(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
+int op_create(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_symlink(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_link(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);
 int op_unlink(struct vol *, const struct jfs_in_hdr *, const unsigned char *, size_t, struct reply *);

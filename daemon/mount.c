@@ -31,6 +31,8 @@ static bool vol_is_open(void *arg, uint64_t ino)
 	pthread_mutex_lock(&v->lock);
 	for (i = 0; i < v->nopens; i++)
 		if (v->opens[i].ino == ino) {
+			/* the engine asks only when it would drop the last link */
+			v->opens[i].unlinked = true;
 			open = true;
 			break;
 		}
@@ -374,13 +376,19 @@ static int open_inc(struct vol *v, uint64_t ino)
 	v->opens = n;
 	v->opens[v->nopens].ino = ino;
 	v->opens[v->nopens].n = 1;
+	v->opens[v->nopens].unlinked = false;
 	v->nopens++;
 	return 0;
 }
 
-/* Returns true when that was the last open of ino. */
+/*
+ * Returns true when that was the last open of ino and an unlink or rename
+ * here saw it open: only then can the inode be sustained, so only then
+ * does the release need to look at it.
+ */
 static bool open_dec(struct vol *v, uint64_t ino)
 {
+	bool unlinked;
 	size_t i;
 
 	for (i = 0; i < v->nopens; i++) {
@@ -388,8 +396,9 @@ static bool open_dec(struct vol *v, uint64_t ino)
 			continue;
 		if (--v->opens[i].n)
 			return false;
+		unlinked = v->opens[i].unlinked;
 		v->opens[i] = v->opens[--v->nopens];
-		return true;
+		return unlinked;
 	}
 	return false;
 }
@@ -464,7 +473,8 @@ void vol_handle_put(struct vol *v, struct handle *h)
 		handle_free(h);
 }
 
-int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last)
+int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino,
+		       bool *sustained)
 {
 	struct handle *h;
 
@@ -476,7 +486,7 @@ int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino, bool *last)
 	h = v->handles[fh - 1];
 	v->handles[fh - 1] = NULL;
 	*ino = h->ino;
-	*last = !h->dir && open_dec(v, h->ino);
+	*sustained = !h->dir && open_dec(v, h->ino);
 	pthread_mutex_unlock(&v->lock);
 	vol_handle_put(v, h);	/* the table's reference */
 	return 0;

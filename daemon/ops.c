@@ -272,6 +272,61 @@ int op_mknod(struct vol *v, const struct jfs_in_hdr *in,
 	return ret ? ret : reply_attr(r, ino, &attr);
 }
 
+/*
+ * CREATE: make and open a regular file, or, when the name exists and
+ * O_EXCL is not set, answer as LOOKUP would (fh 0) so the kernel opens
+ * the existing entry itself.  A name that vanishes between the two is
+ * created again: a few rounds, then the race is the caller's ENOENT.
+ */
+int op_create(struct vol *v, const struct jfs_in_hdr *in,
+	      const unsigned char *args, size_t alen, struct reply *r)
+{
+	const struct jfs_create_open_in *co = (const void *)args;
+	const struct jfs_create_in *ci = &co->create;
+	struct jfs_open_out *oo = reply_payload(r);
+	struct meta_attr attr;
+	const char *name;
+	uint64_t ino, fh = 0;
+	int tries, ret;
+
+	ret = arg_name(args, alen, sizeof(*co), ci->namelen, &name);
+	if (ret)
+		return ret;
+	if ((ci->mode & S_IFMT) != S_IFREG || (ci->umask & ~0777U))
+		return -EINVAL;
+	for (tries = 0; tries < 3; tries++) {
+		if (is_trash_name(in->ino, name, ci->namelen)) {
+			ret = -EEXIST;
+		} else {
+			ret = meta_mknod(v->meta, in->ino, name, ci->namelen,
+					 META_TYPE_FILE, ci->mode & 07777, ci->umask,
+					 in->uid, in->gid, 0, NULL, 0, &ino, &attr);
+		}
+		if (ret == 0) {
+			ret = vol_handle_new(v, ino, false, &fh);
+			break;
+		}
+		if (ret != -EEXIST || (co->flags & O_EXCL))
+			break;
+		if (is_trash_name(in->ino, name, ci->namelen)) {
+			ino = META_TRASH_INO;
+			ret = meta_getattr(v->meta, ino, &attr);
+		} else {
+			ret = meta_lookup(v->meta, in->ino, name, ci->namelen,
+					  &ino, &attr);
+		}
+		if (ret != -ENOENT)
+			break;
+	}
+	if (ret)
+		return ret;
+	memset(oo, 0, sizeof(*oo));
+	oo->fh = fh;
+	attr_to_wire(ino, &attr, &oo->attr);
+	r->len = sizeof(*oo);
+	return 0;
+}
+
 int op_symlink(struct vol *v, const struct jfs_in_hdr *in,
 	       const unsigned char *args, size_t alen, struct reply *r)
 {
@@ -433,12 +488,12 @@ int op_release(struct vol *v, const struct jfs_in_hdr *in,
 {
 	const struct jfs_fh_in *fi = (const void *)args;
 	struct meta_attr attr;
+	bool sustained;
 	uint64_t ino;
-	bool last;
 	int ret;
 
-	ret = vol_handle_release(v, fi->fh, &ino, &last);
-	if (ret || !last || v->rdonly)
+	ret = vol_handle_release(v, fi->fh, &ino, &sustained);
+	if (ret || !sustained || v->rdonly)
 		return ret;
 	if (meta_getattr(v->meta, ino, &attr) == 0 && attr.nlink == 0) {
 		ret = meta_release_sustained(v->meta, ino);

@@ -114,6 +114,8 @@ void jfsk_req_account(struct jfsk_req *req, int error)
 		atomic64_inc(&st->errors);
 	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)),
 		     &st->latency_ns);
+	atomic64_add(req->engine_cmds, &st->engine_cmds);
+	atomic64_add(req->engine_rtts, &st->engine_rtts);
 }
 
 /* Finishes a request that is no longer on any list; drops the queue's ref. */
@@ -446,6 +448,8 @@ static ssize_t jfsk_dev_write(struct file *file, const char __user *buf,
 	}
 	req->out_len = payload;
 	req->error = oh.error;
+	req->engine_cmds = oh.engine_cmds;
+	req->engine_rtts = oh.engine_rtts;
 	jfsk_req_end(req, 0);
 	return count;
 }

@@ -76,6 +76,13 @@ static struct dentry *jfsk_lookup(struct inode *dir, struct dentry *dentry,
 	struct jfs_attr attr;
 	int ret;
 
+	/*
+	 * mkdir, mknod, symlink and link fail with EEXIST in jfsd when the
+	 * name is taken: as NFS does, their lookup is left to that, and the
+	 * dentry stays unhashed until the op instantiates it.
+	 */
+	if ((flags & (LOOKUP_CREATE | LOOKUP_EXCL)) == (LOOKUP_CREATE | LOOKUP_EXCL))
+		return NULL;
 	ret = jfsk_do_lookup(dir, &dentry->d_name, &attr);
 	if (ret == -ENOENT)
 		return d_splice_alias(NULL, dentry);
@@ -141,7 +148,11 @@ static int jfsk_instantiate(struct inode *dir, struct dentry *dentry,
 		jfsk_nosec_known(inode);
 		inode_has_no_xattr(inode);
 	}
-	d_instantiate(dentry, inode);
+	/* unhashed: its lookup was skipped (jfsk_lookup) */
+	if (d_unhashed(dentry))
+		d_add(dentry, inode);
+	else
+		d_instantiate(dentry, inode);
 	jfsk_dentry_set_expire(dentry);
 	jfsk_attr_invalidate(dir);	/* its mtime and maybe nlink changed */
 	return 0;
@@ -179,6 +190,130 @@ static int jfsk_create(struct JFS_IDMAP_T *idmap, struct inode *dir,
 		       struct dentry *dentry, umode_t mode, bool excl)
 {
 	return jfsk_make_node(dir, dentry, (mode & 07777) | S_IFREG, 0);
+}
+
+/*
+ * One CREATE for a name the dcache does not hold.  jfsd answers with the
+ * new file opened (fh != 0), or with the entry that already has the name
+ * (fh 0), which the VFS then opens through ->open like a looked-up one.
+ */
+static int jfsk_create_open(struct inode *dir, struct dentry *dentry,
+			    struct file *file, unsigned int flags, umode_t mode)
+{
+	struct jfs_create_open_in co = {}, *args;
+	struct dentry *alias = NULL;
+	struct jfs_open_out oo;
+	struct jfsk_req *req;
+	struct inode *inode;
+	int ret;
+
+	mode = (mode & 07777) | S_IFREG;
+	co.create.namelen = dentry->d_name.len;
+	co.flags = flags;
+	req = jfsk_name_req(dir, JFS_OP_CREATE, dir->i_ino, &co, sizeof(co),
+			    &dentry->d_name, sizeof(oo));
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	args = jfsk_req_args(req);
+	jfsk_fill_in_owner(req, dir, &mode);
+	args->create.mode = mode;
+	if (IS_POSIXACL(dir))
+		args->create.umask = current_umask();
+	ret = jfsk_req_send(req);
+	if (!ret && req->out_len != sizeof(oo))
+		ret = -EIO;
+	if (!ret)
+		memcpy(&oo, req->out, sizeof(oo));
+	jfsk_req_put(req);
+	if (ret)
+		return ret;
+	/* a handle is only ever for the regular file just made */
+	ret = jfsk_check_attr(&oo.attr);
+	if (!ret && oo.fh && !S_ISREG(oo.attr.mode))
+		ret = -EIO;
+	if (ret)
+		goto out_release;
+	inode = jfsk_iget(dir->i_sb, &oo.attr);
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto out_release;
+	}
+	if (oo.fh) {
+		/* a new file has no xattrs: its first write need not ask */
+		jfsk_nosec_known(inode);
+		inode_has_no_xattr(inode);
+		jfsk_attr_invalidate(dir);	/* its mtime changed */
+	}
+	if (d_in_lookup(dentry)) {
+		alias = d_splice_alias(inode, dentry);
+		if (IS_ERR(alias)) {
+			ret = PTR_ERR(alias);
+			goto out_release;
+		}
+		if (alias)
+			dentry = alias;
+	} else {
+		d_instantiate(dentry, inode);
+	}
+	jfsk_dentry_set_expire(dentry);
+	if (!oo.fh)
+		return finish_no_open(file, alias);
+	file->f_mode |= FMODE_CREATED;
+	ret = finish_open(file, dentry, generic_file_open);
+	dput(alias);
+	if (ret) {
+		jfsk_release_common(d_inode(dentry), JFS_OP_RELEASE, oo.fh);
+		return ret;
+	}
+	file->private_data = (void *)(uintptr_t)oo.fh;
+	return 0;
+
+out_release:
+	if (oo.fh)
+		jfsk_release_common(dir, JFS_OP_RELEASE, oo.fh);
+	return ret;
+}
+
+/**
+ * jfsk_atomic_open - open(2) of a name the dcache has no positive entry for
+ * @dir: the parent
+ * @dentry: the name, usually still being looked up (d_in_lookup())
+ * @file: the file to open
+ * @flags: open(2) flags
+ * @mode: the new file's mode, for O_CREAT
+ *
+ * O_CREAT on a name not yet looked up is one CREATE round trip instead of
+ * LOOKUP, MKNOD and OPEN; negative entries are never cached, so that is
+ * nearly every create.  Everything else (no O_CREAT, a jfsd before
+ * protocol 1.5) is a lookup and the ordinary ->create / ->open.
+ *
+ * Return: 0 or -errno; finish_open() or finish_no_open() was called on 0.
+ */
+static int jfsk_atomic_open(struct inode *dir, struct dentry *dentry,
+			    struct file *file, unsigned int flags, umode_t mode)
+{
+	struct dentry *res = NULL;
+	int ret;
+
+	if ((flags & O_CREAT) && jfsk_dev_minor(JFS_PROTO_MINOR_CREATE) &&
+	    (d_in_lookup(dentry) || d_really_is_negative(dentry)))
+		return jfsk_create_open(dir, dentry, file, flags, mode);
+	if (d_in_lookup(dentry)) {
+		res = jfsk_lookup(dir, dentry, 0);
+		if (IS_ERR(res))
+			return PTR_ERR(res);
+		if (res)
+			dentry = res;
+	}
+	if ((flags & O_CREAT) && d_really_is_negative(dentry)) {
+		ret = jfsk_make_node(dir, dentry, (mode & 07777) | S_IFREG, 0);
+		if (ret) {
+			dput(res);
+			return ret;
+		}
+		file->f_mode |= FMODE_CREATED;
+	}
+	return finish_no_open(file, res);
 }
 
 static int jfsk_mknod(struct JFS_IDMAP_T *idmap, struct inode *dir,
@@ -245,7 +380,10 @@ static int jfsk_link(struct dentry *old, struct inode *dir, struct dentry *new)
 		return -EIO;
 	jfsk_attr_apply(inode, &attr);
 	ihold(inode);
-	d_instantiate(new, inode);
+	if (d_unhashed(new))	/* its lookup was skipped (jfsk_lookup) */
+		d_add(new, inode);
+	else
+		d_instantiate(new, inode);
 	jfsk_dentry_set_expire(new);
 	jfsk_attr_invalidate(dir);
 	return 0;
@@ -474,6 +612,7 @@ const struct file_operations jfsk_dir_operations = {
 
 const struct inode_operations jfsk_dir_inode_operations = {
 	.lookup		= jfsk_lookup,
+	.atomic_open	= jfsk_atomic_open,
 	.create		= jfsk_create,
 	.mknod		= jfsk_mknod,
 	.mkdir		= jfsk_mkdir,

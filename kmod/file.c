@@ -97,7 +97,11 @@ static int jfsk_fh_op(struct file *file, u16 op, u32 flags)
 			      sizeof(fi), NULL, 0);
 }
 
-/* close(2): commit what this file wrote, so other clients see it. */
+/*
+ * close(2): commit what this file wrote, so other clients see it.  jfsd
+ * commits every WRITE before it answers, so once writeback is done there
+ * is nothing to ask it: no FLUSH round trip per close.
+ */
 static int jfsk_file_flush(struct file *file, fl_owner_t id)
 {
 	int ret;
@@ -107,10 +111,7 @@ static int jfsk_file_flush(struct file *file, fl_owner_t id)
 	ret = filemap_write_and_wait(file->f_mapping);
 	if (ret)
 		return ret;
-	ret = file_check_and_advance_wb_err(file);
-	if (ret)
-		return ret;
-	return jfsk_fh_op(file, JFS_OP_FLUSH, 0);
+	return file_check_and_advance_wb_err(file);
 }
 
 static int jfsk_file_fsync(struct file *file, loff_t start, loff_t end,

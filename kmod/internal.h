@@ -23,6 +23,8 @@ struct jfsk_op_stats {
 	atomic64_t count;
 	atomic64_t errors;
 	atomic64_t latency_ns;
+	atomic64_t engine_cmds;		/* what jfsd said the ops cost */
+	atomic64_t engine_rtts;
 };
 
 struct jfsk_sb_info {
@@ -102,6 +104,7 @@ struct jfsk_req {
 	size_t out_max;
 	size_t out_len;
 	int error;
+	u16 engine_cmds, engine_rtts;	/* from the reply header */
 	/* async requests: called once with the outcome in ->error */
 	void (*end_io)(struct jfsk_req *req);
 	void *private;

@@ -33,6 +33,12 @@ static int jfsk_nl_put_ops(struct sk_buff *skb, struct jfsk_sb_info *sbi)
 				      atomic64_read(&st->errors), JFS_OPA_PAD) ||
 		    nla_put_u64_64bit(skb, JFS_OPA_LATENCY_NS,
 				      atomic64_read(&st->latency_ns),
+				      JFS_OPA_PAD) ||
+		    nla_put_u64_64bit(skb, JFS_OPA_ENGINE_CMDS,
+				      atomic64_read(&st->engine_cmds),
+				      JFS_OPA_PAD) ||
+		    nla_put_u64_64bit(skb, JFS_OPA_ENGINE_RTTS,
+				      atomic64_read(&st->engine_rtts),
 				      JFS_OPA_PAD))
 			return -EMSGSIZE;
 		nla_nest_end(skb, op);

@@ -102,6 +102,9 @@ static json_object *mount_to_json(const struct genl_mount *mt)
 		json_object_object_add(op, "LatencyNs", json_object_new_uint64(st->latency_ns));
 		json_object_object_add(op, "AvgLatencyUs",
 				       json_object_new_uint64((uint64_t)(avg_us(st) + 0.5)));
+		json_object_object_add(op, "EngineCmds", json_object_new_uint64(st->engine_cmds));
+		json_object_object_add(op, "EngineRoundTrips",
+				       json_object_new_uint64(st->engine_rtts));
 		json_object_array_add(ops, op);
 	}
 	json_object_object_add(o, "Ops", ops);
@@ -126,7 +129,8 @@ static void print_mount(const struct genl_mount *mt)
 		printf("  (no operations yet)\n");
 		return;
 	}
-	printf("  %-12s %12s %10s %12s\n", "OP", "COUNT", "ERRORS", "AVG(us)");
+	printf("  %-12s %12s %10s %12s %9s %9s\n", "OP", "COUNT", "ERRORS", "AVG(us)",
+	       "CMDS/OP", "RTTS/OP");
 	for (i = 0; i < mt->nops; i++) {
 		const struct genl_op_stat *st = &mt->ops[i];
 
@@ -135,8 +139,10 @@ static void print_mount(const struct genl_mount *mt)
 			printf("  %-12s", name);
 		else
 			printf("  op%-10u", st->code);
-		printf(" %12llu %10llu %12.1f\n", (unsigned long long)st->count,
-		       (unsigned long long)st->errors, avg_us(st));
+		printf(" %12llu %10llu %12.1f %9.2f %9.2f\n", (unsigned long long)st->count,
+		       (unsigned long long)st->errors, avg_us(st),
+		       (double)st->engine_cmds / st->count,
+		       (double)st->engine_rtts / st->count);
 	}
 }
 

@@ -48,6 +48,8 @@ static struct nla_policy op_policy[JFS_OPA_MAX + 1] = {
 	[JFS_OPA_COUNT]		= { .type = NLA_U64 },
 	[JFS_OPA_ERRORS]	= { .type = NLA_U64 },
 	[JFS_OPA_LATENCY_NS]	= { .type = NLA_U64 },
+	[JFS_OPA_ENGINE_CMDS]	= { .type = NLA_U64 },
+	[JFS_OPA_ENGINE_RTTS]	= { .type = NLA_U64 },
 };
 
 /* ---- helpers ------------------------------------------------------ */
@@ -109,6 +111,8 @@ static int parse_ops(struct genl_mount *mt, struct nlattr *ops)
 		st->count = nla_get_u64(tb[JFS_OPA_COUNT]);
 		st->errors = get_u64(tb[JFS_OPA_ERRORS]);
 		st->latency_ns = get_u64(tb[JFS_OPA_LATENCY_NS]);
+		st->engine_cmds = get_u64(tb[JFS_OPA_ENGINE_CMDS]);
+		st->engine_rtts = get_u64(tb[JFS_OPA_ENGINE_RTTS]);
 	}
 	return 0;
 }

@@ -18,6 +18,8 @@ struct genl_op_stat {
 	uint64_t count;
 	uint64_t errors;
 	uint64_t latency_ns;	/* sum over count */
+	uint64_t engine_cmds;	/* metadata-engine commands, sum over count */
+	uint64_t engine_rtts;	/* engine round trips, sum over count */
 };
 
 /* room for opcodes a newer kernel may count; more than this are dropped */

@@ -19,12 +19,13 @@
 #include <linux/ioctl.h>
 
 #define JFS_PROTO_MAJOR		1
-#define JFS_PROTO_MINOR		4
+#define JFS_PROTO_MINOR		5
 /* the minors that added ops: those are not sent to an older jfsd */
 #define JFS_PROTO_MINOR_XATTR	1
 #define JFS_PROTO_MINOR_LOCK	2
 #define JFS_PROTO_MINOR_FALLOC	3
 #define JFS_PROTO_MINOR_CHATTR	4	/* SETATTR's JFS_SET_FLAGS */
+#define JFS_PROTO_MINOR_CREATE	5
 
 #define JFS_DEV_NAME		"jfs"		/* /dev/jfs */
 #define JFS_GENL_NAME		"jfs"
@@ -81,7 +82,10 @@ struct jfs_out_hdr {
 	__s32	error;		/* 0 or -errno */
 	__u64	unique;
 	__u16	opcode;		/* echo of the request's opcode */
-	__u16	padding[3];
+	/* what the op cost in the metadata engine (saturating; 0 before 1.5) */
+	__u16	engine_cmds;	/* commands or statements */
+	__u16	engine_rtts;	/* round trips */
+	__u16	padding;
 };
 
 /* Inode attributes as the kernel sees them. mode carries S_IFMT. */
@@ -228,6 +232,19 @@ struct jfs_open_in {
 struct jfs_open_out {
 	__u64	fh;
 	struct jfs_attr	attr;
+};
+
+/*
+ * CREATE: open(O_CREAT) of a name the kernel has not looked up, in one
+ * round trip instead of LOOKUP, MKNOD and OPEN.  args = jfs_create_open_in
+ * + name; reply = jfs_open_out.  A new regular file is made and opened.
+ * If the name exists and flags lack O_EXCL nothing changes: the reply has
+ * fh 0 and the existing entry's attributes, as LOOKUP would answer.
+ */
+struct jfs_create_open_in {
+	struct jfs_create_in	create;	/* mode: S_IFREG | permission bits */
+	__u32	flags;		/* open(2) flags */
+	__u32	padding;
 };
 
 /* RELEASE, RELEASEDIR, FLUSH, FSYNC */
@@ -428,6 +445,8 @@ enum {
 	JFS_OPA_COUNT,		/* u64 */
 	JFS_OPA_ERRORS,		/* u64 */
 	JFS_OPA_LATENCY_NS,	/* u64: sum */
+	JFS_OPA_ENGINE_CMDS,	/* u64: sum of jfs_out_hdr.engine_cmds */
+	JFS_OPA_ENGINE_RTTS,	/* u64: sum of jfs_out_hdr.engine_rtts */
 	__JFS_OPA_MAX
 };
 

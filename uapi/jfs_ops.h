@@ -48,3 +48,5 @@ JFS_OP(FLOCK, flock, sizeof(struct jfs_lock_in), 0)
 /* protocol 1.3 (JFS_PROTO_MINOR_FALLOC) */
 JFS_OP(FALLOCATE, fallocate, sizeof(struct jfs_fallocate_in), 1)
 JFS_OP(COPY_RANGE, copy_range, sizeof(struct jfs_copy_in), 1)
+/* protocol 1.5 (JFS_PROTO_MINOR_CREATE) */
+JFS_OP(CREATE, create, sizeof(struct jfs_create_open_in), 1)

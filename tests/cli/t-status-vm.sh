@@ -153,10 +153,19 @@ expect_eq "read-write" False "$(json "$TMP/mounts.json" 'd["Mounts"][0]["ReadOnl
 expect_eq "session id set" True "$(json "$TMP/mounts.json" 'd["Mounts"][0]["Sid"] > 0')"
 expect_eq "bytes out >= 1 MiB" True "$(json "$TMP/mounts.json" 'd["Mounts"][0]["BytesOut"] >= 1 << 20')"
 expect_eq "bytes in >= 1 MiB" True "$(json "$TMP/mounts.json" 'd["Mounts"][0]["BytesIn"] >= 1 << 20')"
-for op in lookup write read mkdir; do
+for op in lookup write read mkdir create; do
 	n=$(op_count "$TMP/mounts.json" $op 2>&1)
 	expect_eq "$op count > 0" yes "$([[ $n =~ ^[0-9]+$ ]] && ((n > 0)) && echo yes || echo "no: '$n'")"
 done
+# jfsd's engine counters, per op: a create or mkdir is two round trips
+# (WATCH+GET+HGET, MULTI..EXEC), a getattr one (GET+EXISTS pipelined)
+per_op() { # OP FIELD
+	json "$TMP/mounts.json" "[round(o['$2'] / o['Count'], 2) for o in d['Mounts'][0]['Ops'] if o['Op'] == '$1'][0]" 2>&1
+}
+expect_eq "create: 2 Redis round trips per op" 2.0 "$(per_op create EngineRoundTrips)"
+expect_eq "create: 10 Redis commands per op" 10.0 "$(per_op create EngineCmds)"
+expect_eq "mkdir: 2 Redis round trips per op" 2.0 "$(per_op mkdir EngineRoundTrips)"
+expect_ok "the table shows round trips per op" -- grep -Eq '^  create +1 +0 +[0-9.]+ +10.00 +2.00$' "$TMP/table"
 expect_eq "--mounts is the same view" "$(json "$TMP/mounts.json" 'd["Mounts"][0]["UUID"]')" \
 	"$("$JFSADM" status --mounts --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["Mounts"][0]["UUID"])')"
 

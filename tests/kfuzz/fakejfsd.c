@@ -243,6 +243,22 @@ static void serve_getlk(const struct jfs_in_hdr *in)
 	reply(in, 0, &lo, is("getlk-short") ? sizeof(lo) - 4 : sizeof(lo));
 }
 
+/*
+ * CREATE: a new file opened, unless the mode sends a handle for a
+ * directory, a short reply or a handle with a bad attribute
+ */
+static void serve_create(const struct jfs_in_hdr *in)
+{
+	struct jfs_open_out oo = { .fh = 1 };
+
+	fill_attr(&oo.attr, 7, S_IFREG | 0644);
+	if (is("create-dir-handle"))
+		oo.attr.mode = S_IFDIR | 0755;
+	if (is("create-zero-ino"))
+		oo.attr.ino = 0;
+	reply(in, 0, &oo, is("create-short") ? sizeof(oo) - 8 : sizeof(oo));
+}
+
 static void serve(const struct jfs_in_hdr *in)
 {
 	struct jfs_open_out oo;
@@ -263,6 +279,8 @@ static void serve(const struct jfs_in_hdr *in)
 		return serve_listxattr(in);
 	case JFS_OP_GETLK:
 		return serve_getlk(in);
+	case JFS_OP_CREATE:
+		return serve_create(in);
 	case JFS_OP_GETATTR:
 		fill_attr(&a, in->ino, in->ino == 1 ? S_IFDIR | 0755 :
 			  S_IFREG | 0644);

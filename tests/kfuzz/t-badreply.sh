@@ -84,6 +84,17 @@ start_fake open-type-change
 expect_ok "open-type-change: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 expect_err "open-type-change: open fails with EIO" "Input/output error" -- cat $MNT/file
 stop_fake
+# open(O_CREAT) of a new name is one CREATE: its reply is checked like OPEN's
+start_fake ok
+expect_ok "create: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_ok "create: a sane CREATE reply opens the new file" -- sh -c ": > $MNT/new"
+stop_fake
+for m in create-dir-handle create-zero-ino create-short; do
+	start_fake $m
+	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+	expect_err "$m: open(O_CREAT) fails with EIO" "Input/output error" -- sh -c ": > $MNT/new"
+	stop_fake
+done
 start_fake ok
 expect_ok "xattrs: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 expect_err "xattrs: a sane ENODATA reply" "No such attribute" -- getfattr -n user.x $MNT/file
