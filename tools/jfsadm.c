@@ -29,6 +29,8 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status, "show this host's mounts, or a volume's settings, sessions and usage" },
 	{ "dump", cmd_dump, "write a volume's metadata as juicefs dump JSON" },
 	{ "load", cmd_load, "load a juicefs dump into an empty database" },
+	{ "fsck", cmd_fsck, "check a volume's blocks, or a tree's nlink and dir stats" },
+	{ "gc", cmd_gc, "find and delete leaked objects and pending deletions" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

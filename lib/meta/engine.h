@@ -416,6 +416,16 @@ struct meta_ops {
 	int (*delete_slice_ref)(struct meta *m, uint64_t id, uint32_t size);
 
 	/*
+	 * fsck and gc (meta.h; the engine's check.c): meta_scan,
+	 * meta_get_dir_stat, meta_repair_dir and meta_set_volume_stat's
+	 * bodies.  scan calls back outside any transaction.
+	 */
+	int (*scan)(struct meta *m, const struct meta_scan *a);
+	int (*get_dir_stat)(struct meta *m, struct meta_dirstat *st, bool *have);
+	int (*repair_dir)(struct meta *m, uint64_t ino, uint32_t *nlink);
+	int (*set_volume_stat)(struct meta *m, int64_t used_space, int64_t used_inodes);
+
+	/*
 	 * Dump and load (meta.h; the engine's dump.c): dump_info reads the
 	 * counters, delfiles and quotas; load_check, load_records (one
 	 * transaction) and load_reset are meta_load_*'s bodies.
@@ -451,8 +461,7 @@ void meta_base_destroy(struct meta *m);
  */
 int meta_free_slice(struct meta *m, uint64_t id, uint32_t size, bool *gone);
 int meta_free_slices(struct meta *m, const struct meta_slice_ref *v, size_t n);
-/* deleteChunk (do_delete_chunk), then the slices nobody references */
-int meta_delete_chunk(struct meta *m, uint64_t ino, uint32_t indx);
+/* meta_delete_chunk (meta.h) is deleteChunk: do_delete_chunk, then the slices */
 
 /*
  * The checks and attribute rules both engines apply inside their

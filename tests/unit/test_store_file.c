@@ -19,7 +19,7 @@ struct seen {
 	int n;
 };
 
-static int collect(void *arg, const char *key, uint64_t size)
+static int collect(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	struct seen *s = arg;
 
@@ -41,7 +41,7 @@ static int has(const struct seen *s, const char *key, uint64_t size)
 	return 0;
 }
 
-static int stop_at_first(void *arg, const char *key, uint64_t size)
+static int stop_at_first(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	(*(int *)arg)++;
 	return 7;

@@ -184,7 +184,7 @@ static void fill(char *buf, size_t len, unsigned int seed)
 	}
 }
 
-static int count_key(void *arg, const char *key, uint64_t size)
+static int count_key(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -360,7 +360,7 @@ struct seen {
 	int n;
 };
 
-static int collect(void *arg, const char *key, uint64_t size)
+static int collect(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	struct seen *s = arg;
 
@@ -382,7 +382,7 @@ static int seen_has(const struct seen *s, const char *key, uint64_t size)
 	return n == 1;
 }
 
-static int stop_at_third(void *arg, const char *key, uint64_t size)
+static int stop_at_third(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	return ++*(int *)arg == 3 ? 42 : 0;
 }
