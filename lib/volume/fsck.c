@@ -138,10 +138,10 @@ static int check_slice(struct fsck *f, uint64_t ino, uint64_t id, uint32_t size)
 			inode_path(f, ino, path, sizeof(path));
 		if (ret != -ENOENT) {
 			NOTE(f, "check block %s for file %s in object storage: %s",
-			     key + f->plen - strlen("chunks/"), path, jfs_errmsg());
+			     key + f->plen, path, jfs_errmsg());
 			continue;
 		}
-		NOTE(f, "can't find block %s for file %s", key + f->plen - strlen("chunks/"),
+		NOTE(f, "can't find block %s for file %s", key + f->plen,
 		     path);
 		f->r->lost++;
 		f->r->lost_bytes += bsize;
