@@ -39,16 +39,12 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void note(void *arg, const char *line)
-{
-	fprintf(stderr, "jfsadm: %s\n", line);
-}
-
 int cmd_fsck(int argc, char **argv)
 {
-	struct volume_fsck_opts o = { .note = note };
+	struct volume_fsck_opts o = { .note = jfsadm_note };
 	struct volume_fsck_report r;
 	bool quiet = false;
+	const char *url;
 	struct volume *v;
 	size_t i;
 	int c, ret;
@@ -79,16 +75,15 @@ int cmd_fsck(int argc, char **argv)
 			return jfsadm_bad_option(usage, c, argv);
 		}
 	}
-	if (optind >= argc)
-		return jfsadm_usage_error(usage, "missing META-URL");
-	if (argc - optind > 1)
-		return jfsadm_usage_error(usage, "too many arguments");
+	ret = jfsadm_one_url(argc, argv, usage, &url);
+	if (ret)
+		return ret;
 	if (!o.path && (o.repair || o.recursive || o.sync_dir_stat))
 		return jfsadm_usage_error(usage, "-r, --repair and --sync-dir-stat need --path");
 	if (o.path && o.path[0] != '/')
 		return jfsadm_usage_error(usage, "--path '%s' must be absolute", o.path);
 	o.progress = progress_wanted(quiet);
-	ret = jfsadm_open_volume(argv[optind], VOLUME_STORE | (o.repair ? 0 : VOLUME_RDONLY),
+	ret = jfsadm_open_volume(url, VOLUME_STORE | (o.repair ? 0 : VOLUME_RDONLY),
 				 &v);
 	if (ret)
 		return ret;

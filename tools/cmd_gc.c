@@ -38,17 +38,13 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void note(void *arg, const char *line)
-{
-	fprintf(stderr, "jfsadm: %s\n", line);
-}
-
 int cmd_gc(int argc, char **argv)
 {
-	struct volume_gc_opts o = { .threads = 10, .skip_new = 3600, .note = note };
+	struct volume_gc_opts o = { .threads = 10, .skip_new = 3600, .note = jfsadm_note };
 	struct volume_gc_report r;
 	const char *env = getenv("JFS_GC_SKIPPEDTIME");
 	bool quiet = false;
+	const char *url;
 	struct volume *v;
 	uint64_t n;
 	int c, ret;
@@ -79,10 +75,9 @@ int cmd_gc(int argc, char **argv)
 			return jfsadm_bad_option(usage, c, argv);
 		}
 	}
-	if (optind >= argc)
-		return jfsadm_usage_error(usage, "missing META-URL");
-	if (argc - optind > 1)
-		return jfsadm_usage_error(usage, "too many arguments");
+	ret = jfsadm_one_url(argc, argv, usage, &url);
+	if (ret)
+		return ret;
 	if (env && *env) {
 		if (jfsadm_parse_u64(env, &n))
 			return jfsadm_usage_error(usage, "JFS_GC_SKIPPEDTIME='%s': want seconds",
@@ -90,7 +85,7 @@ int cmd_gc(int argc, char **argv)
 		o.skip_new = (int64_t)n;
 	}
 	o.progress = progress_wanted(quiet);
-	ret = jfsadm_open_volume(argv[optind], VOLUME_STORE, &v);
+	ret = jfsadm_open_volume(url, VOLUME_STORE, &v);
 	if (ret)
 		return ret;
 	ret = volume_gc(v, &o, &r);

@@ -113,6 +113,21 @@ int jfsadm_open_volume(const char *url, unsigned int flags, struct volume **v)
 	return JFSADM_OK;
 }
 
+int jfsadm_one_url(int argc, char **argv, const char *usage, const char **url)
+{
+	if (optind >= argc)
+		return jfsadm_usage_error(usage, "missing META-URL");
+	if (argc - optind > 1)
+		return jfsadm_usage_error(usage, "too many arguments");
+	*url = argv[optind];
+	return JFSADM_OK;
+}
+
+void jfsadm_note(void *arg, const char *line)
+{
+	fprintf(stderr, "jfsadm: %s\n", line);
+}
+
 int jfsadm_parse_u64(const char *s, uint64_t *v)
 {
 	char *end;

@@ -328,6 +328,16 @@ struct meta_compact {
 	size_t nfreed;
 };
 
+/* fsck's repairs: a dir's nlink (out, recounted), the volume's counters */
+struct meta_repair {
+	uint64_t ino;
+	uint32_t nlink;
+};
+
+struct meta_volstat {
+	int64_t used_space, used_inodes;
+};
+
 struct meta_ops {
 	const char *scheme;	/* "redis", "sqlite3" ... */
 
@@ -422,8 +432,8 @@ struct meta_ops {
 	 */
 	int (*scan)(struct meta *m, const struct meta_scan *a);
 	int (*get_dir_stat)(struct meta *m, struct meta_dirstat *st, bool *have);
-	int (*repair_dir)(struct meta *m, uint64_t ino, uint32_t *nlink);
-	int (*set_volume_stat)(struct meta *m, int64_t used_space, int64_t used_inodes);
+	int (*repair_dir)(struct meta *m, struct meta_repair *a);
+	int (*set_volume_stat)(struct meta *m, const struct meta_volstat *a);
 
 	/*
 	 * Dump and load (meta.h; the engine's dump.c): dump_info reads the
@@ -639,5 +649,12 @@ size_t meta_attr_encode(const struct meta_attr *a, unsigned char *buf);
 int meta_attr_decode(const unsigned char *buf, size_t len, struct meta_attr *a);
 void meta_slice_encode(const struct meta_slice *s, unsigned char buf[24]);
 void meta_slice_decode(const unsigned char buf[24], struct meta_slice *s);
+/*
+ * A delSlices value (12-byte big-endian (id, size) records) decoded and
+ * given to a->delayed with its time; a value that is not whole records
+ * is skipped (0), as JuiceFS skips it.
+ */
+int meta_scan_delayed(const struct meta_scan *a, int64_t ts, const unsigned char *p,
+		      size_t len);
 
 #endif /* JFS_META_ENGINE_H */

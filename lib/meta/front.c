@@ -834,12 +834,20 @@ int meta_get_dir_stat(struct meta *m, struct meta_dirstat *st, bool *have)
 
 int meta_repair_dir(struct meta *m, uint64_t ino, uint32_t *nlink)
 {
-	return m->ops->repair_dir(m, ino, nlink);
+	struct meta_repair a = { .ino = ino };
+	int ret;
+
+	ret = m->ops->repair_dir(m, &a);
+	if (!ret)
+		*nlink = a.nlink;
+	return ret;
 }
 
 int meta_set_volume_stat(struct meta *m, int64_t used_space, int64_t used_inodes)
 {
-	return m->ops->set_volume_stat(m, used_space, used_inodes);
+	struct meta_volstat a = { used_space, used_inodes };
+
+	return m->ops->set_volume_stat(m, &a);
 }
 
 /* ---- dump and load ------------------------------------------------- */

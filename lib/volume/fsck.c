@@ -453,12 +453,9 @@ int volume_fsck(struct volume *v, const struct volume_fsck_opts *o,
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (!v->store)
-		return jfs_fail("volume", -EINVAL, "fsck needs the object store");
-	ret = volume_chunk_layout(v, &f.c);
+	ret = scan_layout(v, "fsck", &f.c, &f.plen);
 	if (ret)
 		return ret;
-	f.plen = strlen(f.c.prefix) + strlen("chunks/");
 	ret = o->path ? fsck_path(&f) : fsck_volume(&f);
 	r->problems += r->lost + r->corrupt;
 	if (r->nbroken)

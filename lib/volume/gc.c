@@ -340,15 +340,12 @@ int volume_gc(struct volume *v, const struct volume_gc_opts *o, struct volume_gc
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (!v->store)
-		return jfs_fail("volume", -EINVAL, "gc needs the object store");
-	ret = volume_chunk_layout(v, &g.c);
+	ret = scan_layout(v, "gc", &g.c, &g.plen);
 	if (ret)
 		return ret;
 	ret = chunk_start(&g.c, NULL, 0, 0);
 	if (ret)
 		return jfs_fail("volume", ret, "cannot start the data layer");
-	g.plen = strlen(g.c.prefix) + strlen("chunks/");
 	g.edge = now - (int64_t)v->meta->trash_days * 86400;
 	g.newest = now - o->skip_new;
 	if (o->delete || o->compact) {

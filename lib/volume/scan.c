@@ -133,3 +133,15 @@ void scan_note(volume_note_fn note, void *arg, const char *fmt, ...)
 	va_end(ap);
 	note(arg, line);
 }
+
+int scan_layout(struct volume *v, const char *what, struct chunk_ctx *c, size_t *plen)
+{
+	int ret;
+
+	if (!v->store)
+		return jfs_fail("volume", -EINVAL, "%s needs the object store", what);
+	ret = volume_chunk_layout(v, c);
+	if (!ret)
+		*plen = strlen(c->prefix) + strlen("chunks/");
+	return ret;
+}

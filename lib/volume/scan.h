@@ -39,6 +39,12 @@ void idmap_free(struct idmap *m);
 bool scan_block_key(const char *key, size_t plen, const char **name, uint64_t *id,
 		    uint32_t *indx, uint32_t *bsize, bool *ok);
 
+/*
+ * fsck's and gc's start: the volume's store must be open; c gets its
+ * block layout and *plen the length of "{Name}/chunks/".
+ */
+int scan_layout(struct volume *v, const char *what, struct chunk_ctx *c, size_t *plen);
+
 /* formats one finding for note(arg, line), if there is a note */
 void scan_note(volume_note_fn note, void *arg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

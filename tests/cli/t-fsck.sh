@@ -169,6 +169,30 @@ run_engine() {
 	"$JUICEFS" gc "$U" > j.out 2>&1
 	check "$E: orphan gone: juicefs gc clean" \
 		sh -c "! grep -q 'leaked chunk' j.out && grep -q ' 0 leaked' j.out"
+
+	# ---- a compaction's delSlices entry, two days old, on a trash volume ----
+	"$JUICEFS" config "$U" --trash-days 1 --yes > /dev/null 2>&1
+	delayed_on $(( $(date +%s) - 2 * 86400 ))
+	printf 'efgh' > "$OBJ/88_0_4"
+	a=$(agc "$U")
+	check "$E: delSlices: gc counts as juicefs gc" test "$a" = "$(jgc "$U")"
+	check "$E: delSlices: its object counts as compacted" \
+		sh -c "echo '$a' | grep -q ' 1 compacted (4 bytes)'"
+	a=$("$JFSADM" gc --delete "$U" 2> a.err | grep '^scanned')
+	check "$E: delSlices: gc --delete releases the expired entry" \
+		sh -c "echo '$a' | grep -q ' 1 delslices (4 bytes)' && test ! -e '$OBJ/88_0_4'"
+	check "$E: delSlices released: juicefs gc finds nothing to do" \
+		sh -c "'$JUICEFS' gc '$U' 2>&1 | grep -q ' 0 compacted (0 bytes), 0 leaked'"
+
+	# ---- --compact: a chunk of two records becomes one slice ----
+	second_on
+	printf 'XY' > "$OBJ/60_0_2"
+	"$JFSADM" gc --compact "$U" > a.out 2> a.err
+	check "$E: gc --compact: one chunk compacted" grep -q "^Compacted 1 chunks" a.out
+	check "$E: gc --compact: the chunk is one record now" test "$(records)" = 1
+	jfsck "$U"
+	check "$E: after --compact: juicefs fsck clean" test "$(cat j.rc)" = 0
+	check "$E: after --compact: gc counts as juicefs gc" test "$(agc "$U")" = "$(jgc "$U")"
 	jfsck "$U"
 	check "$E: at the end: juicefs fsck clean" test "$(cat j.rc)" = 0
 }
@@ -189,6 +213,10 @@ dirstat_set() { rc HSET dirUsedSpace "$1" "$2" > /dev/null; }
 volstat() { rc GET "$1"; }
 volstat_set() { rc SET usedSpace "$1" > /dev/null; rc SET totalInodes "$2" > /dev/null; }
 orphan_on() { rec_hex 77 4 | xxd -r -p | rc -x RPUSH c50_0 > /dev/null; }
+# a second record over bytes 1..2 of /small, slice 60
+second_on() { printf '00000001%016x%08x00000000%08x' 60 2 2 | xxd -r -p | rc -x RPUSH c2_0 > /dev/null; }
+records() { rc LLEN c2_0; }
+delayed_on() { printf '%016x%08x' 88 4 | xxd -r -p | rc -x HSET delSlices "90_$1" > /dev/null; }
 orphan_left() { echo "test \"\$(redis-cli -p $port -n 2 EXISTS c50_0)\" = 1"; }
 make_volume "$R/2" "$R/1" "$tmp/rbucket"
 check "redis: the volume (juicefs format + load)" test $? -eq 0
@@ -212,6 +240,15 @@ volstat_set() {
 orphan_on() {
 	sq "INSERT INTO jfs_chunk (inode, indx, slices) VALUES (50, 0, x'$(rec_hex 77 4)')"
 	sq "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (77, 4, 1)"
+}
+second_on() {
+	sq "UPDATE jfs_chunk SET slices = CAST(slices || x'$(printf '00000001%016x%08x00000000%08x' 60 2 2)' AS BLOB) WHERE inode=2"
+	sq "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (60, 2, 1)"
+}
+records() { sq "SELECT length(CAST(slices AS BLOB)) / 24 FROM jfs_chunk WHERE inode=2"; }
+delayed_on() {
+	sq "INSERT INTO jfs_delslices (chunkid, deleted, slices) VALUES (90, $1, x'$(printf '%016x%08x' 88 4)')"
+	sq "INSERT INTO jfs_chunk_ref (chunkid, size, refs) VALUES (88, 4, 1)"
 }
 orphan_left() { echo "test \"\$(sqlite3 $tmp/s.db 'SELECT count(*) FROM jfs_chunk WHERE inode=50')\" = 1"; }
 make_volume "$S" "sqlite3://$tmp/fmt.db" "$tmp/sbucket"

@@ -133,35 +133,13 @@ static int pending_field(struct rmeta *m, const char *field, const char *val, si
 static int delayed_field(struct rmeta *m, const char *field, const char *val, size_t vlen,
 			 void *arg)
 {
-	const struct meta_scan *a = arg;
-	const unsigned char *p = (const unsigned char *)val;
 	unsigned long long first;
 	long long ts;
-	uint64_t *id;
-	uint32_t *size;
-	size_t i, k, n = vlen / 12;
 	char tail;
-	int ret;
 
-	if (sscanf(field, "%llu_%lld%c", &first, &ts, &tail) != 2 || !n || vlen % 12)
+	if (sscanf(field, "%llu_%lld%c", &first, &ts, &tail) != 2)
 		return 0;	/* not JuiceFS's: gc leaves it alone, as JuiceFS */
-	id = calloc(n, sizeof(*id));
-	size = calloc(n, sizeof(*size));
-	if (!id || !size) {
-		free(id);
-		free(size);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++, p += 12) {
-		for (k = 0; k < 8; k++)
-			id[i] = id[i] << 8 | p[k];
-		for (k = 8; k < 12; k++)
-			size[i] = size[i] << 8 | p[k];
-	}
-	ret = a->delayed(a->arg, ts, id, size, n);
-	free(id);
-	free(size);
-	return ret;
+	return meta_scan_delayed(arg, ts, (const unsigned char *)val, vlen);
 }
 
 int rm_scan(struct meta *mm, const struct meta_scan *a)
@@ -220,15 +198,10 @@ int rm_get_dir_stat(struct meta *mm, struct meta_dirstat *st, bool *have)
 	return rm_run((struct rmeta *)mm, NULL, get_stat_body, &a);
 }
 
-struct repair_arg {
-	uint64_t ino;
-	uint32_t nlink;
-};
-
 /* doRepair: WATCH i d, count the subdirs among the entries, SET i */
 static int repair_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	struct repair_arg *a = arg;
+	struct meta_repair *a = arg;
 	struct meta_attr attr;
 	redisReply *r;
 	struct cmd c;
@@ -261,41 +234,29 @@ static int repair_body(struct rmeta *m, struct rconn *rc, void *arg)
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_repair_dir(struct meta *mm, uint64_t ino, uint32_t *nlink)
+int rm_repair_dir(struct meta *mm, struct meta_repair *a)
 {
-	struct repair_arg a = { .ino = ino };
-	int ret;
-
-	ret = rm_run_on_ino((struct rmeta *)mm, ino, repair_body, &a);
-	if (!ret)
-		*nlink = a.nlink;
-	return ret;
+	return rm_run_on_ino((struct rmeta *)mm, a->ino, repair_body, a);
 }
-
-struct volstat_arg {
-	int64_t space, inodes;
-};
 
 static int volstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 {
-	const struct volstat_arg *a = arg;
+	const struct meta_volstat *a = arg;
 	struct cmd c;
 
 	rm_tx_multi(rc);
 	rm_cmd_init(&c, "SET");
 	rm_cmd_str(&c, "totalInodes");
-	rm_cmd_fmt(&c, "%lld", (long long)a->inodes);
+	rm_cmd_fmt(&c, "%lld", (long long)a->used_inodes);
 	rm_tx_add(rc, &c);
 	rm_cmd_init(&c, "SET");
 	rm_cmd_str(&c, "usedSpace");
-	rm_cmd_fmt(&c, "%lld", (long long)a->space);
+	rm_cmd_fmt(&c, "%lld", (long long)a->used_space);
 	rm_tx_add(rc, &c);
 	return rm_tx_exec(m, rc, NULL);
 }
 
-int rm_set_volume_stat(struct meta *mm, int64_t used_space, int64_t used_inodes)
+int rm_set_volume_stat(struct meta *mm, const struct meta_volstat *a)
 {
-	struct volstat_arg a = { used_space, used_inodes };
-
-	return rm_run((struct rmeta *)mm, NULL, volstat_body, &a);
+	return rm_run((struct rmeta *)mm, NULL, volstat_body, (void *)a);
 }

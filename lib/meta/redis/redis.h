@@ -257,8 +257,8 @@ int rm_hscan_each(struct rmeta *m, const char *key,
 /* ---- check.c ---- */
 int rm_scan(struct meta *mm, const struct meta_scan *a);
 int rm_get_dir_stat(struct meta *mm, struct meta_dirstat *st, bool *have);
-int rm_repair_dir(struct meta *mm, uint64_t ino, uint32_t *nlink);
-int rm_set_volume_stat(struct meta *mm, int64_t used_space, int64_t used_inodes);
+int rm_repair_dir(struct meta *mm, struct meta_repair *a);
+int rm_set_volume_stat(struct meta *mm, const struct meta_volstat *a);
 
 /* ---- dump.c ---- */
 

@@ -124,30 +124,7 @@ static int pending_row(const struct meta_scan *a, const struct row *r)
 /* a jfs_delslices row: (chunkid, deleted, 0, 12-byte (id, size) records) */
 static int delayed_row(const struct meta_scan *a, const struct row *r)
 {
-	size_t i, k, n = r->len / 12;
-	uint32_t *size;
-	uint64_t *id;
-	int ret;
-
-	if (!n || r->len % 12)
-		return 0;	/* not JuiceFS's: left alone, as JuiceFS */
-	id = calloc(n, sizeof(*id));
-	size = calloc(n, sizeof(*size));
-	if (!id || !size) {
-		free(id);
-		free(size);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < 8; k++)
-			id[i] = id[i] << 8 | r->blob[12 * i + k];
-		for (k = 8; k < 12; k++)
-			size[i] = size[i] << 8 | r->blob[12 * i + k];
-	}
-	ret = a->delayed(a->arg, r->a, id, size, n);
-	free(id);
-	free(size);
-	return ret;
+	return meta_scan_delayed(a, r->a, r->blob, r->len);
 }
 
 int sqm_scan(struct meta *mm, const struct meta_scan *a)
@@ -204,15 +181,10 @@ int sqm_get_dir_stat(struct meta *mm, struct meta_dirstat *st, bool *have)
 	return sq_read((struct smeta *)mm, get_stat_body, &a);
 }
 
-struct repair_arg {
-	uint64_t ino;
-	uint32_t nlink;
-};
-
 /* doRepair: nlink = 2 + the subdirs among the dir's edges, in one transaction */
 static int repair_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	struct repair_arg *a = arg;
+	struct meta_repair *a = arg;
 	struct meta_attr attr;
 	struct sq_stmt *st;
 	int ret;
@@ -232,37 +204,25 @@ static int repair_body(struct smeta *m, struct sconn *c, void *arg)
 	return sq_update_node(c, a->ino, &attr);
 }
 
-int sqm_repair_dir(struct meta *mm, uint64_t ino, uint32_t *nlink)
+int sqm_repair_dir(struct meta *mm, struct meta_repair *a)
 {
-	struct repair_arg a = { .ino = ino };
-	int ret;
-
-	ret = sq_txn((struct smeta *)mm, repair_body, &a);
-	if (!ret)
-		*nlink = a.nlink;
-	return ret;
+	return sq_txn((struct smeta *)mm, repair_body, a);
 }
-
-struct volstat_arg {
-	int64_t space, inodes;
-};
 
 static int volstat_body(struct smeta *m, struct sconn *c, void *arg)
 {
-	const struct volstat_arg *a = arg;
+	const struct meta_volstat *a = arg;
 	int ret;
 
 	ret = sq_exec(c, "REPLACE INTO jfs_counter (name, value) VALUES (?,?)", "ti",
-		      "totalInodes", strlen("totalInodes"), a->inodes);
+		      "totalInodes", strlen("totalInodes"), a->used_inodes);
 	if (!ret)
 		ret = sq_exec(c, "REPLACE INTO jfs_counter (name, value) VALUES (?,?)", "ti",
-			      "usedSpace", strlen("usedSpace"), a->space);
+			      "usedSpace", strlen("usedSpace"), a->used_space);
 	return ret;
 }
 
-int sqm_set_volume_stat(struct meta *mm, int64_t used_space, int64_t used_inodes)
+int sqm_set_volume_stat(struct meta *mm, const struct meta_volstat *a)
 {
-	struct volstat_arg a = { used_space, used_inodes };
-
-	return sq_txn((struct smeta *)mm, volstat_body, &a);
+	return sq_txn((struct smeta *)mm, volstat_body, (void *)a);
 }

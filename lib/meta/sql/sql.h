@@ -325,8 +325,8 @@ int sqm_flock(struct meta *m, struct meta_lock *a);
 /* check.c */
 int sqm_scan(struct meta *m, const struct meta_scan *a);
 int sqm_get_dir_stat(struct meta *m, struct meta_dirstat *st, bool *have);
-int sqm_repair_dir(struct meta *m, uint64_t ino, uint32_t *nlink);
-int sqm_set_volume_stat(struct meta *m, int64_t used_space, int64_t used_inodes);
+int sqm_repair_dir(struct meta *m, struct meta_repair *a);
+int sqm_set_volume_stat(struct meta *m, const struct meta_volstat *a);
 
 /* dump.c */
 int sqm_dump_info(struct meta *m, struct meta_dump_info *a);
