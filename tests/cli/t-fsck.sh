@@ -289,5 +289,11 @@ check "gc --help: every option, with defaults" sh -c "test $? -eq 0 && grep -q -
 "$JFSADM" gc "$R/2" > out 2> err
 check "gc off a terminal: no progress line" test ! -s err
 
+# on a terminal (script(1) gives one): the progress line, unless --quiet
+script -qec "'$JFSADM' fsck '$R/2'" /dev/null > tty.out 2>&1
+check "fsck on a terminal: a progress line with a rate" grep -q 'Scanned slices: [0-9]* [0-9.]*/s' tty.out
+script -qec "'$JFSADM' fsck -q '$R/2'" /dev/null > tty.out 2>&1
+check "fsck --quiet on a terminal: no progress line" sh -c "! grep -q 'Scanned slices' tty.out"
+
 echo "t-fsck: $fails failed"
 [ "$fails" -eq 0 ]
