@@ -13,7 +13,7 @@ PUBLIC=(
 	store/store.h
 	data/chunk.h data/cache.h data/compress.h
 	volume/volume.h volume/setting.h
-	util/err.h util/opnames.h util/url.h util/log.h util/pool.h util/acl.h util/plock.h
+	util/err.h util/opnames.h util/url.h util/log.h util/pool.h util/acl.h util/plock.h util/progress.h
 	uapi/jfs.h uapi/jfs_ops.h
 )
 dirs=("$@")

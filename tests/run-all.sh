@@ -4,7 +4,7 @@
 #   tests/run-all.sh            (what `make test` runs, after `make`)
 #
 # 1. host: `make -C lib units`, each tests/unit/test_* binary, and
-#    tests/cli/t-jfsadm.sh, t-dump.sh, t-systemd.sh, t-dkms.sh; their "PASS x"/"FAIL x"
+#    tests/cli/t-jfsadm.sh, t-dump.sh, t-fsck.sh, t-systemd.sh, t-dkms.sh; their "PASS x"/"FAIL x"
 #    lines become results.
 # 2. VM: for each kernel in $JFS_TEST_KVERS (default: every /lib/modules/V
 #    with /boot/vmlinuz-V and a build dir, oldest first): `make module KVER=V`
@@ -94,6 +94,8 @@ if [[ ${JFS_TEST_SKIP_HOST:-} != 1 ]]; then
 	host_test "$f" cli/t-jfsadm tests/cli/t-jfsadm.sh
 	say "host: jfsadm dump and load against juicefs"
 	host_test "$f" cli/t-dump tests/cli/t-dump.sh
+	say "host: jfsadm fsck and gc against juicefs"
+	host_test "$f" cli/t-fsck tests/cli/t-fsck.sh
 	say "host: systemd units and DKMS packaging"
 	host_test "$f" cli/t-systemd tests/cli/t-systemd.sh
 	host_test "$f" cli/t-dkms tests/cli/t-dkms.sh

@@ -29,6 +29,8 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status, "show this host's mounts, or a volume's settings, sessions and usage" },
 	{ "dump", cmd_dump, "write a volume's metadata as juicefs dump JSON" },
 	{ "load", cmd_load, "load a juicefs dump into an empty database" },
+	{ "fsck", cmd_fsck, "check a volume's blocks, or a tree's nlink and dir stats" },
+	{ "gc", cmd_gc, "find and delete leaked objects and pending deletions" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -109,6 +111,21 @@ int jfsadm_open_volume(const char *url, unsigned int flags, struct volume **v)
 	if (ret)
 		return jfsadm_error("%s", jfs_errmsg());
 	return JFSADM_OK;
+}
+
+int jfsadm_one_url(int argc, char **argv, const char *usage, const char **url)
+{
+	if (optind >= argc)
+		return jfsadm_usage_error(usage, "missing META-URL");
+	if (argc - optind > 1)
+		return jfsadm_usage_error(usage, "too many arguments");
+	*url = argv[optind];
+	return JFSADM_OK;
+}
+
+void jfsadm_note(void *arg, const char *line)
+{
+	fprintf(stderr, "jfsadm: %s\n", line);
 }
 
 int jfsadm_parse_u64(const char *s, uint64_t *v)

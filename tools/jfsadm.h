@@ -46,6 +46,11 @@ int jfsadm_check_url(const char *url, char *shown, size_t shownlen);
  */
 int jfsadm_open_volume(const char *url, unsigned int flags, struct volume **v);
 
+/* The one META-URL left after the options: JFSADM_USAGE (printed) if none or more */
+int jfsadm_one_url(int argc, char **argv, const char *usage, const char **url);
+/* A library finding (volume_note_fn): "jfsadm: <line>" on stderr. */
+void jfsadm_note(void *arg, const char *line);
+
 /* Parses a size such as "4096" (in units of 2^unit_shift bytes), "512K", "4M", "2G", "1T". */
 int jfsadm_parse_size(const char *s, unsigned int unit_shift, uint64_t *bytes);
 /* Parses a plain non-negative decimal integer. */
@@ -55,5 +60,7 @@ int cmd_format(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 #endif /* JFSADM_H */

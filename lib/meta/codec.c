@@ -186,3 +186,30 @@ int meta_overlay(const struct meta_slice *r, size_t nr, struct meta_segs *out)
 	*out = cur;
 	return 0;
 }
+
+int meta_scan_delayed(const struct meta_scan *a, int64_t ts, const unsigned char *p,
+		      size_t len)
+{
+	size_t i, n = len / 12;
+	uint32_t *size;
+	uint64_t *id;
+	int ret;
+
+	if (!n || len % 12)
+		return 0;
+	id = calloc(n, sizeof(*id));
+	size = calloc(n, sizeof(*size));
+	if (!id || !size) {
+		free(id);
+		free(size);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++, p += 12) {
+		id[i] = get_be64(p);
+		size[i] = get_be32(p + 8);
+	}
+	ret = a->delayed(a->arg, ts, id, size, n);
+	free(id);
+	free(size);
+	return ret;
+}

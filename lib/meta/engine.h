@@ -328,6 +328,16 @@ struct meta_compact {
 	size_t nfreed;
 };
 
+/* fsck's repairs: a dir's nlink (out, recounted), the volume's counters */
+struct meta_repair {
+	uint64_t ino;
+	uint32_t nlink;
+};
+
+struct meta_volstat {
+	int64_t used_space, used_inodes;
+};
+
 struct meta_ops {
 	const char *scheme;	/* "redis", "sqlite3" ... */
 
@@ -416,6 +426,16 @@ struct meta_ops {
 	int (*delete_slice_ref)(struct meta *m, uint64_t id, uint32_t size);
 
 	/*
+	 * fsck and gc (meta.h; the engine's check.c): meta_scan,
+	 * meta_get_dir_stat, meta_repair_dir and meta_set_volume_stat's
+	 * bodies.  scan calls back outside any transaction.
+	 */
+	int (*scan)(struct meta *m, const struct meta_scan *a);
+	int (*get_dir_stat)(struct meta *m, struct meta_dirstat *st, bool *have);
+	int (*repair_dir)(struct meta *m, struct meta_repair *a);
+	int (*set_volume_stat)(struct meta *m, const struct meta_volstat *a);
+
+	/*
 	 * Dump and load (meta.h; the engine's dump.c): dump_info reads the
 	 * counters, delfiles and quotas; load_check, load_records (one
 	 * transaction) and load_reset are meta_load_*'s bodies.
@@ -453,8 +473,7 @@ void meta_base_destroy(struct meta *m);
  */
 int meta_free_slice(struct meta *m, uint64_t id, uint32_t size, bool *gone);
 int meta_free_slices(struct meta *m, const struct meta_slice_ref *v, size_t n);
-/* deleteChunk (do_delete_chunk), then the slices nobody references */
-int meta_delete_chunk(struct meta *m, uint64_t ino, uint32_t indx);
+/* meta_delete_chunk (meta.h) is deleteChunk: do_delete_chunk, then the slices */
 
 /*
  * The checks and attribute rules both engines apply inside their
@@ -632,5 +651,12 @@ size_t meta_attr_encode(const struct meta_attr *a, unsigned char *buf);
 int meta_attr_decode(const unsigned char *buf, size_t len, struct meta_attr *a);
 void meta_slice_encode(const struct meta_slice *s, unsigned char buf[24]);
 void meta_slice_decode(const unsigned char buf[24], struct meta_slice *s);
+/*
+ * A delSlices value (12-byte big-endian (id, size) records) decoded and
+ * given to a->delayed with its time; a value that is not whole records
+ * is skipped (0), as JuiceFS skips it.
+ */
+int meta_scan_delayed(const struct meta_scan *a, int64_t ts, const unsigned char *p,
+		      size_t len);
 
 #endif /* JFS_META_ENGINE_H */

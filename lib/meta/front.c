@@ -682,26 +682,46 @@ int meta_set_if_small(struct meta *m, const char *key, int64_t value, int64_t di
 	return ret;
 }
 
-/* calcDirStat: a dir without stats is recounted from its entries */
-static int sync_dir_stat(struct meta *m, uint64_t ino)
+/* calcDirStat: a dir's stats recounted from its entries */
+int meta_calc_dir_stat(struct meta *m, uint64_t ino, struct meta_dirstat *st)
 {
-	struct meta_dirstat st = { .ino = ino };
 	struct meta_dirent *e = NULL;
 	size_t n = 0, i;
 	int ret;
 
+	memset(st, 0, sizeof(*st));
+	st->ino = ino;
 	ret = meta_readdir(m, ino, true, &e, &n);
 	if (ret)
-		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
+		return ret;
 	for (i = 0; i < n; i++) {
 		uint64_t len = e[i].attr.type == META_TYPE_FILE ? e[i].attr.length : 0;
 
-		st.inodes++;
-		st.length += (int64_t)len;
-		st.space += (int64_t)meta_align4k(len);
+		st->inodes++;
+		st->length += (int64_t)len;
+		st->space += (int64_t)meta_align4k(len);
 	}
 	meta_free_dirents(e, n);
+	return 0;
+}
+
+/* doSyncDirStat: a dir without stats (or with wrong ones) gets the recount */
+int meta_sync_dir_stat(struct meta *m, uint64_t ino, struct meta_dirstat *out)
+{
+	struct meta_dirstat st;
+	int ret;
+
+	ret = meta_calc_dir_stat(m, ino, &st);
+	if (out)
+		*out = st;
+	if (ret)
+		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
 	return m->ops->sync_dir_stat(m, &st);
+}
+
+static int sync_dir_stat(struct meta *m, uint64_t ino)
+{
+	return meta_sync_dir_stat(m, ino, NULL);
 }
 
 int meta_update_dir_stats(struct meta *m, const struct meta_dirstat *d, size_t n)
@@ -793,6 +813,41 @@ int meta_compact_chunk(struct meta *m, uint64_t ino, uint32_t indx,
 		ret = meta_free_slices(m, a.freed, a.nfreed);
 	free(a.freed);
 	return ret;
+}
+
+/* ---- fsck and gc -------------------------------------------------- */
+
+int meta_scan(struct meta *m, const struct meta_scan *a)
+{
+	return m->ops->scan(m, a);
+}
+
+int meta_get_dir_stat(struct meta *m, struct meta_dirstat *st, bool *have)
+{
+	uint64_t ino = st->ino;
+
+	memset(st, 0, sizeof(*st));
+	st->ino = ino;
+	*have = false;
+	return m->ops->get_dir_stat(m, st, have);
+}
+
+int meta_repair_dir(struct meta *m, uint64_t ino, uint32_t *nlink)
+{
+	struct meta_repair a = { .ino = ino };
+	int ret;
+
+	ret = m->ops->repair_dir(m, &a);
+	if (!ret)
+		*nlink = a.nlink;
+	return ret;
+}
+
+int meta_set_volume_stat(struct meta *m, int64_t used_space, int64_t used_inodes)
+{
+	struct meta_volstat a = { used_space, used_inodes };
+
+	return m->ops->set_volume_stat(m, &a);
 }
 
 /* ---- dump and load ------------------------------------------------- */

@@ -411,6 +411,39 @@ struct meta_dump_info {
 int meta_dump_info(struct meta *m, struct meta_dump_info *a);
 void meta_dump_info_free(struct meta_dump_info *a);
 
+/*
+ * Checks and garbage collection (lib/volume/fsck.c, gc.c, as `juicefs fsck`
+ * and `juicefs gc`): scans of what no namespace call reaches, and the
+ * repairs.  meta_scan calls each non-NULL callback of 'a' for every
+ * record of its kind, in any order; a non-zero return stops the scan and
+ * is returned.
+ */
+struct meta_scan {
+	/* every chunk list c{ino}_{indx}; corrupt: not 24-byte records (s NULL) */
+	int (*chunk)(void *arg, uint64_t ino, uint32_t indx, const struct meta_slice *s,
+		     size_t n, bool corrupt);
+	/* a slice whose last reference went, its objects not yet deleted */
+	int (*pending)(void *arg, uint64_t id, uint32_t size);
+	/* a delSlices entry (a compaction under trash): its unix time, its slices */
+	int (*delayed)(void *arg, int64_t ts, const uint64_t *id, const uint32_t *size,
+		       size_t n);
+	void *arg;
+};
+
+int meta_scan(struct meta *m, const struct meta_scan *a);
+/* the stats of dir st->ino into *st; *have false when it has none */
+int meta_get_dir_stat(struct meta *m, struct meta_dirstat *st, bool *have);
+/* calcDirStat: dir ino's stats recounted from its entries, nothing stored */
+int meta_calc_dir_stat(struct meta *m, uint64_t ino, struct meta_dirstat *st);
+/* doSyncDirStat: recounts dir ino's stats from its entries and stores them (*st) */
+int meta_sync_dir_stat(struct meta *m, uint64_t ino, struct meta_dirstat *st);
+/* doRepair: dir ino's nlink becomes 2 + its subdirs, counted in the same transaction */
+int meta_repair_dir(struct meta *m, uint64_t ino, uint32_t *nlink);
+/* deleteChunk: chunk (ino, indx) goes, and the slices nobody references then */
+int meta_delete_chunk(struct meta *m, uint64_t ino, uint32_t indx);
+/* doSyncVolumeStat: usedSpace and totalInodes become these */
+int meta_set_volume_stat(struct meta *m, int64_t used_space, int64_t used_inodes);
+
 /* a raw record of a load */
 enum meta_rec_kind {
 	META_REC_INIT,		/* first: make the database ready (SQL: the tables) */

@@ -321,7 +321,7 @@ struct walk {
 	struct file_store *fs;
 	const char *want;	/* root + prefix: every listed path starts so */
 	size_t wantlen;
-	int (*fn)(void *arg, const char *key, uint64_t size);
+	int (*fn)(void *arg, const char *key, uint64_t size, int64_t mtime);
 	void *arg;
 };
 
@@ -371,7 +371,8 @@ static int walk_dir(struct walk *w, char *path)
 				ret = walk_dir(w, path);
 		} else if (S_ISREG(st.st_mode) &&
 			   !strncmp(path, w->want, w->wantlen)) {
-			ret = w->fn(w->arg, path + w->fs->rootlen, st.st_size);
+			ret = w->fn(w->arg, path + w->fs->rootlen, st.st_size,
+				    (int64_t)st.st_mtime);
 		}
 		path[len] = '\0';
 	}
@@ -380,7 +381,7 @@ static int walk_dir(struct walk *w, char *path)
 }
 
 static int file_list(struct store *s, const char *prefix,
-		     int (*fn)(void *arg, const char *key, uint64_t size), void *arg)
+		     int (*fn)(void *arg, const char *key, uint64_t size, int64_t mtime), void *arg)
 {
 	struct file_store *fs = to_file(s);
 	char want[PATH_MAX], path[PATH_MAX];

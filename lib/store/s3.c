@@ -1085,7 +1085,7 @@ static bool url_decode(char *s)
 
 struct lister {
 	const char *prefix;
-	int (*fn)(void *arg, const char *key, uint64_t size);
+	int (*fn)(void *arg, const char *key, uint64_t size, int64_t mtime);
 	void *arg;
 	char *token;		/* NextContinuationToken, or NULL at the end */
 };
@@ -1095,6 +1095,21 @@ static int bad_listing(struct req *r, const char *why, const char *what)
 	jfs_seterr("store", "s3 LIST %s: %s%s%.300s%s", r->key, why,
 			 what ? " '" : "", what ? what : "", what ? "'" : "");
 	return -EIO;
+}
+
+/* <LastModified> "2026-12-06T16:00:00.000Z" as unix seconds; 0 when absent or bad */
+static int64_t last_modified(xmlNodePtr c)
+{
+	char text[64];
+	struct tm tm = { 0 };
+	const char *end;
+
+	if (!child_text(c, "LastModified", text, sizeof(text)))
+		return 0;
+	end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end || (*end && *end != '.' && *end != 'Z'))
+		return 0;
+	return (int64_t)timegm(&tm);
 }
 
 /* One <Contents> entry to the caller. */
@@ -1119,7 +1134,7 @@ static int list_entry(struct lister *l, struct req *r, xmlNodePtr c, bool encode
 	else if (strncmp((char *)key, l->prefix, strlen(l->prefix)))
 		ret = bad_listing(r, "key outside the prefix", (char *)key);
 	else
-		ret = l->fn(l->arg, (char *)key, n);
+		ret = l->fn(l->arg, (char *)key, n, last_modified(c));
 	xmlFree(key);
 	return ret;
 }
@@ -1203,7 +1218,7 @@ static int list_request(struct s3_store *s, struct req *r, const char *prefix,
 }
 
 static int s3_list(struct store *st, const char *prefix,
-		   int (*fn)(void *arg, const char *key, uint64_t size), void *arg)
+		   int (*fn)(void *arg, const char *key, uint64_t size, int64_t mtime), void *arg)
 {
 	struct s3_store *s = to_s3(st);
 	struct lister l = { prefix ? prefix : "", fn, arg, NULL };

@@ -35,9 +35,13 @@ struct store_ops {
 		   void *buf, size_t *got);
 	int (*head)(struct store *s, const char *key, uint64_t *size);
 	int (*delete)(struct store *s, const char *key);	/* absent is success */
-	/* Calls fn for each key under prefix, in any order; stops on non-zero. */
+	/*
+	 * Calls fn for each key under prefix, in any order, with its size and
+	 * modification time (unix seconds, 0 if the store did not say); stops
+	 * on non-zero.
+	 */
 	int (*list)(struct store *s, const char *prefix,
-		    int (*fn)(void *arg, const char *key, uint64_t size), void *arg);
+		    int (*fn)(void *arg, const char *key, uint64_t size, int64_t mtime), void *arg);
 };
 
 struct store {

@@ -198,7 +198,7 @@ struct listed {
 	char key[512];
 };
 
-static int find_object(void *arg, const char *key, uint64_t size)
+static int find_object(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	struct listed *l = arg;
 

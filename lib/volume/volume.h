@@ -174,4 +174,90 @@ struct volume_loaded {
  */
 int volume_load(const char *url, const char *path, struct volume_loaded *out);
 
+/*
+ * fsck and gc tell their caller what they find as they go, one line a
+ * finding ("can't find block ... for file ..."), through note(); the
+ * counts come back in the report.  progress: draw a progress line on
+ * stderr (the caller decided: a terminal, not --quiet).
+ */
+typedef void (*volume_note_fn)(void *arg, const char *line);
+
+/* volume_fsck() options: `juicefs fsck`'s */
+struct volume_fsck_opts {
+	const char *path;		/* NULL: every slice of the volume against a listing */
+	bool recursive, repair, sync_dir_stat;
+	bool progress;
+	volume_note_fn note;
+	void *arg;
+};
+
+struct volume_fsck_broken {
+	uint64_t ino;
+	char *path;			/* its first path, or "inode:N" */
+};
+
+struct volume_fsck_report {
+	uint64_t objects, object_bytes;	/* listed under chunks/ (whole volume) */
+	uint64_t slices, slice_bytes;	/* checked against the store */
+	uint64_t skipped_files, skipped_slices;	/* files in delfiles, not checked */
+	uint64_t lost, lost_bytes;	/* blocks a slice needs that the store lacks */
+	struct volume_fsck_broken *broken;	/* the files they belong to, by inode */
+	size_t nbroken;
+	uint64_t corrupt;		/* chunk lists that are not 24-byte records */
+	uint64_t nodes;			/* --path: nodes checked */
+	uint64_t bad_nlink, bad_stats;	/* dirs found so */
+	uint64_t repaired;		/* of those, fixed (--repair) */
+	bool volume_stat;		/* usedSpace/totalInodes recounted (/ -r --repair --sync-dir-stat) */
+	uint64_t problems;		/* what is wrong and was not fixed */
+};
+
+/*
+ * Checks the volume as `juicefs fsck` does (fsck.c): without a path,
+ * every block of every slice (files in delfiles skipped) against a
+ * listing of the store; with one, the tree there (recursive): dirs'
+ * nlink and dir stats (fixed with repair) and its files' blocks.
+ * Returns 0 when the check ran, whatever it found (r->problems); open
+ * the volume with VOLUME_STORE.  Free r with volume_fsck_report_free.
+ */
+int volume_fsck(struct volume *v, const struct volume_fsck_opts *o,
+		struct volume_fsck_report *r);
+void volume_fsck_report_free(struct volume_fsck_report *r);
+
+/* volume_gc() options: `juicefs gc`'s */
+struct volume_gc_opts {
+	bool compact, delete;
+	unsigned int threads;		/* parallel deletes of leaked objects */
+	int64_t skip_new;		/* objects younger than this (seconds) are skipped */
+	bool progress;
+	volume_note_fn note;
+	void *arg;
+};
+
+/* the counts of `juicefs gc`'s summary, and what was cleaned */
+struct volume_gc_report {
+	uint64_t scanned;		/* objects looked at (skipped ones too) */
+	uint64_t valid, valid_bytes;	/* a live slice's */
+	uint64_t pending, pending_bytes;	/* a slice whose last reference went */
+	uint64_t compacted, compacted_bytes;	/* a slice kept in delSlices for the trash */
+	uint64_t leaked, leaked_bytes;	/* no slice's, or not fitting its slice */
+	uint64_t skipped, skipped_bytes;	/* too new to judge */
+	uint64_t delslices, delslices_bytes;	/* expired delSlices released (--delete) */
+	uint64_t delfiles, delfiles_bytes;	/* delfiles freed (--delete) */
+	uint64_t pending_files, pending_files_bytes;	/* delfiles found */
+	uint64_t trash_slices, trash_slices_bytes;	/* delSlices found */
+	uint64_t trash_cleaned;		/* expired trash entries deleted (--delete) */
+	uint64_t orphan_chunks;		/* chunk lists of no inode */
+	uint64_t pending_slices_cleaned;	/* slices whose objects a failed delete left */
+	uint64_t compacted_chunks;	/* --compact */
+	uint64_t deleted;		/* leaked objects deleted (--delete) */
+};
+
+/*
+ * Garbage collection as `juicefs gc` does it (gc.c).  Without delete it
+ * only counts; with it, the trash and delSlices past TrashDays, every
+ * delfile, slices a failed delete left, chunk lists without an inode and
+ * leaked objects go.  Open the volume with VOLUME_STORE, read-write.
+ */
+int volume_gc(struct volume *v, const struct volume_gc_opts *o, struct volume_gc_report *r);
+
 #endif /* JFS_VOLUME_H */

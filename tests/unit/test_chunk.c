@@ -252,7 +252,7 @@ static void rec(struct fake *f, uint32_t indx, uint32_t pos, uint64_t id, uint32
 	add_rec(f, 1, indx, (struct meta_slice){ pos, id, size, off, len });
 }
 
-static int count_cb(void *arg, const char *key, uint64_t size)
+static int count_cb(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	(*(int *)arg)++;
 	return 0;

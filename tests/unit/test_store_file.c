@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,9 +18,10 @@ struct seen {
 	char keys[16][128];
 	uint64_t sizes[16];
 	int n;
+	int bad_mtime;		/* listed with no modification time, or a wrong one */
 };
 
-static int collect(void *arg, const char *key, uint64_t size)
+static int collect(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	struct seen *s = arg;
 
@@ -27,6 +29,9 @@ static int collect(void *arg, const char *key, uint64_t size)
 		snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", key);
 		s->sizes[s->n] = size;
 	}
+	/* the objects were just written: gc's age rule reads this */
+	if (mtime < (int64_t)time(NULL) - 3600 || mtime > (int64_t)time(NULL) + 60)
+		s->bad_mtime++;
 	s->n++;
 	return 0;
 }
@@ -41,7 +46,7 @@ static int has(const struct seen *s, const char *key, uint64_t size)
 	return 0;
 }
 
-static int stop_at_first(void *arg, const char *key, uint64_t size)
+static int stop_at_first(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	(*(int *)arg)++;
 	return 7;
@@ -106,6 +111,7 @@ static void test_file_store(void)
 	/* list: recursive, keys relative to the bucket, prefix filtered */
 	memset(&seen, 0, sizeof(seen));
 	CHECK(s->ops->list(s, "", collect, &seen) == 0);
+	CHECK(seen.bad_mtime == 0);
 	CHECK(seen.n == 3);
 	CHECK(has(&seen, "myjfs/chunks/0/0/1_0_6", 6));
 	CHECK(has(&seen, "myjfs/juicefs_uuid", 4));

@@ -184,7 +184,7 @@ static void fill(char *buf, size_t len, unsigned int seed)
 	}
 }
 
-static int count_key(void *arg, const char *key, uint64_t size)
+static int count_key(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -358,9 +358,10 @@ struct seen {
 	char keys[64][64];
 	uint64_t sizes[64];
 	int n;
+	int64_t oldest;		/* LastModified: the earliest listed */
 };
 
-static int collect(void *arg, const char *key, uint64_t size)
+static int collect(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	struct seen *s = arg;
 
@@ -368,6 +369,8 @@ static int collect(void *arg, const char *key, uint64_t size)
 		snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", key);
 		s->sizes[s->n] = size;
 	}
+	if (!s->n || mtime < s->oldest)
+		s->oldest = mtime;
 	s->n++;
 	return 0;
 }
@@ -382,7 +385,7 @@ static int seen_has(const struct seen *s, const char *key, uint64_t size)
 	return n == 1;
 }
 
-static int stop_at_third(void *arg, const char *key, uint64_t size)
+static int stop_at_third(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	return ++*(int *)arg == 3 ? 42 : 0;
 }
@@ -408,6 +411,8 @@ static void test_list_paging(void)
 	REQUIRE(s->ops->put(s, "pg.txt", "y", 1) == 0);
 	CHECK_EQ(s->ops->list(s, "pg/", collect, &seen), 0);
 	CHECK_EQ(seen.n, 23);
+	/* every object has its LastModified, just now (gc's age rule reads it) */
+	CHECK(seen.oldest > (int64_t)time(NULL) - 3600 && seen.oldest <= (int64_t)time(NULL) + 60);
 	for (i = 0; i < 23; i++) {
 		snprintf(key, sizeof(key), "pg/chunks/%d/%d_0_%d", i % 3, i, i + 1);
 		CHECK(seen_has(&seen, key, i + 1));

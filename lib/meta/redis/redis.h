@@ -271,6 +271,19 @@ int rm_read_chunk(struct meta *mm, struct meta_chunk *a);
 int rm_write_slice(struct meta *mm, struct meta_write *a);
 int rm_compact_chunk(struct meta *mm, struct meta_compact *a);
 
+int rm_hscan_each(struct rmeta *m, const char *key,
+		  int (*fn)(struct rmeta *m, const char *field, const char *val, size_t vlen,
+			    void *arg),
+		  void *arg);
+
+/* ---- check.c ---- */
+int rm_scan(struct meta *mm, const struct meta_scan *a);
+int rm_get_dir_stat(struct meta *mm, struct meta_dirstat *st, bool *have);
+int rm_repair_dir(struct meta *mm, struct meta_repair *a);
+int rm_set_volume_stat(struct meta *mm, const struct meta_volstat *a);
+
+/* ---- dump.c ---- */
+
 /* ---- dump.c ---- */
 int rm_dump_info(struct meta *mm, struct meta_dump_info *a);
 int rm_load_check(struct meta *mm);

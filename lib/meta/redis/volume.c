@@ -728,14 +728,14 @@ static int release_delayed(struct rmeta *m, const char *field, size_t *n)
 	return ret;
 }
 
-/* the trash job's doCleanupDelayedSlices: HSCAN delSlices for old entries */
 /*
  * Calls fn for every (field, value) of hash 'key', HSCAN page by page (a
  * field may come twice while the hash is rehashed); stops at an error.
  */
-static int hscan_each(struct rmeta *m, const char *key,
-		      int (*fn)(struct rmeta *m, const char *field, const char *val, void *arg),
-		      void *arg)
+int rm_hscan_each(struct rmeta *m, const char *key,
+		  int (*fn)(struct rmeta *m, const char *field, const char *val, size_t vlen,
+			    void *arg),
+		  void *arg)
 {
 	struct call_arg a = { .r = NULL };
 	char cursor[32] = "0";
@@ -764,18 +764,21 @@ static int hscan_each(struct rmeta *m, const char *key,
 		for (i = 0; !ret && i + 1 < kv->elements; i += 2)
 			if (kv->element[i]->type == REDIS_REPLY_STRING &&
 			    kv->element[i + 1]->type == REDIS_REPLY_STRING)
-				ret = fn(m, kv->element[i]->str, kv->element[i + 1]->str, arg);
+				ret = fn(m, kv->element[i]->str, kv->element[i + 1]->str,
+					 kv->element[i + 1]->len, arg);
 	} while (!ret && strcmp(cursor, "0"));
 	freeReplyObject(a.r);
 	return ret;
 }
 
+/* the trash job's doCleanupDelayedSlices: HSCAN delSlices for old entries */
 struct delayed_scan {
 	int64_t before;
 	size_t *n;
 };
 
-static int delayed_field(struct rmeta *m, const char *field, const char *val, void *arg)
+static int delayed_field(struct rmeta *m, const char *field, const char *val, size_t vlen,
+			 void *arg)
 {
 	struct delayed_scan *a = arg;
 	unsigned long long id, ts;
@@ -791,7 +794,7 @@ int rm_cleanup_delayed_slices(struct meta *mm, int64_t before, size_t *n)
 	struct delayed_scan a = { .before = before, .n = n };
 
 	*n = 0;
-	return hscan_each((struct rmeta *)mm, "delSlices", delayed_field, &a);
+	return rm_hscan_each((struct rmeta *)mm, "delSlices", delayed_field, &a);
 }
 
 /* drops a sliceRef field that still says "0" (one reference, as no field) */
@@ -819,7 +822,8 @@ static int zero_ref_body(struct rmeta *m, struct rconn *rc, void *arg)
 }
 
 /* one sliceRef field: a negative count is a delete that failed before */
-static int cleanup_ref(struct rmeta *m, const char *field, const char *val, void *arg)
+static int cleanup_ref(struct rmeta *m, const char *field, const char *val, size_t vlen,
+		       void *arg)
 {
 	size_t *n = arg;
 	unsigned long long id, size;
@@ -843,5 +847,5 @@ static int cleanup_ref(struct rmeta *m, const char *field, const char *val, void
 int rm_cleanup_slices(struct meta *mm, size_t *n)
 {
 	*n = 0;
-	return hscan_each((struct rmeta *)mm, "sliceRef", cleanup_ref, n);
+	return rm_hscan_each((struct rmeta *)mm, "sliceRef", cleanup_ref, n);
 }

@@ -322,6 +322,12 @@ int sqm_getlk(struct meta *m, struct meta_lock *a);
 int sqm_setlk(struct meta *m, struct meta_lock *a);
 int sqm_flock(struct meta *m, struct meta_lock *a);
 
+/* check.c */
+int sqm_scan(struct meta *m, const struct meta_scan *a);
+int sqm_get_dir_stat(struct meta *m, struct meta_dirstat *st, bool *have);
+int sqm_repair_dir(struct meta *m, struct meta_repair *a);
+int sqm_set_volume_stat(struct meta *m, const struct meta_volstat *a);
+
 /* dump.c */
 int sqm_dump_info(struct meta *m, struct meta_dump_info *a);
 int sqm_load_check(struct meta *m);
