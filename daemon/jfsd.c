@@ -29,13 +29,14 @@
 #define DEFAULT_UPLOADS		20
 #define DEFAULT_PREFETCH	2
 #define DEFAULT_BG_SECS		3600	/* JuiceFS's hourly background jobs */
+#define MAX_BACKUP_SECS		(366 * 86400)
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
 		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
-		"            [--bg-interval SECS] [--cache-large-write]\n"
+		"            [--bg-interval SECS] [--cache-large-write] [--backup-meta DURATION]\n"
 		"  -d, --daemon         detach once attached to the kernel\n"
 		"  -l, --log FILE       log to FILE instead of stderr\n"
 		"  -w, --workers N      worker threads (default %d)\n"
@@ -49,6 +50,12 @@ static void usage(FILE *f)
 		"      --bg-interval S  period of the trash expiry, deleted-file and slice\n"
 		"                       cleanups, shared with other clients; 0 turns them\n"
 		"                       off (default %d)\n"
+		"      --backup-meta D  back up the metadata of each read-write mount into\n"
+		"                       its object store (meta/) every D (1h, 30m, 3600),\n"
+		"                       one client of the volume per interval, as juicefs\n"
+		"                       mount --backup-meta; at least 5m, 0 turns it off\n"
+		"                       (default 1h; SKIP_BACKUP_META_CHECK=true lifts the\n"
+		"                       minimum, for tests)\n"
 		"  -v, --verbose        debug logging\n",
 		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
 		DEFAULT_PREFETCH, DEFAULT_BG_SECS);
@@ -72,6 +79,33 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
 	errno = 0;
 	*v = strtoull(s, &end, 10);
 	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
+}
+
+/* juicefs's duration forms; its 5-minute minimum unless its test knob is set */
+static int parse_backup(const char *s, int64_t *secs)
+{
+	const char *skip = getenv("SKIP_BACKUP_META_CHECK");
+	double v;
+
+	if (volume_parse_duration(s, &v) || v < 0) {
+		fprintf(stderr, "jfsd: --backup-meta takes a duration (1h, 30m, 3600), not '%s'\n",
+			s);
+		return -1;
+	}
+	if (v > 0 && v < VOLUME_BACKUP_MIN && !(skip && !strcmp(skip, "true"))) {
+		fprintf(stderr, "jfsd: --backup-meta should not be less than 5 minutes: %s\n", s);
+		return -1;
+	}
+	if (v > 0 && v < 1) {
+		fprintf(stderr, "jfsd: --backup-meta should be at least 1 second: %s\n", s);
+		return -1;
+	}
+	if (v > MAX_BACKUP_SECS) {
+		fprintf(stderr, "jfsd: --backup-meta should be at most 366 days: %s\n", s);
+		return -1;
+	}
+	*secs = (int64_t)v;
+	return 0;
 }
 
 static void on_wake(int sig)
@@ -141,6 +175,7 @@ int main(int argc, char **argv)
 		{ "prefetch", required_argument, NULL, 'P' },
 		{ "bg-interval", required_argument, NULL, 'B' },
 		{ "cache-large-write", no_argument, NULL, 'L' },
+		{ "backup-meta", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -152,6 +187,7 @@ int main(int argc, char **argv)
 			.max_uploads = DEFAULT_UPLOADS,
 			.prefetch = DEFAULT_PREFETCH,
 			.bg_secs = DEFAULT_BG_SECS,
+			.backup_secs = VOLUME_BACKUP_DEFAULT,
 		},
 	};
 	char cache_dir[4096];
@@ -217,6 +253,10 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			d.conf.cache_large_write = true;
+			break;
+		case 'M':
+			if (parse_backup(optarg, &d.conf.backup_secs))
+				return 2;
 			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;

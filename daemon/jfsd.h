@@ -79,6 +79,13 @@ struct vol {
 	pthread_mutex_t hb_lock;
 	pthread_cond_t hb_cond;
 	bool hb_stop;
+
+	pthread_t backup;		/* JuiceFS's --backup-meta, read-write only */
+	int64_t backup_secs;		/* 0: none */
+	bool bk_running;
+	atomic_bool bk_stop;		/* also cancels a dump under way */
+	pthread_mutex_t bk_lock;
+	pthread_cond_t bk_cond;
 };
 
 /* Data-path settings from the command line, the same for every mount. */
@@ -89,6 +96,7 @@ struct jfsd_conf {
 	unsigned int prefetch;		/* blocks read ahead of sequential readers */
 	bool cache_large_write;		/* cache full blocks after uploading */
 	unsigned int bg_secs;		/* period of the cleanup jobs; 0: none */
+	int64_t backup_secs;		/* metadata backup interval; 0: none */
 };
 
 struct jfsd {

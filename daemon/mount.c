@@ -5,7 +5,10 @@
  * starts its data path and, read-write, registers a session that a
  * heartbeat thread keeps alive and runs the shared clean-ups from
  * (volume_heartbeat, volume_run_jobs), exactly as a `juicefs mount`
- * does, so JuiceFS clients see us as one of theirs.  What is jfsd's
+ * does, so JuiceFS clients see us as one of theirs; a second thread
+ * makes JuiceFS's metadata backups (--backup-meta, volume_backup), which
+ * may take minutes on a large volume and so must not hold up the
+ * heartbeat, let alone a request.  What is jfsd's
  * alone lives here: the refusal of quota'd volumes, the block cache,
  * handles and the per-inode open counts (which decide whether an
  * unlinked file is kept as "sustained").
@@ -113,6 +116,76 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
+static bool backup_cancelled(void *arg)
+{
+	struct vol *v = arg;
+
+	return atomic_load(&v->bk_stop);
+}
+
+static void backup_round(struct vol *v, struct volume_dump_opts *o)
+{
+	struct volume_backup_result r;
+	struct timespec t0, t1;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = volume_backup(v->volume, time(NULL), v->backup_secs, o, &r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ret == -ECANCELED && atomic_load(&v->bk_stop))
+		log_info("volume '%s': metadata backup %s cancelled by the unmount",
+			 v->setting->name, r.name);
+	else if (ret)
+		log_warn("volume '%s': metadata backup failed: %s", v->setting->name,
+			 jfs_errmsg());
+	else if (r.skipped)
+		log_warn("volume '%s': metadata backup skipped because of too many inodes: "
+			 "%" PRIu64 " %llds; increase --backup-meta beyond 1h to enable it again",
+			 v->setting->name, r.inodes, (long long)v->backup_secs);
+	else if (r.done)
+		log_info("volume '%s': metadata backup %s/meta/%s, %" PRIu64 " bytes, "
+			 "%" PRIu64 " inodes, in %.1f s", v->setting->name, v->setting->name,
+			 r.name, r.size, r.inodes, (t1.tv_sec - t0.tv_sec) +
+			 (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (r.deleted)
+		log_info("volume '%s': %zu old metadata backup(s) deleted", v->setting->name,
+			 r.deleted);
+	if (*r.warning)
+		log_warn("volume '%s': %s", v->setting->name, r.warning);
+}
+
+/* Looks every interval/10, +-5% as juicefs; lastBackup decides who backs up. */
+static void *backup_main(void *arg)
+{
+	struct vol *v = arg;
+	struct volume_dump_opts o = { .cancel = backup_cancelled, .cancel_arg = v };
+	int64_t tenth = v->backup_secs * 100, j = tenth / 20, ms;
+	unsigned int seed = (unsigned int)(time(NULL) ^ (uintptr_t)v);
+	struct timespec until;
+
+	pthread_mutex_lock(&v->bk_lock);
+	while (!atomic_load(&v->bk_stop)) {
+		ms = tenth + (j ? (int64_t)(rand_r(&seed) % (2 * j + 1)) - j : 0);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += ms / 1000;
+		until.tv_nsec += (ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (!atomic_load(&v->bk_stop) &&
+		       pthread_cond_timedwait(&v->bk_cond, &v->bk_lock, &until) != ETIMEDOUT)
+			;
+		if (atomic_load(&v->bk_stop))
+			break;
+		pthread_mutex_unlock(&v->bk_lock);
+		backup_round(v, &o);
+		pthread_mutex_lock(&v->bk_lock);
+	}
+	pthread_mutex_unlock(&v->bk_lock);
+	return NULL;
+}
+
 static void handle_free(struct handle *h)
 {
 	meta_free_dirents(h->ents, h->nents);
@@ -137,6 +210,8 @@ static void vol_free(struct vol *v)
 	pthread_mutex_destroy(&v->lock);
 	pthread_mutex_destroy(&v->hb_lock);
 	pthread_cond_destroy(&v->hb_cond);
+	pthread_mutex_destroy(&v->bk_lock);
+	pthread_cond_destroy(&v->bk_cond);
 	free(v);
 }
 
@@ -228,8 +303,19 @@ static int vol_start_session(struct vol *v, char *err, size_t errlen)
 		return -ret;
 	}
 	v->hb_running = true;
+	if (!v->backup_secs)
+		return 0;
+	ret = pthread_create(&v->backup, NULL, backup_main, v);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the metadata backup thread: %s",
+			 strerror(ret));
+		return -ret;	/* vol_mount's failure path stops the heartbeat */
+	}
+	v->bk_running = true;
 	return 0;
 }
+
+static void vol_stop(struct vol *v);
 
 int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	      struct vol **vp, char *err, size_t errlen)
@@ -247,10 +333,13 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->hb_lock, NULL);
 	pthread_cond_init(&v->hb_cond, NULL);
+	pthread_mutex_init(&v->bk_lock, NULL);
+	pthread_cond_init(&v->bk_cond, NULL);
 	if (url_redact(url, shown, sizeof(shown)))
 		snprintf(shown, sizeof(shown), "(invalid url)");
 
 	v->bg_secs = d->conf.bg_secs;
+	v->backup_secs = d->conf.backup_secs;
 	ret = vol_open_volume(v, url, err, errlen);
 	if (!ret)
 		ret = vol_start_data(v, &d->conf, err, errlen);
@@ -271,6 +360,8 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	return 0;
 fail:
 	log_error("mount of %s failed: %s", shown, err);
+	if (v->hb_running)
+		vol_stop(v);
 	vol_free(v);
 	return ret;
 }
@@ -304,6 +395,15 @@ static void vol_stop(struct vol *v)
 {
 	uint64_t sid;
 
+	/* first: a dump under way reads the engine the session lives in */
+	if (v->bk_running) {
+		pthread_mutex_lock(&v->bk_lock);
+		atomic_store(&v->bk_stop, true);
+		pthread_cond_signal(&v->bk_cond);
+		pthread_mutex_unlock(&v->bk_lock);
+		pthread_join(v->backup, NULL);
+		v->bk_running = false;
+	}
 	if (v->hb_running) {
 		pthread_mutex_lock(&v->hb_lock);
 		v->hb_stop = true;

@@ -19,7 +19,8 @@
 #                      tests/sqlite/guest.sh tests/s3/guest.sh
 #                      tests/kfuzz/t-badreply.sh tests/cli/t-status-vm.sh
 #                      tests/sys/t-install.sh tests/peers/interop.sh
-#                      tests/peers/interop-sqlite.sh, those that exist; a
+#                      tests/peers/interop-sqlite.sh tests/peers/backup.sh,
+#                      those that exist; a
 #                      suite whose peer is missing prints SKIP and counts 0)
 #   JFS_TEST_SKIP_HOST=1 / JFS_TEST_SKIP_VM=1   skip a part
 #   JFS_TEST_OUT       output dir (default: new /tmp/jfs-test.XXXXXX): one
@@ -132,7 +133,7 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 		suites=()
 		for s in tests/it/guest.sh tests/sqlite/guest.sh tests/s3/guest.sh \
 			tests/kfuzz/t-badreply.sh tests/cli/t-status-vm.sh tests/sys/t-install.sh \
-			tests/peers/interop.sh tests/peers/interop-sqlite.sh; do
+			tests/peers/interop.sh tests/peers/interop-sqlite.sh tests/peers/backup.sh; do
 			[[ -f $s ]] && suites+=("$s")
 		done
 	fi

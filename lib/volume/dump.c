@@ -29,6 +29,7 @@ struct dumper {
 	struct meta *m;
 	struct dump_out *out;
 	struct dbuf b;		/* the entry being written */
+	const struct volume_dump_opts *o;
 };
 
 static const char *const type_names[] = {
@@ -393,6 +394,9 @@ static int dump_entry(struct dumper *d, const struct meta_dirent *e, int depth)
 	struct meta_attr a;
 	int ret;
 
+	/* jfsd's backups stop here when the mount goes away */
+	if (d->o->cancel && d->o->cancel(d->o->cancel_arg))
+		return jfs_fail("volume", -ECANCELED, "dump: cancelled");
 	ret = entry_attr(d, e->ino, e->type, &a);
 	if (ret)
 		return ret;
@@ -615,7 +619,7 @@ static int resolve(struct meta *m, const char *path, uint64_t *ino, struct meta_
 
 int volume_dump(struct volume *v, const char *path, const struct volume_dump_opts *o)
 {
-	struct dumper d = { .m = v->meta };
+	struct dumper d = { .m = v->meta, .o = o };
 	struct meta_dump_info info;
 	struct meta_attr a;
 	uint64_t root = META_ROOT_INO;

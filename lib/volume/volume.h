@@ -148,6 +148,9 @@ struct volume_dump_opts {
 	const char *subdir;		/* NULL or "": the whole tree (and the trash) */
 	bool keep_secret;		/* else SecretKey and SessionToken read "removed" */
 	bool skip_trash;
+	/* polled before each entry: true stops the dump with -ECANCELED */
+	bool (*cancel)(void *arg);
+	void *cancel_arg;
 };
 
 /*
@@ -157,6 +160,51 @@ struct volume_dump_opts {
  * client cannot serve (open it with VOLUME_ANY | VOLUME_RDONLY).
  */
 int volume_dump(struct volume *v, const char *path, const struct volume_dump_opts *o);
+
+/* ---- automatic metadata backup (backup.c), JuiceFS's --backup-meta ---- */
+
+/* juicefs's default interval and the least it takes (without SKIP_BACKUP_META_CHECK) */
+#define VOLUME_BACKUP_DEFAULT	3600
+#define VOLUME_BACKUP_MIN	300
+
+/*
+ * A juicefs duration: "1h", "30m", "1h30m", "1d12h", "250ms" (Go's units
+ * with an optional leading "<N>d"), or a bare number of seconds ("3600").
+ * -EINVAL if it is none of these.
+ */
+int volume_parse_duration(const char *s, double *secs);
+
+struct volume_backup_result {
+	bool ran;			/* this client won the interval's turn */
+	bool skipped;			/* ... but the volume has too many inodes */
+	bool done;			/* the backup is in the object store */
+	char name[40];			/* dump-YYYY-MM-DD-HHMMSS.json.gz */
+	uint64_t size;			/* its bytes */
+	uint64_t inodes;		/* the volume's, when the turn was ours */
+	size_t deleted;			/* old backups the rotation removed */
+	char warning[256];		/* "" or why the rotation failed */
+};
+
+/*
+ * One round of JuiceFS's metadata backup at time now: unless the root's
+ * xattr lastBackup is less than interval seconds old, stamps it with now
+ * and uploads the whole tree, dumped as o says (subdir and keep_secret
+ * are ignored), as {Name}/meta/dump-{UTC}.json.gz to v->store (open it
+ * with VOLUME_STORE), then deletes the backups volume_backup_expired()
+ * names.  Volumes of more than 1M inodes are skipped when interval is at
+ * most an hour.  r says what happened; a failed rotation only warns.
+ */
+int volume_backup(struct volume *v, int64_t now, int64_t interval,
+		  const struct volume_dump_opts *o, struct volume_backup_result *r);
+
+/*
+ * JuiceFS's retention of those backups (backup.go rotate): names are the
+ * objects under meta/ (without the prefix); sets del[i] for each to
+ * delete at time now and returns how many.  Names that are not 30 bytes
+ * or hold no time are skipped (but, as in juicefs, everything sorting
+ * before a backup older than 2 years goes with it).
+ */
+size_t volume_backup_expired(char *const *names, size_t n, int64_t now, bool *del);
 
 /* volume_load() results */
 struct volume_loaded {

@@ -93,11 +93,12 @@ stop_redis() { # PORT
 
 jfsd_pid() { pgrep -x jfsd | head -n1; }
 
-# start_jfsd: one jfsd serving every mount, detached once attached to /dev/jfs.
+# start_jfsd: one jfsd serving every mount, detached once attached to /dev/jfs;
+# no metadata backups (they would add objects) unless JFS_IT_JFSD_ARGS asks.
 start_jfsd() {
 	[[ -n $(jfsd_pid) ]] && return 0
 	# shellcheck disable=SC2086 # a list of options
-	"$JFSD" -d -l "$JFS_IT_JFSD_LOG" $JFS_IT_JFSD_ARGS
+	"$JFSD" -d -l "$JFS_IT_JFSD_LOG" --backup-meta 0 $JFS_IT_JFSD_ARGS
 }
 
 # stop_jfsd: SIGTERM, wait for it to exit (fails after ~10 s).
