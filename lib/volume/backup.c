@@ -258,7 +258,7 @@ struct listing {
 	size_t skip;		/* the prefix length */
 };
 
-static int collect(void *arg, const char *key, uint64_t size)
+static int collect(void *arg, const char *key, uint64_t size, int64_t mtime)
 {
 	struct listing *l = arg;
 	char **nn;
