@@ -88,7 +88,8 @@ static int do_mount(struct jfsd *d, const struct jfs_in_hdr *in,
 		free(url);
 		return -EINVAL;
 	}
-	ret = vol_mount(d, in->mount_id, url, mi.flags & JFS_MOUNT_RDONLY, &v,
+	ret = vol_mount(d, in->mount_id, url, mi.flags & JFS_MOUNT_RDONLY,
+			(const char *)args + sizeof(mi) + mi.url_len, mi.opts_len, &v,
 			err, sizeof(err));
 	free(url);
 	if (ret) {

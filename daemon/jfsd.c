@@ -29,7 +29,6 @@
 #define DEFAULT_UPLOADS		20
 #define DEFAULT_PREFETCH	2
 #define DEFAULT_BG_SECS		3600	/* JuiceFS's hourly background jobs */
-#define MAX_BACKUP_SECS		(366 * 86400)
 
 static void usage(FILE *f)
 {
@@ -81,32 +80,6 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
 	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
 }
 
-/* juicefs's duration forms; its 5-minute minimum unless its test knob is set */
-static int parse_backup(const char *s, int64_t *secs)
-{
-	const char *skip = getenv("SKIP_BACKUP_META_CHECK");
-	double v;
-
-	if (volume_parse_duration(s, &v) || v < 0) {
-		fprintf(stderr, "jfsd: --backup-meta takes a duration (1h, 30m, 3600), not '%s'\n",
-			s);
-		return -1;
-	}
-	if (v > 0 && v < VOLUME_BACKUP_MIN && !(skip && !strcmp(skip, "true"))) {
-		fprintf(stderr, "jfsd: --backup-meta should not be less than 5 minutes: %s\n", s);
-		return -1;
-	}
-	if (v > 0 && v < 1) {
-		fprintf(stderr, "jfsd: --backup-meta should be at least 1 second: %s\n", s);
-		return -1;
-	}
-	if (v > MAX_BACKUP_SECS) {
-		fprintf(stderr, "jfsd: --backup-meta should be at most 366 days: %s\n", s);
-		return -1;
-	}
-	*secs = (int64_t)v;
-	return 0;
-}
 
 static void on_wake(int sig)
 {
@@ -180,6 +153,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dev = "/dev/" JFS_DEV_NAME, *logfile = NULL;
+	char err[160];
 	struct jfsd d = {
 		.nworkers = DEFAULT_WORKERS,
 		.conf = {
@@ -255,8 +229,10 @@ int main(int argc, char **argv)
 			d.conf.cache_large_write = true;
 			break;
 		case 'M':
-			if (parse_backup(optarg, &d.conf.backup_secs))
+			if (vol_parse_backup(optarg, &d.conf.backup_secs, err, sizeof(err))) {
+				fprintf(stderr, "jfsd: --%s\n", err);
 				return 2;
+			}
 			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;

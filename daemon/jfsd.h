@@ -131,7 +131,9 @@ void dev_close(struct chan *c);
 
 /* mount.c */
 int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
-	      struct vol **vp, char *err, size_t errlen);
+	      const char *opts, size_t opts_len, struct vol **vp, char *err,
+	      size_t errlen);
+int vol_parse_backup(const char *s, int64_t *secs, char *err, size_t errlen);
 void vol_umount(struct jfsd *d, struct vol *v);
 struct vol *vol_get(struct jfsd *d, uint64_t mount_id);
 void vol_put(struct jfsd *d, struct vol *v);

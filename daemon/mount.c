@@ -317,8 +317,75 @@ static int vol_start_session(struct vol *v, char *err, size_t errlen)
 
 static void vol_stop(struct vol *v);
 
+#define MAX_BACKUP_SECS		(366 * 86400)
+
+/* juicefs's duration forms; its 5-minute minimum unless its test knob is set */
+int vol_parse_backup(const char *s, int64_t *secs, char *err, size_t errlen)
+{
+	const char *skip = getenv("SKIP_BACKUP_META_CHECK");
+	double v;
+
+	if (volume_parse_duration(s, &v) || v < 0) {
+		snprintf(err, errlen, "backup-meta takes a duration (1h, 30m, 3600), not '%s'", s);
+		return -EINVAL;
+	}
+	if (v > 0 && v < VOLUME_BACKUP_MIN && !(skip && !strcmp(skip, "true"))) {
+		snprintf(err, errlen, "backup-meta should not be less than 5 minutes: %s", s);
+		return -EINVAL;
+	}
+	if (v > 0 && v < 1) {
+		snprintf(err, errlen, "backup-meta should be at least 1 second: %s", s);
+		return -EINVAL;
+	}
+	if (v > MAX_BACKUP_SECS) {
+		snprintf(err, errlen, "backup-meta should be at most 366 days: %s", s);
+		return -EINVAL;
+	}
+	*secs = (int64_t)v;
+	return 0;
+}
+
+/*
+ * The mount options the kernel passed on ("key=value,..."): only
+ * backup-meta so far, which overrides jfsd --backup-meta for this mount.
+ */
+static int vol_parse_opts(struct vol *v, const char *opts, size_t len,
+			  char *err, size_t errlen)
+{
+	char item[128];
+	const char *p = opts, *end = opts + len, *comma;
+	size_t n;
+	int ret;
+
+	if (memchr(opts, '\0', len)) {
+		snprintf(err, errlen, "a NUL in the mount options");
+		return -EINVAL;
+	}
+	while (p < end) {
+		comma = memchr(p, ',', end - p);
+		n = (comma ? comma : end) - p;
+		if (n >= sizeof(item)) {
+			snprintf(err, errlen, "mount option too long");
+			return -EINVAL;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (!strncmp(item, "backup-meta=", 12)) {
+			ret = vol_parse_backup(item + 12, &v->backup_secs, err, errlen);
+			if (ret)
+				return ret;
+		} else {
+			snprintf(err, errlen, "unknown mount option '%s'", item);
+			return -EINVAL;
+		}
+		p += n + 1;
+	}
+	return 0;
+}
+
 int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
-	      struct vol **vp, char *err, size_t errlen)
+	      const char *opts, size_t opts_len, struct vol **vp, char *err,
+	      size_t errlen)
 {
 	char shown[512];
 	struct vol *v;
@@ -340,7 +407,9 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 
 	v->bg_secs = d->conf.bg_secs;
 	v->backup_secs = d->conf.backup_secs;
-	ret = vol_open_volume(v, url, err, errlen);
+	ret = vol_parse_opts(v, opts, opts_len, err, errlen);
+	if (!ret)
+		ret = vol_open_volume(v, url, err, errlen);
 	if (!ret)
 		ret = vol_start_data(v, &d->conf, err, errlen);
 	if (!ret && !rdonly)

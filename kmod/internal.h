@@ -34,6 +34,7 @@ struct jfsk_sb_info {
 	u64 sid;
 	char *url;			/* full META-URL, sent to jfsd only */
 	char *display;			/* URL without password, for /proc */
+	char *helper_opts;		/* jfsd's mount options, or NULL */
 	char name[64];			/* volume name */
 	char uuid[40];
 	u32 block_size;

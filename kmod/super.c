@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
@@ -33,17 +34,51 @@ static atomic64_t jfsk_next_mount_id = ATOMIC64_INIT(0);
 struct jfsk_fs_context {
 	unsigned int attr_timeout_ms;
 	unsigned int entry_timeout_ms;
+	char *helper_opts;	/* "key=value,...": jfsd's options, sent in MOUNT */
 };
 
-enum { JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT };
+enum { JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT, JFS_OPT_HELPER };
 
 static const struct fs_parameter_spec jfsk_fs_parameters[] = {
 	fsparam_u32("attr_timeout", JFS_OPT_ATTR_TIMEOUT),
 	fsparam_u32("entry_timeout", JFS_OPT_ENTRY_TIMEOUT),
 	fsparam_u32("attr_timeout_ms", JFS_OPT_ATTR_TIMEOUT),
 	fsparam_u32("entry_timeout_ms", JFS_OPT_ENTRY_TIMEOUT),
+	fsparam_string("backup-meta", JFS_OPT_HELPER),
 	{}
 };
+
+/*
+ * An option jfsd acts on (the metadata backup interval) is only checked
+ * for its characters here and passed on in MOUNT; jfsd parses it and
+ * explains a bad value in the MOUNT reply.
+ */
+static int jfsk_parse_helper_opt(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct jfsk_fs_context *ctx = fc->fs_private;
+	const char *p;
+	char *opts;
+
+	if (!*param->string || strlen(param->string) > 32)
+		return invalfc(fc, "bad %s value", param->key);
+	for (p = param->string; *p; p++)
+		if (!isalnum(*p) && *p != '.')
+			return invalfc(fc, "bad %s value", param->key);
+	if (ctx->helper_opts)
+		opts = kasprintf(GFP_KERNEL, "%s,%s=%s", ctx->helper_opts,
+				 param->key, param->string);
+	else
+		opts = kasprintf(GFP_KERNEL, "%s=%s", param->key, param->string);
+	if (!opts)
+		return -ENOMEM;
+	if (strlen(opts) > JFS_OPTS_MAX) {
+		kfree(opts);
+		return invalfc(fc, "too many options");
+	}
+	kfree(ctx->helper_opts);
+	ctx->helper_opts = opts;
+	return 0;
+}
 
 static int jfsk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
@@ -55,6 +90,8 @@ static int jfsk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	opt = fs_parse(fc, jfsk_fs_parameters, param, &result);
 	if (opt < 0)
 		return opt;
+	if (opt == JFS_OPT_HELPER)
+		return jfsk_parse_helper_opt(fc, param);
 	/* "x_timeout" is in seconds as in JuiceFS; "x_timeout_ms" in ms */
 	scale = strstr(param->key, "_ms") ? 1 : MSEC_PER_SEC;
 	if (result.uint_32 > 3600U * MSEC_PER_SEC / scale)
@@ -105,6 +142,10 @@ static int jfsk_show_options(struct seq_file *m, struct dentry *root)
 
 	seq_printf(m, ",attr_timeout_ms=%u,entry_timeout_ms=%u",
 		   sbi->attr_timeout_ms, sbi->entry_timeout_ms);
+	if (sbi->helper_opts) {
+		seq_putc(m, ',');
+		seq_escape(m, sbi->helper_opts, " \t\n\\");
+	}
 	seq_puts(m, ",volume=");
 	seq_escape(m, sbi->name, ", \t\n\\");
 	return 0;
@@ -163,6 +204,7 @@ static int jfsk_mount_volume(struct fs_context *fc, struct jfsk_sb_info *sbi,
 			     struct jfs_mount_out *mo)
 {
 	size_t url_len = strlen(sbi->url);
+	size_t opts_len = sbi->helper_opts ? strlen(sbi->helper_opts) : 0;
 	struct jfs_mount_in *mi;
 	struct jfsk_req *req;
 	int ret;
@@ -172,14 +214,16 @@ static int jfsk_mount_volume(struct fs_context *fc, struct jfsk_sb_info *sbi,
 		       JFS_DEV_NAME);
 		return -ENOTCONN;
 	}
-	req = jfsk_req_new(sbi, JFS_OP_MOUNT, 0, sizeof(*mi) + url_len,
+	req = jfsk_req_new(sbi, JFS_OP_MOUNT, 0, sizeof(*mi) + url_len + opts_len,
 			   max_t(size_t, sizeof(*mo), JFS_MOUNT_MSG_MAX));
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	mi = jfsk_req_args(req);
 	mi->flags = sbi->rdonly ? JFS_MOUNT_RDONLY : 0;
 	mi->url_len = url_len;
+	mi->opts_len = opts_len;
 	memcpy(mi + 1, sbi->url, url_len);
+	memcpy((char *)(mi + 1) + url_len, sbi->helper_opts, opts_len);
 	ret = jfsk_req_send(req);
 	if (ret && req->out_len)
 		jfsk_mount_explain(fc, req->out, req->out_len);
@@ -203,6 +247,7 @@ static void jfsk_free_sbi(struct jfsk_sb_info *sbi)
 {
 	kfree(sbi->url);
 	kfree(sbi->display);
+	kfree(sbi->helper_opts);
 	kfree(sbi);
 }
 
@@ -290,6 +335,8 @@ static int jfsk_get_tree(struct fs_context *fc)
 		jfsk_free_sbi(sbi);
 		return -ENOMEM;
 	}
+	sbi->helper_opts = ((struct jfsk_fs_context *)fc->fs_private)->helper_opts;
+	((struct jfsk_fs_context *)fc->fs_private)->helper_opts = NULL;
 	fc->s_fs_info = sbi;
 	ret = get_tree_nodev(fc, jfsk_fill_super);
 	/* On failure sget/kill_sb already freed it, or fc_free will. */
@@ -302,6 +349,8 @@ static void jfsk_free_fc(struct fs_context *fc)
 
 	if (sbi)
 		jfsk_free_sbi(sbi);
+	if (fc->fs_private)
+		kfree(((struct jfsk_fs_context *)fc->fs_private)->helper_opts);
 	kfree(fc->fs_private);
 }
 
@@ -317,6 +366,9 @@ static int jfsk_reconfigure(struct fs_context *fc)
 
 	if ((fc->sb_flags ^ sb->s_flags) & SB_RDONLY)
 		return invalfc(fc, "cannot switch between ro and rw: umount and mount again");
+	if (ctx->helper_opts && (!sbi->helper_opts ||
+				 strcmp(ctx->helper_opts, sbi->helper_opts)))
+		return invalfc(fc, "backup-meta cannot change on remount: umount and mount again");
 	sbi->attr_timeout_ms = ctx->attr_timeout_ms;
 	sbi->entry_timeout_ms = ctx->entry_timeout_ms;
 	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);

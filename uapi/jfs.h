@@ -116,8 +116,8 @@ struct jfs_attr {
 #define JFS_ATTR_NOXATTR	(1U << 0)
 
 /*
- * JFS_OP_MOUNT: args = jfs_mount_in, url bytes, option bytes (no NULs;
- * reserved for helper-side options, none are sent yet).  A failed MOUNT
+ * JFS_OP_MOUNT: args = jfs_mount_in, url bytes, option bytes (no NULs:
+ * the mount options jfsd acts on, "key=value,...", e.g. backup-meta=1h).  A failed MOUNT
  * may carry a one-line reason as its payload, which the kernel logs.
  */
 #define JFS_MOUNT_RDONLY	(1U << 0)	/* jfs_mount_in.flags */

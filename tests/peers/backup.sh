@@ -33,7 +33,8 @@ J=/mnt/b-jfs
 F=/mnt/b-juicefs
 I=20
 export SKIP_BACKUP_META_CHECK=true
-export JFS_IT_JFSD_ARGS="--cache-dir /tmp/jfscache --cache-size 1024 --backup-meta ${I}s"
+# jfsd itself makes no backups (env.sh: --backup-meta 0): the mount option asks
+export JFS_IT_JFSD_ARGS="--cache-dir /tmp/jfscache --cache-size 1024"
 
 if ! juicefs_available; then
 	echo "SKIP backup: the juicefs peer is not installed (tests/peers/install-juicefs.sh)"
@@ -88,7 +89,7 @@ t_begin "backup setup"
 expect_ok "redis-server" -- start_redis "$JFS_IT_REDIS_PORT"
 expect_ok "modprobe fuse" -- modprobe fuse
 expect_ok "insmod jfsk" -- insmod "$JFSK"
-expect_ok "jfsd --backup-meta ${I}s" -- start_jfsd
+expect_ok "jfsd --backup-meta 0" -- start_jfsd
 ok "juicefs format --storage file $URL $VOL" -- eval \
 	'jc format --storage file --bucket "$BUCKET" "$URL" "$VOL" >>/vmout/juicefs.log 2>&1'
 ((T_OK)) || { teardown; t_summary; exit 1; }
@@ -98,7 +99,10 @@ old=dump-$(date -u -d '3 years ago' +%Y-%m-%d-%H%M%S).json.gz
 : >"$META/notes.txt"
 
 t_begin "backup: jfs alone, one per interval"
-expect_ok "mount -t jfs" -- mount_vol "$J" "" "$URL"
+expect_err "a bad backup-meta: the mount fails" "" -- mount_vol "$J" backup-meta=2x "$URL"
+expect_ok "jfsd said why (kernel log)" -- sh -c "dmesg | grep -qF \"backup-meta takes a duration (1h, 30m, 3600), not '2x'\""
+expect_ok "mount -t jfs -o backup-meta=${I}s" -- mount_vol "$J" "backup-meta=${I}s" "$URL"
+expect_ok "/proc/mounts shows backup-meta=${I}s" -- grep -q "backup-meta=${I}s" /proc/mounts
 mkdir -p $J/d/sub
 printf 'hello\n' >$J/d/hello
 seq 1 50000 >$J/d/sub/seq
@@ -129,7 +133,7 @@ ok "juicefs makes a backup" -- eval 'for ((i = 0; i < 45; i++)); do
 	grep -q "backup metadata succeed" /vmout/juicefs-mount.log && break; sleep 1; done
 	grep -q "backup metadata succeed" /vmout/juicefs-mount.log'
 # then both for 3 intervals, then jfs alone again for one
-expect_ok "mount -t jfs again" -- mount_vol "$J" "" "$URL"
+expect_ok "mount -t jfs again" -- mount_vol "$J" "backup-meta=${I}s" "$URL"
 sleep 60
 juicefs_umount
 sleep 25
