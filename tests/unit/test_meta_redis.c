@@ -226,7 +226,7 @@ static void op_costs(void)
 	struct meta *m = fresh_redis();
 	struct meta_attr a;
 	struct meta_io io;
-	uint64_t ino = 0;
+	uint64_t ino = 0, ino2 = 0;
 
 	REQUIRE(m);
 	REQUIRE(mkfile(m, 1, "warm", &ino) == 0);	/* the inode batch */
@@ -243,6 +243,22 @@ static void op_costs(void)
 	REQUIRE(meta_getattr(m, ino, &a) == 0);
 	meta_io_take(&io);
 	CHECK_EQU(io.rtts, 1);
+	/* a lookup is JuiceFS's script: entry and attr in one round trip */
+	REQUIRE(meta_lookup(m, 1, "warm", 4, &ino2, &a) == 0);	/* loads it */
+	meta_io_take(&io);
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino2, &a) == 0);
+	meta_io_take(&io);
+	CHECK_EQU(io.rtts, 1);
+	CHECK_EQU(ino2, ino);
+	CHECK_EQ(a.type, META_TYPE_FILE);
+	CHECK_EQ(meta_lookup(m, 1, "nope", 4, &ino2, &a), -ENOENT);
+	meta_io_take(&io);
+	CHECK_EQU(io.rtts, 1);
+	freeReplyObject(raw("SCRIPT FLUSH"));	/* a restarted server: loaded again */
+	REQUIRE(meta_lookup(m, 1, "f", 1, &ino2, &a) == 0);
+	CHECK_EQU(ino2, ino);
+	meta_io_take(&io);
+	CHECK_EQU(io.rtts, 3);		/* NOSCRIPT, SCRIPT LOAD, EVALSHA */
 	REQUIRE(meta_unlink(m, 1, "f", 1) == 0);
 	meta_io_take(&io);
 	/* dir+entry, the inode, MULTI..EXEC; then delfiles is cleared */

@@ -35,6 +35,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,8 @@ struct rmeta {
 	uint64_t slice_next, slice_max;
 
 	pthread_mutex_t txn_locks[RM_TXN_LOCKS];
+
+	atomic_bool no_scripts;		/* the server refused EVALSHA: two steps */
 
 	/* ACL rules by id, as JuiceFS's aclCache: rules never change */
 	pthread_mutex_t acl_lock;
