@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "jfsadm.h"
+#include "util/progress.h"
 #include "volume/volume.h"
 
 static const char dump_usage[] =
-	"jfsadm dump [--subdir PATH] [--keep-secret-key] [--skip-trash] META-URL [FILE]";
+	"jfsadm dump [--subdir PATH] [--keep-secret-key] [--skip-trash] [--quiet] META-URL [FILE]";
 static const char dump_help[] =
 	"Writes the volume's metadata as `juicefs dump` JSON to FILE (default \"-\":\n"
 	"standard output); a FILE ending in .gz or .zstd is compressed.\n"
@@ -23,15 +24,17 @@ static const char dump_help[] =
 	"  --subdir PATH       dump only this directory's tree (default: the whole volume)\n"
 	"  --keep-secret-key   keep SecretKey and SessionToken (default: \"removed\")\n"
 	"  --skip-trash        leave the trash out (default: dump it)\n"
+	"  -q, --quiet         no progress line (default: one on a terminal)\n"
 	"  -h, --help          show this help\n";
 
-static const char load_usage[] = "jfsadm load META-URL [FILE]";
+static const char load_usage[] = "jfsadm load [--quiet] META-URL [FILE]";
 static const char load_help[] =
 	"Loads a `juicefs dump` JSON file (default \"-\": standard input; gzip or zstd\n"
 	"compressed ones are recognised) into META-URL, which must be empty.\n"
 	"Counters, links, dir stats and slice references are rebuilt from the tree.\n"
 	"\n"
 	"options:\n"
+	"  -q, --quiet         no progress line (default: one on a terminal)\n"
 	"  -h, --help          show this help\n";
 
 enum { OPT_SUBDIR = 256, OPT_KEEP_SECRET, OPT_SKIP_TRASH };
@@ -40,11 +43,13 @@ static const struct option dump_opts[] = {
 	{ "subdir", required_argument, NULL, OPT_SUBDIR },
 	{ "keep-secret-key", no_argument, NULL, OPT_KEEP_SECRET },
 	{ "skip-trash", no_argument, NULL, OPT_SKIP_TRASH },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const struct option load_opts[] = {
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -67,12 +72,16 @@ int cmd_dump(int argc, char **argv)
 	struct volume_dump_opts o = { 0 };
 	const char *url, *file;
 	struct volume *v;
+	bool quiet = false;
 	int c, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", dump_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qh", dump_opts, NULL)) != -1) {
 		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
 		case OPT_SUBDIR:
 			o.subdir = optarg;
 			break;
@@ -92,6 +101,7 @@ int cmd_dump(int argc, char **argv)
 	ret = positional(argc, argv, dump_usage, &url, &file);
 	if (ret)
 		return ret;
+	o.progress = progress_wanted(quiet);
 	/* any volume, even one jfsd could not serve, can be dumped */
 	ret = jfsadm_open_volume(url, VOLUME_RDONLY | VOLUME_ANY, &v);
 	if (ret)
@@ -108,22 +118,29 @@ int cmd_load(int argc, char **argv)
 	struct volume_loaded out;
 	const char *url, *file;
 	char shown[1024];
+	bool quiet = false;
 	int c, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", load_opts, NULL)) != -1) {
-		if (c != 'h')
+	while ((c = getopt_long(argc, argv, ":qh", load_opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			printf("usage: %s\n\n%s", load_usage, load_help);
+			return JFSADM_OK;
+		default:
 			return jfsadm_bad_option(load_usage, c, argv);
-		printf("usage: %s\n\n%s", load_usage, load_help);
-		return JFSADM_OK;
+		}
 	}
 	ret = positional(argc, argv, load_usage, &url, &file);
 	if (!ret)
 		ret = jfsadm_check_url(url, shown, sizeof(shown));
 	if (ret)
 		return ret;
-	ret = volume_load(url, file, &out);
+	ret = volume_load(url, file, progress_wanted(quiet), &out);
 	if (ret && !strcmp(jfs_errlayer(), "meta") && ret != -ENOTEMPTY)
 		return jfsadm_error("cannot open META-URL '%s': %s", shown,
 				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/progress.h"
 #include "volume/dumpio.h"
 #include "volume/volume.h"
 
@@ -30,6 +31,7 @@ struct dumper {
 	struct dump_out *out;
 	struct dbuf b;		/* the entry being written */
 	const struct volume_dump_opts *o;
+	struct progress bar;	/* entries written */
 };
 
 static const char *const type_names[] = {
@@ -335,6 +337,7 @@ static int entry_head(struct dumper *d, const char *name, size_t len, uint64_t i
 	size_t tlen = 0;
 	int ret;
 
+	progress_add(&d->bar, 1);
 	d->b.n = 0;
 	ret = dbuf_putc(&d->b, '\n');
 	if (!ret)
@@ -638,6 +641,7 @@ int volume_dump(struct volume *v, const char *path, const struct volume_dump_opt
 		meta_dump_info_free(&info);
 		return ret;
 	}
+	progress_start(&d.bar, "Dumped entries", 0, o->progress);
 	ret = put_setting(&d, o);
 	if (!ret)
 		ret = put_counters(&d, &info.c);
@@ -666,6 +670,7 @@ int volume_dump(struct volume *v, const char *path, const struct volume_dump_opt
 	}
 	if (!ret)
 		ret = dump_out_str(d.out, "\n}\n");
+	progress_done(&d.bar);
 	meta_dump_info_free(&info);
 	dbuf_free(&d.b);
 	if (ret == -ENOMEM)

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/progress.h"
 #include "volume/dumpio.h"
 #include "volume/volume.h"
 
@@ -91,6 +92,7 @@ struct loader {
 	size_t depth, cappath;
 
 	struct volume_loaded *out;
+	struct progress bar;		/* entries read */
 };
 
 static int lfail(struct loader *L, int err, const char *fmt, ...)
@@ -681,6 +683,7 @@ static int parse_children(struct loader *L, struct entry *e)
 		r->u.edge.type = c.type;
 		r->u.edge.ino = c.ino;
 		L->out->entries++;
+		progress_add(&L->bar, 1);
 		if (e->ino < META_TRASH_INO && c.type == META_TYPE_DIR)
 			e->attr.nlink++;
 		if (c.type == META_TYPE_FILE)
@@ -1011,7 +1014,7 @@ static int parse_top(struct loader *L)
 	return ret;
 }
 
-int volume_load(const char *url, const char *path, struct volume_loaded *out)
+int volume_load(const char *url, const char *path, bool progress, struct volume_loaded *out)
 {
 	struct loader L;
 	struct dump_in *in = NULL;
@@ -1034,9 +1037,11 @@ int volume_load(const char *url, const char *path, struct volume_loaded *out)
 		return ret;
 	}
 	jlex_init(&L.lex, in);
+	progress_start(&L.bar, "Loaded entries", 0, progress);
 	ret = parse_top(&L);
 	if (!ret)
 		ret = finish(&L);
+	progress_done(&L.bar);
 	if (ret == -ENOMEM)
 		jfs_seterr("volume", "load: out of memory");
 	if (ret && L.written && meta_load_reset(L.m)) {

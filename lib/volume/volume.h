@@ -151,6 +151,7 @@ struct volume_dump_opts {
 	/* polled before each entry: true stops the dump with -ECANCELED */
 	bool (*cancel)(void *arg);
 	void *cancel_arg;
+	bool progress;			/* a progress line on stderr (the caller decided) */
 };
 
 /*
@@ -218,9 +219,10 @@ struct volume_loaded {
  * volume and no inode, as `juicefs load` does: counters, nlink, parents,
  * dir stats, slice references and quota usage are recomputed from the
  * tree.  A dump that turns out bad midway (truncated, malformed) leaves
- * the database empty again.
+ * the database empty again.  progress: a progress line on stderr (the
+ * caller decided: a terminal, not --quiet).
  */
-int volume_load(const char *url, const char *path, struct volume_loaded *out);
+int volume_load(const char *url, const char *path, bool progress, struct volume_loaded *out);
 
 /*
  * fsck and gc tell their caller what they find as they go, one line a

@@ -243,6 +243,27 @@ check "dump of an empty database: no file" test ! -e unformatted.json
 "$JFSADM" dump --subdir /nope "$R/2" sub.json > out 2> err
 check "dump --subdir missing: exit 1, one line" one_line err "/nope"
 
+# ---- progress: a line on a terminal (script(1) gives one), none with --quiet ----
+"$JFSADM" dump "$R/2" tty.json 2> err
+check "dump off a terminal: no progress line" test ! -s err
+"$JFSADM" load "$R/11" ref.json 2> err
+check "load off a terminal: no progress line, the summary only" sh -c \
+	"grep -q 'jfsadm: loaded' err && test \$(wc -l < err) -eq 1"
+redis-cli -p "$port" -n 11 FLUSHDB > /dev/null
+script -qec "'$JFSADM' dump '$R/2' tty.json" /dev/null > tty.out 2>&1
+check "dump on a terminal: a progress line with a count and a rate" \
+	grep -q 'Dumped entries: [1-9][0-9]* [0-9.]*/s' tty.out
+script -qec "'$JFSADM' dump --quiet '$R/2' tty.json" /dev/null > tty.out 2>&1
+check "dump --quiet on a terminal: no progress line" sh -c "! grep -q 'Dumped entries' tty.out"
+script -qec "'$JFSADM' load '$R/11' ref.json" /dev/null > tty.out 2>&1
+check "load on a terminal: a progress line with a count and a rate" \
+	grep -q 'Loaded entries: [1-9][0-9]* [0-9.]*/s' tty.out
+redis-cli -p "$port" -n 11 FLUSHDB > /dev/null
+script -qec "'$JFSADM' load -q '$R/11' ref.json" /dev/null > tty.out 2>&1
+check "load -q on a terminal: no progress line, the summary only" sh -c \
+	"! grep -q 'Loaded entries' tty.out && grep -q 'jfsadm: loaded' tty.out"
+redis-cli -p "$port" -n 11 FLUSHDB > /dev/null
+
 # ---- usage ----
 "$JFSADM" dump > out 2> err
 check "dump without META-URL: exit 2" test $? -eq 2
@@ -252,9 +273,10 @@ check "load --bogus: exit 2" test $? -eq 2
 check "dump with 3 arguments: exit 2" test $? -eq 2
 "$JFSADM" dump --help > out 2> err
 check "dump --help: exit 0, options with defaults" sh -c \
-	"test $? -eq 0 && grep -q -- '--subdir' out && grep -q -- '--skip-trash' out && grep -q default out"
+	"test $? -eq 0 && grep -q -- '--subdir' out && grep -q -- '--skip-trash' out && grep -q -- '--quiet' out && grep -q default out"
 "$JFSADM" load --help > out 2> err
-check "load --help: exit 0" sh -c "test $? -eq 0 && grep -q 'usage: jfsadm load' out"
+check "load --help: exit 0, lists --quiet" sh -c \
+	"test $? -eq 0 && grep -q 'usage: jfsadm load' out && grep -q -- '--quiet' out"
 
 echo "t-dump: $fails failed"
 [ "$fails" -eq 0 ]

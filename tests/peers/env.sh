@@ -18,14 +18,15 @@ juicefs_available() {
 
 jc() { "$JFS_JUICEFS" --no-color "$@"; }
 
-# juicefs_mount URL MNT LOG: `juicefs mount -d` gives up waiting after 10 s,
-# which a loaded emulated guest can exceed while the mount still comes up
+# juicefs_mount URL MNT LOG [MOUNT-OPTION...]: `juicefs mount -d` gives up
+# waiting after 10 s, which a loaded emulated guest can exceed while the
+# mount still comes up
 juicefs_mount() {
 	local i
 	mkdir -p "$2" "/tmp/jjcache-${2##*/}"
 	jc mount -d --no-usage-report --no-syslog --backup-meta 0 --enable-ioctl \
-		--cache-dir "/tmp/jjcache-${2##*/}" --log "$3" "$1" "$2" >>/vmout/juicefs.log 2>&1 &&
-		return 0
+		--cache-dir "/tmp/jjcache-${2##*/}" --log "$3" "${@:4}" "$1" "$2" \
+		>>/vmout/juicefs.log 2>&1 && return 0
 	for ((i = 0; i < 60; i++)); do
 		mountpoint -q "$2" && return 0
 		sleep 1

@@ -19,6 +19,9 @@
 #    written by either client read the same through the other.
 # 6. A dir quota set by juicefs keeps jfs read-only (it does not keep quotas).
 # 7. `juicefs gc` (no --delete, nothing skipped) finds no leaked object.
+# 8. Dumps move a volume between the clients (dumpload.sh): jfsadm dump ->
+#    juicefs load -> juicefs mount, and juicefs dump -> jfsadm load (Redis,
+#    SQLite) -> mount -t jfs show identical trees.
 # Skips (exit 0, one SKIP line) only when the juicefs binary is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -356,6 +359,8 @@ echo "$fsck_out" >>/vmout/juicefs.log
 expect_eq "a dir stat off by one makes juicefs fsck complain" "1 1" \
 	"$((rc != 0)) $(grep -c 'usage stat of /t should be' <<<"$fsck_out")"
 ircli hincrby dirUsedInodes "$tino" -1 >/dev/null
+
+. tests/peers/dumpload.sh
 
 teardown
 t_summary
