@@ -109,7 +109,7 @@ int cmd_dump(int argc, char **argv)
 	ret = volume_dump(v, file, &o);
 	volume_close(v);
 	if (ret)
-		return jfsadm_error("%s", *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+		return jfsadm_error("%s", jfsadm_why(ret));
 	return JFSADM_OK;
 }
 
@@ -143,9 +143,9 @@ int cmd_load(int argc, char **argv)
 	ret = volume_load(url, file, progress_wanted(quiet), &out);
 	if (ret && !strcmp(jfs_errlayer(), "meta") && ret != -ENOTEMPTY)
 		return jfsadm_error("cannot open META-URL '%s': %s", shown,
-				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+				    jfsadm_why(ret));
 	if (ret)
-		return jfsadm_error("%s", *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+		return jfsadm_error("%s", jfsadm_why(ret));
 	fprintf(stderr, "jfsadm: loaded %llu inodes (%llu entries) into %s\n",
 		(unsigned long long)out.inodes, (unsigned long long)out.entries, shown);
 	return JFSADM_OK;

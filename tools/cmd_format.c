@@ -181,10 +181,10 @@ static int format(const char *url, const char *shown, const char *name,
 	ret = volume_format(url, &va, &out);
 	if (ret && !strcmp(jfs_errlayer(), "meta"))
 		return jfsadm_error("cannot open META-URL '%s': %s", shown,
-				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+				    jfsadm_why(ret));
 	if (ret)
 		return jfsadm_error("cannot format: %s",
-				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+				    jfsadm_why(ret));
 	if (*out.warning)
 		jfsadm_warning("%s", out.warning);
 	if (out.created)

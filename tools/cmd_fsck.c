@@ -91,7 +91,7 @@ int cmd_fsck(int argc, char **argv)
 	volume_close(v);
 	if (ret) {
 		volume_fsck_report_free(&r);
-		return jfsadm_error("%s", *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+		return jfsadm_error("%s", jfsadm_why(ret));
 	}
 	if (!o.path)
 		printf("Found %llu blocks (%llu bytes), used by %llu slices (%llu bytes)\n",

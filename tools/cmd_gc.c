@@ -91,7 +91,7 @@ int cmd_gc(int argc, char **argv)
 	ret = volume_gc(v, &o, &r);
 	volume_close(v);
 	if (ret)
-		return jfsadm_error("%s", *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+		return jfsadm_error("%s", jfsadm_why(ret));
 	if (o.delete)
 		printf("Cleaned %llu expired trash entries, %llu chunk lists of no inode, "
 		       "%llu pending slices\n", (unsigned long long)r.trash_cleaned,

@@ -44,6 +44,12 @@ static void vreport(const char *prefix, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* what a failed library call said, or its errno's text */
+const char *jfsadm_why(int ret)
+{
+	return *jfs_errmsg() ? jfs_errmsg() : strerror(-ret);
+}
+
 int jfsadm_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -107,7 +113,7 @@ int jfsadm_open_volume(const char *url, unsigned int flags, struct volume **v)
 	ret = volume_open(url, flags, v);
 	if (ret && !strcmp(jfs_errlayer(), "meta"))
 		return jfsadm_error("cannot open META-URL '%s': %s", shown,
-				    *jfs_errmsg() ? jfs_errmsg() : strerror(-ret));
+				    jfsadm_why(ret));
 	if (ret)
 		return jfsadm_error("%s", jfs_errmsg());
 	return JFSADM_OK;

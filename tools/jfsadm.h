@@ -21,6 +21,7 @@
 #define JFSADM_USAGE	2	/* the command line is wrong: options, arguments, their syntax */
 
 /* Prints "jfsadm: <msg>" to stderr; returns JFSADM_FAIL. */
+const char *jfsadm_why(int ret);
 int jfsadm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "jfsadm: warning: <msg>" to stderr. */
 void jfsadm_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
