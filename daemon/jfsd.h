@@ -56,6 +56,9 @@ struct vol {
 	unsigned int refs;		/* guarded by jfsd.vols_lock */
 	bool dying;			/* unmounted; freed at refs == 0 */
 	bool rdonly;
+	bool notify;		/* -o active-invalidation: engine changes to the kernel */
+	bool watching;		/* ... meta_watch running */
+	struct chan *chan;	/* where the notifications go */
 	bool quota_warned;	/* a dir quota appeared while read-write */
 	struct volume *volume;		/* engine, setting, store */
 	struct meta *meta;		/* = volume->meta */

@@ -197,6 +197,8 @@ static void vol_free(struct vol *v)
 {
 	size_t i;
 
+	if (v->watching)
+		meta_unwatch(v->meta);
 	if (v->chunk_started)
 		chunk_stop(&v->chunk);
 	cache_close(v->cache);
@@ -260,6 +262,47 @@ static int vol_open_volume(struct vol *v, const char *url, char *err, size_t err
 	if (ret)
 		snprintf(err, errlen, "%s", jfs_errmsg());
 	return ret;
+}
+
+/*
+ * -o active-invalidation: what the engine says changed goes to the kernel
+ * as JFS_NOTIFY_INVAL, on the engine's thread.  A failed write is only
+ * logged: the kernel's timeouts still bound how stale a cache gets.
+ */
+static void vol_changed(void *arg, uint64_t ino, unsigned int what)
+{
+	struct vol *v = arg;
+	unsigned char msg[sizeof(struct jfs_out_hdr) + sizeof(struct jfs_notify_inval)];
+	struct jfs_out_hdr h = { .len = sizeof(msg), .opcode = JFS_NOTIFY_INVAL };
+	struct jfs_notify_inval n = { .mount_id = v->mount_id, .ino = ino };
+	int ret;
+
+	n.what = (what & META_CHANGED_ATTR ? JFS_INVAL_ATTR : 0) |
+		 (what & META_CHANGED_ENTRIES ? JFS_INVAL_ENTRIES : 0) |
+		 (what & META_CHANGED_ALL ? JFS_INVAL_ALL : 0);
+	if (n.what & JFS_INVAL_ALL)
+		n.ino = 0;
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), &n, sizeof(n));
+	ret = v->chan->ops->send(v->chan->ctx, msg, sizeof(msg));
+	if (ret)
+		log_warn("volume '%s': invalidation of inode %" PRIu64 " not delivered: %s",
+			 v->setting->name, ino, strerror(-ret));
+}
+
+static int vol_start_notify(struct vol *v, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!v->notify)
+		return 0;
+	ret = meta_watch(v->meta, vol_changed, v);
+	if (ret) {
+		snprintf(err, errlen, "active-invalidation: %s", jfs_errmsg());
+		return ret;
+	}
+	v->watching = true;
+	return 0;
 }
 
 /* The local block cache and the upload/prefetch threads of one mount. */
@@ -346,8 +389,9 @@ int vol_parse_backup(const char *s, int64_t *secs, char *err, size_t errlen)
 }
 
 /*
- * The mount options the kernel passed on ("key=value,..."): only
- * backup-meta so far, which overrides jfsd --backup-meta for this mount.
+ * The mount options the kernel passed on ("key=value,..."): backup-meta,
+ * which overrides jfsd --backup-meta for this mount, and the flag
+ * active-invalidation.
  */
 static int vol_parse_opts(struct vol *v, const char *opts, size_t len,
 			  char *err, size_t errlen)
@@ -374,6 +418,8 @@ static int vol_parse_opts(struct vol *v, const char *opts, size_t len,
 			ret = vol_parse_backup(item + 12, &v->backup_secs, err, errlen);
 			if (ret)
 				return ret;
+		} else if (!strcmp(item, "active-invalidation")) {
+			v->notify = true;
 		} else {
 			snprintf(err, errlen, "unknown mount option '%s'", item);
 			return -EINVAL;
@@ -407,9 +453,12 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 
 	v->bg_secs = d->conf.bg_secs;
 	v->backup_secs = d->conf.backup_secs;
+	v->chan = &d->chan;
 	ret = vol_parse_opts(v, opts, opts_len, err, errlen);
 	if (!ret)
 		ret = vol_open_volume(v, url, err, errlen);
+	if (!ret)
+		ret = vol_start_notify(v, err, errlen);
 	if (!ret)
 		ret = vol_start_data(v, &d->conf, err, errlen);
 	if (!ret && !rdonly)

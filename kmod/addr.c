@@ -259,7 +259,7 @@ static int jfsk_write_reply(struct inode *inode, struct jfsk_req *req, size_t le
 	if (wo.written != len || wo.attr.ino != inode->i_ino ||
 	    jfsk_check_attr(&wo.attr))
 		return -EIO;
-	jfsk_attr_apply(inode, &wo.attr);
+	jfsk_attr_apply(inode, &wo.attr, req->seq);
 	jfsk_cache_stamp(inode, &wo.attr);	/* the new data is ours */
 	atomic64_add(len, &JFS_SB(inode->i_sb)->bytes_out);
 	return 0;

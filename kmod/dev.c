@@ -11,6 +11,7 @@
  *
  * One jfsd serves every mount.  When it closes the device, every queued
  * and sent request fails with -ENOTCONN and new ones fail at once.
+ * jfsd may also write notifications, which carry unique 0 (notify.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -72,6 +73,7 @@ struct jfsk_req *jfsk_req_new(struct jfsk_sb_info *sbi, u16 opcode, u64 ino,
 	refcount_set(&req->ref, 1);
 	init_completion(&req->done);
 	req->sbi = sbi;
+	req->seq = sbi ? atomic_long_read(&sbi->inval_seq) : 0;
 	req->opcode = opcode;
 	req->out_max = out_max;
 	req->in->len = req->in_len;
@@ -428,6 +430,13 @@ static ssize_t jfsk_dev_write(struct file *file, const char __user *buf,
 		return -EFAULT;
 	if (oh.len != count)
 		return -EINVAL;
+	/* unique 0 is never a request's: a notification (notify.c) */
+	if (!oh.unique) {
+		if (oh.error)
+			return -EINVAL;
+		ret = jfsk_notify(oh.opcode, buf + sizeof(oh), count - sizeof(oh));
+		return ret ? ret : count;
+	}
 
 	req = jfsk_chan_claim(oh.unique);
 	if (!req)

@@ -17,11 +17,13 @@
 #include <linux/pagemap.h>
 #include "internal.h"
 
-static void jfsk_dentry_set_expire(struct dentry *dentry)
+/* @seq: jfsk_seq() when the entry was asked for (see notify.c) */
+static void jfsk_dentry_set_expire(struct dentry *dentry, unsigned long seq)
 {
 	struct jfsk_sb_info *sbi = JFS_SB(dentry->d_sb);
 
-	dentry->d_time = jiffies + sbi->entry_timeout;
+	WRITE_ONCE(dentry->d_fsdata, (void *)seq);
+	WRITE_ONCE(dentry->d_time, jiffies + sbi->entry_timeout);
 }
 
 /* Sends an op whose arguments are a fixed struct followed by a name. */
@@ -72,6 +74,7 @@ static int jfsk_do_lookup(struct inode *dir, const struct qstr *name,
 static struct dentry *jfsk_lookup(struct inode *dir, struct dentry *dentry,
 				  unsigned int flags)
 {
+	unsigned long seq = jfsk_seq(dir->i_sb);
 	struct inode *inode = NULL;
 	struct jfs_attr attr;
 	int ret;
@@ -88,10 +91,10 @@ static struct dentry *jfsk_lookup(struct inode *dir, struct dentry *dentry,
 		return d_splice_alias(NULL, dentry);
 	if (ret)
 		return ERR_PTR(ret);
-	inode = jfsk_iget(dir->i_sb, &attr);
+	inode = jfsk_iget(dir->i_sb, &attr, seq);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
-	jfsk_dentry_set_expire(dentry);
+	jfsk_dentry_set_expire(dentry, seq);
 	return d_splice_alias(inode, dentry);
 }
 
@@ -100,18 +103,27 @@ static int jfsk_d_revalidate(struct dentry *dentry, unsigned int flags)
 	struct inode *inode, *dir;
 	struct dentry *parent;
 	struct jfs_attr attr;
+	unsigned long seq;
 	int ret;
 
 	inode = d_inode_rcu(dentry);
 	if (!inode)
 		return 0;	/* negative entries are never cached */
-	if (time_before(jiffies, dentry->d_time))
-		return 1;
-	if (flags & LOOKUP_RCU)
+	if (flags & LOOKUP_RCU) {
+		parent = READ_ONCE(dentry->d_parent);
+		dir = d_inode_rcu(parent);
+		if (dir && jfsk_dentry_fresh(dentry, dir))
+			return 1;
 		return -ECHILD;
+	}
 
 	parent = dget_parent(dentry);
 	dir = d_inode(parent);
+	if (jfsk_dentry_fresh(dentry, dir)) {
+		dput(parent);
+		return 1;
+	}
+	seq = jfsk_seq(dir->i_sb);
 	ret = jfsk_do_lookup(dir, &dentry->d_name, &attr);
 	dput(parent);
 	if (ret == -ENOENT)
@@ -120,8 +132,8 @@ static int jfsk_d_revalidate(struct dentry *dentry, unsigned int flags)
 		return ret;
 	if (attr.ino != inode->i_ino || ((attr.mode ^ inode->i_mode) & S_IFMT))
 		return 0;
-	jfsk_attr_apply(inode, &attr);
-	jfsk_dentry_set_expire(dentry);
+	jfsk_attr_apply(inode, &attr, seq);
+	jfsk_dentry_set_expire(dentry, seq);
 	return 1;
 }
 
@@ -140,7 +152,7 @@ static int jfsk_instantiate(struct inode *dir, struct dentry *dentry,
 	ret = jfsk_reply_attr(req, &attr);
 	if (ret)
 		return ret;
-	inode = jfsk_iget(dir->i_sb, &attr);
+	inode = jfsk_iget(dir->i_sb, &attr, req->seq);
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
 	if (S_ISREG(inode->i_mode)) {
@@ -153,7 +165,7 @@ static int jfsk_instantiate(struct inode *dir, struct dentry *dentry,
 		d_add(dentry, inode);
 	else
 		d_instantiate(dentry, inode);
-	jfsk_dentry_set_expire(dentry);
+	jfsk_dentry_set_expire(dentry, req->seq);
 	jfsk_attr_invalidate(dir);	/* its mtime and maybe nlink changed */
 	return 0;
 }
@@ -205,6 +217,7 @@ static int jfsk_create_open(struct inode *dir, struct dentry *dentry,
 	struct jfs_open_out oo;
 	struct jfsk_req *req;
 	struct inode *inode;
+	unsigned long seq;
 	int ret;
 
 	mode = (mode & 07777) | S_IFREG;
@@ -224,6 +237,7 @@ static int jfsk_create_open(struct inode *dir, struct dentry *dentry,
 		ret = -EIO;
 	if (!ret)
 		memcpy(&oo, req->out, sizeof(oo));
+	seq = req->seq;
 	jfsk_req_put(req);
 	if (ret)
 		return ret;
@@ -233,7 +247,7 @@ static int jfsk_create_open(struct inode *dir, struct dentry *dentry,
 		ret = -EIO;
 	if (ret)
 		goto out_release;
-	inode = jfsk_iget(dir->i_sb, &oo.attr);
+	inode = jfsk_iget(dir->i_sb, &oo.attr, seq);
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
 		goto out_release;
@@ -255,7 +269,7 @@ static int jfsk_create_open(struct inode *dir, struct dentry *dentry,
 	} else {
 		d_instantiate(dentry, inode);
 	}
-	jfsk_dentry_set_expire(dentry);
+	jfsk_dentry_set_expire(dentry, seq);
 	if (!oo.fh)
 		return finish_no_open(file, alias);
 	file->f_mode |= FMODE_CREATED;
@@ -362,6 +376,7 @@ static int jfsk_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	struct jfs_link_in li = {};
 	struct jfs_attr attr;
 	struct jfsk_req *req;
+	unsigned long seq;
 	int ret;
 
 	li.newparent = dir->i_ino;
@@ -373,18 +388,19 @@ static int jfsk_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	ret = jfsk_req_send(req);
 	if (!ret)
 		ret = jfsk_reply_attr(req, &attr);
+	seq = req->seq;
 	jfsk_req_put(req);
 	if (ret)
 		return ret;
 	if (attr.ino != inode->i_ino)
 		return -EIO;
-	jfsk_attr_apply(inode, &attr);
+	jfsk_attr_apply(inode, &attr, seq);
 	ihold(inode);
 	if (d_unhashed(new))	/* its lookup was skipped (jfsk_lookup) */
 		d_add(new, inode);
 	else
 		d_instantiate(new, inode);
-	jfsk_dentry_set_expire(new);
+	jfsk_dentry_set_expire(new, seq);
 	jfsk_attr_invalidate(dir);
 	return 0;
 }
@@ -490,7 +506,8 @@ static int jfsk_dir_release(struct inode *inode, struct file *file)
 
 /* Puts one READDIR entry with its attributes into the dcache. */
 static void jfsk_prime_dentry(struct dentry *parent, const char *name,
-			      unsigned int len, const struct jfs_attr *attr)
+			      unsigned int len, const struct jfs_attr *attr,
+			      unsigned long seq)
 {
 	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
 	struct qstr q = QSTR_INIT(name, len);
@@ -509,13 +526,13 @@ static void jfsk_prime_dentry(struct dentry *parent, const char *name,
 		/* Refresh a matching entry; leave others to revalidation. */
 		if (inode && inode->i_ino == attr->ino &&
 		    !((inode->i_mode ^ attr->mode) & S_IFMT)) {
-			jfsk_attr_apply(inode, attr);
-			jfsk_dentry_set_expire(dentry);
+			jfsk_attr_apply(inode, attr, seq);
+			jfsk_dentry_set_expire(dentry, seq);
 		}
 		dput(dentry);
 		return;
 	}
-	inode = jfsk_iget(parent->d_sb, attr);
+	inode = jfsk_iget(parent->d_sb, attr, seq);
 	if (IS_ERR(inode)) {
 		d_lookup_done(dentry);
 		dput(dentry);
@@ -528,13 +545,14 @@ static void jfsk_prime_dentry(struct dentry *parent, const char *name,
 		dentry = alias;
 	}
 	if (!IS_ERR(alias))
-		jfsk_dentry_set_expire(dentry);
+		jfsk_dentry_set_expire(dentry, seq);
 	dput(dentry);
 }
 
 /* Walks one READDIR reply; sets *full when the caller's buffer is full. */
 static int jfsk_emit_batch(struct file *file, struct dir_context *ctx,
-			   const char *buf, size_t len, bool *full)
+			   const char *buf, size_t len, unsigned long seq,
+			   bool *full)
 {
 	struct dentry *parent = file->f_path.dentry;
 	const struct jfs_dirent *de;
@@ -556,7 +574,7 @@ static int jfsk_emit_batch(struct file *file, struct dir_context *ctx,
 			return -EIO;
 		if (de->type > DT_WHT)
 			return -EIO;
-		jfsk_prime_dentry(parent, name, de->namelen, &de->attr);
+		jfsk_prime_dentry(parent, name, de->namelen, &de->attr, seq);
 		if (!dir_emit(ctx, name, de->namelen, de->attr.ino, de->type)) {
 			*full = true;
 			return 0;
@@ -593,7 +611,7 @@ static int jfsk_readdir(struct file *file, struct dir_context *ctx)
 		}
 		if (!ret)
 			ret = jfsk_emit_batch(file, ctx, req->out, req->out_len,
-					      &full);
+					      req->seq, &full);
 		jfsk_req_put(req);
 		if (ret)
 			break;

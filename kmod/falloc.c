@@ -29,11 +29,12 @@ static_assert(FALLOC_FL_PUNCH_HOLE == JFS_FALLOC_PUNCH_HOLE);
 static_assert(FALLOC_FL_ZERO_RANGE == JFS_FALLOC_ZERO_RANGE);
 
 /* Applies attributes jfsd sent for a change this client made. */
-static int jfsk_own_attr(struct inode *inode, const struct jfs_attr *attr)
+static int jfsk_own_attr(struct inode *inode, const struct jfs_attr *attr,
+			 unsigned long seq)
 {
 	if (jfsk_check_attr(attr) || attr->ino != inode->i_ino)
 		return -EIO;
-	jfsk_attr_apply(inode, attr);
+	jfsk_attr_apply(inode, attr, seq);
 	jfsk_cache_stamp(inode, attr);
 	return 0;
 }
@@ -46,6 +47,7 @@ long jfsk_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 	};
 	bool zeroes = mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE);
 	struct jfs_attr attr;
+	unsigned long seq;
 	int ret;
 
 	if (mode & ~JFS_FALLOC_MODES)
@@ -60,10 +62,11 @@ long jfsk_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 		goto out;
 	if (zeroes)
 		truncate_pagecache_range(inode, offset, offset + len - 1);
+	seq = jfsk_seq(inode->i_sb);
 	ret = jfsk_simple_req(JFS_SB(inode->i_sb), JFS_OP_FALLOCATE, inode->i_ino,
 			      &fi, sizeof(fi), &attr, sizeof(attr));
 	if (!ret)
-		ret = jfsk_own_attr(inode, &attr);
+		ret = jfsk_own_attr(inode, &attr, seq);
 	/* a page faulted in meanwhile may hold the old bytes */
 	if (zeroes)
 		truncate_pagecache_range(inode, offset, offset + len - 1);
@@ -79,6 +82,7 @@ loff_t jfsk_remap_file_range(struct file *src_file, loff_t src_off,
 	struct inode *src = file_inode(src_file), *dst = file_inode(dst_file);
 	struct jfs_copy_out co;
 	struct jfs_copy_in ci;
+	unsigned long seq;
 	loff_t ret;
 
 	if (remap_flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
@@ -99,6 +103,7 @@ loff_t jfsk_remap_file_range(struct file *src_file, loff_t src_off,
 	if (ret)
 		goto out;
 	truncate_pagecache_range(dst, dst_off, dst_off + len - 1);
+	seq = jfsk_seq(dst->i_sb);
 	ci = (struct jfs_copy_in){
 		.off_in = src_off, .ino_out = dst->i_ino,
 		.off_out = dst_off, .length = len,
@@ -108,7 +113,7 @@ loff_t jfsk_remap_file_range(struct file *src_file, loff_t src_off,
 	if (!ret && co.copied > len)
 		ret = -EIO;
 	if (!ret)
-		ret = jfsk_own_attr(dst, &co.attr);
+		ret = jfsk_own_attr(dst, &co.attr, seq);
 	truncate_pagecache_range(dst, dst_off, dst_off + len - 1);
 	if (!ret)
 		ret = co.copied;

@@ -26,6 +26,7 @@ static bool jfsk_changed_remotely(struct inode *inode,
 int jfsk_open_common(struct inode *inode, struct file *file, u16 op, u64 *fh)
 {
 	struct jfs_open_in oi = { .flags = file->f_flags };
+	unsigned long seq = jfsk_seq(inode->i_sb);
 	struct jfs_open_out oo;
 	int ret;
 
@@ -44,7 +45,7 @@ int jfsk_open_common(struct inode *inode, struct file *file, u16 op, u64 *fh)
 		filemap_write_and_wait(inode->i_mapping);
 		invalidate_inode_pages2(inode->i_mapping);
 	}
-	jfsk_attr_apply(inode, &oo.attr);
+	jfsk_attr_apply(inode, &oo.attr, seq);
 	if (S_ISREG(inode->i_mode))
 		jfsk_cache_stamp(inode, &oo.attr);
 	*fh = oo.fh;

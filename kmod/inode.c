@@ -28,6 +28,9 @@ struct inode *jfsk_alloc_inode(struct super_block *sb)
 	if (!ji)
 		return NULL;
 	ji->attr_expire = jiffies;
+	ji->attr_seq = 0;
+	ji->inval_seq = 0;
+	ji->entries_seq = 0;
 	ji->srv_size = 0;
 	ji->srv_mtime = (struct timespec64){};
 	ji->link = NULL;
@@ -115,13 +118,16 @@ static bool jfsk_has_dirty_data(struct inode *inode)
  * jfsk_attr_apply - refresh an inode from attributes jfsd sent
  * @inode: the inode
  * @attr: checked attributes of the same inode
+ * @seq: jfsk_seq() when they were asked for: a later notification about
+ *	the inode leaves them applied but not trusted (notify.c)
  *
  * While the file has dirty or under-writeback pages the local size wins
  * if it is larger: those bytes are ours and not yet committed.  i_lock
  * orders this against jfsk_write_end(), which marks the folio dirty before
  * it grows i_size under the same lock.
  */
-void jfsk_attr_apply(struct inode *inode, const struct jfs_attr *attr)
+void jfsk_attr_apply(struct inode *inode, const struct jfs_attr *attr,
+		     unsigned long seq)
 {
 	struct jfsk_inode_info *ji = JFS_I(inode);
 	struct jfsk_sb_info *sbi = JFS_SB(inode->i_sb);
@@ -147,6 +153,7 @@ void jfsk_attr_apply(struct inode *inode, const struct jfs_attr *attr)
 	i_size_write(inode, size);
 	inode->i_blocks = (attr->size + 511) >> 9;
 	ji->attr_expire = jiffies + sbi->attr_timeout;
+	WRITE_ONCE(ji->attr_seq, seq);
 	ji->noxattr = !!(attr->hints & JFS_ATTR_NOXATTR);
 	ji->flags = attr->flags;
 	/* chattr +i/+a, here or on another client: the VFS enforces them */
@@ -216,11 +223,13 @@ static void jfsk_inode_init(struct inode *inode, const struct jfs_attr *attr)
  * jfsk_iget - find or create the inode for checked attributes
  * @sb: the superblock
  * @attr: attributes from jfsd, already passed through jfsk_check_attr()
+ * @seq: jfsk_seq() when they were asked for
  *
  * JuiceFS never reuses inode numbers, so a type change means a broken
  * helper: refuse it rather than morph a live inode.
  */
-struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr)
+struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr,
+			unsigned long seq)
 {
 	struct inode *inode;
 
@@ -232,11 +241,11 @@ struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr)
 			iput(inode);
 			return ERR_PTR(-EIO);
 		}
-		jfsk_attr_apply(inode, attr);
+		jfsk_attr_apply(inode, attr, seq);
 		return inode;
 	}
 	jfsk_inode_init(inode, attr);
-	jfsk_attr_apply(inode, attr);
+	jfsk_attr_apply(inode, attr, seq);
 	jfsk_cache_stamp(inode, attr);	/* nothing cached yet */
 	unlock_new_inode(inode);
 	return inode;
@@ -245,6 +254,7 @@ struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr)
 /* Sends an op whose reply is the inode's attributes, and applies them. */
 static int jfsk_attr_req(struct inode *inode, u16 opcode, const void *in, size_t inlen)
 {
+	unsigned long seq = jfsk_seq(inode->i_sb);
 	struct jfs_attr attr;
 	int ret;
 
@@ -255,14 +265,14 @@ static int jfsk_attr_req(struct inode *inode, u16 opcode, const void *in, size_t
 	if (jfsk_check_attr(&attr) || attr.ino != inode->i_ino ||
 	    ((attr.mode ^ inode->i_mode) & S_IFMT))
 		return -EIO;
-	jfsk_attr_apply(inode, &attr);
+	jfsk_attr_apply(inode, &attr, seq);
 	return 0;
 }
 
 /* Fetches fresh attributes if the cached ones have expired. */
 int jfsk_revalidate(struct inode *inode)
 {
-	if (time_before(jiffies, JFS_I(inode)->attr_expire))
+	if (jfsk_attr_fresh(inode))
 		return 0;
 	return jfsk_attr_req(inode, JFS_OP_GETATTR, NULL, 0);
 }
@@ -328,6 +338,7 @@ int jfsk_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr 
 	struct inode *inode = d_inode(dentry);
 	struct jfs_setattr_in in = {};
 	struct jfs_attr attr;
+	unsigned long seq;
 	int ret;
 
 	ret = setattr_prepare(idmap, dentry, iattr);
@@ -342,6 +353,7 @@ int jfsk_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr 
 	jfsk_iattr_to_in(iattr, &in);
 	if (!in.valid)
 		return 0;
+	seq = jfsk_seq(inode->i_sb);
 	ret = jfsk_simple_req(JFS_SB(inode->i_sb), JFS_OP_SETATTR, inode->i_ino,
 			      &in, sizeof(in), &attr, sizeof(attr));
 	if (ret)
@@ -350,7 +362,7 @@ int jfsk_setattr(struct JFS_IDMAP_T *idmap, struct dentry *dentry, struct iattr 
 		return -EIO;
 	if (in.valid & JFS_SET_SIZE)
 		truncate_setsize(inode, attr.size);
-	jfsk_attr_apply(inode, &attr);
+	jfsk_attr_apply(inode, &attr, seq);
 	if (in.valid & JFS_SET_SIZE)
 		jfsk_cache_stamp(inode, &attr);
 	return 0;

@@ -49,12 +49,22 @@ struct jfsk_sb_info {
 	wait_queue_head_t wb_wait;	/* ... for a free slot */
 	atomic64_t bytes_in;		/* data read from jfsd */
 	atomic64_t bytes_out;		/* data written to jfsd */
+	/*
+	 * Active invalidation (notify.c): bumped by every notification;
+	 * what a reply says is trusted only if no notification about it
+	 * came after its request was made (the seq it was sent with).
+	 */
+	atomic_long_t inval_seq;
+	unsigned long inval_all;	/* seq of the last JFS_INVAL_ALL */
 	struct jfsk_op_stats ops[JFS_OP_MAX];
 };
 
 struct jfsk_inode_info {
 	struct inode vfs_inode;
 	unsigned long attr_expire;	/* jiffies; attrs trusted until then */
+	unsigned long attr_seq;		/* inval_seq the attrs were asked at */
+	unsigned long inval_seq;	/* last notification: attributes */
+	unsigned long entries_seq;	/* ... a directory's names */
 	struct timespec64 srv_mtime;	/* server state the page cache */
 	u64 srv_size;			/* matches: see jfsk_cache_stamp() */
 	char *link;			/* cached symlink target (immutable) */
@@ -98,6 +108,7 @@ struct jfsk_req {
 	struct jfsk_sb_info *sbi;	/* for counters; NULL for none */
 	u16 opcode;
 	u64 unique;
+	unsigned long seq;		/* sbi->inval_seq when made */
 	ktime_t start;
 	struct jfs_in_hdr *in;		/* header + args, in_len bytes */
 	size_t in_len;
@@ -134,14 +145,27 @@ void jfsk_dev_exit(void);
 extern struct mutex jfsk_mounts_lock;
 extern struct list_head jfsk_mounts;
 
+/* ---- notify.c ---- */
+/* The invalidation sequence now: taken before asking jfsd anything. */
+static inline unsigned long jfsk_seq(struct super_block *sb)
+{
+	return atomic_long_read(&JFS_SB(sb)->inval_seq);
+}
+
+bool jfsk_attr_fresh(struct inode *inode);
+bool jfsk_dentry_fresh(struct dentry *dentry, struct inode *dir);
+int jfsk_notify(u16 code, const void __user *buf, size_t len);
+
 /* ---- inode.c ---- */
 int jfsk_inode_cache_init(void);
 void jfsk_inode_cache_exit(void);
 struct inode *jfsk_alloc_inode(struct super_block *sb);
 void jfsk_free_inode(struct inode *inode);
 int jfsk_check_attr(const struct jfs_attr *attr);
-struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr);
-void jfsk_attr_apply(struct inode *inode, const struct jfs_attr *attr);
+struct inode *jfsk_iget(struct super_block *sb, const struct jfs_attr *attr,
+			unsigned long seq);
+void jfsk_attr_apply(struct inode *inode, const struct jfs_attr *attr,
+		     unsigned long seq);
 void jfsk_attr_invalidate(struct inode *inode);
 void jfsk_cache_stamp(struct inode *inode, const struct jfs_attr *attr);
 int jfsk_revalidate(struct inode *inode);

@@ -36,10 +36,7 @@ enum { JFS_XATTR_USER, JFS_XATTR_TRUSTED, JFS_XATTR_SECURITY };
  */
 bool jfsk_known_noxattr(struct inode *inode)
 {
-	struct jfsk_inode_info *ji = JFS_I(inode);
-
-	return READ_ONCE(ji->noxattr) &&
-	       time_before(jiffies, READ_ONCE(ji->attr_expire));
+	return READ_ONCE(JFS_I(inode)->noxattr) && jfsk_attr_fresh(inode);
 }
 
 /* Records that jfsd just told whether a security xattr exists. */

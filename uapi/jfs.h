@@ -19,13 +19,14 @@
 #include <linux/ioctl.h>
 
 #define JFS_PROTO_MAJOR		1
-#define JFS_PROTO_MINOR		5
+#define JFS_PROTO_MINOR		6
 /* the minors that added ops: those are not sent to an older jfsd */
 #define JFS_PROTO_MINOR_XATTR	1
 #define JFS_PROTO_MINOR_LOCK	2
 #define JFS_PROTO_MINOR_FALLOC	3
 #define JFS_PROTO_MINOR_CHATTR	4	/* SETATTR's JFS_SET_FLAGS */
 #define JFS_PROTO_MINOR_CREATE	5
+#define JFS_PROTO_MINOR_NOTIFY	6	/* jfsd -> kernel notifications */
 
 #define JFS_DEV_NAME		"jfs"		/* /dev/jfs */
 #define JFS_GENL_NAME		"jfs"
@@ -86,6 +87,30 @@ struct jfs_out_hdr {
 	__u16	engine_cmds;	/* commands or statements */
 	__u16	engine_rtts;	/* round trips */
 	__u16	padding;
+};
+
+/*
+ * jfsd -> kernel, unasked: a jfs_out_hdr with unique 0, error 0 and
+ * opcode JFS_NOTIFY_*, then the payload.  Sent only for a mount whose
+ * options asked for it (active-invalidation), so a kernel that predates
+ * a notification never gets one.
+ *
+ * JFS_NOTIFY_INVAL: an array of jfs_notify_inval, each telling one mount
+ * that another client (or this one: the engine cannot tell) changed an
+ * inode's attributes or a directory's entries, or that changes may have
+ * been missed (JFS_INVAL_ALL: drop every cached attribute and dentry).
+ */
+#define JFS_NOTIFY_INVAL	1
+
+#define JFS_INVAL_ATTR		(1U << 0)	/* the inode's attributes */
+#define JFS_INVAL_ENTRIES	(1U << 1)	/* a directory's names */
+#define JFS_INVAL_ALL		(1U << 2)	/* everything; ino is 0 */
+
+struct jfs_notify_inval {
+	__u64	mount_id;
+	__u64	ino;
+	__u32	what;		/* JFS_INVAL_* */
+	__u32	padding;
 };
 
 /* Inode attributes as the kernel sees them. mode carries S_IFMT. */

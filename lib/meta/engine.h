@@ -349,6 +349,9 @@ struct meta_ops {
 	int (*init)(struct meta *m, const char *json, bool trash);	/* writes setting, root */
 	int (*statfs)(struct meta *m, uint64_t *used_space, uint64_t *used_inodes);
 	int (*count_dir_quotas)(struct meta *m, uint64_t *n);
+	/* optional: meta_watch / meta_unwatch (meta.h) */
+	int (*watch)(struct meta *m, meta_changed_fn fn, void *arg);
+	void (*unwatch)(struct meta *m);
 
 	/*
 	 * Sessions.  do_session opens one (a->create: the engine picks

@@ -148,6 +148,22 @@ int meta_statfs(struct meta *m, uint64_t *used_space, uint64_t *used_inodes)
 	return m->ops->statfs(m, used_space, used_inodes);
 }
 
+int meta_watch(struct meta *m, meta_changed_fn fn, void *arg)
+{
+	if (!m->ops->watch) {
+		jfs_seterr("meta", "the %s engine cannot report other clients' changes "
+			   "(active invalidation needs Redis)", m->ops->scheme);
+		return -EOPNOTSUPP;
+	}
+	return m->ops->watch(m, fn, arg);
+}
+
+void meta_unwatch(struct meta *m)
+{
+	if (m->ops->unwatch)
+		m->ops->unwatch(m);
+}
+
 int meta_count_dir_quotas(struct meta *m, uint64_t *n)
 {
 	return m->ops->count_dir_quotas(m, n);

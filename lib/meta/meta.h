@@ -204,6 +204,21 @@ struct meta {
 /* Opens the engine named by the URL's scheme; does not need a volume. */
 int meta_open(const char *url, struct meta **mp);
 void meta_close(struct meta *m);
+
+/*
+ * Active invalidation: meta_watch starts telling fn, on a thread of the
+ * engine's, which inodes' attributes or directory entries changed in the
+ * engine (by any client, this one included), or that anything may have
+ * (META_CHANGED_ALL, ino 0: the engine lost track for a while).  Redis
+ * only (client-side caching); -EOPNOTSUPP elsewhere.  meta_unwatch
+ * returns once fn runs no more; meta_close stops it too.
+ */
+#define META_CHANGED_ATTR	(1U << 0)
+#define META_CHANGED_ENTRIES	(1U << 1)
+#define META_CHANGED_ALL	(1U << 2)
+typedef void (*meta_changed_fn)(void *arg, uint64_t ino, unsigned int what);
+int meta_watch(struct meta *m, meta_changed_fn fn, void *arg);
+void meta_unwatch(struct meta *m);
 void meta_free_dirents(struct meta_dirent *ents, size_t n);
 void meta_free_sessions(struct meta_session_info *s, size_t n);
 

@@ -259,6 +259,57 @@ static void serve_create(const struct jfs_in_hdr *in)
 	reply(in, 0, &oo, is("create-short") ? sizeof(oo) - 8 : sizeof(oo));
 }
 
+/* Writes one notification; complains unless write() gives errno want. */
+static void notify_raw(__u16 code, __s32 error, const void *p, size_t len, int want)
+{
+	static unsigned char buf[4096];
+	struct jfs_out_hdr *oh = (void *)buf;
+	int got = 0;
+
+	memset(oh, 0, sizeof(*oh));
+	oh->len = sizeof(*oh) + len;
+	oh->error = error;
+	oh->opcode = code;
+	memcpy(buf + sizeof(*oh), p, len);
+	if (write(fd, buf, sizeof(*oh) + len) < 0)
+		got = errno;
+	if (got != want)
+		fprintf(stderr, "fakejfsd: notification (code %u, %zu bytes) gave errno %d, not %d\n",
+			code, len, got, want);
+}
+
+/* "notify": good, stray and malformed notifications before a STATFS reply */
+static void send_notifications(const struct jfs_in_hdr *in)
+{
+	struct jfs_notify_inval n[2] = {
+		{ .mount_id = in->mount_id, .ino = 1, .what = JFS_INVAL_ATTR },
+		{ .mount_id = in->mount_id, .ino = 100, .what = JFS_INVAL_ENTRIES },
+	};
+	struct jfs_notify_inval b = n[0];
+
+	notify_raw(JFS_NOTIFY_INVAL, 0, n, sizeof(n), 0);
+	b.what = JFS_INVAL_ALL, b.ino = 0;
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), 0);
+	b = n[0], b.mount_id += 1000;	/* no such mount: skipped */
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), 0);
+	b = n[0], b.what = 0;
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), EINVAL);
+	b = n[0], b.what = 1U << 7;
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), EINVAL);
+	b = n[0], b.what = JFS_INVAL_ALL;	/* ALL names no inode */
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), EINVAL);
+	b = n[0], b.ino = 0;
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), EINVAL);
+	b = n[0], b.padding = 1;
+	notify_raw(JFS_NOTIFY_INVAL, 0, &b, sizeof(b), EINVAL);
+	notify_raw(JFS_NOTIFY_INVAL, 0, &n, sizeof(n[0]) + 3, EINVAL);
+	notify_raw(JFS_NOTIFY_INVAL, 0, NULL, 0, EINVAL);
+	notify_raw(99, 0, &n, sizeof(n[0]), EINVAL);
+	notify_raw(JFS_NOTIFY_INVAL, -EIO, &n, sizeof(n[0]), EINVAL);
+	n[1].what = 1U << 9;	/* one bad record refuses the message */
+	notify_raw(JFS_NOTIFY_INVAL, 0, &n, sizeof(n), EINVAL);
+}
+
 static void serve(const struct jfs_in_hdr *in)
 {
 	struct jfs_open_out oo;
@@ -302,6 +353,8 @@ static void serve(const struct jfs_in_hdr *in)
 
 		if (!is("statfs-bfree"))
 			so.bfree = 5;
+		if (is("notify"))
+			send_notifications(in);
 		return (void)reply(in, 0, &so, sizeof(so));
 	}
 	default:

@@ -95,6 +95,16 @@ for m in create-dir-handle create-zero-ino create-short; do
 	expect_err "$m: open(O_CREAT) fails with EIO" "Input/output error" -- sh -c ": > $MNT/new"
 	stop_fake
 done
+# jfsd may write notifications (unique 0): the bad ones are refused whole
+start_fake notify
+expect_ok "notify: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
+expect_ok "notify: a file is cached" -- stat $MNT/file
+before=$(grep -c "notification" /vmout/fakejfsd.log 2>/dev/null)
+expect_ok "notify: statfs after good and malformed notifications" -- stat -f $MNT
+expect_eq "notify: each gave the errno it should" "${before:-0}" \
+	"$(grep -c "notification" /vmout/fakejfsd.log 2>/dev/null)"
+expect_ok "notify: the forgotten file is asked for again" -- stat $MNT/file
+stop_fake
 start_fake ok
 expect_ok "xattrs: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 expect_err "xattrs: a sane ENODATA reply" "No such attribute" -- getfattr -n user.x $MNT/file

@@ -144,7 +144,7 @@ int rm_bad_value(struct rmeta *m, const char *key, size_t len)
 
 /* ---- helpers: connections -------------------------------------------- */
 
-static int rm_connect(struct rmeta *m, struct rconn *rc)
+int rm_connect(struct rmeta *m, struct rconn *rc)
 {
 	struct timeval tv = { RM_CONNECT_TIMEOUT, 0 };
 	redisReply *r;
@@ -1051,6 +1051,7 @@ static void rm_free(struct rmeta *m)
 	struct rconn *rc;
 	int i;
 
+	rm_unwatch_changes(&m->base);
 	while ((rc = m->pool)) {
 		m->pool = rc->next;
 		if (rc->c)
@@ -1252,6 +1253,8 @@ const struct meta_ops meta_redis_ops = {
 	.init = rm_init,
 	.statfs = rm_statfs,
 	.count_dir_quotas = rm_count_dir_quotas,
+	.watch = rm_watch_changes,
+	.unwatch = rm_unwatch_changes,
 	.do_session = rm_session,
 	.list_sustained = rm_list_sustained,
 	.do_release_sustained = rm_release_sustained,

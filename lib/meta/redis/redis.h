@@ -26,7 +26,8 @@
  * explicit lengths: names are arbitrary bytes.
  *
  * Files (the same names in every engine): conn.c, volume.c, ns.c, data.c,
- * ext.c, dump.c; only they include this header.
+ * ext.c, dump.c, check.c; and track.c (CLIENT TRACKING, for meta_watch).
+ * Only they include this header.
  */
 #ifndef JFS_META_REDIS_H
 #define JFS_META_REDIS_H
@@ -92,6 +93,7 @@ struct rmeta {
 	pthread_mutex_t txn_locks[RM_TXN_LOCKS];
 
 	atomic_bool no_scripts;		/* the server refused EVALSHA: two steps */
+	struct rm_watcher *watcher;	/* meta_watch's thread (track.c) */
 
 	/* ACL rules by id, as JuiceFS's aclCache: rules never change */
 	pthread_mutex_t acl_lock;
@@ -126,6 +128,8 @@ void rm_cmd_fmt(struct cmd *c, const char *fmt, ...);
 int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
 	     const struct cmd *c);
 int rm_bad_value(struct rmeta *m, const char *key, size_t len);
+/* (re)connects rc: AUTH and SELECT done */
+int rm_connect(struct rmeta *m, struct rconn *rc);
 /*
  * hiredis, counted for meta_io: a command per append, a round trip per
  * wait for a reply with commands not yet sent.
@@ -285,7 +289,9 @@ int rm_get_dir_stat(struct meta *mm, struct meta_dirstat *st, bool *have);
 int rm_repair_dir(struct meta *mm, struct meta_repair *a);
 int rm_set_volume_stat(struct meta *mm, const struct meta_volstat *a);
 
-/* ---- dump.c ---- */
+/* ---- track.c ---- */
+int rm_watch_changes(struct meta *mm, meta_changed_fn fn, void *arg);
+void rm_unwatch_changes(struct meta *mm);
 
 /* ---- dump.c ---- */
 int rm_dump_info(struct meta *mm, struct meta_dump_info *a);
