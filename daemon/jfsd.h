@@ -141,7 +141,8 @@ void vol_umount(struct jfsd *d, struct vol *v);
 struct vol *vol_get(struct jfsd *d, uint64_t mount_id);
 void vol_put(struct jfsd *d, struct vol *v);
 void vol_close_all(struct jfsd *d);
-int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh);
+int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t length,
+		   uint64_t *fh);
 struct handle *vol_handle_get(struct vol *v, uint64_t fh);
 void vol_handle_put(struct vol *v, struct handle *h);
 int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino,

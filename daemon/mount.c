@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "data/cache.h"
+#include "data/fmap.h"
 #include "jfsd.h"
 #include "util/log.h"
 #include "util/url.h"
@@ -201,6 +202,7 @@ static void vol_free(struct vol *v)
 		meta_unwatch(v->meta);
 	if (v->chunk_started)
 		chunk_stop(&v->chunk);
+	fmaps_free(v->chunk.maps);
 	cache_close(v->cache);
 	volume_close(v->volume);
 	for (i = 0; i < v->nhandles; i++) {
@@ -282,6 +284,11 @@ static void vol_changed(void *arg, uint64_t ino, unsigned int what)
 		 (what & META_CHANGED_ALL ? JFS_INVAL_ALL : 0);
 	if (n.what & JFS_INVAL_ALL)
 		n.ino = 0;
+	/* another client may have written it: its chunk maps go too */
+	if (n.what & JFS_INVAL_ALL)
+		fmaps_forget_all(v->chunk.maps);
+	else if (n.what & JFS_INVAL_ATTR)
+		fmaps_forget(v->chunk.maps, ino);
 	memcpy(msg, &h, sizeof(h));
 	memcpy(msg + sizeof(h), &n, sizeof(n));
 	ret = v->chan->ops->send(v->chan->ctx, msg, sizeof(msg));
@@ -455,6 +462,9 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	v->backup_secs = d->conf.backup_secs;
 	v->chan = &d->chan;
 	ret = vol_parse_opts(v, opts, opts_len, err, errlen);
+	/* before the notifications, which forget maps */
+	if (!ret && (ret = fmaps_new(&v->chunk.maps)))
+		snprintf(err, errlen, "out of memory");
 	if (!ret)
 		ret = vol_open_volume(v, url, err, errlen);
 	if (!ret)
@@ -621,7 +631,8 @@ static bool open_dec(struct vol *v, uint64_t ino)
 	return false;
 }
 
-int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh)
+int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t length,
+		   uint64_t *fh)
 {
 	struct handle *h, **nh;
 	size_t i;
@@ -649,6 +660,12 @@ int vol_handle_new(struct vol *v, uint64_t ino, bool dir, uint64_t *fh)
 	}
 	if (!dir)
 		ret = open_inc(v, ino);
+	/* an open file's chunk maps are kept from now on (fmap.h) */
+	if (!dir && !ret && v->chunk.maps) {
+		ret = fmaps_open(v->chunk.maps, ino, length);
+		if (ret)
+			open_dec(v, ino);
+	}
 	if (!ret) {
 		v->handles[i] = h;
 		*fh = i + 1;
@@ -705,6 +722,8 @@ int vol_handle_release(struct vol *v, uint64_t fh, uint64_t *ino,
 	v->handles[fh - 1] = NULL;
 	*ino = h->ino;
 	*sustained = !h->dir && open_dec(v, h->ino);
+	if (!h->dir && v->chunk.maps)
+		fmaps_close(v->chunk.maps, h->ino);
 	pthread_mutex_unlock(&v->lock);
 	vol_handle_put(v, h);	/* the table's reference */
 	return 0;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "data/fmap.h"
 #include "jfsd.h"
 #include "util/log.h"
 
@@ -185,7 +186,11 @@ int op_getattr(struct vol *v, const struct jfs_in_hdr *in,
 	int ret;
 
 	ret = meta_getattr(v->meta, in->ino, &attr);
-	return ret ? ret : reply_attr(r, in->ino, &attr);
+	if (ret)
+		return ret;
+	if (attr.type == META_TYPE_FILE)
+		fmaps_saw_length(v->chunk.maps, in->ino, attr.length);
+	return reply_attr(r, in->ino, &attr);
 }
 
 _Static_assert(JFS_FL_IMMUTABLE == META_FLAG_IMMUTABLE && JFS_FL_APPEND == META_FLAG_APPEND &&
@@ -243,6 +248,10 @@ int op_setattr(struct vol *v, const struct jfs_in_hdr *in,
 		ret = meta_setattr(v->meta, in->ino, set, &want, &attr);
 		if (ret)
 			return ret;
+	}
+	if (si->valid & JFS_SET_SIZE) {
+		fmaps_forget(v->chunk.maps, in->ino);
+		fmaps_set_length(v->chunk.maps, in->ino, attr.length);
 	}
 	return reply_attr(r, in->ino, &attr);
 }
@@ -303,7 +312,7 @@ int op_create(struct vol *v, const struct jfs_in_hdr *in,
 					 in->uid, in->gid, 0, NULL, 0, &ino, &attr);
 		}
 		if (ret == 0) {
-			ret = vol_handle_new(v, ino, false, &fh);
+			ret = vol_handle_new(v, ino, false, attr.length, &fh);
 			break;
 		}
 		if (ret != -EEXIST || (co->flags & O_EXCL))
@@ -472,7 +481,7 @@ int op_open(struct vol *v, const struct jfs_in_hdr *in,
 		return -EISDIR;
 	if (v->rdonly && (oi->flags & O_ACCMODE) != O_RDONLY)
 		return -EROFS;
-	ret = vol_handle_new(v, in->ino, dir, &fh);
+	ret = vol_handle_new(v, in->ino, dir, attr.length, &fh);
 	if (ret)
 		return ret;
 	memset(oo, 0, sizeof(*oo));
@@ -618,21 +627,31 @@ int op_read(struct vol *v, const struct jfs_in_hdr *in,
 {
 	const struct jfs_io_in *io = (const void *)args;
 	struct meta_attr attr;
+	uint64_t length;
 	size_t got = 0;
 	int ret;
 
 	if (alen != sizeof(*io) || io->size > JFS_IO_MAX || io->size > r->max)
 		return -EINVAL;
-	ret = meta_getattr(v->meta, in->ino, &attr);
-	if (ret)
-		return ret;
-	if (attr.type != META_TYPE_FILE)
-		return -EISDIR;
+	/*
+	 * An open file's length is known (fmap.h); only a read that reaches
+	 * past it asks the engine, which may know a longer file.
+	 */
+	if (!fmaps_length(v->chunk.maps, in->ino, &length) ||
+	    io->offset + io->size > length) {
+		ret = meta_getattr(v->meta, in->ino, &attr);
+		if (ret)
+			return ret;
+		if (attr.type != META_TYPE_FILE)
+			return -EISDIR;
+		length = attr.length;
+		fmaps_saw_length(v->chunk.maps, in->ino, length);
+	}
 	if (v->chunk.prefetch && io->size &&
 	    read_is_sequential(v, in->ino, io->offset, io->offset + io->size))
-		chunk_prefetch(&v->chunk, in->ino, attr.length, io->offset + io->size,
+		chunk_prefetch(&v->chunk, in->ino, length, io->offset + io->size,
 			       (uint64_t)v->chunk.prefetch * v->chunk.block_size);
-	ret = chunk_read(&v->chunk, in->ino, attr.length, io->offset, io->size,
+	ret = chunk_read(&v->chunk, in->ino, length, io->offset, io->size,
 			 reply_payload(r), &got);
 	if (ret) {
 		log_error("read of inode %llu at %llu (%u bytes) failed: %s",
@@ -643,7 +662,7 @@ int op_read(struct vol *v, const struct jfs_in_hdr *in,
 	}
 	log_debug("read ino %llu [%llu, +%u) of %llu: %zu bytes",
 		  (unsigned long long)in->ino, (unsigned long long)io->offset,
-		  io->size, (unsigned long long)attr.length, got);
+		  io->size, (unsigned long long)length, got);
 	r->len = got;
 	return 0;
 }
@@ -1033,7 +1052,11 @@ int op_fallocate(struct vol *v, const struct jfs_in_hdr *in,
 		return -EINVAL;
 	ret = meta_fallocate(v->meta, in->ino, fi.mode, fi.offset, fi.length,
 				      &attr);
-	return ret ? ret : reply_attr(r, in->ino, &attr);
+	fmaps_forget(v->chunk.maps, in->ino);
+	if (ret)
+		return ret;
+	fmaps_set_length(v->chunk.maps, in->ino, attr.length);
+	return reply_attr(r, in->ino, &attr);
 }
 
 int op_copy_range(struct vol *v, const struct jfs_in_hdr *in,
@@ -1055,8 +1078,10 @@ int op_copy_range(struct vol *v, const struct jfs_in_hdr *in,
 		return -EINVAL;
 	ret = meta_copy_range(v->meta, in->ino, ci.off_in, ci.ino_out,
 				       ci.off_out, ci.length, &copied, &attr);
+	fmaps_forget(v->chunk.maps, ci.ino_out);
 	if (ret)
 		return ret;
+	fmaps_set_length(v->chunk.maps, ci.ino_out, attr.length);
 	memset(co, 0, sizeof(*co));
 	co->copied = copied;
 	attr_to_wire(ci.ino_out, &attr, &co->attr);

@@ -21,6 +21,7 @@
 #include "data/cache.h"
 #include "data/chunk.h"
 #include "data/compress.h"
+#include "data/fmap.h"
 #include "util/log.h"
 #include "util/pool.h"
 
@@ -362,15 +363,36 @@ static int segs_fill(struct chunk_ctx *c, const struct meta_segs *segs,
 	return ret;
 }
 
-/* Fills [cs, ce) of chunk indx into dst. */
+/*
+ * Fills [cs, ce) of chunk indx into dst, from the open file's cached map
+ * when there is one.  A cached map that fails to read (its slices may
+ * have been compacted and deleted since, here or elsewhere) is dropped
+ * and the chunk's records asked for again.
+ */
 static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
 		      uint32_t cs, uint32_t ce, char *dst)
 {
 	struct meta_slice *recs = NULL;
 	struct meta_segs segs = { 0 };
 	size_t nrec = 0;
-	int ret;
+	uint64_t gen = 0;
+	int ret, cached = -1;
 
+	if (c->maps)
+		cached = fmaps_get(c->maps, ino, indx, &segs, &gen);
+	if (cached == 1) {
+		ret = segs_fill(c, &segs, cs, ce, dst);
+		free(segs.v);
+		if (!ret)
+			return 0;
+		fmaps_forget(c->maps, ino);
+		cached = fmaps_get(c->maps, ino, indx, &segs, &gen);
+		if (cached == 1) {	/* put back meanwhile by another reader */
+			free(segs.v);
+			cached = -1;
+		}
+		segs = (struct meta_segs){ 0 };
+	}
 	ret = meta_read_chunk(c->meta, ino, indx, &recs, &nrec);
 	if (ret)
 		return ret;
@@ -378,6 +400,8 @@ static int chunk_fill(struct chunk_ctx *c, uint64_t ino, uint32_t indx,
 	free(recs);
 	if (!ret)
 		ret = segs_fill(c, &segs, cs, ce, dst);
+	if (!ret && cached == 0)
+		fmaps_put(c->maps, ino, indx, &segs, gen);
 	free(segs.v);
 	return ret;
 }
@@ -604,6 +628,8 @@ int chunk_compact(struct chunk_ctx *c, uint64_t ino, uint32_t indx)
 	if (ret)
 		goto out;
 	ret = meta_compact_chunk(c->meta, ino, indx, recs, nrec, skip, &s);
+	if (c->maps)
+		fmaps_forget_chunk(c->maps, ino, indx);
 	if (ret && commit_surely_failed(ret))	/* -EINVAL: written meanwhile */
 		chunk_delete_slice(c, s.id, s.size);
 out:
@@ -658,11 +684,15 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		if (ret)
 			return ret;
 		ret = meta_write_slice(c->meta, ino, indx, &s, mtime, attr, &nrec);
+		if (c->maps)	/* whatever happened, the chunk may differ */
+			fmaps_forget_chunk(c->maps, ino, indx);
 		if (ret) {
 			if (commit_surely_failed(ret))
 				chunk_delete_slice(c, s.id, s.size);
 			return ret;
 		}
+		if (c->maps)
+			fmaps_set_length(c->maps, ino, attr->length);
 		compact_maybe(c, ino, indx, nrec);
 		off += n;
 		p += n;

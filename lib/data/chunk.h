@@ -27,6 +27,7 @@
 #define CHUNK_SKIP_MIN	(1U << 20)	/* a leading record this big may stay (skipSome) */
 
 struct cache;
+struct fmaps;
 struct pool;
 struct inflight;
 
@@ -49,6 +50,7 @@ struct chunk_ctx {
 	struct pool *uploader;	/* parallel block uploads */
 	struct pool *prefetcher;	/* read-ahead of whole blocks into the cache */
 	unsigned int prefetch;	/* blocks to read ahead of a sequential reader */
+	struct fmaps *maps;	/* open files' chunk maps (fmap.h); NULL = none */
 	/* private */
 	pthread_mutex_t lock;
 	pthread_cond_t fetched;

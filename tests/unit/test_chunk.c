@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "data/chunk.h"
+#include "data/fmap.h"
 #include "meta/engine.h"
 
 #include "check.h"
@@ -41,6 +42,7 @@ struct fake {
 	int commits;
 	int compactions;
 	int skipped;		/* records compactions kept in front */
+	int reads;		/* read_chunk calls */
 };
 
 static struct fake *fake_of(struct meta *m)
@@ -59,6 +61,7 @@ static int fake_read_chunk(struct meta *m, struct meta_chunk *a)
 	struct fake *f = fake_of(m);
 	size_t i;
 
+	f->reads++;
 	a->s = calloc(f->nrecs + 1, sizeof(*a->s));
 	a->n = 0;
 	for (i = 0; i < f->nrecs; i++)
@@ -704,6 +707,98 @@ static void test_compaction_skips_big_head(void)
 	free(file);
 }
 
+/* Open files' chunk maps (fmap.h): a cached chunk asks the engine nothing. */
+static void test_open_file_maps(void)
+{
+	struct timespec now = { 1700000000, 0 };
+	struct meta_segs segs = { 0 };
+	struct chunk_ctx *c = &ctx;
+	struct fake *f = &fk;
+	struct meta_attr attr;
+	unsigned char buf[16];
+	uint64_t gen, old;
+	size_t got;
+	int reads;
+
+	fake_reset(f);
+	CHECK_EQ(fmaps_new(&c->maps), 0);
+	put_slice(c, 51, 16384);
+	put_slice(c, 52, 16384);
+	put_slice(c, 53, 16384);
+	rec(f, 0, 0, 51, 16384, 0, 16384);
+	f->length = 16384;
+	/* not open here: every read asks */
+	READ(c, f, 16384, 0, 4096);
+	READ(c, f, 16384, 0, 4096);
+	CHECK_EQ(f->reads, 2);
+	CHECK_EQ(fmaps_open(c->maps, 1, 16384), 0);
+	READ(c, f, 16384, 0, 4096);
+	READ(c, f, 16384, 8192, 8192);
+	CHECK_EQ(f->reads, 3);
+
+	/* another client's record: unseen until the file is opened again */
+	rec(f, 0, 4096, 52, 16384, 0, 4096);
+	CHECK_EQ(chunk_read(c, 1, 16384, 4096, 1, buf, &got), 0);
+	CHECK_EQ(buf[0], pat(51, 4096));
+	CHECK_EQ(f->reads, 3);
+	CHECK_EQ(fmaps_open(c->maps, 1, 16384), 0);
+	READ(c, f, 16384, 0, 16384);
+	CHECK_EQ(f->reads, 4);
+
+	/* this mount's write forgets the chunk it wrote */
+	CHECK_EQ(chunk_write(c, 1, 100, "hello", 5, &now, &attr), 0);
+	CHECK_EQ(chunk_read(c, 1, 16384, 100, 5, buf, &got), 0);
+	CHECK(got == 5 && !memcmp(buf, "hello", 5));
+	CHECK_EQ(f->reads, 5);
+	CHECK_EQ(chunk_read(c, 1, 16384, 100, 5, buf, &got), 0);
+	CHECK_EQ(f->reads, 5);
+
+	/* compacted elsewhere: the cached map's blocks are gone, ask again */
+	f->nrecs = 0;
+	rec(f, 0, 0, 53, 16384, 0, 16384);
+	CHECK_EQ(chunk_delete_slice(c, 51, 16384), 0);
+	READ(c, f, 16384, 0, 4096);
+	CHECK_EQ(f->reads, 6);
+	READ(c, f, 16384, 4096, 4096);
+	CHECK_EQ(f->reads, 6);
+
+	/* a map looked up before a forget is not kept after it */
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), 1);
+	fmaps_forget(c->maps, 1);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &old), 0);
+	fmaps_forget_chunk(c->maps, 1, 0);
+	fmaps_put(c->maps, 1, 0, &segs, old);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), 0);
+	fmaps_put(c->maps, 1, 0, &segs, gen);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), 1);
+	free(segs.v);
+	segs.v = NULL;
+
+	/* lengths: set by this mount, a different one seen drops the maps */
+	fmaps_set_length(c->maps, 1, 20000);
+	CHECK(fmaps_length(c->maps, 1, &gen) && gen == 20000);
+	fmaps_saw_length(c->maps, 1, 20000);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), 1);
+	free(segs.v);
+	segs.v = NULL;
+	fmaps_saw_length(c->maps, 1, 30000);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), 0);
+
+	/* the last close drops it all; closed files are never cached */
+	fmaps_close(c->maps, 1);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), 0);
+	fmaps_close(c->maps, 1);
+	CHECK_EQ(fmaps_get(c->maps, 1, 0, &segs, &gen), -1);
+	CHECK(!fmaps_length(c->maps, 1, &gen));
+	reads = f->reads;
+	READ(c, f, 16384, 0, 4096);
+	READ(c, f, 16384, 0, 4096);
+	CHECK_EQ(f->reads, reads + 2);
+	fmaps_free(c->maps);
+	c->maps = NULL;
+	fake_reset(f);
+}
+
 int main(void)
 {
 	char bucket[256], cmd[300];
@@ -728,6 +823,7 @@ int main(void)
 	RUN(test_write_failures);
 	RUN(test_compaction);
 	RUN(test_compaction_skips_big_head);
+	RUN(test_open_file_maps);
 
 	store_close(ctx.store);
 	free(fk.recs);
