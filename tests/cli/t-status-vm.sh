@@ -181,6 +181,34 @@ PY
 }
 expect_eq "a create: 2 Redis round trips" "1 ops, 2" "$(create_delta EngineRoundTrips 2>&1)"
 expect_eq "a create: 10 Redis commands" "1 ops, 10" "$(create_delta EngineCmds 2>&1)"
+# an open file's chunk maps stay in jfsd: a READ of it from the block
+# cache, after the page cache is dropped, asks Redis nothing
+python3 - "$MNT/file" "$JFSADM" "$TMP" <<'PY'
+import os, subprocess, sys
+f, jfsadm, tmp = sys.argv[1:4]
+fd = os.open(f, os.O_RDONLY)
+os.pread(fd, 4096, 0)
+with open(tmp + "/before.json", "w") as out:
+	subprocess.run([jfsadm, "status", "--json"], stdout=out, check=True)
+with open("/proc/sys/vm/drop_caches", "w") as d:
+	d.write("3")
+os.pread(fd, 4096, 512 << 10)
+with open(tmp + "/mounts.json", "w") as out:
+	subprocess.run([jfsadm, "status", "--json"], stdout=out, check=True)
+os.close(fd)
+PY
+read_delta() { # FIELD
+	python3 - "$TMP/before.json" "$TMP/mounts.json" "$1" <<'PY'
+import json, sys
+def f(p):
+	ops = json.load(open(p))["Mounts"][0]["Ops"]
+	return [o for o in ops if o["Op"] == "read"][0]
+a, b, k = f(sys.argv[1]), f(sys.argv[2]), sys.argv[3]
+print("%s, %d" % ("some" if b["Count"] > a["Count"] else "no", b[k] - a[k]))
+PY
+}
+expect_eq "a READ of an open file from the block cache: no Redis command" \
+	"some, 0" "$(read_delta EngineCmds 2>&1)"
 expect_eq "--mounts is the same view" "$(json "$TMP/mounts.json" 'd["Mounts"][0]["UUID"]')" \
 	"$("$JFSADM" status --mounts --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["Mounts"][0]["UUID"])')"
 
