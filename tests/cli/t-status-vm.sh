@@ -186,12 +186,15 @@ expect_eq "a create: 10 Redis commands" "1 ops, 10" "$(create_delta EngineCmds 2
 python3 - "$MNT/file" "$JFSADM" "$TMP" <<'PY'
 import os, subprocess, sys
 f, jfsadm, tmp = sys.argv[1:4]
+def drop():
+	with open("/proc/sys/vm/drop_caches", "w") as d:
+		d.write("3")
 fd = os.open(f, os.O_RDONLY)
+drop()
 os.pread(fd, 4096, 0)
 with open(tmp + "/before.json", "w") as out:
 	subprocess.run([jfsadm, "status", "--json"], stdout=out, check=True)
-with open("/proc/sys/vm/drop_caches", "w") as d:
-	d.write("3")
+drop()
 os.pread(fd, 4096, 512 << 10)
 with open(tmp + "/mounts.json", "w") as out:
 	subprocess.run([jfsadm, "status", "--json"], stdout=out, check=True)
