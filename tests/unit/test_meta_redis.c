@@ -211,7 +211,7 @@ static void outage_gives_up(void)
 	t0 = now_s();
 	CHECK_EQ(meta_getattr(m, f, &a), -ECONNREFUSED);
 	dt = now_s() - t0;
-	CHECK(dt >= 1.0 && dt < 3.0);
+	CHECK(dt >= 0.99 && dt < 3.0);	/* the clock counts whole ms */
 	CHECK(strstr(jfs_errmsg(), "Connection refused") != NULL);
 	CHECK(strstr(jfs_errmsg(), "still failing after 1 s of retries") != NULL);
 	REQUIRE(spawn_redis() == 0);
