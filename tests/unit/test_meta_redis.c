@@ -382,6 +382,20 @@ static void px_stop(void)
 	close(px.lfd);
 }
 
+/* a fresh volume reached through the proxy, with a file "f" */
+static struct meta *px_volume(uint64_t *f)
+{
+	struct meta *m;
+
+	rd_flush();
+	m = rec_hooks(volume(px.url, setting_json, false));
+	if (m && mkfile(m, 1, "f", f)) {
+		meta_close(m);
+		m = NULL;
+	}
+	return m;
+}
+
 /*
  * The EXEC went through, its reply did not: the marker says committed,
  * so the slice is pushed once (a re-run would push it twice) and a
@@ -390,15 +404,12 @@ static void px_stop(void)
  */
 static void exec_in_doubt(void)
 {
-	struct meta *m;
 	struct meta_slice s = { .size = 4096, .len = 4096 };
 	struct meta_attr a;
 	uint64_t f, g;
+	struct meta *m = px_volume(&f);
 
-	rd_flush();
-	m = rec_hooks(volume(px.url, setting_json, false));
 	REQUIRE(m);
-	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
 	atomic_store(&px.fired, 0);
 	atomic_store(&px.mode, PX_AFTER_EXEC);
@@ -422,14 +433,11 @@ static void exec_in_doubt(void)
 /* in doubt and the server away past the retry time: EIO, saying so */
 static void exec_in_doubt_unknown(void)
 {
-	struct meta *m;
 	struct meta_attr a;
 	uint64_t f, g;
+	struct meta *m = px_volume(&f);
 
-	rd_flush();
-	m = rec_hooks(volume(px.url, setting_json, false));
 	REQUIRE(m);
-	REQUIRE(mkfile(m, 1, "f", &f) == 0);
 	m->retry_secs = 1;
 	atomic_store(&px.mode, PX_AFTER_THEN_DOWN);
 	CHECK_EQ(mkfile(m, 1, "g", &g), -EIO);
