@@ -491,6 +491,10 @@ static void init_keys(void)
 	CHECK_EQ(meta_init(m, setting_json, true), 0);
 	CHECK_EQ(rd_exists("i9223372032828243968"), 1);
 	meta_close(m);
+	/* closed cleanly: no marker left, the keys are JuiceFS's alone */
+	r = raw("KEYS jfs-commit:*");
+	CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 0);
+	freeReplyObject(r);
 }
 
 static void mknod_file_layout(void)

@@ -1235,6 +1235,19 @@ int rm_alloc_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
 
 /* ---- operations: open and close ---------------------------------------- */
 
+/* a clean close leaves no marker behind: the database is JuiceFS's alone */
+static void rm_drop_marker(struct rconn *rc)
+{
+	char key[RM_ARGLEN];
+	const char *argv[2] = { "DEL", key };
+	size_t len[2] = { 3, 0 };
+
+	if (!rc->execs || rm_dead(rc))
+		return;
+	len[1] = (size_t)snprintf(key, sizeof(key), RM_MARKER "%s", rc->token);
+	freeReplyObject(rm_command(rc, 2, argv, len));
+}
+
 static void rm_free(struct rmeta *m)
 {
 	struct rconn *rc;
@@ -1242,6 +1255,7 @@ static void rm_free(struct rmeta *m)
 
 	while ((rc = m->pool)) {
 		m->pool = rc->next;
+		rm_drop_marker(rc);
 		if (rc->c)
 			redisFree(rc->c);
 		free(rc);

@@ -25,10 +25,11 @@
  * that succeeded.  So every EXEC also sets the connection's marker key
  * "jfs-commit:{token}" to the connection's EXEC count (token: 16 random
  * bytes, one key per connection, expiring after base.retry_secs + 60 s
- * idle).  Marker and effects commit atomically, so after reconnecting the
- * marker tells which happened: our count means committed (the body goes
- * on with no EXEC reply), anything else means nothing was applied (the
- * body runs again, as after a conflict).  If the server stays away past
+ * idle, deleted when the engine is closed).  Marker and effects commit
+ * atomically, so after reconnecting the marker tells which happened: our
+ * count means committed (the body goes on with no EXEC reply), anything
+ * else means nothing was applied (the body runs again, as after a
+ * conflict).  If the server stays away past
  * the retry time the answer cannot be known: EIO, with a message saying
  * so.  JuiceFS ignores keys it does not know, so the volume stays its.
  *
