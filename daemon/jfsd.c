@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
 		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
 		"            [--bg-interval SECS] [--cache-large-write] [--backup-meta DURATION]\n"
+		"            [--meta-retry DURATION]\n"
 		"  -d, --daemon         detach once attached to the kernel\n"
 		"  -l, --log FILE       log to FILE instead of stderr\n"
 		"  -w, --workers N      worker threads (default %d)\n"
@@ -55,9 +56,14 @@ static void usage(FILE *f)
 		"                       mount --backup-meta; at least 5m, 0 turns it off\n"
 		"                       (default 1h; SKIP_BACKUP_META_CHECK=true lifts the\n"
 		"                       minimum, for tests)\n"
+		"      --meta-retry D   how long a metadata operation keeps retrying,\n"
+		"                       with backoff, while the metadata server is down\n"
+		"                       or restarting (30s, 5m, 300) before the error\n"
+		"                       reaches the application; 0 retries once\n"
+		"                       (default %ds)\n"
 		"  -v, --verbose        debug logging\n",
 		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
-		DEFAULT_PREFETCH, DEFAULT_BG_SECS);
+		DEFAULT_PREFETCH, DEFAULT_BG_SECS, META_RETRY_SECS);
 }
 
 /* JuiceFS: /var/jfsCache for root, ~/.juicefs/cache for anyone else */
@@ -149,6 +155,7 @@ int main(int argc, char **argv)
 		{ "bg-interval", required_argument, NULL, 'B' },
 		{ "cache-large-write", no_argument, NULL, 'L' },
 		{ "backup-meta", required_argument, NULL, 'M' },
+		{ "meta-retry", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -162,10 +169,12 @@ int main(int argc, char **argv)
 			.prefetch = DEFAULT_PREFETCH,
 			.bg_secs = DEFAULT_BG_SECS,
 			.backup_secs = VOLUME_BACKUP_DEFAULT,
+			.meta_retry_secs = META_RETRY_SECS,
 		},
 	};
 	char cache_dir[4096];
 	unsigned long long n;
+	double secs;
 	struct sigaction sa = { .sa_handler = on_wake };
 	int opt, i, sig, ret, notify_fd = -1;
 	bool daemonize = false;
@@ -233,6 +242,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "jfsd: --%s\n", err);
 				return 2;
 			}
+			break;
+		case 'R':
+			if (volume_parse_duration(optarg, &secs) || secs < 0 || secs > 86400) {
+				fprintf(stderr, "jfsd: --meta-retry takes a duration up to a day "
+					"(30s, 5m, 300), not '%s'\n", optarg);
+				return 2;
+			}
+			d.conf.meta_retry_secs = (unsigned int)secs;
 			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;

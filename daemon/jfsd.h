@@ -100,6 +100,7 @@ struct jfsd_conf {
 	bool cache_large_write;		/* cache full blocks after uploading */
 	unsigned int bg_secs;		/* period of the cleanup jobs; 0: none */
 	int64_t backup_secs;		/* metadata backup interval; 0: none */
+	unsigned int meta_retry_secs;	/* how long to ride out a metadata outage */
 };
 
 struct jfsd {

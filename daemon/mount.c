@@ -245,13 +245,15 @@ static int check_dir_quotas(struct vol *v, char *err, size_t errlen)
 }
 
 /* The volume, refused as every client refuses it; then what jfsd adds. */
-static int vol_open_volume(struct vol *v, const char *url, char *err, size_t errlen)
+static int vol_open_volume(struct vol *v, const char *url, unsigned int retry_secs,
+			   char *err, size_t errlen)
 {
 	int ret;
 
 	ret = volume_open(url, VOLUME_STORE | (v->rdonly ? VOLUME_RDONLY : 0), &v->volume);
 	if (!ret) {
 		v->meta = v->volume->meta;
+		v->meta->retry_secs = retry_secs;
 		v->setting = &v->volume->setting;
 		v->meta->hooks.arg = v;
 		v->meta->hooks.is_open = vol_is_open;
@@ -466,7 +468,7 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	if (!ret && (ret = fmaps_new(&v->chunk.maps)))
 		snprintf(err, errlen, "out of memory");
 	if (!ret)
-		ret = vol_open_volume(v, url, err, errlen);
+		ret = vol_open_volume(v, url, d->conf.meta_retry_secs, err, errlen);
 	if (!ret)
 		ret = vol_start_notify(v, err, errlen);
 	if (!ret)

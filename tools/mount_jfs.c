@@ -17,7 +17,12 @@
  *      1 when not permitted)
  *
  * The exit codes are mount(8)'s: 1 incorrect invocation or permissions,
- * 2 system error, 32 mount failure.  The standard options (ro, nosuid,
+ * 2 system error, 32 mount failure.  Mounts are nosuid,nodev unless
+ * -o suid / -o dev asks otherwise: any client of a shared volume can
+ * write a setuid file or a device node, so honouring them is a choice for
+ * volumes whose every writer is trusted (mount(8) drops options at their
+ * kernel default, suid and dev among them, before it runs the helper:
+ * they work when mount.jfs is run itself).  The standard options (ro,
  * noatime ...) become MS_* flags, mount(8)'s own ones (noauto, _netdev,
  * x-* ...) are dropped, and the rest (attr_timeout=N ...) go to the
  * kernel as the data string.  A password in the URL is never printed.
@@ -312,6 +317,7 @@ int main(int argc, char **argv)
 	struct mnt_req r = {
 		.prog = "mount.jfs",
 		.dev_path = "/dev/" JFS_DEV_NAME,
+		.flags = MS_NOSUID | MS_NODEV,	/* -o suid,dev lift them */
 	};
 	struct stat st;
 	int opt, ret;

@@ -1195,6 +1195,7 @@ void meta_base_init(struct meta *m)
 {
 	pthread_mutex_init(&m->ds.lock, NULL);
 	pthread_mutex_init(&m->trash_lock, NULL);
+	m->retry_secs = META_RETRY_SECS;
 }
 
 void meta_base_destroy(struct meta *m)

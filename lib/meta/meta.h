@@ -195,11 +195,20 @@ struct meta {
 	int trash_days;			/* 0: deletes are final */
 	bool dir_stats;
 
+	/*
+	 * How long an operation keeps retrying, with backoff, while the
+	 * engine's server is unreachable or still loading, before it fails
+	 * (jfsd --meta-retry; META_RETRY_SECS unless set after meta_open).
+	 */
+	unsigned int retry_secs;
+
 	struct meta_dirstats ds;
 	pthread_mutex_t trash_lock;	/* guards the cached hour dir */
 	char trash_name[16];		/* "YYYY-MM-DD-HH" (UTC) */
 	uint64_t trash_ino;
 };
+
+#define META_RETRY_SECS		300	/* a Redis restart or failover takes seconds */
 
 /* Opens the engine named by the URL's scheme; does not need a volume. */
 int meta_open(const char *url, struct meta **mp);

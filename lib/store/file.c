@@ -10,6 +10,12 @@
  *
  * A put writes a hidden temporary file next to the object, fsyncs it and
  * renames it into place, so readers see either no object or a whole one.
+ *
+ * Dirs are made 0700 and objects 0600 whatever the umask (JuiceFS uses
+ * 0777/0666 less the umask): objects hold every file's data, readable
+ * through the store whatever the file's own mode, so only the store's
+ * owner (jfsd, or a juicefs client run as root or as that user) may read
+ * them.  Existing dirs and objects keep their modes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -89,7 +95,7 @@ static int mkdir_p(const char *path, size_t len)
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, 0777) && errno != EEXIST)
+		if (mkdir(buf, 0700) && errno != EEXIST)
 			return fail(errno, "cannot create directory", buf);
 		if (i < len)
 			buf[i] = '/';
@@ -202,12 +208,12 @@ static int file_put(struct store *s, const char *key, const void *buf, size_t le
 		     rnd[6], rnd[7]) >= (int)sizeof(tmp))
 		return fail(ENAMETOOLONG, "cannot create", path);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		ret = mkdir_p(dir, dirlen);
 		if (ret)
 			return ret;
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	}
 	if (fd < 0)
 		return fail(errno, "cannot create", tmp);

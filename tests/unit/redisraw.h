@@ -33,21 +33,15 @@ static redisContext *R;
 /* a raw reply that is absent (nil) */
 #define ABSENT -1000000
 
-RD_UNUSED static int start_redis(void)
+/* redis-server on redis_port and redis_dir (its dump.rdb, if any, loaded) */
+RD_UNUSED static int spawn_redis(void)
 {
 	char port[16], logf[200];
 	struct timeval tv = { 1, 0 };
 	int i;
 
-	if (!mkdtemp(redis_dir))
-		return -1;
-	redis_port = free_port();
-	if (redis_port <= 0)
-		return -1;
 	snprintf(port, sizeof(port), "%d", redis_port);
-	snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock", redis_dir);
 	snprintf(logf, sizeof(logf), "%s/redis.log", redis_dir);
-	snprintf(redis_url, sizeof(redis_url), "redis://127.0.0.1:%d", redis_port);
 	redis_pid = fork();
 	if (redis_pid < 0)
 		return -1;
@@ -78,6 +72,29 @@ RD_UNUSED static int start_redis(void)
 		usleep(100000);
 	}
 	return -1;
+}
+
+RD_UNUSED static int start_redis(void)
+{
+	if (!mkdtemp(redis_dir))
+		return -1;
+	redis_port = free_port();
+	if (redis_port <= 0)
+		return -1;
+	snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock", redis_dir);
+	snprintf(redis_url, sizeof(redis_url), "redis://127.0.0.1:%d", redis_port);
+	return spawn_redis();
+}
+
+/* a crash after SAVE: the server is gone, its data is in dump.rdb */
+RD_UNUSED static void kill_redis(void)
+{
+	freeReplyObject(redisCommand(R, "SAVE"));
+	redisFree(R);
+	R = NULL;
+	kill(redis_pid, SIGKILL);
+	waitpid(redis_pid, NULL, 0);
+	redis_pid = 0;
 }
 
 RD_UNUSED static void stop_redis(void)

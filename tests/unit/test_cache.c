@@ -110,8 +110,16 @@ static void test_put_get(void)
 	CHECK(cache_put(c, key, blk, sizeof(blk)) == 0);
 	CHECK(cache_has(c, key, sizeof(blk)));
 	CHECK(!cache_has(c, key, 1000));
-	/* layout: {root}/raw/{key}, data + trailer */
+	/* layout: {root}/raw/{key}, data + trailer; owner only */
 	CHECK(exists(key));
+	{
+		struct stat sb;
+		char d[512];
+
+		CHECK(stat(path_of(key), &sb) == 0 && (sb.st_mode & 07777) == 0600);
+		snprintf(d, sizeof(d), "%s/raw/chunks/0/1", root);
+		CHECK(stat(d, &sb) == 0 && (sb.st_mode & 07777) == 0700);
+	}
 	CHECK_EQU(on_disk(), cache_file_size(sizeof(blk)));
 	CHECK_EQU(cache_file_size(sizeof(blk)), sizeof(blk) + 4 * 4 + 12);
 

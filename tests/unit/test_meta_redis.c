@@ -3,15 +3,21 @@
  * unix socket, passwords), the keys as JuiceFS's redis.go lays them out
  * byte for byte (attrs, entries, counters, sessionInfos, locked{sid},
  * sliceRef fields, the acl hash), and the driver's behaviour on a killed
- * connection or a full server.  What every engine does is in the
+ * connection, a full server, a restart or busy server (waited out with
+ * backoff) and an EXEC whose reply is lost (a proxy in the test drops the
+ * connection right after forwarding it: the commit marker must tell).  What every engine does is in the
  * conformance suite, test_meta_engines.c.  It starts its own redis-server
  * and checks keys over a separate hiredis connection (redisraw.h).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +155,298 @@ static void reconnects_after_kill(void)
 	meta_close(m);
 }
 
+/* ---- outages: the server restarted or busy, an EXEC in doubt ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *restart_later(void *arg)
+{
+	usleep(1500 * 1000);
+	if (spawn_redis())
+		printf("  could not restart redis-server\n");
+	return arg;
+}
+
+/* a restart 1.5 s long is waited out: the caller sees no error */
+static void outage_waited_out(void)
+{
+	struct meta *m = fresh_redis();
+	struct meta_attr a;
+	pthread_t t;
+	uint64_t f, g;
+	double t0;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	kill_redis();
+	REQUIRE(pthread_create(&t, NULL, restart_later, NULL) == 0);
+	t0 = now_s();
+	CHECK_EQ(mkfile(m, 1, "g", &g), 0);
+	CHECK(now_s() - t0 >= 1.0);
+	pthread_join(t, NULL);
+	REQUIRE(R);
+	CHECK_EQ(meta_getattr(m, f, &a), 0);
+	CHECK_EQ(rd_int("GET totalInodes"), 2);
+	meta_close(m);
+}
+
+/* past the retry time the error comes, saying how long it was tried */
+static void outage_gives_up(void)
+{
+	struct meta *m = fresh_redis();
+	struct meta_attr a;
+	uint64_t f;
+	double t0, dt;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	m->retry_secs = 1;
+	kill_redis();
+	t0 = now_s();
+	CHECK_EQ(meta_getattr(m, f, &a), -ECONNREFUSED);
+	dt = now_s() - t0;
+	CHECK(dt >= 0.99 && dt < 3.0);	/* the clock counts whole ms */
+	CHECK(strstr(jfs_errmsg(), "Connection refused") != NULL);
+	CHECK(strstr(jfs_errmsg(), "still failing after 1 s of retries") != NULL);
+	REQUIRE(spawn_redis() == 0);
+	CHECK_EQ(meta_getattr(m, f, &a), 0);
+	meta_close(m);
+}
+
+static void *busy_script(void *arg)
+{
+	struct timeval tv = { 30, 0 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+
+	if (c && !c->err)
+		freeReplyObject(redisCommand(c, "EVAL %s 0", "while true do end"));
+	if (c)
+		redisFree(c);
+	return arg;
+}
+
+/* "BUSY" (a script running long) is waited out like an outage */
+static void busy_waited_out(void)
+{
+	struct meta *m = fresh_redis();
+	struct timeval tv = { 5, 0 };
+	struct meta_attr a;
+	redisContext *k;
+	pthread_t t;
+	uint64_t f;
+	double t0;
+
+	REQUIRE(m);
+	REQUIRE(mkfile(m, 1, "f", &f) == 0);
+	freeReplyObject(raw("CONFIG SET busy-reply-threshold 50"));
+	REQUIRE(pthread_create(&t, NULL, busy_script, NULL) == 0);
+	usleep(300 * 1000);
+	t0 = now_s();
+	k = redisConnectWithTimeout("127.0.0.1", redis_port, tv);
+	REQUIRE(k && !k->err);
+	/* SCRIPT KILL from here once the engine has met BUSY for a while */
+	if (fork() == 0) {
+		usleep(800 * 1000);
+		freeReplyObject(redisCommand(k, "SCRIPT KILL"));
+		_exit(0);
+	}
+	CHECK_EQ(meta_getattr(m, f, &a), 0);
+	CHECK(now_s() - t0 >= 0.7);
+	wait(NULL);
+	pthread_join(t, NULL);
+	redisFree(k);
+	freeReplyObject(raw("CONFIG SET busy-reply-threshold 5000"));
+	meta_close(m);
+}
+
+/*
+ * A TCP proxy in front of the server that, armed, drops the client's
+ * connection at its next EXEC: after forwarding it (the transaction runs,
+ * its reply is lost) or before (nothing runs); "then down" also refuses
+ * new connections until disarmed.
+ */
+enum { PX_PASS, PX_AFTER_EXEC, PX_BEFORE_EXEC, PX_AFTER_THEN_DOWN, PX_DOWN };
+static struct {
+	int lfd, port;
+	atomic_int mode, fired;
+	pthread_t t;
+	char url[64];
+} px;
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void *px_pipe(void *arg)
+{
+	int cfd = (int)(intptr_t)arg, sfd, mode;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct pollfd p[2];
+	char buf[65536];
+	ssize_t n;
+
+	sa.sin_port = htons(redis_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (sfd < 0 || connect(sfd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(cfd);
+		if (sfd >= 0)
+			close(sfd);
+		return NULL;
+	}
+	p[0] = (struct pollfd){ .fd = cfd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (;;) {
+		if (poll(p, 2, -1) < 0)
+			break;
+		if (p[0].revents) {
+			n = read(cfd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			mode = atomic_load(&px.mode);
+			if (mode != PX_PASS && mode != PX_DOWN &&
+			    memmem(buf, (size_t)n, "\r\nEXEC\r\n", 8)) {
+				atomic_store(&px.mode, mode == PX_AFTER_THEN_DOWN ? PX_DOWN : PX_PASS);
+				atomic_fetch_add(&px.fired, 1);
+				if (mode != PX_BEFORE_EXEC) {
+					write_all(sfd, buf, (size_t)n);
+					usleep(200 * 1000);	/* it runs; the reply stays here */
+				}
+				break;
+			}
+			if (write_all(sfd, buf, (size_t)n))
+				break;
+		}
+		if (p[1].revents) {
+			n = read(sfd, buf, sizeof(buf));
+			if (n <= 0 || write_all(cfd, buf, (size_t)n))
+				break;
+		}
+	}
+	close(cfd);
+	close(sfd);
+	return NULL;
+}
+
+static void *px_accept(void *arg)
+{
+	pthread_t t;
+	int fd;
+
+	while ((fd = accept(px.lfd, NULL, NULL)) >= 0) {
+		if (atomic_load(&px.mode) == PX_DOWN ||
+		    pthread_create(&t, NULL, px_pipe, (void *)(intptr_t)fd)) {
+			close(fd);
+			continue;
+		}
+		pthread_detach(t);
+	}
+	return arg;
+}
+
+static int px_start(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	px.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (px.lfd < 0 || bind(px.lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(px.lfd, 64) || getsockname(px.lfd, (struct sockaddr *)&sa, &len))
+		return -1;
+	px.port = ntohs(sa.sin_port);
+	snprintf(px.url, sizeof(px.url), "redis://127.0.0.1:%d", px.port);
+	return pthread_create(&px.t, NULL, px_accept, NULL);
+}
+
+static void px_stop(void)
+{
+	shutdown(px.lfd, SHUT_RDWR);
+	pthread_join(px.t, NULL);
+	close(px.lfd);
+}
+
+/* a fresh volume reached through the proxy, with a file "f" */
+static struct meta *px_volume(uint64_t *f)
+{
+	struct meta *m;
+
+	rd_flush();
+	m = rec_hooks(volume(px.url, setting_json, false));
+	if (m && mkfile(m, 1, "f", f)) {
+		meta_close(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/*
+ * The EXEC went through, its reply did not: the marker says committed,
+ * so the slice is pushed once (a re-run would push it twice) and a
+ * create answers success, not EEXIST.  Dropped before the server saw it:
+ * run again, once.
+ */
+static void exec_in_doubt(void)
+{
+	struct meta_slice s = { .size = 4096, .len = 4096 };
+	struct meta_attr a;
+	uint64_t f, g;
+	struct meta *m = px_volume(&f);
+
+	REQUIRE(m);
+	REQUIRE(meta_new_slice_id(m, &s.id) == 0);
+	atomic_store(&px.fired, 0);
+	atomic_store(&px.mode, PX_AFTER_EXEC);
+	CHECK_EQ(meta_write_slice(m, f, 0, &s, NULL, &a, NULL), 0);
+	CHECK_EQ(atomic_load(&px.fired), 1);
+	CHECK_EQ(rd_int("LLEN c%" PRIu64 "_0", f), 1);
+	CHECK_EQ(rd_int("GET usedSpace"), 4096);
+
+	atomic_store(&px.mode, PX_AFTER_EXEC);
+	CHECK_EQ(mkfile(m, 1, "g", &g), 0);
+	CHECK_EQ(atomic_load(&px.fired), 2);
+	atomic_store(&px.mode, PX_BEFORE_EXEC);
+	CHECK_EQ(meta_write_slice(m, f, 0, &s, NULL, &a, NULL), 0);
+	CHECK_EQ(atomic_load(&px.fired), 3);
+	CHECK_EQ(rd_int("LLEN c%" PRIu64 "_0", f), 2);	/* once more, not twice */
+	CHECK_EQ(rd_int("HLEN d1"), 2);
+	CHECK_EQ(rd_int("GET totalInodes"), 2);
+	meta_close(m);
+}
+
+/* in doubt and the server away past the retry time: EIO, saying so */
+static void exec_in_doubt_unknown(void)
+{
+	struct meta_attr a;
+	uint64_t f, g;
+	struct meta *m = px_volume(&f);
+
+	REQUIRE(m);
+	m->retry_secs = 1;
+	atomic_store(&px.mode, PX_AFTER_THEN_DOWN);
+	CHECK_EQ(mkfile(m, 1, "g", &g), -EIO);
+	CHECK(strstr(jfs_errmsg(), "may or may not have committed") != NULL);
+	atomic_store(&px.mode, PX_PASS);
+	CHECK_EQ(meta_lookup(m, 1, "g", 1, &g, &a), 0);	/* it had committed */
+	meta_close(m);
+}
+
 /* redis's OOM error is a full file system, not an I/O error */
 static void oom_is_enospc(void)
 {
@@ -173,7 +471,17 @@ static void init_keys(void)
 	redisReply *r;
 
 	REQUIRE(m);
-	CHECK_EQ(rd_int("DBSIZE"), 2);
+	/* the setting, i1 and the format's commit marker (expiring) */
+	CHECK_EQ(rd_int("DBSIZE"), 3);
+	r = raw("KEYS jfs-commit:*");
+	CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+		CHECK_EQ(r->element[0]->len, 11 + 32);
+		CHECK_EQ(rd_int("GET %s", r->element[0]->str), 1);
+		CHECK(rd_int("TTL %s", r->element[0]->str) > META_RETRY_SECS);
+		CHECK(rd_int("TTL %s", r->element[0]->str) <= META_RETRY_SECS + 60);
+	}
+	freeReplyObject(r);
 	CHECK_EQ(rd_exists("setting"), 1);
 	r = raw("GET i1");
 	CHECK(r && r->type == REDIS_REPLY_STRING && r->len == 72);	/* no ACL ids */
@@ -183,6 +491,10 @@ static void init_keys(void)
 	CHECK_EQ(meta_init(m, setting_json, true), 0);
 	CHECK_EQ(rd_exists("i9223372032828243968"), 1);
 	meta_close(m);
+	/* closed cleanly: no marker left, the keys are JuiceFS's alone */
+	r = raw("KEYS jfs-commit:*");
+	CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 0);
+	freeReplyObject(r);
 }
 
 static void mknod_file_layout(void)
@@ -219,7 +531,7 @@ static void mknod_file_layout(void)
  * What a namespace change costs (meta_io, what jfsd reports per op): the
  * reads of a transaction go in one pipeline with its WATCH, so a create
  * is two round trips (WATCH+GET+HGET, MULTI..EXEC), as few commands as
- * JuiceFS's chain less its UNWATCH.
+ * JuiceFS's chain less its UNWATCH, plus the commit marker.
  */
 static void op_costs(void)
 {
@@ -235,7 +547,7 @@ static void op_costs(void)
 			   NULL, 0, &ino, &a) == 0);
 	meta_io_take(&io);
 	CHECK_EQU(io.rtts, 2);
-	CHECK_EQU(io.cmds, 10);
+	CHECK_EQU(io.cmds, 11);		/* with the commit marker's SET */
 	REQUIRE(meta_mknod(m, 1, "f", 1, META_TYPE_FILE, 0644, 0, 0, 0, 0,
 			   NULL, 0, &ino, &a) == -EEXIST);
 	meta_io_take(&io);
@@ -446,6 +758,16 @@ int main(void)
 	RUN(open_db_and_unix_socket);
 	RUN(open_auth);
 	RUN(reconnects_after_kill);
+	RUN(outage_waited_out);
+	RUN(outage_gives_up);
+	RUN(busy_waited_out);
+	if (px_start()) {
+		printf("FAIL px_start: no proxy\n");
+		return 1;
+	}
+	RUN(exec_in_doubt);
+	RUN(exec_in_doubt_unknown);
+	px_stop();
 	RUN(oom_is_enospc);
 	RUN(init_keys);
 	RUN(mknod_file_layout);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,11 +76,18 @@ static void unformatted_is_enoent(void)
 
 static void format_layout(void)
 {
+	mode_t old = umask(0);
 	struct meta *m = fresh_sql();
 	int64_t now = (int64_t)time(NULL);
-	char *json = NULL;
+	char *json = NULL, wal[300];
+	struct stat st;
 
+	umask(old);
 	REQUIRE(m);
+	/* the whole namespace: owner only whatever the umask, its WAL too */
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	CHECK(stat(wal, &st) == 0 && (st.st_mode & 07777) == 0600);
 	REQUIRE(meta_get_setting(m, &json) == 0);
 	CHECK(json && !strcmp(json, setting_json));
 	free(json);

@@ -103,6 +103,22 @@ static void test_file_store(void)
 	CHECK(s->ops->head(s, "myjfs/nothing", &size) == -ENOENT);
 	CHECK(s->ops->head(s, "myjfs/chunks", &size) == -EISDIR);
 
+	/* owner only whatever the umask: objects hold every file's data */
+	{
+		mode_t old = umask(0);
+
+		CHECK(s->ops->put(s, "modes/a/b", "x", 1) == 0);
+		umask(old);
+		snprintf(path, sizeof(path), "%smodes/a/b", bucket);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+		snprintf(path, sizeof(path), "%smodes/a", bucket);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0700);
+		snprintf(path, sizeof(path), "%smodes", bucket);
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0700);
+		CHECK(stat(bucket, &st) == 0 && (st.st_mode & 07777) == 0700);
+		CHECK(s->ops->delete(s, "modes/a/b") == 0);
+	}
+
 	/* keys cannot leave the bucket */
 	CHECK(s->ops->put(s, "../escape", "x", 1) == -EINVAL);
 	CHECK(s->ops->get(s, "a/../../escape", 0, 0, buf, &got) == -EINVAL);

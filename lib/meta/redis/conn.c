@@ -1,7 +1,8 @@
 /*
- * redis/conn.c - the Redis engine: connections, commands, WATCH/MULTI/EXEC transactions, the reads and
- * queued writes transaction bodies share, ids, URL parsing, open/close and
- * the ops table.
+ * redis/conn.c - the Redis engine: connections and their retries,
+ * commands, WATCH/MULTI/EXEC transactions with commit markers, the reads
+ * and queued writes transaction bodies share, ids, URL parsing,
+ * open/close and the ops table.
  * The engine's design is in redis.h.
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis.h"
+#include "util/log.h"
 #include "util/url.h"
 
 /* per-thread seed of the transaction backoff */
@@ -61,6 +64,21 @@ void rm_cmd_fmt(struct cmd *c, const char *fmt, ...)
 
 /* ---- helpers: errors ----------------------------------------------- */
 
+/* error replies of a server that is starting, busy or failing over */
+static bool try_later(const char *msg)
+{
+	static const char *const prefixes[] = {
+		"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+		"ERR max number of clients",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
 /*
  * The one place where hiredis failures become errnos.  A NULL 'r' means
  * the context failed (transport, timeout, protocol: it is dead now); else
@@ -88,6 +106,7 @@ int rm_error(struct rmeta *m, struct rconn *rc, const redisReply *r,
 
 	if (r) {
 		msg = r->str ? r->str : "error reply";
+		rc->transient = try_later(msg);
 		if (!strncmp(msg, "OOM", 3))
 			ret = -ENOSPC;
 		else if (!strncmp(msg, "NOAUTH", 6) || !strncmp(msg, "WRONGPASS", 9) ||
@@ -153,7 +172,21 @@ int rm_connect(struct rmeta *m, struct rconn *rc)
 
 	if (rc->c)
 		redisFree(rc->c);
+	rc->c = NULL;
 	rc->watching = false;
+	rc->transient = false;
+	if (!rc->token[0]) {
+		unsigned char rnd[16];
+		int i;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			jfs_seterr("meta", "redis %s: no random bytes for a commit marker",
+				   m->addr);
+			return -EIO;
+		}
+		for (i = 0; i < 16; i++)
+			snprintf(rc->token + 2 * i, 3, "%02x", rnd[i]);
+	}
 	if (m->path)
 		rc->c = redisConnectUnixWithTimeout(m->path, tv);
 	else
@@ -201,10 +234,10 @@ static void rm_conn_put(struct rmeta *m, struct rconn *rc)
 	pthread_mutex_unlock(&m->pool_lock);
 }
 
-static int rm_conn_get(struct rmeta *m, struct rconn **rcp)
+/* a connection from the pool or a new one, maybe not connected */
+static int rm_conn_take(struct rmeta *m, struct rconn **rcp)
 {
 	struct rconn *rc;
-	int ret;
 
 	pthread_mutex_lock(&m->pool_lock);
 	rc = m->pool;
@@ -218,6 +251,19 @@ static int rm_conn_get(struct rmeta *m, struct rconn **rcp)
 			return -ENOMEM;
 		}
 	}
+	*rcp = rc;
+	return 0;
+}
+
+/* a connected connection, or the error of connecting, without retries */
+static int rm_conn_get(struct rmeta *m, struct rconn **rcp)
+{
+	struct rconn *rc;
+	int ret;
+
+	ret = rm_conn_take(m, &rc);
+	if (ret)
+		return ret;
 	if (!rc->c || rc->c->err) {
 		ret = rm_connect(m, rc);
 		if (ret) {
@@ -232,6 +278,84 @@ static int rm_conn_get(struct rmeta *m, struct rconn **rcp)
 static bool rm_dead(const struct rconn *rc)
 {
 	return !rc->c || rc->c->err;
+}
+
+/* ---- helpers: riding out an outage ----------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* a failure that another try may get past: the server is away or starting */
+static bool rm_retryable(const struct rconn *rc, int ret)
+{
+	if (rc->transient)
+		return true;
+	return rm_dead(rc) && ret != -ENOMEM;
+}
+
+/*
+ * Called after each retryable failure: false once the retry time is
+ * spent (the error record then says for how long it was tried).  The
+ * first failure is retried at once (a killed connection just reconnects),
+ * later ones after 10 ms doubling to 1 s.
+ */
+static bool rm_retry_wait(struct rmeta *m, struct rm_retry *t)
+{
+	int64_t now = mono_ms(), left;
+	char why[256];
+	unsigned int d;
+
+	if (!t->since_ms) {
+		t->since_ms = now;
+		t->delay_ms = RM_BACKOFF_MIN_MS;
+		return true;
+	}
+	left = t->since_ms + (int64_t)m->base.retry_secs * 1000 - now;
+	if (left <= 0) {
+		snprintf(why, sizeof(why), "%s", jfs_errmsg());
+		jfs_seterr("meta", "%s; still failing after %u s of retries", why,
+			   m->base.retry_secs);
+		return false;
+	}
+	if (!atomic_exchange(&m->down, true))
+		log_warn("%s; retrying for up to %u s", jfs_errmsg(), m->base.retry_secs);
+	d = t->delay_ms < left ? t->delay_ms : (unsigned int)left;
+	usleep(d * 1000);
+	if (t->delay_ms < RM_BACKOFF_MAX_MS)
+		t->delay_ms = t->delay_ms * 2 < RM_BACKOFF_MAX_MS ?
+			      t->delay_ms * 2 : RM_BACKOFF_MAX_MS;
+	return true;
+}
+
+/* an operation went through: the end of an outage is said once */
+static void rm_retry_done(struct rmeta *m, const struct rm_retry *t)
+{
+	if (!atomic_load(&m->down) || !atomic_exchange(&m->down, false))
+		return;
+	if (t->since_ms)
+		log_info("redis %s: back after %.1f s", m->addr,
+			 (double)(mono_ms() - t->since_ms) / 1000);
+	else
+		log_info("redis %s: back", m->addr);
+}
+
+/* reconnects rc, waiting out an outage on clock t */
+static int rm_reconnect(struct rmeta *m, struct rconn *rc, struct rm_retry *t)
+{
+	int ret;
+
+	for (;;) {
+		ret = rm_connect(m, rc);
+		if (!ret)
+			return 0;
+		if (!rm_retryable(rc, ret) || !rm_retry_wait(m, t))
+			return ret;
+	}
 }
 
 /* ---- helpers: commands and transactions ------------------------------ */
@@ -358,24 +482,80 @@ void rm_tx_add(struct rconn *rc, struct cmd *c)
  * Returns -EAGAIN when a watched key changed (nil EXEC); on success the
  * EXEC array goes to *out if asked for.
  */
+/*
+ * The EXEC whose reply was lost: reconnects and reads the marker (see
+ * redis.h).  0: it committed; -EAGAIN: it did not, run the body again;
+ * else the server stayed away and nobody can tell.
+ */
+static int rm_tx_settle(struct rmeta *m, struct rconn *rc, uint64_t seq)
+{
+	struct rm_retry local = { 0 }, *t = rc->retry ? rc->retry : &local;
+	char why[256];
+	redisReply *r;
+	struct cmd c;
+	int ret;
+
+	for (;;) {
+		if (!rm_retry_wait(m, t)) {
+			ret = -EIO;
+			break;
+		}
+		ret = rm_connect(m, rc);
+		if (ret) {
+			if (rm_retryable(rc, ret))
+				continue;
+			break;
+		}
+		rm_cmd_init(&c, "GET");
+		rm_cmd_fmt(&c, RM_MARKER "%s", rc->token);
+		ret = rm_call(m, rc, &c, &r);
+		if (!ret) {
+			ret = r->type == REDIS_REPLY_STRING &&
+			      (uint64_t)strtoull(r->str, NULL, 10) == seq ? 0 : -EAGAIN;
+			freeReplyObject(r);
+			return ret;
+		}
+		if (!rm_retryable(rc, ret))
+			break;
+	}
+	snprintf(why, sizeof(why), "%s", jfs_errmsg());
+	jfs_seterr("meta", "%s; a transaction was sent and may or may not have "
+		   "committed", why);
+	return -EIO;
+}
+
 int rm_tx_exec(struct rmeta *m, struct rconn *rc, redisReply **out)
 {
 	static const char *exec = "EXEC";
 	redisReply *r;
-	struct cmd what;
+	struct cmd what, mark;
 	int i, n, ret = 0;
+	uint64_t seq;
 	size_t j;
 
 	if (out)
 		*out = NULL;
 	rm_cmd_init(&what, "EXEC");
-	if (rm_dead(rc) || rm_append(rc, 1, &exec, NULL) != REDIS_OK)
+	if (rm_dead(rc))
+		return rm_error(m, rc, NULL, &what);
+	/* last, so the bodies' reply indexes stay what they queued */
+	seq = ++rc->execs;
+	rm_cmd_init(&mark, "SET");
+	rm_cmd_fmt(&mark, RM_MARKER "%s", rc->token);
+	rm_cmd_fmt(&mark, "%" PRIu64, seq);
+	rm_cmd_str(&mark, "EX");
+	rm_cmd_fmt(&mark, "%u", m->base.retry_secs + 60);
+	rm_tx_add(rc, &mark);
+	if (rm_append(rc, 1, &exec, NULL) != REDIS_OK)
 		return rm_error(m, rc, NULL, &what);
 	rc->watching = false;	/* EXEC always ends the WATCH */
 	n = rc->queued + 2;
 	for (i = 0; i < n; i++) {
-		if (rm_get_reply(rc, &r) != REDIS_OK || !r)
-			return rm_error(m, rc, NULL, &what);
+		if (rm_get_reply(rc, &r) != REDIS_OK || !r) {
+			/* the server may have run it all: ask the marker */
+			rm_error(m, rc, NULL, &what);
+			return rm_tx_settle(m, rc, seq);
+		}
 		if (i < n - 1) {
 			/* a command refused at queue time aborts the EXEC */
 			if (r->type == REDIS_REPLY_ERROR && !ret)
@@ -427,26 +607,36 @@ static uint32_t fnv32(const char *s)
 
 /*
  * Runs 'body' with a connection.  A transaction body (lockkey = its first
- * watched key) is retried while it returns -EAGAIN (EXEC conflict); any
- * body is retried once on a fresh connection when its connection died.
+ * watched key) is retried while it returns -EAGAIN (EXEC conflict, or an
+ * EXEC in doubt that did not commit); any body is run again while the
+ * server is away or starting, for up to base.retry_secs (redis.h).  A
+ * body must therefore change nothing outside MULTI/EXEC that it cannot
+ * repeat.
  */
 int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 {
 	static const char *unwatch = "UNWATCH";
+	struct rm_retry t = { 0 };
 	pthread_mutex_t *lk = NULL;
 	struct rconn *rc;
 	redisReply *r;
-	bool reconnected = false;
 	int ret, tries = 0;
 
-	ret = rm_conn_get(m, &rc);
+	ret = rm_conn_take(m, &rc);
 	if (ret)
 		return ret;
+	rc->retry = &t;
 	if (lockkey)
 		lk = &m->txn_locks[fnv32(lockkey) % RM_TXN_LOCKS];
 	if (!rm_seed)
 		rm_seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)&rm_seed;
 	for (;;) {
+		if (rm_dead(rc)) {
+			ret = rm_reconnect(m, rc, &t);
+			if (ret)
+				break;
+		}
+		rc->transient = false;
 		if (lk)
 			pthread_mutex_lock(lk);
 		ret = body(m, rc, arg);
@@ -460,12 +650,8 @@ int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 		}
 		if (!ret)
 			break;
-		if (rm_dead(rc)) {
-			if (reconnected)
-				break;
-			reconnected = true;
-			ret = rm_connect(m, rc);
-			if (ret)
+		if (ret != -EAGAIN && rm_retryable(rc, ret)) {
+			if (!rm_retry_wait(m, &t))
 				break;
 			continue;
 		}
@@ -479,6 +665,9 @@ int rm_run(struct rmeta *m, const char *lockkey, rm_body body, void *arg)
 		}
 		usleep((useconds_t)(rand_r(&rm_seed) % (tries * tries)) * 1000);
 	}
+	if (!ret)
+		rm_retry_done(m, &t);	/* an error reply is an answer, too */
+	rc->retry = NULL;
 	rm_conn_put(m, rc);
 	return ret;
 }
@@ -1046,6 +1235,19 @@ int rm_alloc_ino(struct rmeta *m, struct rconn *rc, uint64_t *ino)
 
 /* ---- operations: open and close ---------------------------------------- */
 
+/* a clean close leaves no marker behind: the database is JuiceFS's alone */
+static void rm_drop_marker(struct rconn *rc)
+{
+	char key[RM_ARGLEN];
+	const char *argv[2] = { "DEL", key };
+	size_t len[2] = { 3, 0 };
+
+	if (!rc->execs || rm_dead(rc))
+		return;
+	len[1] = (size_t)snprintf(key, sizeof(key), RM_MARKER "%s", rc->token);
+	freeReplyObject(rm_command(rc, 2, argv, len));
+}
+
 static void rm_free(struct rmeta *m)
 {
 	struct rconn *rc;
@@ -1054,6 +1256,7 @@ static void rm_free(struct rmeta *m)
 	rm_unwatch_changes(&m->base);
 	while ((rc = m->pool)) {
 		m->pool = rc->next;
+		rm_drop_marker(rc);
 		if (rc->c)
 			redisFree(rc->c);
 		free(rc);

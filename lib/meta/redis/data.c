@@ -84,7 +84,8 @@ static int delchunk_body(struct rmeta *m, struct rconn *rc, void *arg)
 	ret = rm_tx_exec(m, rc, &ex);
 	if (ret)
 		goto out;
-	for (i = 0; i < n && i + 1 < ex->elements; i++) {
+	/* no reply (a commit learnt from the marker): frees nothing, gc finds them */
+	for (i = 0; ex && i < n && i + 1 < ex->elements; i++) {
 		if (rm_reply_int(ex->element[i + 1]) < 0)
 			cand[a->nfreed++] = cand[i];
 	}
@@ -418,7 +419,7 @@ static int write_body(struct rmeta *m, struct rconn *rc, void *arg)
 	ret = rm_tx_exec(m, rc, &ex);
 	/* RPUSH answers the list's new length */
 	if (!ret)
-		a->nrec = ex->elements > 0 && rm_reply_int(ex->element[0]) > 0 ?
+		a->nrec = ex && ex->elements > 0 && rm_reply_int(ex->element[0]) > 0 ?
 			  (size_t)rm_reply_int(ex->element[0]) : 0;
 	freeReplyObject(ex);
 	return ret;
@@ -529,7 +530,7 @@ static int compact_body(struct rmeta *m, struct rconn *rc, void *arg)
 	}
 	ret = rm_tx_exec(m, rc, &ex);
 	free(del);
-	for (i = a->skip, k = 2 + a->skip; !ret && !trash && i < a->n; i++) {
+	for (i = a->skip, k = 2 + a->skip; !ret && ex && !trash && i < a->n; i++) {
 		if (!a->old[i].id)
 			continue;
 		if (k < ex->elements && rm_reply_int(ex->element[k]) < 0) {

@@ -9,7 +9,29 @@
  * pool of connections guarded by 'pool_lock'; an operation takes one for
  * its whole duration and gives it back, so a context is only ever used by
  * one thread at a time.  A context whose 'err' is set is dead (hiredis
- * errors are sticky): it is reconnected once and the operation retried.
+ * errors are sticky).
+ *
+ * Faults.  A dead connection, a refused connect or a reply that says "try
+ * later" (LOADING after a restart, BUSY, MASTERDOWN, TRYAGAIN, too many
+ * clients) is not an error yet: the operation reconnects and runs again,
+ * at once the first time, then after 10 ms doubling to 1 s, until
+ * base.retry_secs have passed since the first failure (jfsd --meta-retry,
+ * 5 minutes by default); only then does the last error reach the caller.
+ * Opening the engine does not retry: a wrong URL fails at once.
+ *
+ * Commit markers.  A connection lost after EXEC was sent and before its
+ * reply came leaves the transaction in doubt: it may have committed, and
+ * running it again would push a slice twice or answer EEXIST to a create
+ * that succeeded.  So every EXEC also sets the connection's marker key
+ * "jfs-commit:{token}" to the connection's EXEC count (token: 16 random
+ * bytes, one key per connection, expiring after base.retry_secs + 60 s
+ * idle, deleted when the engine is closed).  Marker and effects commit
+ * atomically, so after reconnecting the marker tells which happened: our
+ * count means committed (the body goes on with no EXEC reply), anything
+ * else means nothing was applied (the body runs again, as after a
+ * conflict).  If the server stays away past
+ * the retry time the answer cannot be known: EIO, with a message saying
+ * so.  JuiceFS ignores keys it does not know, so the volume stays its.
  *
  * Transactions.  Every change is an optimistic transaction as in JuiceFS's
  * redisMeta.txn: WATCH the keys, read, then MULTI ... EXEC.  A nil EXEC
@@ -57,6 +79,9 @@
 #define RM_CONNECT_TIMEOUT	5	/* seconds */
 #define RM_COMMAND_TIMEOUT	30	/* seconds, JuiceFS read-timeout */
 #define RM_TXN_RETRIES		50
+#define RM_BACKOFF_MIN_MS	10	/* reconnect backoff, doubling ... */
+#define RM_BACKOFF_MAX_MS	1000	/* ... up to this */
+#define RM_MARKER		"jfs-commit:"	/* + the connection's token */
 #define RM_TXN_LOCKS		1024
 #define RM_INODE_BATCH		1024
 #define RM_SLICE_BATCH		4096
@@ -65,11 +90,21 @@
 #define RM_ARGS			8
 #define RM_ARGLEN		48
 
+/* the retry clock of one operation (conn.c) */
+struct rm_retry {
+	int64_t since_ms;	/* first failure, monotonic; 0: none yet */
+	unsigned int delay_ms;	/* the next wait */
+};
+
 struct rconn {
 	redisContext *c;	/* NULL or dead (err set): reconnect */
 	bool unsent;		/* appended commands not yet sent (meta_io) */
 	bool watching;		/* WATCH sent, no EXEC yet */
+	bool transient;		/* the last error reply said: try later */
 	int queued;		/* commands queued after MULTI */
+	char token[33];		/* names this connection's commit marker */
+	uint64_t execs;		/* EXECs sent: the marker's value */
+	struct rm_retry *retry;	/* the running operation's clock */
 	struct rconn *next;	/* in the pool */
 };
 
@@ -94,6 +129,7 @@ struct rmeta {
 
 	atomic_bool no_scripts;		/* the server refused EVALSHA: two steps */
 	struct rm_watcher *watcher;	/* meta_watch's thread (track.c) */
+	atomic_bool down;		/* an outage is being retried (logged once) */
 
 	/* ACL rules by id, as JuiceFS's aclCache: rules never change */
 	pthread_mutex_t acl_lock;

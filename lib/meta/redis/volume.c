@@ -586,34 +586,27 @@ static int dirstat_body(struct rmeta *m, struct rconn *rc, void *arg)
 	}
 	if (ret)
 		return ret;
+	/* in MULTI (JuiceFS pipelines them): a retry after a lost reply must not add twice */
 	for (i = 0; i < a->n; i++) {
 		const int64_t v[] = { a->d[i].length, a->d[i].space, a->d[i].inodes };
 
 		for (k = 0; k < 3 && !a->missing[i]; k++) {
 			if (!v[k])
 				continue;
+			if (!sent++)
+				rm_tx_multi(rc);
 			rm_cmd_init(&c, "HINCRBY");
 			rm_cmd_str(&c, keys[k]);
 			rm_cmd_fmt(&c, "%" PRIu64, a->d[i].ino);
 			rm_cmd_fmt(&c, "%lld", (long long)v[k]);
-			if (rm_append(rc, c.argc, c.argv, c.len) != REDIS_OK)
-				return rm_error(m, rc, NULL, &c);
-			sent++;
+			rm_tx_add(rc, &c);
 		}
 	}
-	for (i = 0; i < sent; i++) {
-		if (rm_get_reply(rc, &r) != REDIS_OK || !r)
-			return rm_error(m, rc, NULL, &c);
-		if (r->type == REDIS_REPLY_ERROR && !ret)
-			ret = rm_error(m, rc, r, &c);
-		freeReplyObject(r);
-	}
-	return ret;
+	return sent ? rm_tx_exec(m, rc, NULL) : 0;
 }
 
 int rm_update_dir_stats(struct meta *mm, struct meta_dirstat_update *a)
 {
-	/* a failure after some HINCRBYs must not re-add them: no retry here */
 	return rm_run((struct rmeta *)mm, NULL, dirstat_body, a);
 }
 
@@ -701,7 +694,7 @@ static int delayed_body(struct rmeta *m, struct rconn *rc, void *arg)
 	rm_cmd_str(&c, a->field);
 	rm_tx_add(rc, &c);
 	ret = rm_tx_exec(m, rc, &ex);
-	for (i = 0; !ret && i < a->n && i < ex->elements; i++)
+	for (i = 0; !ret && ex && i < a->n && i < ex->elements; i++)
 		a->freed[i] = rm_reply_int(ex->element[i]) < 0;
 	freeReplyObject(ex);
 	return ret;

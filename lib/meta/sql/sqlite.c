@@ -31,6 +31,7 @@
  * for a writing body's whole run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -238,8 +239,18 @@ static int lite_open(const char *path, bool create, struct sq_db **dbp)
 	sqlite3 *db = NULL;
 	int rc, ret;
 
-	if (create)
+	if (create) {
+		int fd;
+
+		/*
+		 * Made 0600 here, not by sqlite (0644 less the umask): the file
+		 * is the whole namespace.  Its -wal and -shm take its mode.
+		 */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
 		flags |= SQLITE_OPEN_CREATE;
+	}
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		jfs_seterr("meta", "sqlite3 %s: cannot open: %s", path,
