@@ -668,6 +668,73 @@ void cache_set_free_ratio(struct cache *c, double ratio)
 	__atomic_store(&c->free_ratio, &ratio, __ATOMIC_RELAXED);
 }
 
+/* ---- the file format, for the staging area (stage.c) ---- */
+
+int cache_file_write(const char *path, const void *buf, uint32_t blen)
+{
+	char tmp[PATH_MAX];
+	int ret;
+
+	if (!strrchr(path, '/'))
+		return -EINVAL;
+	ret = write_temp(path, buf, blen, tmp);
+	if (!ret && rename(tmp, path)) {
+		ret = -errno;
+		unlink(tmp);
+	}
+	return ret;
+}
+
+int cache_file_read(const char *path, uint32_t blen, uint32_t off, uint32_t len,
+		    void *buf)
+{
+	if (off > blen || len > blen - off)
+		return -EINVAL;
+	return read_block(path, blen, off, len, buf);
+}
+
+/*
+ * A rename, so it costs no copy; the space is accounted and made room for
+ * as a put's.  Not taken (the file stays): a key cached already, no room.
+ */
+int cache_adopt(struct cache *c, const char *key, const char *path, uint32_t blen)
+{
+	char dst[PATH_MAX];
+	struct entry *e;
+	int ret;
+
+	if (!c)
+		return -ENODEV;
+	ret = key_path(c, key, dst);
+	if (ret)
+		return ret;
+	if (cache_file_size(blen) > c->limit)
+		return -EFBIG;
+	e = entry_new(key);
+	if (!e)
+		return -ENOMEM;
+	e->size = cache_file_size(blen);
+	ret = reserve(c, e);
+	if (ret) {
+		free(e);
+		return ret > 0 ? -EEXIST : ret;
+	}
+	pthread_mutex_lock(&c->lock);
+	ret = rename(path, dst) ? -errno : 0;
+	if (ret == -ENOENT && !mkdir_parent(dst))
+		ret = rename(path, dst) ? -errno : 0;
+	if (!ret && !e->dropped) {
+		entry_ready(c, e);
+		c->st.writes++;
+	} else {
+		if (!ret)	/* dropped meanwhile: its slice is gone */
+			unlink(dst);
+		entry_forget(c, e);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
 /* ---- opening: index what an earlier run left ---- */
 
 struct scan {
