@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"usage: jfsd [-d] [-l LOGFILE] [-w WORKERS] [--dev PATH] [-v]\n"
 		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
 		"            [--bg-interval SECS] [--cache-large-write] [--backup-meta DURATION]\n"
+		"            [--writeback] [--upload-delay DURATION]\n"
 		"  -d, --daemon         detach once attached to the kernel\n"
 		"  -l, --log FILE       log to FILE instead of stderr\n"
 		"  -w, --workers N      worker threads (default %d)\n"
@@ -55,6 +56,14 @@ static void usage(FILE *f)
 		"                       mount --backup-meta; at least 5m, 0 turns it off\n"
 		"                       (default 1h; SKIP_BACKUP_META_CHECK=true lifts the\n"
 		"                       minimum, for tests)\n"
+		"      --writeback      every mount stages its writes in the cache dir\n"
+		"                       ({cache-dir}/{UUID}/rawstaging), commits them and\n"
+		"                       uploads them in the background, as juicefs mount\n"
+		"                       --writeback; per mount: -o writeback, -o nowriteback\n"
+		"                       (default off; needs a cache)\n"
+		"      --upload-delay D staged blocks wait D before their upload (30s, 1h;\n"
+		"                       juicefs's --upload-delay); per mount: -o\n"
+		"                       upload-delay=D (default 0)\n"
 		"  -v, --verbose        debug logging\n",
 		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
 		DEFAULT_PREFETCH, DEFAULT_BG_SECS);
@@ -149,6 +158,8 @@ int main(int argc, char **argv)
 		{ "bg-interval", required_argument, NULL, 'B' },
 		{ "cache-large-write", no_argument, NULL, 'L' },
 		{ "backup-meta", required_argument, NULL, 'M' },
+		{ "writeback", no_argument, NULL, 'W' },
+		{ "upload-delay", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -230,6 +241,16 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			if (vol_parse_backup(optarg, &d.conf.backup_secs, err, sizeof(err))) {
+				fprintf(stderr, "jfsd: --%s\n", err);
+				return 2;
+			}
+			break;
+		case 'W':
+			d.conf.writeback = true;
+			break;
+		case 'Y':
+			if (vol_parse_upload_delay(optarg, &d.conf.upload_delay, err,
+						   sizeof(err))) {
 				fprintf(stderr, "jfsd: --%s\n", err);
 				return 2;
 			}

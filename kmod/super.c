@@ -37,7 +37,7 @@ struct jfsk_fs_context {
 	char *helper_opts;	/* "key=value,...": jfsd's options, sent in MOUNT */
 };
 
-enum { JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT, JFS_OPT_HELPER };
+enum { JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT, JFS_OPT_HELPER, JFS_OPT_HELPER_FLAG };
 
 static const struct fs_parameter_spec jfsk_fs_parameters[] = {
 	fsparam_u32("attr_timeout", JFS_OPT_ATTR_TIMEOUT),
@@ -45,30 +45,34 @@ static const struct fs_parameter_spec jfsk_fs_parameters[] = {
 	fsparam_u32("attr_timeout_ms", JFS_OPT_ATTR_TIMEOUT),
 	fsparam_u32("entry_timeout_ms", JFS_OPT_ENTRY_TIMEOUT),
 	fsparam_string("backup-meta", JFS_OPT_HELPER),
+	fsparam_string("upload-delay", JFS_OPT_HELPER),
+	fsparam_flag_no("writeback", JFS_OPT_HELPER_FLAG),
 	{}
 };
 
 /*
- * An option jfsd acts on (the metadata backup interval) is only checked
- * for its characters here and passed on in MOUNT; jfsd parses it and
- * explains a bad value in the MOUNT reply.
+ * An option jfsd acts on (the metadata backup interval, writeback and its
+ * upload delay) is only checked for its characters here and passed on in
+ * MOUNT; jfsd parses it and explains a bad value in the MOUNT reply.  A
+ * flag goes as its name ("writeback" or "nowriteback").
  */
-static int jfsk_parse_helper_opt(struct fs_context *fc, struct fs_parameter *param)
+static int jfsk_parse_helper_opt(struct fs_context *fc, struct fs_parameter *param,
+				 bool flag)
 {
 	struct jfsk_fs_context *ctx = fc->fs_private;
-	const char *p;
+	const char *p, *sep = flag ? "" : "=", *val = flag ? "" : param->string;
 	char *opts;
 
-	if (!*param->string || strlen(param->string) > 32)
+	if (!flag && (!*param->string || strlen(param->string) > 32))
 		return invalfc(fc, "bad %s value", param->key);
-	for (p = param->string; *p; p++)
+	for (p = val; *p; p++)
 		if (!isalnum(*p) && *p != '.')
 			return invalfc(fc, "bad %s value", param->key);
 	if (ctx->helper_opts)
-		opts = kasprintf(GFP_KERNEL, "%s,%s=%s", ctx->helper_opts,
-				 param->key, param->string);
+		opts = kasprintf(GFP_KERNEL, "%s,%s%s%s", ctx->helper_opts,
+				 param->key, sep, val);
 	else
-		opts = kasprintf(GFP_KERNEL, "%s=%s", param->key, param->string);
+		opts = kasprintf(GFP_KERNEL, "%s%s%s", param->key, sep, val);
 	if (!opts)
 		return -ENOMEM;
 	if (strlen(opts) > JFS_OPTS_MAX) {
@@ -90,8 +94,8 @@ static int jfsk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	opt = fs_parse(fc, jfsk_fs_parameters, param, &result);
 	if (opt < 0)
 		return opt;
-	if (opt == JFS_OPT_HELPER)
-		return jfsk_parse_helper_opt(fc, param);
+	if (opt == JFS_OPT_HELPER || opt == JFS_OPT_HELPER_FLAG)
+		return jfsk_parse_helper_opt(fc, param, opt == JFS_OPT_HELPER_FLAG);
 	/* "x_timeout" is in seconds as in JuiceFS; "x_timeout_ms" in ms */
 	scale = strstr(param->key, "_ms") ? 1 : MSEC_PER_SEC;
 	if (result.uint_32 > 3600U * MSEC_PER_SEC / scale)
@@ -368,7 +372,8 @@ static int jfsk_reconfigure(struct fs_context *fc)
 		return invalfc(fc, "cannot switch between ro and rw: umount and mount again");
 	if (ctx->helper_opts && (!sbi->helper_opts ||
 				 strcmp(ctx->helper_opts, sbi->helper_opts)))
-		return invalfc(fc, "backup-meta cannot change on remount: umount and mount again");
+		return invalfc(fc, "backup-meta, writeback and upload-delay cannot change on "
+			       "remount: umount and mount again");
 	sbi->attr_timeout_ms = ctx->attr_timeout_ms;
 	sbi->entry_timeout_ms = ctx->entry_timeout_ms;
 	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);
