@@ -822,7 +822,7 @@ static void *stager_main(void *arg)
 	struct stage_item *v;
 	struct timespec until;
 	unsigned int tick = 0;
-	uint64_t was = stage_count(c->stage);
+	uint64_t told = 0;	/* uploads counted when the last "all done" was logged */
 
 	v = calloc(max, sizeof(*v));
 	if (!v) {
@@ -846,10 +846,11 @@ static void *stager_main(void *arg)
 			log_info("volume '%.*s': %llu staged blocks (%llu bytes) wait for upload",
 				 name, c->prefix, (unsigned long long)st.blocks,
 				 (unsigned long long)st.bytes);
-		else if (!st.blocks && was)
+		else if (!st.blocks && st.uploaded != told)
 			log_info("volume '%.*s': every staged block is uploaded (%llu so far)",
 				 name, c->prefix, (unsigned long long)st.uploaded);
-		was = st.blocks;
+		if (!st.blocks)
+			told = st.uploaded;
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
