@@ -289,7 +289,7 @@ static int vol_open_stage(struct vol *v, const char *root, char *err, size_t err
 	}
 	if (!v->cache)
 		return 0;
-	ret = stage_open(root, v->writeback, &v->stage);
+	ret = stage_open(root, &v->stage);
 	if (ret) {
 		snprintf(err, errlen, "cannot open the staging directory %s/%s: %s", root,
 			 STAGE_DIR, strerror(-ret));

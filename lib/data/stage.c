@@ -220,27 +220,7 @@ static int index_dir(struct stage *s)
 	return ret;
 }
 
-static int mkdirs(const char *dir)
-{
-	char buf[PATH_MAX];
-	size_t i, len = strlen(dir);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		if (i < len)
-			buf[i] = '/';
-	}
-	return 0;
-}
-
-int stage_open(const char *root, bool create, struct stage **sp)
+int stage_open(const char *root, struct stage **sp)
 {
 	static const char pattern[] =
 		"^chunks/([0-9]+|[0-9A-F]{2})/[0-9]+/[0-9]+_[0-9]+_[0-9]+$";
@@ -265,9 +245,7 @@ int stage_open(const char *root, bool create, struct stage **sp)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = create ? mkdirs(s->dir) : 0;
-	if (!ret)
-		ret = index_dir(s);
+	ret = index_dir(s);
 	if (ret)
 		goto fail;
 	*sp = s;

@@ -40,12 +40,12 @@ struct stage_item {
 };
 
 /*
- * root: "{cache_dir}/{UUID}"; the area is root/rawstaging.  create: make
- * it if missing; else a missing area is an empty one.  Files there are
- * indexed, oldest first; leftover temporary files are deleted, files that
- * are no chunk key or not a block's size are skipped with a warning.
+ * root: "{cache_dir}/{UUID}"; the area is root/rawstaging, made by the
+ * first stage_put (a missing one is empty).  Files there are indexed,
+ * oldest first; leftover temporary files are deleted, files that are no
+ * chunk key or not a block's size are skipped with a warning.
  */
-int stage_open(const char *root, bool create, struct stage **sp);
+int stage_open(const char *root, struct stage **sp);
 void stage_close(struct stage *s);
 
 /* The block count (stage_stats' blocks) without the rest. */

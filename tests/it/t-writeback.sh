@@ -11,8 +11,8 @@
 #    from staging with the page cache dropped; a file deleted while staged
 #    leaves no staged file and no object.
 # 3. kill -9 jfsd with blocks staged; the mount says ENOTCONN and is
-#    unmounted; a new jfsd and a plain mount find the staged blocks and
-#    upload them: staging empties, every block is in the store (fsck clean,
+#    unmounted; a new jfsd (--writeback, its default for mounts) and a
+#    mount -o nowriteback find the staged blocks and upload them: staging empties, every block is in the store (fsck clean,
 #    object count), and every file reads back by SHA-256 with the page
 #    cache dropped and the block cache emptied.
 set -u
@@ -138,8 +138,12 @@ expect_eq "staged blocks outlive jfsd" "$nb" "$(staged)"
 err "the mount says ENOTCONN" "not connected" -- stat $M/b1
 ok "umount the dead mount" -- umount_vol $M
 log0=$(wc -l <"$JFS_IT_JFSD_LOG")
-ok "start jfsd again" -- start_jfsd
-ok "mount again (no writeback)" -- mount_vol $M "" "$URL"
+# jfsd's own default on, the mount's option off: the found blocks go up anyway
+ok "start jfsd --writeback" -- eval 'JFS_IT_JFSD_ARGS="$JFS_IT_JFSD_ARGS --writeback" start_jfsd'
+ok "mount again -o nowriteback" -- mount_vol $M nowriteback "$URL"
+ok "/proc/mounts shows nowriteback" -- grep -q " $M jfs .*,nowriteback" /proc/mounts
+ok "jfsd: this mount does not stage" -- eval "tail -n +$((log0 + 1)) \"\$JFS_IT_JFSD_LOG\" |
+	grep \"mounted volume '$VOL'\" | tail -n1 | grep -vq writeback"
 ok "jfsd found the staged blocks" -- eval "tail -n +$((log0 + 1)) \"\$JFS_IT_JFSD_LOG\" |
 	grep -q \"volume '$VOL': found $nb staged blocks\""
 ok "staging empties" -- wait_staged_empty 60
@@ -147,12 +151,15 @@ expect_eq "every staged block is in the store" "$((na + nb))" "$(objects)"
 ok "jfsadm fsck: every block there" -- "$JFSADM" fsck -q "$URL"
 ok "umount" -- umount_vol $M
 ok "empty the block cache" -- rm -rf "$C/$UUID/raw"
-ok "mount" -- mount_vol $M "" "$URL"
+ok "mount (jfsd's default: writeback)" -- mount_vol $M "" "$URL"
+ok "jfsd: this mount stages" -- eval "grep \"mounted volume '$VOL'\" \"\$JFS_IT_JFSD_LOG\" |
+	tail -n1 | grep -q ', writeback)'"
 ok "drop the page cache" -- drop_caches
 same_files "every file reads back from the store" "${names_a[@]}" "${names_b[@]}"
 
 t_begin "writeback: teardown"
 ok "umount" -- umount_vol $M
+ok "jfsd back to its default options" -- restart_jfsd
 wcli flushdb >/dev/null
 rm -rf "$BUCKET" "${C:?}/$UUID"
 t_summary

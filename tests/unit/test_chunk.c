@@ -780,7 +780,7 @@ static void test_writeback(void)
 	snprintf(root, sizeof(root), "%s/cachedir/uuid", tmpdir);
 	snprintf(sdir, sizeof(sdir), "%s/%s", root, STAGE_DIR);
 	REQUIRE(cache_open(root, 64 * MiB, &cache) == 0);
-	REQUIRE(stage_open(root, true, &c.stage) == 0);
+	REQUIRE(stage_open(root, &c.stage) == 0);
 	c.writeback = true;
 	c.upload_delay = 3600;	/* held: nothing is uploaded */
 	REQUIRE(chunk_start(&c, cache, 4, 0) == 0);
@@ -799,7 +799,7 @@ static void test_writeback(void)
 	chunk_stop(&c);
 	stage_close(c.stage);
 	CHECK_EQ(count_files(sdir), 4);
-	REQUIRE(stage_open(root, false, &c.stage) == 0);
+	REQUIRE(stage_open(root, &c.stage) == 0);
 	stage_stats(c.stage, &st);
 	CHECK_EQ(st.found, 4);
 	CHECK_EQ(st.bytes, sizeof(file));
@@ -897,7 +897,7 @@ static void test_stage_scan(void)
 	FILE *fp;
 
 	snprintf(root, sizeof(root), "%s/scan", tmpdir);
-	REQUIRE(stage_open(root, true, &s) == 0);
+	REQUIRE(stage_open(root, &s) == 0);
 	memset(block, 'x', sizeof(block));
 	CHECK_EQ(stage_put(s, "chunks/0/0/5_0_100", block, sizeof(block), false), 0);
 	CHECK_EQ(stage_put(s, "chunks/0/0/5_0_99", block, sizeof(block), false), -EINVAL);
@@ -909,7 +909,7 @@ static void test_stage_scan(void)
 	snprintf(path, sizeof(path), "%s/%s/chunks/0/0/.6_0_100.tmpABCDEF", root, STAGE_DIR);
 	fp = fopen(path, "w");
 	fclose(fp);
-	REQUIRE(stage_open(root, false, &s) == 0);
+	REQUIRE(stage_open(root, &s) == 0);
 	stage_stats(s, &st);
 	CHECK_EQ(st.found, 1);
 	CHECK(stage_has(s, "chunks/0/0/5_0_100"));
