@@ -69,8 +69,9 @@ write_files() {
 }
 
 t_begin "writeback: setup"
-ok "jfsadm format (trash off) $URL $VOL" -- "$JFSADM" format --bucket "$BUCKET" \
-	--trash-days 0 "$URL" "$VOL"
+# compressed as the shared volume is: uploads from staging compress too
+ok "jfsadm format (trash off, $JFS_IT_COMPRESS) $URL $VOL" -- "$JFSADM" format \
+	--bucket "$BUCKET" --trash-days 0 --compress "$JFS_IT_COMPRESS" "$URL" "$VOL"
 UUID=$(wcli get setting | python3 -c 'import json, sys; print(json.load(sys.stdin)["UUID"])')
 STAGE=$C/$UUID/rawstaging
 mark=$(dmesg_mark)
