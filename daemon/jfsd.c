@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"            [--cache-dir DIR] [--cache-size MiB] [--max-uploads N] [--prefetch N]\n"
 		"            [--bg-interval SECS] [--cache-large-write] [--backup-meta DURATION]\n"
 		"            [--meta-retry DURATION]\n"
+		"            [--writeback] [--upload-delay DURATION]\n"
 		"  -d, --daemon         detach once attached to the kernel\n"
 		"  -l, --log FILE       log to FILE instead of stderr\n"
 		"  -w, --workers N      worker threads (default %d)\n"
@@ -61,6 +62,14 @@ static void usage(FILE *f)
 		"                       or restarting (30s, 5m, 300) before the error\n"
 		"                       reaches the application; 0 retries once\n"
 		"                       (default %ds)\n"
+		"      --writeback      every mount stages its writes in the cache dir\n"
+		"                       ({cache-dir}/{UUID}/rawstaging), commits them and\n"
+		"                       uploads them in the background, as juicefs mount\n"
+		"                       --writeback; per mount: -o writeback, -o nowriteback\n"
+		"                       (default off; needs a cache)\n"
+		"      --upload-delay D staged blocks wait D before their upload (30s, 1h;\n"
+		"                       juicefs's --upload-delay); per mount: -o\n"
+		"                       upload-delay=D (default 0)\n"
 		"  -v, --verbose        debug logging\n",
 		DEFAULT_WORKERS, JFS_DEV_NAME, DEFAULT_CACHE_MIB, DEFAULT_UPLOADS,
 		DEFAULT_PREFETCH, DEFAULT_BG_SECS, META_RETRY_SECS);
@@ -156,6 +165,8 @@ int main(int argc, char **argv)
 		{ "cache-large-write", no_argument, NULL, 'L' },
 		{ "backup-meta", required_argument, NULL, 'M' },
 		{ "meta-retry", required_argument, NULL, 'R' },
+		{ "writeback", no_argument, NULL, 'W' },
+		{ "upload-delay", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -250,6 +261,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.conf.meta_retry_secs = (unsigned int)secs;
+			break;
+		case 'W':
+			d.conf.writeback = true;
+			break;
+		case 'Y':
+			if (vol_parse_upload_delay(optarg, &d.conf.upload_delay, err,
+						   sizeof(err))) {
+				fprintf(stderr, "jfsd: --%s\n", err);
+				return 2;
+			}
 			break;
 		case 'v':
 			jfs_logger.level = LOG_LVL_DEBUG;

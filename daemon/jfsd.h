@@ -66,6 +66,9 @@ struct vol {
 	struct chunk_ctx chunk;
 	bool chunk_started;
 	struct cache *cache;		/* NULL: --cache-size 0 */
+	struct stage *stage;		/* writeback staging; NULL: none */
+	bool writeback;			/* -o writeback (or jfsd --writeback) */
+	int64_t upload_delay;		/* -o upload-delay (or jfsd's), seconds */
 	/* where recent reads ended, to tell sequential readers; lock */
 	struct { uint64_t ino, end; } reads[16];
 	unsigned int next_read;
@@ -101,6 +104,8 @@ struct jfsd_conf {
 	unsigned int bg_secs;		/* period of the cleanup jobs; 0: none */
 	int64_t backup_secs;		/* metadata backup interval; 0: none */
 	unsigned int meta_retry_secs;	/* how long to ride out a metadata outage */
+	bool writeback;			/* mounts stage their writes (JuiceFS --writeback) */
+	int64_t upload_delay;		/* staged blocks wait this long (seconds) */
 };
 
 struct jfsd {
@@ -138,6 +143,7 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	      const char *opts, size_t opts_len, struct vol **vp, char *err,
 	      size_t errlen);
 int vol_parse_backup(const char *s, int64_t *secs, char *err, size_t errlen);
+int vol_parse_upload_delay(const char *s, int64_t *secs, char *err, size_t errlen);
 void vol_umount(struct jfsd *d, struct vol *v);
 struct vol *vol_get(struct jfsd *d, uint64_t mount_id);
 void vol_put(struct jfsd *d, struct vol *v);

@@ -9,9 +9,9 @@
  * makes JuiceFS's metadata backups (--backup-meta, volume_backup), which
  * may take minutes on a large volume and so must not hold up the
  * heartbeat, let alone a request.  What is jfsd's
- * alone lives here: the refusal of quota'd volumes, the block cache,
- * handles and the per-inode open counts (which decide whether an
- * unlinked file is kept as "sustained").
+ * alone lives here: the refusal of quota'd volumes, the block cache and
+ * the writeback staging area, handles and the per-inode open counts
+ * (which decide whether an unlinked file is kept as "sustained").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 
 #include "data/cache.h"
 #include "data/fmap.h"
+#include "data/stage.h"
 #include "jfsd.h"
 #include "util/log.h"
 #include "util/url.h"
@@ -203,6 +204,12 @@ static void vol_free(struct vol *v)
 	if (v->chunk_started)
 		chunk_stop(&v->chunk);
 	fmaps_free(v->chunk.maps);
+	if (stage_count(v->stage))
+		log_info("volume '%s': %llu staged blocks are not uploaded yet; the next "
+			 "read-write mount of this volume with cache dir %s uploads them",
+			 v->setting->name, (unsigned long long)stage_count(v->stage),
+			 stage_dir(v->stage));
+	stage_close(v->stage);
 	cache_close(v->cache);
 	volume_close(v->volume);
 	for (i = 0; i < v->nhandles; i++) {
@@ -314,6 +321,47 @@ static int vol_start_notify(struct vol *v, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Writeback's staging area, next to the cache.  A read-write mount opens
+ * it even without writeback when an earlier run left blocks there, to
+ * upload them: they are committed, and no other client can read them.  As
+ * in JuiceFS, no cache (--cache-size 0) means no writeback.
+ */
+static int vol_open_stage(struct vol *v, const char *root, char *err, size_t errlen)
+{
+	struct stage_stats st;
+	int ret;
+
+	if (v->rdonly)
+		return 0;
+	if (v->writeback && !v->cache) {
+		log_warn("volume '%s': no block cache, so no writeback (as juicefs)",
+			 v->setting->name);
+		v->writeback = false;
+	}
+	if (!v->cache)
+		return 0;
+	ret = stage_open(root, &v->stage);
+	if (ret) {
+		snprintf(err, errlen, "cannot open the staging directory %s/%s: %s", root,
+			 STAGE_DIR, strerror(-ret));
+		return ret;
+	}
+	stage_stats(v->stage, &st);
+	if (st.found)
+		log_info("volume '%s': found %llu staged blocks (%llu bytes) in %s; "
+			 "uploading them", v->setting->name, (unsigned long long)st.found,
+			 (unsigned long long)st.bytes, stage_dir(v->stage));
+	if (!v->writeback && !st.found) {
+		stage_close(v->stage);
+		v->stage = NULL;
+	}
+	v->chunk.stage = v->stage;
+	v->chunk.writeback = v->writeback;
+	v->chunk.upload_delay = v->upload_delay;
+	return 0;
+}
+
 /* The local block cache and the upload/prefetch threads of one mount. */
 static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err,
 			  size_t errlen)
@@ -330,6 +378,9 @@ static int vol_start_data(struct vol *v, const struct jfsd_conf *conf, char *err
 				 root, strerror(-ret));
 	}
 	v->chunk.cache_large_write = conf->cache_large_write;
+	ret = vol_open_stage(v, root, err, errlen);
+	if (ret)
+		return ret;
 	ret = chunk_start(&v->chunk, v->cache, conf->max_uploads, conf->prefetch);
 	if (ret) {
 		snprintf(err, errlen, "cannot start data threads: %s", strerror(-ret));
@@ -397,10 +448,24 @@ int vol_parse_backup(const char *s, int64_t *secs, char *err, size_t errlen)
 	return 0;
 }
 
+/* juicefs's --upload-delay: a duration, 0 (the default) uploads at once */
+int vol_parse_upload_delay(const char *s, int64_t *secs, char *err, size_t errlen)
+{
+	double v;
+
+	if (volume_parse_duration(s, &v) || v < 0 || v > MAX_BACKUP_SECS) {
+		snprintf(err, errlen, "upload-delay takes a duration up to 366 days "
+			 "(0, 30s, 1h), not '%s'", s);
+		return -EINVAL;
+	}
+	*secs = (int64_t)v;
+	return 0;
+}
+
 /*
- * The mount options the kernel passed on ("key=value,..."): backup-meta,
- * which overrides jfsd --backup-meta for this mount, and the flag
- * active-invalidation.
+ * The mount options the kernel passed on ("key=value,..."), which override
+ * jfsd's own for this mount: backup-meta, writeback (and nowriteback),
+ * upload-delay; and the flag active-invalidation.
  */
 static int vol_parse_opts(struct vol *v, const char *opts, size_t len,
 			  char *err, size_t errlen)
@@ -429,6 +494,12 @@ static int vol_parse_opts(struct vol *v, const char *opts, size_t len,
 				return ret;
 		} else if (!strcmp(item, "active-invalidation")) {
 			v->notify = true;
+		} else if (!strcmp(item, "writeback") || !strcmp(item, "nowriteback")) {
+			v->writeback = item[0] == 'w';
+		} else if (!strncmp(item, "upload-delay=", 13)) {
+			ret = vol_parse_upload_delay(item + 13, &v->upload_delay, err, errlen);
+			if (ret)
+				return ret;
 		} else {
 			snprintf(err, errlen, "unknown mount option '%s'", item);
 			return -EINVAL;
@@ -463,6 +534,8 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	v->bg_secs = d->conf.bg_secs;
 	v->backup_secs = d->conf.backup_secs;
 	v->chan = &d->chan;
+	v->writeback = d->conf.writeback;
+	v->upload_delay = d->conf.upload_delay;
 	ret = vol_parse_opts(v, opts, opts_len, err, errlen);
 	/* before the notifications, which forget maps */
 	if (!ret && (ret = fmaps_new(&v->chunk.maps)))
@@ -483,9 +556,10 @@ int vol_mount(struct jfsd *d, uint64_t mount_id, const char *url, bool rdonly,
 	d->vols = v;
 	v->refs++;		/* the list's reference */
 	pthread_mutex_unlock(&d->vols_lock);
-	log_info("mounted volume '%s' from %s (mount %llu, session %llu%s)",
+	log_info("mounted volume '%s' from %s (mount %llu, session %llu%s%s)",
 		 v->setting->name, shown, (unsigned long long)mount_id,
-		 (unsigned long long)v->meta->sid, rdonly ? ", read-only" : "");
+		 (unsigned long long)v->meta->sid, rdonly ? ", read-only" : "",
+		 v->writeback ? ", writeback" : "");
 	*vp = v;
 	return 0;
 fail:

@@ -50,13 +50,16 @@ static const struct fs_parameter_spec jfsk_fs_parameters[] = {
 	fsparam_string("backup-meta", JFS_OPT_HELPER),
 	/* jfsd forwards the engine's change reports: notify.c */
 	fsparam_flag("active-invalidation", JFS_OPT_HELPER_FLAG),
+	fsparam_string("upload-delay", JFS_OPT_HELPER),
+	fsparam_flag_no("writeback", JFS_OPT_HELPER_FLAG),
 	{}
 };
 
 /*
- * An option jfsd acts on (the metadata backup interval, a flag) is only
- * checked for its characters here and passed on in MOUNT; jfsd parses it
- * and explains a bad value in the MOUNT reply.
+ * An option jfsd acts on (the metadata backup interval, writeback and its
+ * upload delay, active-invalidation) is only checked for its characters
+ * here and passed on in MOUNT; jfsd parses it and explains a bad value in
+ * the MOUNT reply.  A flag goes as its name ("writeback", "nowriteback").
  */
 static int jfsk_parse_helper_opt(struct fs_context *fc, struct fs_parameter *param,
 				 bool flag)
@@ -373,7 +376,8 @@ static int jfsk_reconfigure(struct fs_context *fc)
 		return invalfc(fc, "cannot switch between ro and rw: umount and mount again");
 	if (ctx->helper_opts && (!sbi->helper_opts ||
 				 strcmp(ctx->helper_opts, sbi->helper_opts)))
-		return invalfc(fc, "jfsd options cannot change on remount: umount and mount again");
+		return invalfc(fc, "backup-meta, writeback, upload-delay and active-invalidation "
+			       "cannot change on remount: umount and mount again");
 	sbi->attr_timeout_ms = ctx->attr_timeout_ms;
 	sbi->entry_timeout_ms = ctx->entry_timeout_ms;
 	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);

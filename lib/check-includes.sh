@@ -11,7 +11,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PUBLIC=(
 	meta/meta.h
 	store/store.h
-	data/chunk.h data/cache.h data/compress.h data/fmap.h
+	data/chunk.h data/cache.h data/compress.h data/fmap.h data/stage.h
 	volume/volume.h volume/setting.h
 	util/err.h util/opnames.h util/url.h util/log.h util/pool.h util/acl.h util/plock.h util/progress.h
 	uapi/jfs.h uapi/jfs_ops.h

@@ -580,22 +580,22 @@ static int reserve(struct cache *c, struct entry *e)
 	return ret;
 }
 
-int cache_put(struct cache *c, const char *key, const void *buf, uint32_t blen)
+/*
+ * The checks and the reservation of a new file for key, whose path goes
+ * to path.  *ep = NULL with 0: the key is cached (or being cached) already.
+ */
+static int entry_reserve(struct cache *c, const char *key, uint32_t blen, char *path,
+			 struct entry **ep)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
 	struct entry *e;
 	int ret;
 
-	if (!c)
-		return -ENODEV;
+	*ep = NULL;
 	ret = key_path(c, key, path);
 	if (ret)
 		return ret;
 	if (cache_file_size(blen) > c->limit)
 		return -EFBIG;
-	ret = disk_has_room(c);
-	if (ret)
-		return ret;
 	e = entry_new(key);
 	if (!e)
 		return -ENOMEM;
@@ -605,22 +605,60 @@ int cache_put(struct cache *c, const char *key, const void *buf, uint32_t blen)
 		free(e);
 		return ret > 0 ? 0 : ret;
 	}
+	*ep = e;
+	return 0;
+}
 
-	ret = write_temp(path, buf, blen, tmp);
+/*
+ * Renames a written file (from) into place as e's and indexes it, unless
+ * e was dropped meanwhile (-ECANCELED); on failure, from is still there.
+ * Under the lock, so the index and the directory agree.
+ */
+static int entry_place(struct cache *c, struct entry *e, const char *from, const char *to)
+{
+	int ret = -ECANCELED;
 
 	pthread_mutex_lock(&c->lock);
-	if (!ret && !e->dropped && !rename(tmp, path)) {
+	if (!e->dropped) {
+		ret = rename(from, to) ? -errno : 0;
+		if (ret == -ENOENT && !mkdir_parent(to))
+			ret = rename(from, to) ? -errno : 0;
+	}
+	if (!ret) {
 		entry_ready(c, e);
 		c->st.writes++;
 	} else {
-		if (!ret) {	/* written, but dropped meanwhile or not renamed */
-			ret = e->dropped ? 0 : -errno;
-			unlink(tmp);
-		}
 		entry_forget(c, e);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+int cache_put(struct cache *c, const char *key, const void *buf, uint32_t blen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct entry *e = NULL;
+	int ret;
+
+	if (!c)
+		return -ENODEV;
+	ret = disk_has_room(c);
+	if (!ret)
+		ret = entry_reserve(c, key, blen, path, &e);
+	if (ret || !e)
+		return ret;
+
+	ret = write_temp(path, buf, blen, tmp);
+	if (ret) {
+		pthread_mutex_lock(&c->lock);
+		entry_forget(c, e);
+		pthread_mutex_unlock(&c->lock);
+		return ret;
+	}
+	ret = entry_place(c, e, tmp, path);
+	if (ret)
+		unlink(tmp);
+	return ret == -ECANCELED ? 0 : ret;	/* dropped meanwhile: fine */
 }
 
 bool cache_has(struct cache *c, const char *key, uint32_t blen)
@@ -666,6 +704,50 @@ void cache_stats(struct cache *c, struct cache_stats *st)
 void cache_set_free_ratio(struct cache *c, double ratio)
 {
 	__atomic_store(&c->free_ratio, &ratio, __ATOMIC_RELAXED);
+}
+
+/* ---- the file format, for the staging area (stage.c) ---- */
+
+int cache_file_write(const char *path, const void *buf, uint32_t blen)
+{
+	char tmp[PATH_MAX];
+	int ret;
+
+	if (!strrchr(path, '/'))
+		return -EINVAL;
+	ret = write_temp(path, buf, blen, tmp);
+	if (!ret && rename(tmp, path)) {
+		ret = -errno;
+		unlink(tmp);
+	}
+	return ret;
+}
+
+int cache_file_read(const char *path, uint32_t blen, uint32_t off, uint32_t len,
+		    void *buf)
+{
+	if (off > blen || len > blen - off)
+		return -EINVAL;
+	return read_block(path, blen, off, len, buf);
+}
+
+/*
+ * A rename, so it costs no copy; the space is accounted and made room for
+ * as a put's.  Not taken (the file stays): a key cached already, no room,
+ * or dropped meanwhile.
+ */
+int cache_adopt(struct cache *c, const char *key, const char *path, uint32_t blen)
+{
+	char dst[PATH_MAX];
+	struct entry *e;
+	int ret;
+
+	if (!c)
+		return -ENODEV;
+	ret = entry_reserve(c, key, blen, dst, &e);
+	if (ret || !e)
+		return ret ? ret : -EEXIST;
+	return entry_place(c, e, path, dst);
 }
 
 /* ---- opening: index what an earlier run left ---- */

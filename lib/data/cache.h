@@ -75,4 +75,21 @@ void cache_set_free_ratio(struct cache *c, double ratio);
 /* The size on disk of a cached block of blen bytes. */
 uint64_t cache_file_size(uint32_t blen);
 
+/*
+ * The cache file format on its own, for the writeback staging area
+ * (stage.h), whose files are the same: cache_file_write writes one at
+ * path (a temporary name, then a rename; missing directories are made),
+ * cache_file_read reads [off, off+len) of one, -EBADMSG if damaged.
+ */
+int cache_file_write(const char *path, const void *buf, uint32_t blen);
+int cache_file_read(const char *path, uint32_t blen, uint32_t off, uint32_t len,
+		    void *buf);
+
+/*
+ * Moves the file at path, a block of blen bytes in the cache format on the
+ * cache's file system, into the cache as key.  On failure (-EEXIST: cached
+ * already; -ENOSPC: no room) the file stays where it was.
+ */
+int cache_adopt(struct cache *c, const char *key, const char *path, uint32_t blen);
+
 #endif /* JFS_CACHE_H */

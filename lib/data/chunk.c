@@ -11,17 +11,29 @@
  * chunk boundaries) becomes a fresh slice whose blocks are all stored
  * before the record is committed, so no committed slice points at a
  * missing object.
+ *
+ * Writeback (JuiceFS's --writeback): a write stages its blocks on local
+ * disk (stage.c) instead, commits, and replies; the upload pool uploads
+ * them later, oldest first, fed by the stager thread, which also retries
+ * failed uploads and takes what an earlier run left.  Reads look in the
+ * staging area after the cache and before the store, so a staged block
+ * reads back before it is uploaded.  An uploaded block's file moves into
+ * the block cache.  A slice deleted while its blocks are staged drops
+ * them; one deleted during their upload has the uploaded object deleted
+ * after it (as JuiceFS), so neither leaves garbage in the store.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "data/cache.h"
 #include "data/chunk.h"
 #include "data/compress.h"
 #include "data/fmap.h"
+#include "data/stage.h"
 #include "util/log.h"
 #include "util/pool.h"
 
@@ -185,7 +197,8 @@ static int block_warm(struct chunk_ctx *c, const char *key, uint64_t id, uint32_
 	char *buf;
 	int ret;
 
-	if (cache_has(c->cache, key + strlen(c->prefix), bsize))
+	if (cache_has(c->cache, key + strlen(c->prefix), bsize) ||
+	    stage_has(c->stage, key + strlen(c->prefix)))
 		return 0;
 	log_debug("prefetch %s", key);
 	buf = malloc(bsize);
@@ -256,9 +269,10 @@ static int block_range_get(struct chunk_ctx *c, const char *key, uint64_t id,
 
 /*
  * Reads n bytes at boff of block indx of a slice: from the local cache if
- * it holds the block, else a range GET for a small piece of an
- * uncompressed block (a random read), else the whole block, which is then
- * kept in the cache for the next reader.
+ * it holds the block, or the staging area if it is not uploaded yet, else
+ * a range GET for a small piece of an uncompressed block (a random read),
+ * else the whole block, which is then kept in the cache for the next
+ * reader.
  */
 static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
 		      uint32_t indx, uint32_t boff, uint32_t n, char *dst)
@@ -273,6 +287,9 @@ static int block_read(struct chunk_ctx *c, uint64_t id, uint32_t size,
 		return ret;
 	ckey = key + strlen(c->prefix);
 	if (c->cache && !cache_get(c->cache, ckey, bsize, boff, n, dst))
+		return 0;
+	/* uploaded meanwhile (-ENOENT): the store has it */
+	if (c->stage && !stage_read(c->stage, ckey, bsize, boff, n, dst))
 		return 0;
 	if (c->cache)
 		log_debug("cache miss %s [%u, +%u)", key, boff, n);
@@ -451,6 +468,8 @@ int chunk_delete_slice(struct chunk_ctx *c, uint64_t id, uint32_t size)
 		ret = chunk_block_key(c, id, size, i, key, sizeof(key));
 		if (!ret && c->cache)
 			cache_drop(c->cache, key + strlen(c->prefix));
+		if (!ret)	/* a staged block that is being uploaded: see upload_staged */
+			stage_drop(c->stage, key + strlen(c->prefix));
 		if (!ret)
 			ret = c->store->ops->delete(c->store, key);
 		if (ret && !first)
@@ -488,24 +507,32 @@ struct upload {
 	char err[512];		/* jfs_errmsg() is per thread: carry it back */
 };
 
-/* Stores one block: compressed as the volume says, then kept in the cache. */
-static int upload_block(void *arg)
+/* PUTs one block, compressed as the volume says. */
+static int block_put(struct chunk_ctx *c, const char *key, const char *buf, uint32_t len)
 {
-	struct upload *u = arg;
-	struct chunk_ctx *c = u->c;
-	size_t cap = compress_bound(c->comp, u->len), n = u->len;
-	const char *body = u->buf;
+	size_t cap = compress_bound(c->comp, len), n = len;
+	const char *body = buf;
 	char *z = NULL;
 	int ret = 0;
 
 	if (c->comp != COMPRESS_NONE) {
 		z = cap ? malloc(cap) : NULL;
-		ret = z ? compress_block(c->comp, u->buf, u->len, z, cap, &n) : -ENOMEM;
+		ret = z ? compress_block(c->comp, buf, len, z, cap, &n) : -ENOMEM;
 		body = z;
 	}
 	if (!ret)
-		ret = c->store->ops->put(c->store, u->key, body, n);
+		ret = c->store->ops->put(c->store, key, body, n);
 	free(z);
+	return ret;
+}
+
+/* Stores one block, then keeps it in the cache. */
+static int upload_block(void *arg)
+{
+	struct upload *u = arg;
+	struct chunk_ctx *c = u->c;
+	int ret = block_put(c, u->key, u->buf, u->len);
+
 	if (ret)
 		snprintf(u->err, sizeof(u->err), "%s", jfs_errmsg());
 	else if (c->cache && (u->len < c->block_size || c->cache_large_write))
@@ -553,6 +580,43 @@ static int slice_upload(struct chunk_ctx *c, uint64_t id, const char *buf, uint3
 	}
 out:
 	free(u);
+	return ret;
+}
+
+/*
+ * Writeback: stages len bytes as slice id, queueing each block for upload
+ * unless it must wait (--upload-delay).  A block that cannot be staged (a
+ * full disk) is uploaded right away instead, as JuiceFS does; on failure
+ * none of the slice's blocks remain.
+ */
+static int upload_later(struct chunk_ctx *c, const char *key, uint32_t blen);
+
+static int slice_stage(struct chunk_ctx *c, uint64_t id, const char *buf, uint32_t len)
+{
+	uint32_t i, nblocks = (len + (uint64_t)c->block_size - 1) / c->block_size;
+	bool now = c->upload_delay <= 0;
+	struct upload u = { .c = c };
+	int ret = 0;
+
+	for (i = 0; i < nblocks && !ret; i++) {
+		u.buf = buf + (size_t)i * c->block_size;
+		u.len = block_bytes(c, len, i);
+		ret = chunk_block_key(c, id, len, i, u.key, sizeof(u.key));
+		if (ret)
+			break;
+		ret = stage_put(c->stage, u.key + strlen(c->prefix), u.buf, u.len, now);
+		if (!ret) {
+			if (now)
+				upload_later(c, u.key + strlen(c->prefix), u.len);
+			continue;
+		}
+		log_warn("staging %s failed: %s; uploading it now", u.key, strerror(-ret));
+		ret = upload_block(&u);
+	}
+	if (ret) {
+		chunk_delete_slice(c, id, len);
+		jfs_seterr("store", "%s", u.err[0] ? u.err : strerror(-ret));
+	}
 	return ret;
 }
 
@@ -680,7 +744,10 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 		ret = meta_new_slice_id(c->meta, &s.id);
 		if (ret)
 			return ret;
-		ret = slice_upload(c, s.id, p, n);
+		if (c->writeback && c->stage)
+			ret = slice_stage(c, s.id, p, n);
+		else
+			ret = slice_upload(c, s.id, p, n);
 		if (ret)
 			return ret;
 		ret = meta_write_slice(c->meta, ino, indx, &s, mtime, attr, &nrec);
@@ -703,6 +770,124 @@ int chunk_write(struct chunk_ctx *c, uint64_t ino, uint64_t off,
 
 /* ---- background work ---- */
 
+struct staged_job {
+	struct chunk_ctx *c;
+	struct stage_item it;
+};
+
+/* Uploads one staged block; whatever happens, the stage knows what next. */
+static int upload_staged(void *arg)
+{
+	struct staged_job *j = arg;
+	struct chunk_ctx *c = j->c;
+	const char *ckey = j->it.key;
+	char key[CHUNK_KEY_MAX], *buf = NULL;
+	int ret;
+
+	if (chunk_stopping(c)) {	/* stays staged, for the next mount */
+		stage_release(c->stage, ckey);
+		goto out;
+	}
+	if (snprintf(key, sizeof(key), "%s%s", c->prefix, ckey) >= (int)sizeof(key)) {
+		stage_drop(c->stage, ckey);	/* no block of ours: keys are shorter */
+		goto out;
+	}
+	buf = malloc(j->it.blen);
+	ret = buf ? stage_read(c->stage, ckey, j->it.blen, 0, j->it.blen, buf) : -ENOMEM;
+	if (ret == -ENOENT || ret == -EBADMSG) {
+		/* dropped (its slice deleted) is fine; otherwise the data is lost */
+		if (stage_drop(c->stage, ckey))
+			log_error("staged block %s is %s; its data is lost", key,
+				  ret == -ENOENT ? "gone" : "damaged");
+		goto out;
+	}
+	if (!ret)
+		ret = block_put(c, key, buf, j->it.blen);
+	if (ret) {
+		log_warn("upload of staged block %s failed: %s; retrying later", key,
+			 ret == -ENOMEM ? strerror(ENOMEM) : jfs_errmsg());
+		stage_failed(c->stage, ckey, time(NULL));
+		goto out;
+	}
+	log_debug("uploaded staged block %s", key);
+	/* deleted during the upload: what was just stored belongs to nothing */
+	if (!stage_uploaded(c->stage, ckey, c->cache) &&
+	    c->store->ops->delete(c->store, key))
+		log_warn("deleting %s, whose slice went during its upload, failed: %s; "
+			 "'gc' will find it", key, jfs_errmsg());
+out:
+	free(buf);
+	free(j);
+	return 0;
+}
+
+/* Queues the upload of a block stage_put or stage_take handed out. */
+static int upload_later(struct chunk_ctx *c, const char *key, uint32_t blen)
+{
+	struct staged_job *j = malloc(sizeof(*j));
+
+	if (!j) {
+		stage_release(c->stage, key);	/* the stager tries again */
+		return -ENOMEM;
+	}
+	j->c = c;
+	snprintf(j->it.key, sizeof(j->it.key), "%s", key);
+	j->it.blen = blen;
+	pool_submit(c->uploader, NULL, upload_staged, j);
+	return 0;
+}
+
+/*
+ * Each second, hands the staged blocks that are due (after the upload
+ * delay, or a failed upload's backoff) to the uploader, keeping its queue
+ * short so foreground uploads are not stuck behind a backlog.  Says in the
+ * log, once a minute, how many blocks wait, and when none are left.
+ */
+static void *stager_main(void *arg)
+{
+	struct chunk_ctx *c = arg;
+	size_t max = 2 * c->uploads, n, i, q;
+	int name = (int)strlen(c->prefix) - 1;
+	struct stage_stats st;
+	struct stage_item *v;
+	struct timespec until;
+	unsigned int tick = 0;
+	uint64_t told = 0;	/* uploads counted when the last "all done" was logged */
+
+	v = calloc(max, sizeof(*v));
+	if (!v) {
+		log_error("volume '%.*s': no memory for the staging uploader", name, c->prefix);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&c->wake, &c->lock, &until);
+		if (c->stopping)
+			break;
+		pthread_mutex_unlock(&c->lock);
+		q = pool_queued(c->uploader);
+		n = q < max ? stage_take(c->stage, time(NULL), c->upload_delay, v, max - q) : 0;
+		for (i = 0; i < n; i++)
+			upload_later(c, v[i].key, v[i].blen);
+		stage_stats(c->stage, &st);
+		if (st.blocks && ++tick % 60 == 0)
+			log_info("volume '%.*s': %llu staged blocks (%llu bytes) wait for upload",
+				 name, c->prefix, (unsigned long long)st.blocks,
+				 (unsigned long long)st.bytes);
+		else if (!st.blocks && st.uploaded != told)
+			log_info("volume '%.*s': every staged block is uploaded (%llu so far)",
+				 name, c->prefix, (unsigned long long)st.uploaded);
+		if (!st.blocks)
+			told = st.uploaded;
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(v);
+	return NULL;
+}
+
 int chunk_start(struct chunk_ctx *c, struct cache *cache, unsigned int uploads,
 		unsigned int prefetch)
 {
@@ -710,37 +895,55 @@ int chunk_start(struct chunk_ctx *c, struct cache *cache, unsigned int uploads,
 
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->fetched, NULL);
+	pthread_cond_init(&c->wake, NULL);
 	c->inflight = NULL;
 	c->stopping = false;
 	c->cache = cache;
 	c->uploader = NULL;
 	c->prefetcher = NULL;
+	c->stager_running = false;
 	c->prefetch = cache ? prefetch : 0;
-	if (uploads > 1) {
-		ret = pool_create(uploads, &c->uploader);
+	c->uploads = uploads ? uploads : 1;
+	/* staged blocks are uploaded in the background, one thread at least */
+	if (uploads > 1 || c->stage) {
+		ret = pool_create(c->uploads, &c->uploader);
 		if (ret)
-			return ret;
+			goto fail;
 	}
 	if (c->prefetch) {
 		ret = pool_create(c->prefetch, &c->prefetcher);
-		if (ret) {
-			pool_destroy(c->uploader);
-			c->uploader = NULL;
-			return ret;
-		}
+		if (ret)
+			goto fail;
+	}
+	if (c->stage) {
+		ret = -pthread_create(&c->stager, NULL, stager_main, c);
+		if (ret)
+			goto fail;
+		c->stager_running = true;
 	}
 	return 0;
+fail:
+	pool_destroy(c->prefetcher);
+	pool_destroy(c->uploader);
+	c->prefetcher = NULL;
+	c->uploader = NULL;
+	return ret;
 }
 
 void chunk_stop(struct chunk_ctx *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->stopping = true;
+	pthread_cond_broadcast(&c->wake);
 	pthread_mutex_unlock(&c->lock);
+	if (c->stager_running)
+		pthread_join(c->stager, NULL);
+	c->stager_running = false;
 	pool_destroy(c->prefetcher);
 	pool_destroy(c->uploader);
 	c->prefetcher = NULL;
 	c->uploader = NULL;
+	pthread_cond_destroy(&c->wake);
 	pthread_cond_destroy(&c->fetched);
 	pthread_mutex_destroy(&c->lock);
 }

@@ -6,7 +6,9 @@
  *
  * Write rule: every block of a slice is stored before the slice is
  * committed to the metadata engine, so a committed slice never points at
- * a missing object.
+ * a missing object.  With writeback (JuiceFS's --writeback), "stored" is
+ * "staged on local disk" (stage.h), and the upload follows in the
+ * background; until it is done, only this mount can read those blocks.
  */
 #ifndef JFS_CHUNK_H
 #define JFS_CHUNK_H
@@ -30,6 +32,7 @@ struct cache;
 struct fmaps;
 struct pool;
 struct inflight;
+struct stage;
 
 struct chunk_ctx {
 	struct meta *meta;
@@ -45,6 +48,15 @@ struct chunk_ctx {
 	 * Partial blocks, small files' usual case, are cached either way.
 	 */
 	bool cache_large_write;
+	/*
+	 * Writeback: a staging area (NULL: none), whether writes stage their
+	 * blocks there (off: the area only uploads what an earlier run left),
+	 * and how long a staged block waits before its upload (seconds,
+	 * JuiceFS's --upload-delay).  Set before chunk_start().
+	 */
+	struct stage *stage;
+	bool writeback;
+	int64_t upload_delay;
 	/* optional, set by chunk_start(): */
 	struct cache *cache;	/* local block cache; NULL = none */
 	struct pool *uploader;	/* parallel block uploads */
@@ -56,16 +68,25 @@ struct chunk_ctx {
 	pthread_cond_t fetched;
 	struct inflight *inflight;	/* whole-block fetches under way */
 	bool stopping;
+	pthread_cond_t wake;		/* the stager's sleep */
+	pthread_t stager;		/* hands due staged blocks to the uploader */
+	bool stager_running;
+	unsigned int uploads;		/* the uploader's threads */
 };
 
 /*
  * Starts the optional machinery of a context whose meta, store, prefix,
  * block size and compression are set: `uploads` parallel uploads (0/1 =
- * inline), and, with a cache, `prefetch` blocks of read-ahead.
+ * inline), and, with a cache, `prefetch` blocks of read-ahead; with a
+ * staging area, the thread that uploads its blocks in the background.
  */
 int chunk_start(struct chunk_ctx *c, struct cache *cache, unsigned int uploads,
 		unsigned int prefetch);
-/* Waits for running jobs, drops queued prefetches; the cache stays the caller's. */
+/*
+ * Waits for running jobs, drops queued prefetches and background uploads
+ * (staged blocks stay staged, for the next mount); the cache and the
+ * staging area stay the caller's.
+ */
 void chunk_stop(struct chunk_ctx *c);
 
 /*

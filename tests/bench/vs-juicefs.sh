@@ -192,6 +192,28 @@ tree_rows() {
 }
 tree_rows
 
+# the untar again with blocks staged locally and uploaded in the background
+# (jfs -o writeback, juicefs --writeback); no tmpfs column
+staged_left() { find /tmp/jfscache/*/rawstaging /tmp/jjcache-bf/*/rawstaging -type f 2>/dev/null | wc -l; }
+writeback_rows() {
+	local fs d t0 u=() i
+	umount $J && mount_j writeback || exit 1
+	umount $F && juicefs_mount "$FURL" $F /vmout/juicefs-bench.log --writeback || exit 1
+	for fs in jfs juicefs; do
+		d=$(dir_of $fs)/tree-wb
+		mkdir -p "$d"
+		t0=$(now)
+		tar -xf $SRC -C "$d" && sync
+		u+=("$(elapsed "$t0")")
+	done
+	row "untar that tree + sync, writeback" s 0 "${u[@]}" -
+	# let both finish uploading before the next rows measure anything
+	for ((i = 0; i < 300 && $(staged_left) > 0; i++)); do sleep 1; done
+	rm -rf $J/tree-wb $F/tree-wb
+	umount $J && mount_j && umount $F && mount_f || exit 1
+}
+writeback_rows
+
 # --- metadata -------------------------------------------------------------
 # python: one process, so the rate is the file system's, not fork's
 pyops() { # OP DIR N -> ops/s

@@ -15,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/cache.h"
 #include "data/chunk.h"
 #include "data/fmap.h"
+#include "data/stage.h"
 #include "meta/engine.h"
 
 #include "check.h"
@@ -799,6 +801,219 @@ static void test_open_file_maps(void)
 	fake_reset(f);
 }
 
+
+/* ---- writeback ---- */
+
+static uint64_t wb_staged(struct chunk_ctx *c)
+{
+	return stage_count(c->stage);
+}
+
+/* Waits up to 10 s for the staging area to empty. */
+static bool wb_drained(struct chunk_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < 1000 && wb_staged(c); i++)
+		usleep(10000);
+	return !wb_staged(c);
+}
+
+static int count_files(const char *dir)
+{
+	char cmd[600];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -type f 2>/dev/null | wc -l", dir);
+	p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* the file as written must read back whole */
+static void wb_check(struct chunk_ctx *c, const unsigned char *file, size_t len, int line)
+{
+	unsigned char *buf = malloc(len + 1);
+	size_t got = 0;
+	int ret = chunk_read(c, 1, len, 0, len + 1, buf, &got);
+
+	if (ret || got != len || memcmp(buf, file, len))
+		check_fail(__FILE__, line, "read back: %d, %zu of %zu bytes (%s)", ret, got, len,
+			   ret ? jfs_errmsg() : "content differs");
+	free(buf);
+}
+
+#define WB_CHECK(c, file, len) wb_check(c, file, len, __LINE__)
+
+/*
+ * Writeback: a write stages its blocks, commits and returns before any
+ * upload; the blocks read back from the staging area; a restart finds
+ * them and uploads them, moving them into the cache; a slice deleted
+ * while staged leaves nothing; a failing store keeps the block staged.
+ */
+static void test_writeback(void)
+{
+	struct chunk_ctx c = ctx;
+	struct fake *f = &fk;
+	unsigned char file[200000];
+	struct meta_attr attr;
+	struct cache *cache = NULL;
+	struct stage_stats st;
+	struct store *bad;
+	char root[300], sdir[320], path[512];
+	unsigned int seed = 7;
+	int before;
+	size_t i;
+
+	for (i = 0; i < sizeof(file); i++)
+		file[i] = rand_r(&seed);
+	c.block_size = 64 * 1024;
+	snprintf(root, sizeof(root), "%s/cachedir/uuid", tmpdir);
+	snprintf(sdir, sizeof(sdir), "%s/%s", root, STAGE_DIR);
+	REQUIRE(cache_open(root, 64 * MiB, &cache) == 0);
+	REQUIRE(stage_open(root, &c.stage) == 0);
+	c.writeback = true;
+	c.upload_delay = 3600;	/* held: nothing is uploaded */
+	REQUIRE(chunk_start(&c, cache, 4, 0) == 0);
+
+	fake_reset(f);
+	before = count_objects(&c);
+	CHECK_EQ(chunk_write(&c, 1, 0, file, sizeof(file), NULL, &attr), 0);
+	CHECK_EQ(f->commits, 1);
+	CHECK_EQ(attr.length, sizeof(file));
+	CHECK_EQ(wb_staged(&c), 4);
+	CHECK_EQ(count_files(sdir), 4);
+	CHECK_EQ(count_objects(&c), before);
+	WB_CHECK(&c, file, sizeof(file));	/* from the staging area */
+
+	/* "restart": a new stage finds the four, and uploads them at once */
+	chunk_stop(&c);
+	stage_close(c.stage);
+	CHECK_EQ(count_files(sdir), 4);
+	REQUIRE(stage_open(root, &c.stage) == 0);
+	stage_stats(c.stage, &st);
+	CHECK_EQ(st.found, 4);
+	CHECK_EQ(st.bytes, sizeof(file));
+	WB_CHECK(&c, file, sizeof(file));
+	c.upload_delay = 0;
+	REQUIRE(chunk_start(&c, cache, 4, 0) == 0);
+	CHECK(wb_drained(&c));
+	CHECK_EQ(count_objects(&c), before + 4);
+	CHECK_EQ(count_files(sdir), 0);
+	stage_stats(c.stage, &st);
+	CHECK_EQ(st.uploaded, 4);
+	{	/* moved into the block cache */
+		char key[256];
+
+		CHECK_EQ(chunk_block_key(&c, f->recs[0].s.id, sizeof(file), 3, key,
+					 sizeof(key)), 0);
+		CHECK(cache_has(cache, key + strlen(c.prefix), sizeof(file) - 3 * 65536));
+	}
+	WB_CHECK(&c, file, sizeof(file));
+	{	/* and in the store: read with neither cache nor staging */
+		struct chunk_ctx plain = c;
+
+		plain.cache = NULL;
+		plain.stage = NULL;
+		WB_CHECK(&plain, file, sizeof(file));
+	}
+	CHECK_EQ(chunk_delete_slice(&c, f->recs[0].s.id, sizeof(file)), 0);
+	CHECK_EQ(count_objects(&c), before);
+
+	/* uploads at once without a delay, the write never waiting for them */
+	fake_reset(f);
+	CHECK_EQ(chunk_write(&c, 1, 0, file, sizeof(file), NULL, &attr), 0);
+	CHECK(wb_drained(&c));
+	CHECK_EQ(count_objects(&c), before + 4);
+	WB_CHECK(&c, file, sizeof(file));
+	CHECK_EQ(chunk_delete_slice(&c, f->recs[0].s.id, sizeof(file)), 0);
+	chunk_stop(&c);
+
+	/* a slice deleted while staged: the files go, nothing is uploaded */
+	c.upload_delay = 3600;
+	REQUIRE(chunk_start(&c, cache, 4, 0) == 0);
+	fake_reset(f);
+	CHECK_EQ(chunk_write(&c, 1, 0, file, sizeof(file), NULL, &attr), 0);
+	CHECK_EQ(wb_staged(&c), 4);
+	CHECK_EQ(chunk_delete_slice(&c, f->recs[0].s.id, sizeof(file)), 0);
+	CHECK_EQ(wb_staged(&c), 0);
+	CHECK_EQ(count_files(sdir), 0);
+	chunk_stop(&c);
+	CHECK_EQ(count_objects(&c), before);
+
+	/* a commit that surely failed drops the staged blocks too */
+	REQUIRE(chunk_start(&c, cache, 4, 0) == 0);
+	fake_reset(f);
+	f->fail_commit = ENOSPC;
+	CHECK_EQ(chunk_write(&c, 1, 0, file, sizeof(file), NULL, &attr), -ENOSPC);
+	CHECK_EQ(wb_staged(&c), 0);
+	CHECK_EQ(count_files(sdir), 0);
+	chunk_stop(&c);
+
+	/* a store that fails: the block stays staged and readable, retried later */
+	snprintf(path, sizeof(path), "%s/notadir2", tmpdir);
+	fclose(fopen(path, "w"));
+	strcat(path, "/");
+	REQUIRE(store_open("file", path, NULL, NULL, &bad) == 0);
+	c.store = bad;
+	c.upload_delay = 0;
+	REQUIRE(chunk_start(&c, cache, 4, 0) == 0);
+	fake_reset(f);
+	CHECK_EQ(chunk_write(&c, 1, 0, file, 1000, NULL, &attr), 0);
+	for (i = 0; i < 500; i++) {
+		stage_stats(c.stage, &st);
+		if (st.failures)
+			break;
+		usleep(10000);
+	}
+	CHECK(st.failures >= 1);
+	CHECK_EQ(wb_staged(&c), 1);
+	WB_CHECK(&c, file, 1000);
+	chunk_stop(&c);
+	CHECK_EQ(count_files(sdir), 1);
+	store_close(bad);
+
+	stage_close(c.stage);
+	cache_close(cache);
+	fake_reset(f);
+}
+
+/* Junk in the staging dir is skipped, a put cut short is deleted. */
+static void test_stage_scan(void)
+{
+	char root[300], path[600];
+	struct stage *s;
+	struct stage_stats st;
+	char block[100];
+	FILE *fp;
+
+	snprintf(root, sizeof(root), "%s/scan", tmpdir);
+	REQUIRE(stage_open(root, &s) == 0);
+	memset(block, 'x', sizeof(block));
+	CHECK_EQ(stage_put(s, "chunks/0/0/5_0_100", block, sizeof(block), false), 0);
+	CHECK_EQ(stage_put(s, "chunks/0/0/5_0_99", block, sizeof(block), false), -EINVAL);
+	CHECK_EQ(stage_put(s, "../x/5_0_100", block, sizeof(block), false), -EINVAL);
+	stage_close(s);
+	snprintf(path, sizeof(path), "%s/%s/chunks/0/0/notablock", root, STAGE_DIR);
+	fp = fopen(path, "w");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/%s/chunks/0/0/.6_0_100.tmpABCDEF", root, STAGE_DIR);
+	fp = fopen(path, "w");
+	fclose(fp);
+	REQUIRE(stage_open(root, &s) == 0);
+	stage_stats(s, &st);
+	CHECK_EQ(st.found, 1);
+	CHECK(stage_has(s, "chunks/0/0/5_0_100"));
+	CHECK(access(path, F_OK) != 0);
+	CHECK(stage_drop(s, "chunks/0/0/5_0_100"));
+	CHECK(!stage_drop(s, "chunks/0/0/5_0_100"));
+	stage_close(s);
+}
+
 int main(void)
 {
 	char bucket[256], cmd[300];
@@ -824,6 +1039,8 @@ int main(void)
 	RUN(test_compaction);
 	RUN(test_compaction_skips_big_head);
 	RUN(test_open_file_maps);
+	RUN(test_writeback);
+	RUN(test_stage_scan);
 
 	store_close(ctx.store);
 	free(fk.recs);
