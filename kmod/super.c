@@ -376,8 +376,7 @@ static int jfsk_reconfigure(struct fs_context *fc)
 		return invalfc(fc, "cannot switch between ro and rw: umount and mount again");
 	if (ctx->helper_opts && (!sbi->helper_opts ||
 				 strcmp(ctx->helper_opts, sbi->helper_opts)))
-		return invalfc(fc, "backup-meta, writeback, upload-delay and active-invalidation "
-			       "cannot change on remount: umount and mount again");
+		return invalfc(fc, "jfsd's options (backup-meta, writeback...) stay until umount");
 	sbi->attr_timeout_ms = ctx->attr_timeout_ms;
 	sbi->entry_timeout_ms = ctx->entry_timeout_ms;
 	sbi->attr_timeout = msecs_to_jiffies(ctx->attr_timeout_ms);
