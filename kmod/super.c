@@ -39,7 +39,7 @@ struct jfsk_fs_context {
 
 enum {
 	JFS_OPT_ATTR_TIMEOUT, JFS_OPT_ENTRY_TIMEOUT,
-	JFS_OPT_HELPER, JFS_OPT_HELPER_FLAG,
+	JFS_OPT_HELPER, JFS_OPT_HELPER_FLAG, JFS_OPT_SHOWN,
 };
 
 static const struct fs_parameter_spec jfsk_fs_parameters[] = {
@@ -52,6 +52,8 @@ static const struct fs_parameter_spec jfsk_fs_parameters[] = {
 	fsparam_flag("active-invalidation", JFS_OPT_HELPER_FLAG),
 	fsparam_string("upload-delay", JFS_OPT_HELPER),
 	fsparam_flag_no("writeback", JFS_OPT_HELPER_FLAG),
+	/* what show_options adds: mount(8) hands it back on remount */
+	fsparam_string("volume", JFS_OPT_SHOWN),
 	{}
 };
 
@@ -100,6 +102,8 @@ static int jfsk_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return opt;
 	if (opt == JFS_OPT_HELPER || opt == JFS_OPT_HELPER_FLAG)
 		return jfsk_parse_helper_opt(fc, param, opt == JFS_OPT_HELPER_FLAG);
+	if (opt == JFS_OPT_SHOWN)
+		return 0;
 	/* "x_timeout" is in seconds as in JuiceFS; "x_timeout_ms" in ms */
 	scale = strstr(param->key, "_ms") ? 1 : MSEC_PER_SEC;
 	if (result.uint_32 > 3600U * MSEC_PER_SEC / scale)

@@ -76,7 +76,10 @@ ok "mount c: 3600 s caches, no notifications" -- mount_vol $C "$LONG"
 if ! is_jfs_mount $A || ! is_jfs_mount $B || ! is_jfs_mount $C; then t_summary; exit 1; fi
 grep " $A " /proc/mounts | grep -q active-invalidation
 check "/proc/mounts shows the option" "$(grep " $A " /proc/mounts)"
-err "remount cannot add or drop it" "" -- mount -o remount,$LONG $A
+ok "remount with other cache timeouts keeps it" -- mount -o remount,attr_timeout=3000 $A
+grep " $A " /proc/mounts | grep -q "attr_timeout_ms=3000000,.*active-invalidation"
+check "both shown after the remount" "$(grep " $A " /proc/mounts)"
+err "a remount cannot change jfsd's options" "" -- mount -o remount,backup-meta=2h $A
 rm -rf $B/iv 2>/dev/null
 ok "setup on b" -- sh -c "mkdir $B/iv && echo 1 >$B/iv/f && echo 2 >$B/iv/g &&
 	echo 3 >$B/iv/h && echo 4 >$B/iv/old && echo 5 >$B/iv/x && mkdir $B/iv/d"
