@@ -177,7 +177,13 @@ static int jfsk_req_wait(struct jfsk_req *req)
 		spin_unlock(&ch->lock);
 		return -EINTR;
 	default:
+		/*
+		 * Claimed: a reply (or the abort) is being copied in and will
+		 * complete the request; until then req->error and the payload
+		 * are not the reply's yet.  The copy never waits for jfsd.
+		 */
 		spin_unlock(&ch->lock);
+		wait_for_completion(&req->done);
 		return req->error;
 	}
 }
@@ -404,7 +410,8 @@ static int jfsk_reply_check(const struct jfs_out_hdr *oh, struct jfsk_req *req,
 {
 	if (oh->opcode != req->opcode)
 		return -EIO;
-	if (oh->error > 0 || oh->error < -MAX_ERRNO)
+	/* the kernel's own codes (-ERESTARTSYS ... -EIOCBQUEUED) too, as fuse */
+	if (oh->error > 0 || oh->error <= -ERESTARTSYS)
 		return -EIO;
 	/* only a failed MOUNT may explain itself (text for the kernel log) */
 	if (oh->error && payload && req->opcode != JFS_OP_MOUNT)

@@ -55,7 +55,7 @@ stop_fake
 
 t_begin "malformed replies on a mounted fs"
 for m in lookup-bad-mode lookup-zero-ino lookup-bad-nsec lookup-huge-size \
-	lookup-short; do
+	lookup-short lookup-kernel-errno; do
 	start_fake $m
 	expect_ok "$m: mount" -- timeout 20 mount -t jfs redis://x/1 $MNT
 	expect_err "$m: stat fails with EIO" "Input/output error" -- stat $MNT/file
