@@ -159,7 +159,7 @@ static void jfsk_reply_check_ok(struct kunit *test)
 	jfsk_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
 			      -ENOENT, 0, 0);
 	jfsk_reply_check_case(test, JFS_OP_LOOKUP, 128, JFS_OP_LOOKUP,
-			      -MAX_ERRNO, 0, 0);
+			      -(ERESTARTSYS - 1), 0, 0);
 }
 
 static void jfsk_reply_check_opcode(struct kunit *test)
@@ -175,6 +175,13 @@ static void jfsk_reply_check_errno(struct kunit *test)
 			      0, -EIO);
 	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
 			      -MAX_ERRNO - 1, 0, -EIO);
+	/* the kernel's own codes never reach an application */
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			      -ERESTARTSYS, 0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			      -EIOCBQUEUED, 0, -EIO);
+	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
+			      -MAX_ERRNO, 0, -EIO);
 	jfsk_reply_check_case(test, JFS_OP_GETATTR, 128, JFS_OP_GETATTR,
 			      S32_MIN, 0, -EIO);
 }

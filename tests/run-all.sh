@@ -172,9 +172,11 @@ if [[ ${JFS_TEST_SKIP_VM:-} != 1 ]]; then
 			mkdir -p "$vmout"
 			say "kernel $v: $s (output in $vmout)"
 			rc=0
-			# MinIO's data and a 64 MiB test file live in the guest's tmpfs
+			# MinIO's data, a 64 MiB test file and the it suites' volumes
+			# (trash kept, writeback's own volume, the block cache) live
+			# in the guest's tmpfs: half the guest's memory
 			mem=2048
-			[[ $s == tests/s3/* || $s == tests/peers/* ]] && mem=4096
+			[[ $s == tests/s3/* || $s == tests/peers/* || $s == tests/it/* ]] && mem=4096
 			# The kernel path does not depend on the compression: the full
 			# none/lz4/zstd matrix runs on the newest kernel, zstd elsewhere.
 			# Likewise the fsx runs: 1000 ops per mode on the newest

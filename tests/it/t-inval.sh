@@ -128,6 +128,7 @@ check "no undelivered notification logged" "$(grep "not delivered" "$JFS_IT_JFSD
 
 if juicefs_available 2>/dev/null; then
 	t_begin "inval: the real juicefs as the other client"
+	ok "modprobe fuse" -- modprobe fuse
 	ok "juicefs mount" -- juicefs_mount "$JFS_IT_URL" $F /vmout/juicefs-inval.log
 	ok "a caches f" -- stat $A/iv/f
 	ms=$(python3 - "$F/iv/f" "$A/iv/f" <<'EOF'

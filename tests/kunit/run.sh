@@ -62,7 +62,7 @@ cat >"$tmp" <<'MAKEFILE'
 # SPDX-License-Identifier: GPL-2.0
 # Written by jfs tests/kunit/run.sh
 obj-$(CONFIG_JFSK_KUNIT_TEST) += jfsk.o
-jfsk-y := jfs_kunit.o inode.o dir.o file.o addr.o netlink.o acl.o lock.o falloc.o
+jfsk-y := jfs_kunit.o inode.o dir.o file.o addr.o notify.o netlink.o acl.o lock.o falloc.o
 ccflags-y := -Werror
 MAKEFILE
 put "$tmp" "$SRC/fs/jfsk/Makefile"
